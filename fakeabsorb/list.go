@@ -1,0 +1,173 @@
+package fakeabsorb
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Paging limits of every list route.
+const (
+	defaultLimit = 20
+	maxLimit     = 1000
+	maxOffset    = 65535
+)
+
+// query reads query parameters by name without regard to case, as ASP.NET
+// model binding does.
+type query url.Values
+
+// get returns the first value of the parameter and whether it is present.
+func (q query) get(name string) (string, bool) {
+	for k, vs := range q {
+		if strings.EqualFold(k, name) && len(vs) > 0 {
+			return vs[0], true
+		}
+	}
+	return "", false
+}
+
+// listQuery is the parsed `_filter`, `_sort`, `_limit` and `_offset` of a list request.
+type listQuery struct {
+	filter *filter
+	sort   []sortKey
+	limit  int
+	page   int // _offset is a page index, not a record offset
+}
+
+type sortKey struct {
+	ref  fieldRef
+	desc bool
+}
+
+// parseListQuery reads the list parameters against the fields of a resource.
+// It answers with a reply when they are bad: 422 for `_limit`/`_offset`, 400
+// for `_filter`/`_sort`.
+func parseListQuery(q query, fields fieldSet) (listQuery, *reply) {
+	lq := listQuery{limit: defaultLimit}
+	if v, ok := firstOf(q, "_limit", "limit"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			r := invalidFormat("_limit")
+			return lq, &r
+		}
+		if n < 1 || n > maxLimit {
+			r := validation(fmt.Sprintf("The field _limit must be between 1 and %d.", maxLimit))
+			return lq, &r
+		}
+		lq.limit = n
+	}
+	if v, ok := firstOf(q, "_offset", "offset"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			r := invalidFormat("_offset")
+			return lq, &r
+		}
+		if n < 0 || n > maxOffset {
+			r := validation(fmt.Sprintf("The field _offset must be between 0 and %d.", maxOffset))
+			return lq, &r
+		}
+		lq.page = n
+	}
+	if v, ok := q.get("_filter"); ok && strings.TrimSpace(v) != "" {
+		f, err := parseFilter(v, fields)
+		if err != nil {
+			r := message(400, "The query specified in the URI is not valid. "+err.Error()+".")
+			return lq, &r
+		}
+		lq.filter = &f
+	}
+	if v, ok := q.get("_sort"); ok {
+		for _, item := range strings.Split(v, ",") {
+			item = strings.TrimSpace(item)
+			if item == "" {
+				continue
+			}
+			desc := false
+			switch item[0] {
+			case '-':
+				desc, item = true, item[1:]
+			case '+':
+				item = item[1:]
+			}
+			ref, err := fields.resolve(strings.TrimSpace(item))
+			if err == nil && (ref.kind == kindList || ref.kind == kindObject) {
+				err = fmt.Errorf("the property '%s' cannot be used to sort", ref)
+			}
+			if err != nil {
+				r := message(400, "The query specified in the URI is not valid. Invalid _sort: "+err.Error()+".")
+				return lq, &r
+			}
+			lq.sort = append(lq.sort, sortKey{ref: ref, desc: desc})
+		}
+	}
+	return lq, nil
+}
+
+func firstOf(q query, names ...string) (string, bool) {
+	for _, n := range names {
+		if v, ok := q.get(n); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// apply filters, sorts and pages docs (given in default order) and returns
+// Absorb's list envelope with the items under key.
+func (lq listQuery) apply(key string, docs []map[string]any) map[string]any {
+	kept := docs[:0:0]
+	for _, d := range docs {
+		if lq.filter == nil || lq.filter.match(d) {
+			kept = append(kept, d)
+		}
+	}
+	if len(lq.sort) > 0 {
+		sort.SliceStable(kept, func(i, j int) bool {
+			for _, k := range lq.sort {
+				c := compareSort(typed(k.ref.kind, k.ref.value(kept[i])), typed(k.ref.kind, k.ref.value(kept[j])))
+				if k.desc {
+					c = -c
+				}
+				if c != 0 {
+					return c < 0
+				}
+			}
+			return false
+		})
+	}
+	start := lq.page * lq.limit
+	page := []map[string]any{}
+	if start < len(kept) {
+		page = kept[start:min(start+lq.limit, len(kept))]
+	}
+	return map[string]any{
+		"totalItems":    len(kept),
+		"returnedItems": len(page),
+		"limit":         lq.limit,
+		"offset":        lq.page,
+		key:             page,
+	}
+}
+
+// compareSort orders values for `_sort`: nulls first, strings without regard
+// to case (then by code point, so the order is total).
+func compareSort(a, b any) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return -1
+	case b == nil:
+		return 1
+	}
+	if c := compareValues(a, b); c != 0 {
+		return c
+	}
+	if x, ok := a.(string); ok {
+		return strings.Compare(x, b.(string))
+	}
+	return 0
+}

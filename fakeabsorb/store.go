@@ -1,0 +1,313 @@
+package fakeabsorb
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// User is an Absorb user as the fake holds it. Its JSON form (MarshalJSON) is
+// the Integration API's v2 user: every field present, unset ones null. The
+// password is kept unexported and never leaves the fake.
+type User struct {
+	ID               string
+	DepartmentID     string
+	FirstName        string
+	MiddleName       string
+	LastName         string
+	Username         string
+	EmailAddress     string
+	CCEmailAddresses []string
+	ExternalID       string
+	LanguageID       *int
+	Gender           *int
+	Address          string
+	Address2         string
+	City             string
+	PostalCode       string
+	ProvinceID       string
+	CountryID        string
+	Phone            string
+	EmployeeNumber   string
+	Location         string
+	JobTitle         string
+	ReferenceNumber  string
+	Notes            string
+	DateHired        time.Time // zero when unset
+	DateTerminated   time.Time // zero when unset
+	DateAdded        time.Time
+	DateEdited       time.Time
+	LastLoginDate    time.Time // zero until the user logs in
+	CustomFields     map[string]any
+	RoleIDs          []string
+	ActiveStatus     int // 0 Active, 1 Inactive
+	IsLearner        bool
+	IsAdmin          bool
+	IsInstructor     bool
+	IsManager        bool
+	SupervisorID     string
+	HasUsername      bool
+
+	password string
+}
+
+// MarshalJSON writes the user in the Integration API's v2 shape, without the
+// password. It returns no error of its own.
+func (u User) MarshalJSON() ([]byte, error) {
+	return json.Marshal(u.doc())
+}
+
+// clone returns a deep copy of u.
+func (u *User) clone() User {
+	c := *u
+	c.CCEmailAddresses = slices.Clone(u.CCEmailAddresses)
+	c.RoleIDs = slices.Clone(u.RoleIDs)
+	c.CustomFields = maps.Clone(u.CustomFields)
+	if u.LanguageID != nil {
+		v := *u.LanguageID
+		c.LanguageID = &v
+	}
+	if u.Gender != nil {
+		v := *u.Gender
+		c.Gender = &v
+	}
+	return c
+}
+
+// doc is the user's wire form, also used to filter and sort.
+func (u *User) doc() map[string]any {
+	return map[string]any{
+		"id":               u.ID,
+		"departmentId":     nullable(u.DepartmentID),
+		"firstName":        nullable(u.FirstName),
+		"middleName":       nullable(u.MiddleName),
+		"lastName":         nullable(u.LastName),
+		"username":         nullable(u.Username),
+		"emailAddress":     nullable(u.EmailAddress),
+		"ccEmailAddresses": list(u.CCEmailAddresses),
+		"externalId":       nullable(u.ExternalID),
+		"languageId":       intOrNull(u.LanguageID),
+		"gender":           intOrNull(u.Gender),
+		"address":          nullable(u.Address),
+		"address2":         nullable(u.Address2),
+		"city":             nullable(u.City),
+		"postalCode":       nullable(u.PostalCode),
+		"provinceId":       nullable(u.ProvinceID),
+		"countryId":        nullable(u.CountryID),
+		"phone":            nullable(u.Phone),
+		"employeeNumber":   nullable(u.EmployeeNumber),
+		"location":         nullable(u.Location),
+		"jobTitle":         nullable(u.JobTitle),
+		"referenceNumber":  nullable(u.ReferenceNumber),
+		"notes":            nullable(u.Notes),
+		"dateHired":        timeOrNull(u.DateHired),
+		"dateTerminated":   timeOrNull(u.DateTerminated),
+		"dateAdded":        timeOrNull(u.DateAdded),
+		"dateEdited":       timeOrNull(u.DateEdited),
+		"lastLoginDate":    timeOrNull(u.LastLoginDate),
+		"customFields":     customDoc(u.CustomFields),
+		"roleIds":          list(u.RoleIDs),
+		"activeStatus":     u.ActiveStatus,
+		"isLearner":        u.IsLearner,
+		"isAdmin":          u.IsAdmin,
+		"isInstructor":     u.IsInstructor,
+		"isManager":        u.IsManager,
+		"supervisorId":     nullable(u.SupervisorID),
+		"hasUsername":      u.HasUsername,
+	}
+}
+
+// department is a node of the department tree.
+type department struct {
+	id         string
+	name       string
+	parentID   string // "" for the top department
+	externalID string
+	dateAdded  time.Time
+	dateEdited time.Time
+}
+
+func (d *department) doc() map[string]any {
+	return map[string]any{
+		"id":         d.id,
+		"name":       d.name,
+		"parentId":   nullable(d.parentID),
+		"externalId": nullable(d.externalID),
+		"dateAdded":  timeOrNull(d.dateAdded),
+		"dateEdited": timeOrNull(d.dateEdited),
+	}
+}
+
+// group is a read-only user group.
+type group struct {
+	id          string
+	name        string
+	isAutomatic bool
+	userIDs     []string
+	dateAdded   time.Time
+	dateEdited  time.Time
+}
+
+// course is a course users can be enrolled in.
+type course struct {
+	id          string
+	name        string
+	externalID  string
+	description string
+	dateAdded   time.Time
+	dateEdited  time.Time
+}
+
+func (c *course) doc() map[string]any {
+	return map[string]any{
+		"id":           c.id,
+		"name":         c.name,
+		"externalId":   nullable(c.externalID),
+		"description":  nullable(c.description),
+		"activeStatus": 0,
+		"dateAdded":    timeOrNull(c.dateAdded),
+		"dateEdited":   timeOrNull(c.dateEdited),
+	}
+}
+
+// enrollment is a user's enrollment in a course.
+type enrollment struct {
+	id         string
+	userID     string
+	courseID   string
+	status     int
+	progress   float64
+	dateAdded  time.Time
+	dateEdited time.Time
+}
+
+// admin is an administrator account: an Absorb user who may log in to the API.
+type admin struct {
+	userID string
+	scope  string // department whose subtree the admin manages; "" for the whole portal
+}
+
+// store holds the portal's data. The Server's mutex guards it.
+type store struct {
+	users       map[string]*User
+	departments map[string]*department
+	groups      map[string]*group
+	courses     map[string]*course
+	enrollments map[string]*enrollment
+	admins      map[string]*admin // by user id
+}
+
+func newStore() *store {
+	return &store{
+		users:       map[string]*User{},
+		departments: map[string]*department{},
+		groups:      map[string]*group{},
+		courses:     map[string]*course{},
+		enrollments: map[string]*enrollment{},
+		admins:      map[string]*admin{},
+	}
+}
+
+// userByUsername finds a user by username, case-insensitively, over the whole
+// portal (whatever the caller's scope).
+func (st *store) userByUsername(name string) *User {
+	for _, u := range st.users {
+		if strings.EqualFold(u.Username, name) {
+			return u
+		}
+	}
+	return nil
+}
+
+// inScope reports whether department deptID lies in the subtree rooted at
+// scope ("" is the whole portal).
+func (st *store) inScope(scope, deptID string) bool {
+	if scope == "" {
+		return true
+	}
+	for steps := 0; deptID != "" && steps <= len(st.departments); steps++ {
+		if deptID == scope {
+			return true
+		}
+		d, ok := st.departments[deptID]
+		if !ok {
+			return false
+		}
+		deptID = d.parentID
+	}
+	return false
+}
+
+// userVisible reports whether u is in the scope of an admin.
+func (st *store) userVisible(scope string, u *User) bool {
+	return st.inScope(scope, u.DepartmentID)
+}
+
+// topDepartment returns the id of the department without a parent.
+func (st *store) topDepartment() string {
+	for _, d := range st.departments {
+		if d.parentID == "" {
+			return d.id
+		}
+	}
+	return ""
+}
+
+// ordered sorts records by dateAdded then id, Absorb's default list order.
+func ordered[T any](items []T, key func(T) (time.Time, string)) []T {
+	sort.SliceStable(items, func(i, j int) bool {
+		ti, idi := key(items[i])
+		tj, idj := key(items[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return idi < idj
+	})
+	return items
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func intOrNull(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func list(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+// timeFormat is the output form of every date: RFC 3339, UTC, whole seconds.
+const timeFormat = "2006-01-02T15:04:05Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func timeOrNull(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+func customDoc(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,395 @@
+package fakeabsorb
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// userInput is the writable part of a user, as POST /users, PUT /users/{id}
+// and each element of POST /users/upload send it. Unknown fields are ignored;
+// read-only fields (dateAdded, dateEdited, lastLoginDate, isAdmin) are ignored
+// too.
+type userInput struct {
+	ID               string         `json:"id"`
+	DepartmentID     string         `json:"departmentId"`
+	FirstName        string         `json:"firstName"`
+	MiddleName       string         `json:"middleName"`
+	LastName         string         `json:"lastName"`
+	Username         string         `json:"username"`
+	Password         string         `json:"password"`
+	EmailAddress     string         `json:"emailAddress"`
+	CCEmailAddresses []string       `json:"ccEmailAddresses"`
+	ExternalID       string         `json:"externalId"`
+	LanguageID       *int           `json:"languageId"`
+	Gender           *int           `json:"gender"`
+	Address          string         `json:"address"`
+	Address2         string         `json:"address2"`
+	City             string         `json:"city"`
+	PostalCode       string         `json:"postalCode"`
+	ProvinceID       string         `json:"provinceId"`
+	CountryID        string         `json:"countryId"`
+	Phone            string         `json:"phone"`
+	EmployeeNumber   string         `json:"employeeNumber"`
+	Location         string         `json:"location"`
+	JobTitle         string         `json:"jobTitle"`
+	ReferenceNumber  string         `json:"referenceNumber"`
+	Notes            string         `json:"notes"`
+	DateHired        string         `json:"dateHired"`
+	DateTerminated   string         `json:"dateTerminated"`
+	CustomFields     map[string]any `json:"customFields"`
+	RoleIDs          []string       `json:"roleIds"`
+	ActiveStatus     *int           `json:"activeStatus"`
+	IsLearner        *bool          `json:"isLearner"`
+	IsInstructor     *bool          `json:"isInstructor"`
+	IsManager        *bool          `json:"isManager"`
+	SupervisorID     string         `json:"supervisorId"`
+	HasUsername      *bool          `json:"hasUsername"`
+}
+
+// msgPasswordPolicy explains the portal's "Strong" password policy.
+const msgPasswordPolicy = "The Password field does not meet the password policy: at least 8 characters with an upper-case letter, a lower-case letter, a digit and a symbol."
+
+// strongPassword reports whether p meets Absorb's "Strong" policy: at least 8
+// characters with an upper-case letter, a lower-case letter, a digit and a
+// symbol.
+func strongPassword(p string) bool {
+	var upper, lower, digit, symbol bool
+	n := 0
+	for _, r := range p {
+		n++
+		switch {
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsDigit(r):
+			digit = true
+		case !unicode.IsLetter(r):
+			symbol = true
+		}
+	}
+	return n >= 8 && upper && lower && digit && symbol
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
+// buildUser validates in and returns the user it describes: a new user when
+// existing is nil, else a full replacement of existing (every writable field
+// in omits is cleared to its default). msgs lists every validation failure.
+func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs []string) {
+	bad := func(format string, args ...any) { msgs = append(msgs, fmt.Sprintf(format, args...)) }
+	required := func(v, name string) {
+		if strings.TrimSpace(v) == "" {
+			bad("The %s field is required.", name)
+		}
+	}
+	required(in.Username, "Username")
+	if existing == nil {
+		required(in.Password, "Password")
+	}
+	required(in.DepartmentID, "DepartmentId")
+	required(in.FirstName, "FirstName")
+	required(in.LastName, "LastName")
+
+	if existing != nil {
+		u.ID, u.DateAdded, u.LastLoginDate = existing.ID, existing.DateAdded, existing.LastLoginDate
+		u.IsAdmin, u.password = existing.IsAdmin, existing.password
+	}
+	u.Username = strings.TrimSpace(in.Username)
+	if in.Password != "" {
+		if strongPassword(in.Password) {
+			u.password = in.Password
+		} else {
+			bad(msgPasswordPolicy)
+		}
+	}
+	if v := strings.TrimSpace(in.DepartmentID); v != "" {
+		switch id, isGUID := parseGUID(v); {
+		case !isGUID:
+			bad("The value '%s' is not valid for DepartmentId.", v)
+		case s.st.departments[id] == nil:
+			bad("Department '%s' does not exist.", id)
+		case !s.st.inScope(c.who.scope, id):
+			bad("Department '%s' is outside the departments this administrator manages.", id)
+		default:
+			u.DepartmentID = id
+		}
+	}
+	u.FirstName, u.MiddleName, u.LastName = in.FirstName, in.MiddleName, in.LastName
+	u.EmailAddress, u.ExternalID = in.EmailAddress, in.ExternalID
+	if u.EmailAddress != "" && !validEmail(u.EmailAddress) {
+		bad("The EmailAddress field is not a valid e-mail address.")
+	}
+	if len(in.CCEmailAddresses) > 5 {
+		bad("The field CcEmailAddresses must be a list with a maximum length of 5.")
+	}
+	for _, e := range in.CCEmailAddresses {
+		if !validEmail(e) {
+			bad("The value '%s' is not a valid e-mail address for CcEmailAddresses.", e)
+		}
+	}
+	if len(in.CCEmailAddresses) > 0 {
+		u.CCEmailAddresses = append([]string(nil), in.CCEmailAddresses...)
+	}
+	u.LanguageID = in.LanguageID
+	if in.Gender != nil && (*in.Gender < 0 || *in.Gender > 2) {
+		bad("The field Gender must be between 0 and 2.")
+	}
+	u.Gender = in.Gender
+	u.Address, u.Address2, u.City, u.PostalCode = in.Address, in.Address2, in.City, in.PostalCode
+	u.Phone, u.EmployeeNumber, u.Location, u.JobTitle = in.Phone, in.EmployeeNumber, in.Location, in.JobTitle
+	u.ReferenceNumber, u.Notes = in.ReferenceNumber, in.Notes
+	for _, g := range []struct {
+		name string
+		v    string
+		dst  *string
+	}{{"ProvinceId", in.ProvinceID, &u.ProvinceID}, {"CountryId", in.CountryID, &u.CountryID}, {"SupervisorId", in.SupervisorID, &u.SupervisorID}} {
+		if strings.TrimSpace(g.v) == "" {
+			continue
+		}
+		id, isGUID := parseGUID(g.v)
+		if !isGUID {
+			bad("The value '%s' is not valid for %s.", g.v, g.name)
+			continue
+		}
+		*g.dst = id
+	}
+	if u.SupervisorID != "" && (s.st.users[u.SupervisorID] == nil || u.SupervisorID == u.ID) {
+		bad("Supervisor '%s' does not exist.", u.SupervisorID)
+	}
+	for _, r := range in.RoleIDs {
+		id, isGUID := parseGUID(r)
+		if !isGUID {
+			bad("The value '%s' is not valid for RoleIds.", r)
+			continue
+		}
+		u.RoleIDs = append(u.RoleIDs, id)
+	}
+	for _, d := range []struct {
+		name string
+		v    string
+		dst  *time.Time
+	}{{"DateHired", in.DateHired, &u.DateHired}, {"DateTerminated", in.DateTerminated, &u.DateTerminated}} {
+		if strings.TrimSpace(d.v) == "" {
+			continue
+		}
+		t, isTime := parseDateTime(d.v)
+		if !isTime {
+			bad("The value '%s' is not valid for %s.", d.v, d.name)
+			continue
+		}
+		*d.dst = t
+	}
+	if cf, cfMsgs := customFieldsFrom(in.CustomFields); len(cfMsgs) > 0 {
+		msgs = append(msgs, cfMsgs...)
+	} else {
+		u.CustomFields = cf
+	}
+	if in.ActiveStatus != nil {
+		if *in.ActiveStatus != 0 && *in.ActiveStatus != 1 {
+			bad("The field ActiveStatus must be 0 (Active) or 1 (Inactive).")
+		}
+		u.ActiveStatus = *in.ActiveStatus
+	}
+	u.IsLearner = boolOr(in.IsLearner, true)
+	u.HasUsername = boolOr(in.HasUsername, true)
+	u.IsInstructor = boolOr(in.IsInstructor, false)
+	u.IsManager = boolOr(in.IsManager, false)
+
+	if u.Username != "" {
+		if other := s.st.userByUsername(u.Username); other != nil && (existing == nil || other.ID != existing.ID) {
+			bad("Username '%s' is already in use.", u.Username)
+		}
+	}
+	return u, msgs
+}
+
+func boolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// customFieldsFrom keeps the known custom fields of in (unknown names are
+// ignored, as Absorb's fixed customFields object ignores them) and checks the
+// type of each value.
+func customFieldsFrom(in map[string]any) (map[string]any, []string) {
+	var msgs []string
+	out := map[string]any{}
+	for k, v := range in {
+		name, k2, known := customField(k)
+		if !known || v == nil {
+			continue
+		}
+		valid := false
+		switch k2 {
+		case kindNumber:
+			_, valid = v.(float64)
+		case kindString:
+			_, valid = v.(string)
+		case kindBool:
+			_, valid = v.(bool)
+		case kindDateTime:
+			if str, isString := v.(string); isString {
+				if t, isTime := parseDateTime(str); isTime {
+					v, valid = formatTime(t), true
+				}
+			}
+		}
+		if !valid {
+			msgs = append(msgs, fmt.Sprintf("The value for CustomFields.%s is not valid.", name))
+			continue
+		}
+		out[name] = v
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, msgs
+}
+
+// createUserLocked stores a new user built from in, or returns the validation
+// messages that prevent it.
+func (s *Server) createUserLocked(c *call, in userInput) (*User, []string) {
+	u, msgs := s.buildUser(c, in, nil)
+	if len(msgs) > 0 {
+		return nil, msgs
+	}
+	u.ID = newGUID()
+	u.DateAdded, u.DateEdited = c.now, c.now
+	s.st.users[u.ID] = &u
+	return &u, nil
+}
+
+// replaceUserLocked replaces existing with the user in describes, or returns
+// the validation messages that prevent it.
+func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) []string {
+	u, msgs := s.buildUser(c, in, existing)
+	if len(msgs) > 0 {
+		return msgs
+	}
+	u.DateEdited = c.now
+	*existing = u
+	return nil
+}
+
+// listUsers is GET /users: the users in the admin's scope, with _filter,
+// _sort, paging and the deprecated username, externalId, email and
+// modifiedSince parameters.
+func (s *Server) listUsers(c *call) reply {
+	q := c.query()
+	lq, bad := parseListQuery(q, userFields)
+	if bad != nil {
+		return *bad
+	}
+	var preds []func(*User) bool
+	for _, p := range []struct {
+		param string
+		get   func(*User) string
+	}{
+		{"username", func(u *User) string { return u.Username }},
+		{"externalId", func(u *User) string { return u.ExternalID }},
+		{"email", func(u *User) string { return u.EmailAddress }},
+	} {
+		if v, found := q.get(p.param); found && v != "" {
+			preds = append(preds, func(u *User) bool { return strings.EqualFold(p.get(u), v) })
+		}
+	}
+	if v, found := q.get("modifiedSince"); found && v != "" {
+		since, isTime := parseDateTime(v)
+		if !isTime {
+			return invalidFormat("modifiedSince")
+		}
+		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
+	}
+	var users []*User
+next:
+	for _, u := range s.st.users {
+		if !s.st.userVisible(c.who.scope, u) {
+			continue
+		}
+		for _, p := range preds {
+			if !p(u) {
+				continue next
+			}
+		}
+		users = append(users, u)
+	}
+	ordered(users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID })
+	docs := make([]map[string]any, len(users))
+	for i, u := range users {
+		docs[i] = u.doc()
+	}
+	return ok(http.StatusOK, lq.apply("users", docs))
+}
+
+// visibleUser finds the user named by the path parameter id. It answers 422
+// for a malformed id and 404 for an unknown id or one outside the admin's scope.
+func (s *Server) visibleUser(c *call, param string) (*User, *reply) {
+	id, isGUID := parseGUID(c.r.PathValue(param))
+	if !isGUID {
+		r := invalidFormat("userId")
+		return nil, &r
+	}
+	u := s.st.users[id]
+	if u == nil || !s.st.userVisible(c.who.scope, u) {
+		r := notFound()
+		return nil, &r
+	}
+	return u, nil
+}
+
+// getUser is GET /users/{id}.
+func (s *Server) getUser(c *call) reply {
+	u, bad := s.visibleUser(c, "id")
+	if bad != nil {
+		return *bad
+	}
+	return ok(http.StatusOK, u.doc())
+}
+
+// createUser is POST /users: 201 {"id","username"}, or 422 with validations.
+func (s *Server) createUser(c *call) reply {
+	var in userInput
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return invalidRequest()
+	}
+	u, msgs := s.createUserLocked(c, in)
+	if len(msgs) > 0 {
+		return validation(msgs...)
+	}
+	return ok(http.StatusCreated, map[string]string{"id": u.ID, "username": u.Username})
+}
+
+// replaceUser is PUT /users/{id}: a full replace answered with the whole user.
+// An unknown id is a 422 "Request Model Validation Error", as Absorb answers.
+func (s *Server) replaceUser(c *call) reply {
+	id, isGUID := parseGUID(c.r.PathValue("id"))
+	if !isGUID {
+		return invalidFormat("userId")
+	}
+	existing := s.st.users[id]
+	if existing == nil {
+		return validation(msgModelInvalid)
+	}
+	if !s.st.userVisible(c.who.scope, existing) {
+		return notFound()
+	}
+	var in userInput
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return invalidRequest()
+	}
+	if msgs := s.replaceUserLocked(c, in, existing); len(msgs) > 0 {
+		return validation(msgs...)
+	}
+	return ok(http.StatusOK, existing.doc())
+}
