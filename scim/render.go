@@ -1,0 +1,96 @@
+package scim
+
+import (
+	"strings"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/schemas"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+)
+
+// resourceKind is what the handlers need to know of one resource type.
+type resourceKind struct {
+	name     string // resourceType: "User", "Group"
+	endpoint string // path segment: "Users", "Groups"
+	coreURN  string
+	extURNs  []string
+	required string // the attribute a create or replace must carry
+	rs       *scimdoc.ResourceSchema
+}
+
+// newResourceKinds describes Users (with the Enterprise and Absorb
+// extensions) and Groups.
+func newResourceKinds() (user, group *resourceKind) {
+	for _, rt := range schemas.ResourceTypes() {
+		k := &resourceKind{
+			name:     rt.Name,
+			endpoint: strings.TrimPrefix(rt.Endpoint, "/"),
+			coreURN:  rt.Core.ID,
+			rs:       scimdoc.NewResourceSchema(rt.Core, rt.Extensions...),
+		}
+		for _, e := range rt.Extensions {
+			k.extURNs = append(k.extURNs, e.ID)
+		}
+		switch rt.ID {
+		case "User":
+			k.required = "userName"
+			user = k
+		case "Group":
+			k.required = "displayName"
+			group = k
+		}
+	}
+	return user, group
+}
+
+// timeFormat is RFC 3339 with milliseconds, as Entra's examples show.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// render turns a stored resource into the document the client sees
+// (RFC 7643 §3.1): "schemas" (the core URN and the URNs of the extensions
+// present), "id", the attributes, and "meta" with the resourceType, created
+// and lastModified in UTC, the location under BaseURL and the version (the
+// ETag), all passed through scimdoc.Project with p (RFC 7644 §3.4.2.5). The
+// password is never rendered (RFC 7643 §4.1.1: returned "never"); id is
+// always rendered.
+func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map[string]any {
+	doc := make(map[string]any, len(res.Doc)+3)
+	for key, v := range res.Doc {
+		if strings.EqualFold(key, "password") || strings.EqualFold(key, "meta") ||
+			strings.EqualFold(key, "schemas") || strings.EqualFold(key, "id") {
+			continue
+		}
+		doc[key] = v
+	}
+	doc["id"] = res.ID
+	meta := map[string]any{
+		"resourceType": k.name,
+		"location":     s.location(k, res.ID),
+		"version":      res.ETag(),
+	}
+	if !res.Created.IsZero() {
+		meta["created"] = formatTime(res.Created)
+	}
+	if !res.LastModified.IsZero() {
+		meta["lastModified"] = formatTime(res.LastModified)
+	}
+	doc["meta"] = meta
+	doc = scimdoc.Project(k.rs, doc, p.attributes, p.excluded)
+	doc["id"] = res.ID
+	urns := make([]string, 1, 1+len(k.extURNs))
+	urns[0] = k.coreURN
+	for _, urn := range k.extURNs {
+		ext, ok := doc[urn].(map[string]any)
+		switch {
+		case ok && len(ext) > 0:
+			urns = append(urns, urn)
+		case ok:
+			delete(doc, urn)
+		}
+	}
+	doc["schemas"] = urns
+	return doc
+}
+
+// formatTime renders t as the server renders meta times.
+func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }

@@ -1,0 +1,240 @@
+package scim
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+)
+
+// get answers GET /Users/{id} and GET /Groups/{id} (RFC 7644 §3.4.1). An
+// If-None-Match naming the current ETag gives 304 with no body
+// (RFC 7644 §3.14).
+func (s *Server) get(k *resourceKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p := queryProjection(r)
+		full := s.withMembers(k, p)
+		res, err := s.getBackend(r.Context(), k, mux.Vars(r)["id"], full)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		etag := res.ETag()
+		w.Header().Set("ETag", etag)
+		if inm := strings.Join(r.Header.Values("If-None-Match"), ", "); inm != "" && scimdoc.MatchesETag(inm, etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		s.writeResource(w, r, k, http.StatusOK, res, p, full)
+	}
+}
+
+// create answers POST /Users and POST /Groups (RFC 7644 §3.3) with 201, the
+// resource, Location and ETag. The body is normalised against the resource
+// schema; a missing userName (displayName for groups) is a 400 invalidValue.
+func (s *Server) create(k *resourceKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc, err := s.readResource(w, r, k)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res, err := s.createBackend(r.Context(), k, doc)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", s.location(k, res.ID))
+		p := queryProjection(r)
+		s.writeResource(w, r, k, http.StatusCreated, res, p, s.withMembers(k, p))
+	}
+}
+
+// replace answers PUT /Users/{id} and PUT /Groups/{id} (RFC 7644 §3.5.1)
+// with 200 and the resource. If-Match is passed on as the precondition.
+func (s *Server) replace(k *resourceKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		doc, err := s.readResource(w, r, k)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		res, err := s.replaceBackend(r.Context(), k, mux.Vars(r)["id"], doc, precondition(r))
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p := queryProjection(r)
+		s.writeResource(w, r, k, http.StatusOK, res, p, s.withMembers(k, p))
+	}
+}
+
+// patch answers PATCH /Users/{id} and PATCH /Groups/{id}
+// (RFC 7644 §3.5.2). A user PATCH answers 200 with the user. A group PATCH
+// answers 204, as Entra asks, unless the request names attributes or
+// excludedAttributes; then it answers 200 with the group, whose members are
+// loaded only when wanted.
+func (s *Server) patch(k *resourceKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := s.readBody(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := checkJSON(body); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ops, err := scimdoc.DecodePatch(body, s.maxPatchOps)
+		if err != nil {
+			s.fail(w, r, asClientError(err))
+			return
+		}
+		id := mux.Vars(r)["id"]
+		p := queryProjection(r)
+		if k == s.user {
+			res, err := s.users.PatchUser(r.Context(), id, precondition(r), func(doc scimdoc.Document) (scimdoc.Document, error) {
+				out, err := scimdoc.ApplyPatch(k.rs, doc, ops)
+				return out, asClientError(err)
+			})
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			s.writeResource(w, r, k, http.StatusOK, res, p, true)
+			return
+		}
+		res, err := s.groups.PatchGroup(r.Context(), id, precondition(r), ops)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !p.given {
+			w.Header().Set("ETag", res.ETag())
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		full := s.withMembers(k, p)
+		if full {
+			if res, err = s.groups.GetGroup(r.Context(), id, true); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		s.writeResource(w, r, k, http.StatusOK, res, p, full)
+	}
+}
+
+// delete answers DELETE /Users/{id} and DELETE /Groups/{id}
+// (RFC 7644 §3.6) with 204 and no body.
+func (s *Server) delete(k *resourceKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := mux.Vars(r)["id"]
+		var err error
+		if k == s.user {
+			err = s.users.DeleteUser(r.Context(), id, precondition(r))
+		} else {
+			err = s.groups.DeleteGroup(r.Context(), id, precondition(r))
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// readResource reads, decodes and normalises the resource in a POST or PUT
+// body. It returns a 400 *scimdoc.Error for malformed JSON, a document the
+// schema rejects, or a missing required attribute, and the errors of
+// readBody.
+func (s *Server) readResource(w http.ResponseWriter, r *http.Request, k *resourceKind) (scimdoc.Document, error) {
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := decodeObject(body)
+	if err != nil {
+		return nil, err
+	}
+	if !k.hasRequired(doc) {
+		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "%s is required", k.required)
+	}
+	doc, err = scimdoc.Normalize(k.rs, doc)
+	if err != nil {
+		return nil, asClientError(err)
+	}
+	return doc, nil
+}
+
+// hasRequired reports whether doc carries the kind's required attribute
+// under any case, plain or URN-qualified, as anything but null or a blank
+// string. A value of the wrong type counts as present: Normalize then says
+// what is wrong with it.
+func (k *resourceKind) hasRequired(doc scimdoc.Document) bool {
+	qualified := k.coreURN + ":" + k.required
+	for key, v := range doc {
+		key = strings.TrimSpace(key)
+		if !strings.EqualFold(key, k.required) && !strings.EqualFold(key, qualified) {
+			continue
+		}
+		switch v := v.(type) {
+		case nil:
+		case string:
+			if strings.TrimSpace(v) != "" {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// writeResource renders res and writes it with its ETag. When full is false
+// the group's members were not loaded and are never rendered.
+func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, k *resourceKind, status int, res scimdoc.Resource, p projection, full bool) {
+	doc := s.render(k, res, p)
+	if !full {
+		delete(doc, "members")
+	}
+	w.Header().Set("ETag", res.ETag())
+	writeJSON(w, status, doc)
+}
+
+// withMembers reports whether an answer about k needs group members: only
+// for groups, and only when the projection keeps members.
+func (s *Server) withMembers(k *resourceKind, p projection) bool {
+	return k == s.group && p.wants(k.coreURN, "members")
+}
+
+func (s *Server) getBackend(ctx context.Context, k *resourceKind, id string, full bool) (scimdoc.Resource, error) {
+	if k == s.user {
+		return s.users.GetUser(ctx, id)
+	}
+	return s.groups.GetGroup(ctx, id, full)
+}
+
+func (s *Server) listBackend(ctx context.Context, k *resourceKind, q scimdoc.Query, full bool) (scimdoc.Page, error) {
+	if k == s.user {
+		return s.users.ListUsers(ctx, q)
+	}
+	return s.groups.ListGroups(ctx, q, full)
+}
+
+func (s *Server) createBackend(ctx context.Context, k *resourceKind, doc scimdoc.Document) (scimdoc.Resource, error) {
+	if k == s.user {
+		return s.users.CreateUser(ctx, doc)
+	}
+	return s.groups.CreateGroup(ctx, doc)
+}
+
+func (s *Server) replaceBackend(ctx context.Context, k *resourceKind, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
+	if k == s.user {
+		return s.users.ReplaceUser(ctx, id, doc, pre)
+	}
+	return s.groups.ReplaceGroup(ctx, id, doc, pre)
+}

@@ -1,0 +1,223 @@
+// Package scim is the SCIM 2.0 HTTP layer (RFC 7644): routing, request
+// decoding, limits, SCIM error responses, ETags, projection of the returned
+// attributes and the discovery endpoints. The use cases behind it are the
+// UserBackend and GroupBackend it is given.
+package scim
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/absorb-scim/absorb-scim/schemas"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultMaxBodyBytes = 1 << 20
+	DefaultMaxPatchOps  = 1000
+	DefaultMaxResults   = 1000
+)
+
+// Options configures a Server.
+type Options struct {
+	// BaseURL is the public URL of /scim/v2, e.g.
+	// https://scim.example.com/scim/v2. meta.location and the Location
+	// header come from it, never from the request's Host.
+	BaseURL string
+	Users   UserBackend
+	Groups  GroupBackend
+	// MaxBodyBytes caps a request body; larger bodies get 413. Zero means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxPatchOps caps the operations of one PATCH request. Zero means
+	// DefaultMaxPatchOps.
+	MaxPatchOps int
+	// MaxResults is filter.maxResults: the most resources one list answer
+	// holds, and the page size when the client gives no count. Zero means
+	// DefaultMaxResults.
+	MaxResults int
+	// AuthSchemes is reported in /ServiceProviderConfig.
+	AuthSchemes []schemas.AuthenticationScheme
+	// Logger receives failures; nil discards them.
+	Logger *slog.Logger
+}
+
+// Server serves the SCIM 2.0 protocol (RFC 7644) for Users and Groups. Mount
+// it under the base path with http.StripPrefix: it routes paths relative to
+// BaseURL ("/Users", "/Groups/{id}", "/Schemas", …).
+type Server struct {
+	baseURL      string
+	users        UserBackend
+	groups       GroupBackend
+	maxBodyBytes int64
+	maxPatchOps  int
+	maxResults   int
+	log          *slog.Logger
+	router       *mux.Router
+
+	user  *resourceKind
+	group *resourceKind
+
+	// The discovery documents never change, so they are encoded once.
+	spcJSON     []byte
+	schemasJSON []byte
+	schemaJSON  map[string][]byte // by lower-case schema URN
+	typesJSON   []byte
+	typeJSON    map[string][]byte // by lower-case resource type id
+}
+
+// New returns a Server for opts. It returns an error when BaseURL is not an
+// absolute http(s) URL, when Users or Groups is nil, or when a limit is
+// negative.
+func New(opts Options) (*Server, error) {
+	u, err := url.Parse(opts.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse base url: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("base url %q is not an absolute http or https url", opts.BaseURL)
+	}
+	if opts.Users == nil || opts.Groups == nil {
+		return nil, errors.New("both a user and a group backend are required")
+	}
+	if opts.MaxBodyBytes < 0 || opts.MaxPatchOps < 0 || opts.MaxResults < 0 {
+		return nil, errors.New("limits must not be negative")
+	}
+	s := &Server{
+		baseURL:      strings.TrimSuffix(opts.BaseURL, "/"),
+		users:        opts.Users,
+		groups:       opts.Groups,
+		maxBodyBytes: opts.MaxBodyBytes,
+		maxPatchOps:  opts.MaxPatchOps,
+		maxResults:   opts.MaxResults,
+		log:          opts.Logger,
+	}
+	if s.maxBodyBytes == 0 {
+		s.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.maxPatchOps == 0 {
+		s.maxPatchOps = DefaultMaxPatchOps
+	}
+	if s.maxResults == 0 {
+		s.maxResults = DefaultMaxResults
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.user, s.group = newResourceKinds()
+	if err := s.buildDiscovery(opts.AuthSchemes); err != nil {
+		return nil, err
+	}
+	s.router = s.routes()
+	return s, nil
+}
+
+// ServeHTTP answers one SCIM request. Every answer other than 204 and 304 is
+// application/scim+json; every failure is a SCIM error (RFC 7644 §3.12),
+// including unknown paths (404), wrong methods (405 with Allow) and panics
+// (500).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rw := &trackingWriter{ResponseWriter: w}
+	defer s.recoverPanic(rw, r)
+	s.router.ServeHTTP(rw, r)
+}
+
+// methods maps HTTP methods to the handlers of one path.
+type methods map[string]http.HandlerFunc
+
+// routes builds the router. Methods are dispatched by the path's own table so
+// that a wrong method is a 405 naming the allowed ones (RFC 9110 §15.5.6).
+func (s *Server) routes() *mux.Router {
+	// No path cleaning: mux would answer an unclean path with a redirect
+	// built without the base path. Such paths are simply not found.
+	r := mux.NewRouter().SkipClean(true)
+	handle := func(path string, m methods) {
+		r.Handle(path, s.dispatch(m))
+	}
+	handle("/", methods{http.MethodGet: s.rootQuery})
+	handle("/.search", methods{http.MethodPost: s.rootQuery})
+	handle("/Me", methods{
+		http.MethodGet: s.me, http.MethodPost: s.me, http.MethodPut: s.me,
+		http.MethodPatch: s.me, http.MethodDelete: s.me,
+	})
+	handle("/Bulk", methods{http.MethodPost: s.bulk})
+
+	for _, k := range []*resourceKind{s.user, s.group} {
+		handle("/"+k.endpoint, methods{http.MethodGet: s.list(k), http.MethodPost: s.create(k)})
+		handle("/"+k.endpoint+"/.search", methods{http.MethodPost: s.search(k)})
+		handle("/"+k.endpoint+"/{id}", methods{
+			http.MethodGet:    s.get(k),
+			http.MethodPut:    s.replace(k),
+			http.MethodPatch:  s.patch(k),
+			http.MethodDelete: s.delete(k),
+		})
+	}
+
+	handle("/ServiceProviderConfig", methods{http.MethodGet: s.serviceProviderConfig})
+	handle("/serviceConfiguration", methods{http.MethodGet: s.serviceProviderConfig})
+	handle("/Schemas", methods{http.MethodGet: s.schemaList})
+	handle("/Schemas/{id}", methods{http.MethodGet: s.schema})
+	handle("/ResourceTypes", methods{http.MethodGet: s.resourceTypeList})
+	handle("/ResourceTypes/{id}", methods{http.MethodGet: s.resourceType})
+
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, scimdoc.Errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", r.URL.Path))
+	})
+	return r
+}
+
+// dispatch picks the handler for r's method, or answers 405 with Allow.
+func (s *Server) dispatch(m methods) http.Handler {
+	allowed := make([]string, 0, len(m))
+	for method := range m {
+		allowed = append(allowed, method)
+	}
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := m[r.Method]
+		if !ok {
+			w.Header().Set("Allow", allow)
+			s.fail(w, r, scimdoc.Errorf(http.StatusMethodNotAllowed, "",
+				"method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+			return
+		}
+		h(w, r)
+	})
+}
+
+// fail writes err as a SCIM error, logging it with the Server's logger.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.log, err)
+}
+
+// location is the absolute URL of a resource under BaseURL.
+func (s *Server) location(k *resourceKind, id string) string {
+	return s.baseURL + "/" + k.endpoint + "/" + url.PathEscape(id)
+}
+
+// rootQuery answers queries against the server root (RFC 7644 §3.4.2.1,
+// §3.4.3), which this server does not offer.
+func (s *Server) rootQuery(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, notImplemented("querying the server root; query /Users or /Groups"))
+}
+
+// me answers /Me (RFC 7644 §3.11), which this server does not offer: its
+// clients are provisioning systems, not users.
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, notImplemented("/Me"))
+}
+
+// bulk answers /Bulk (RFC 7644 §3.7); ServiceProviderConfig reports bulk as
+// unsupported.
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, notImplemented("bulk"))
+}
