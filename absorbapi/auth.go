@@ -1,0 +1,167 @@
+package absorbapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// tokenHolder is the Client's one token. A login is shared by every call
+// that needs one while it runs (single flight).
+type tokenHolder struct {
+	mu     sync.Mutex
+	token  string
+	issued time.Time // clock reading taken just before the login was sent
+	flight *loginFlight
+}
+
+// loginFlight is one login in progress; done is closed when token and err
+// are set.
+type loginFlight struct {
+	done  chan struct{}
+	token string
+	err   error
+	// abandoned: the login failed because the context of the call running
+	// it ended; the calls waiting on it start another.
+	abandoned bool
+}
+
+// Login logs in now, replacing the Client's token, and returns the login's
+// error. Calls log in by themselves when needed, so Login is only useful to
+// check credentials early (readiness). A login already running is joined
+// rather than repeated. It returns ErrUnauthorized or ErrForbidden wrapped
+// when Absorb refuses the credentials or key, and *UnavailableError or
+// *RateLimitError when Absorb cannot be reached or ctx ends first.
+func (c *Client) Login(ctx context.Context) error {
+	_, err := c.sharedLogin(ctx, func() bool { return false })
+	return err
+}
+
+// currentToken returns a token that is not due for refresh, logging in (or
+// joining a login) when there is none or it is older than TokenTTL-RefreshMargin.
+func (c *Client) currentToken(ctx context.Context) (string, error) {
+	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.fresh() })
+}
+
+// reauthenticate is called when a request sent with token failed with 401.
+// If the Client already holds a different token (someone logged in since),
+// that token is returned without a login; otherwise exactly one login runs
+// for all the calls that failed with the same token.
+func (c *Client) reauthenticate(ctx context.Context, failed string) (string, error) {
+	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.auth.token != failed && c.fresh() })
+}
+
+// fresh reports whether the held token is younger than TokenTTL-RefreshMargin.
+// The caller holds c.auth.mu.
+func (c *Client) fresh() bool {
+	return c.cfg.Now().Before(c.auth.issued.Add(c.cfg.TokenTTL - c.cfg.RefreshMargin))
+}
+
+// sharedLogin returns the held token when usable (called with c.auth.mu
+// held) says it will do. Otherwise it joins the login in progress or, when
+// there is none, runs one itself on ctx while later callers wait for it.
+// A waiter whose runner gave up because of the runner's own context tries
+// again, so one caller's deadline does not fail the others.
+func (c *Client) sharedLogin(ctx context.Context, usable func() bool) (string, error) {
+	for {
+		c.auth.mu.Lock()
+		if c.auth.flight == nil && usable() {
+			t := c.auth.token
+			c.auth.mu.Unlock()
+			return t, nil
+		}
+		if f := c.auth.flight; f != nil {
+			c.auth.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return "", fmt.Errorf("absorb login: %w", &UnavailableError{Err: ctx.Err()})
+			}
+			if f.abandoned && ctx.Err() == nil {
+				continue
+			}
+			return f.token, f.err
+		}
+		f := &loginFlight{done: make(chan struct{})}
+		c.auth.flight = f
+		refresh := c.auth.token != ""
+		c.auth.mu.Unlock()
+
+		issued := c.cfg.Now()
+		tok, err := c.login(ctx)
+		c.auth.mu.Lock()
+		if err == nil {
+			c.auth.token, c.auth.issued = tok, issued
+		}
+		c.auth.flight = nil
+		f.token, f.err, f.abandoned = tok, err, err != nil && ctx.Err() != nil
+		c.auth.mu.Unlock()
+		c.cfg.Observer.ObserveLogin(refresh, err)
+		close(f.done)
+		return tok, err
+	}
+}
+
+// login sends POST /authenticate through the limiter and the retry loop and
+// returns the token. The answer is a bare JSON string; {"token": "…"} and a
+// plain-text token are accepted too.
+func (c *Client) login(ctx context.Context) (string, error) {
+	body := map[string]string{
+		"username":   c.cfg.Username,
+		"password":   c.cfg.Password,
+		"privateKey": c.cfg.PrivateKey,
+	}
+	req, err := c.NewRequest(ctx, http.MethodPost, "/authenticate", nil, body)
+	if err != nil {
+		return "", fmt.Errorf("absorb login: %w", err)
+	}
+	req = withRoute(req, route{pattern: "/authenticate", noAuth: true, idempotent: true})
+	var raw []byte
+	if _, err := c.Do(req, &raw); err != nil {
+		return "", fmt.Errorf("absorb login as %q: %w", c.cfg.Username, err)
+	}
+	tok, err := parseToken(raw)
+	if err != nil {
+		return "", fmt.Errorf("absorb login as %q: %w", c.cfg.Username, err)
+	}
+	return tok, nil
+}
+
+// parseToken reads a login answer.
+func parseToken(raw []byte) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	var tok string
+	switch {
+	case len(raw) == 0:
+		return "", errors.New("empty login answer")
+	case raw[0] == '"':
+		if err := json.Unmarshal(raw, &tok); err != nil {
+			return "", errors.New("login answer is not a valid JSON string")
+		}
+	case raw[0] == '{':
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return "", errors.New("login answer is not valid JSON")
+		}
+		for k, v := range obj {
+			if strings.EqualFold(k, "token") || strings.EqualFold(k, "access_token") {
+				if err := json.Unmarshal(v, &tok); err != nil {
+					return "", errors.New("login answer's token is not a string")
+				}
+			}
+		}
+	default:
+		tok = string(raw)
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return "", errors.New("login answer has no token")
+	}
+	return tok, nil
+}
