@@ -24,14 +24,19 @@ func main() {
 	}
 }
 
+// errUsage means the usage was already printed.
 var errUsage = errors.New("usage")
 
 const usage = `usage: absorb-scim <command> [flags]
 
 commands:
-  serve        run the bridge against a real Absorb portal
-  demo         run the bridge against a built-in fake Absorb
-  fake-absorb  run the fake Absorb alone
+  serve         run the bridge against a real Absorb portal
+  demo          run the bridge against a built-in fake Absorb
+  fake-absorb   run the fake Absorb alone
+  config check  validate a configuration file
+  hash-secret   print the sha256 hash of a secret read from standard input
+
+Run 'absorb-scim <command> -h' for a command's flags.
 `
 
 // run is the whole program behind main, so tests can call it with their own
@@ -41,12 +46,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return errUsage
 	}
-	switch args[0] {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "fake-absorb":
+		return runFakeAbsorb(ctx, rest, stdout, stderr)
+	case "config":
+		return runConfig(rest, getenv, stdout, stderr)
+	case "hash-secret":
+		return runHashSecret(os.Stdin, stdout)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
-		fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, usage)
 		return errUsage
 	}
 }

@@ -1,0 +1,150 @@
+// Package bridge holds the use cases of the SCIM bridge: create, replace,
+// patch, deactivate, delete and adopt users, groups and their rules, and the
+// sync that keeps the local copy of Absorb true. Each use case lives in one
+// place: the HTTP layer only decodes and renders, and this package decides
+// what happens in Absorb and in storage.
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/schemas"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// Absorb is what the bridge needs of the Absorb Integration API client.
+type Absorb interface {
+	GetUser(ctx context.Context, id string) (*absorbapi.User, error)
+	FindUserByUsername(ctx context.Context, username string) (*absorbapi.User, error)
+	FindUserByExternalID(ctx context.Context, externalID string) (*absorbapi.User, error)
+	CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error)
+	UpdateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error)
+	GetDepartment(ctx context.Context, id string) (*absorbapi.Department, error)
+	FindDepartmentByName(ctx context.Context, name string) (*absorbapi.Department, error)
+	FindDepartmentByExternalID(ctx context.Context, externalID string) (*absorbapi.Department, error)
+	ListCourses(ctx context.Context) ([]absorbapi.Course, error)
+	EnrollUser(ctx context.Context, userID, courseID string) (*absorbapi.Enrollment, error)
+	ListUserEnrollments(ctx context.Context, userID string) ([]absorbapi.Enrollment, error)
+	UnenrollUser(ctx context.Context, enrollmentIDs []string) error
+	ScanUsers(ctx context.Context, filter string, fn func(absorbapi.User) error) error
+}
+
+var _ Absorb = (*absorbapi.Client)(nil)
+
+// Config configures a Bridge.
+type Config struct {
+	Absorb Absorb
+	Store  *storage.Store
+	Mapper *mapping.Mapper
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NewID makes SCIM ids; nil means random UUIDs.
+	NewID func() string
+	// DepartmentCacheTTL is how long a resolved department name or external
+	// id is trusted; default 10 minutes.
+	DepartmentCacheTTL time.Duration
+	// Rules are the group rules, in priority order; none means groups are
+	// stored and served but change nothing in Absorb.
+	Rules []Rule
+	// SyncInterval is how often changes made directly in Absorb are folded
+	// in; default one minute.
+	SyncInterval time.Duration
+}
+
+// Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
+type Bridge struct {
+	absorb  Absorb
+	store   *storage.Store
+	mapper  *mapping.Mapper
+	log     *slog.Logger
+	now     func() time.Time
+	newID   func() string
+	users   *scimdoc.ResourceSchema
+	groups  *scimdoc.ResourceSchema
+	locks   keyedMutex
+	depts   *departmentCache
+	mirrorC mirrorState
+	rules   *ruleEngine
+	syncer  *syncer
+}
+
+// New returns a Bridge. It fails when a required dependency is missing.
+func New(cfg Config) (*Bridge, error) {
+	if cfg.Absorb == nil || cfg.Store == nil || cfg.Mapper == nil {
+		return nil, fmt.Errorf("bridge: Absorb, Store and Mapper are required")
+	}
+	b := &Bridge{
+		absorb: cfg.Absorb,
+		store:  cfg.Store,
+		mapper: cfg.Mapper,
+		log:    cfg.Logger,
+		now:    cfg.Now,
+		newID:  cfg.NewID,
+		users:  scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
+		groups: scimdoc.NewResourceSchema(schemas.Group()),
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	if b.newID == nil {
+		b.newID = newUUID
+	}
+	ttl := cfg.DepartmentCacheTTL
+	if ttl <= 0 {
+		ttl = 10 * time.Minute
+	}
+	b.depts = newDepartmentCache(cfg.Absorb, ttl, b.now)
+	if err := ValidateRules(cfg.Rules); err != nil {
+		return nil, err
+	}
+	b.rules = newRuleEngine(b, cfg.Rules, cfg.Absorb)
+	interval := cfg.SyncInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	b.syncer = newSyncer(b, interval)
+	return b, nil
+}
+
+// UserSchema is the resource schema of users (core, enterprise, Absorb).
+func (b *Bridge) UserSchema() *scimdoc.ResourceSchema { return b.users }
+
+// GroupSchema is the resource schema of groups.
+func (b *Bridge) GroupSchema() *scimdoc.ResourceSchema { return b.groups }
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// Run does the bridge's background work until ctx ends: the sync that keeps
+// the local copy of Absorb true, and the group rules' queue. Work left
+// pending by an earlier run is resumed first.
+func (b *Bridge) Run(ctx context.Context) error {
+	if err := b.rules.resume(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.rules.run(ctx)
+	}()
+	b.syncer.run(ctx)
+	<-done
+	return nil
+}

@@ -1,0 +1,678 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// membershipChange is what a group write did to its members; the rules act
+// on it once the write is committed.
+type membershipChange struct {
+	added, removed []string
+}
+
+// groupRecord builds the storage record of a group document; members are
+// kept apart, one key each.
+func groupRecord(id string, doc scimdoc.Document, base storage.Group) (storage.Group, error) {
+	clean := make(scimdoc.Document, len(doc))
+	for k, v := range doc {
+		switch strings.ToLower(k) {
+		case "id", "meta", "members":
+			continue
+		}
+		clean[k] = v
+	}
+	raw, err := json.Marshal(clean)
+	if err != nil {
+		return storage.Group{}, fmt.Errorf("encode group %s: %w", id, err)
+	}
+	base.ID = id
+	base.DisplayName = stringAt(clean, "displayName")
+	base.ExternalID = stringAt(clean, "externalId")
+	base.Resource = raw
+	return base, nil
+}
+
+// groupResource renders a group record, with its members when asked.
+func groupResource(tx *storage.Tx, g storage.Group, withMembers bool) (scimdoc.Resource, error) {
+	var doc scimdoc.Document
+	if err := json.Unmarshal(g.Resource, &doc); err != nil {
+		return scimdoc.Resource{}, fmt.Errorf("decode group %s: %w", g.ID, err)
+	}
+	if doc == nil {
+		doc = scimdoc.Document{}
+	}
+	doc["id"] = g.ID
+	if withMembers {
+		members := []any{}
+		err := tx.ForEachMember(g.ID, func(m storage.Member) (bool, error) {
+			entry := map[string]any{"value": m.UserID, "type": "User"}
+			if m.Display != "" {
+				entry["display"] = m.Display
+			}
+			members = append(members, entry)
+			return true, nil
+		})
+		if err != nil {
+			return scimdoc.Resource{}, fmt.Errorf("members of group %s: %w", g.ID, err)
+		}
+		doc["members"] = members
+	}
+	return scimdoc.Resource{ID: g.ID, Doc: doc, Created: g.Created, LastModified: g.LastModified, Version: g.Version}, nil
+}
+
+// memberRef is one entry of a members value.
+type memberRef struct{ id, display string }
+
+// memberRefs reads a members value: an array of {value, display, ...}, or
+// a bare id string (the MS reference client sends one).
+func memberRefs(v any) ([]memberRef, error) {
+	switch t := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return []memberRef{{id: t}}, nil
+	case map[string]any:
+		return memberRefs([]any{t})
+	case []any:
+		out := make([]memberRef, 0, len(t))
+		for _, e := range t {
+			switch m := e.(type) {
+			case map[string]any:
+				id, _ := valueCI(m, "value").(string)
+				if id == "" {
+					return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "a member has no \"value\" (the user's id)")
+				}
+				display, _ := valueCI(m, "display").(string)
+				out = append(out, memberRef{id: id, display: display})
+			case string:
+				out = append(out, memberRef{id: m})
+			default:
+				return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "members must be objects with a \"value\"")
+			}
+		}
+		return out, nil
+	}
+	return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "members must be an array of objects with a \"value\"")
+}
+
+// valueCI reads a key of a JSON object case-insensitively.
+func valueCI(m map[string]any, key string) any {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// addMembers adds the members that name known users; unknown ids are
+// skipped and logged, because Okta does not retry a 400 and one bad id must
+// not lose a whole push.
+func (b *Bridge) addMembers(tx *storage.Tx, groupID string, refs []memberRef, ch *membershipChange) error {
+	for _, r := range refs {
+		u, err := tx.User(r.id)
+		if errors.Is(err, storage.ErrNotFound) {
+			b.log.Warn("group member skipped: no such user", "group", groupID, "member", r.id)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		display := r.display
+		if display == "" {
+			display = u.UserName
+		}
+		added, err := tx.AddMember(groupID, storage.Member{UserID: r.id, Display: display})
+		if err != nil {
+			return err
+		}
+		if added {
+			ch.added = append(ch.added, r.id)
+		}
+	}
+	return nil
+}
+
+func removeMembers(tx *storage.Tx, groupID string, ids []string, ch *membershipChange) error {
+	for _, id := range ids {
+		removed, err := tx.RemoveMember(groupID, id)
+		if err != nil {
+			return err
+		}
+		if removed {
+			ch.removed = append(ch.removed, id)
+		}
+	}
+	return nil
+}
+
+func clearMembers(tx *storage.Tx, groupID string, ch *membershipChange) error {
+	removed, err := tx.ClearMembers(groupID)
+	ch.removed = append(ch.removed, removed...)
+	return err
+}
+
+// CreateGroup stores a new group (RFC 7644 §3.3), with the members it names.
+// Errors: 400 without displayName.
+func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error) {
+	if strings.TrimSpace(stringAt(doc, "displayName")) == "" {
+		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "displayName is required")
+	}
+	refs, err := memberRefs(doc["members"])
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	id := b.newID()
+	now := b.now()
+	g, err := groupRecord(id, doc, storage.Group{Created: now, LastModified: now, Version: 1})
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	var (
+		ch  membershipChange
+		res scimdoc.Resource
+	)
+	err = b.store.Update(func(tx *storage.Tx) error {
+		if g.ExternalID != "" {
+			if other, err := tx.GroupByExternalID(g.ExternalID); err == nil {
+				return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "externalId %q is already used by group %s", g.ExternalID, other.ID)
+			}
+		}
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		if err := b.addMembers(tx, id, refs, &ch); err != nil {
+			return err
+		}
+		stored, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		res, err = groupResource(tx, stored, true)
+		return err
+	})
+	if err != nil {
+		return scimdoc.Resource{}, groupStoreError("create group", err)
+	}
+	b.rules.membershipChanged(id, ch)
+	b.log.Info("group created", "id", id, "members", len(ch.added))
+	return res, nil
+}
+
+func groupStoreError(op string, err error) error {
+	if _, ok := scimdoc.AsError(err); ok {
+		return err
+	}
+	var conflict *storage.ConflictError
+	if errors.As(err, &conflict) {
+		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "%s %q is already used by group %s", conflict.Index, conflict.Value, conflict.ExistingID)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// GetGroup returns a group; members are loaded only when withMembers.
+// Errors: 404.
+func (b *Bridge) GetGroup(ctx context.Context, id string, withMembers bool) (scimdoc.Resource, error) {
+	var res scimdoc.Resource
+	err := b.store.View(func(tx *storage.Tx) error {
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		res, err = groupResource(tx, g, withMembers)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return res, scimdoc.NotFound("Group", id)
+	}
+	if err != nil {
+		return res, fmt.Errorf("get group %s: %w", id, err)
+	}
+	return res, nil
+}
+
+// ListGroups answers a group list or search from storage. displayName, id,
+// externalId and member equalities use indexes; a filter on members that
+// names one member checks just that membership instead of loading all.
+func (b *Bridge) ListGroups(ctx context.Context, q scimdoc.Query, withMembers bool) (scimdoc.Page, error) {
+	var matches []scimdoc.Resource
+	err := b.store.View(func(tx *storage.Tx) error {
+		candidates, memberHint, err := groupCandidates(tx, q.Filter)
+		if err != nil {
+			return err
+		}
+		needMembers := q.Filter != nil && strings.Contains(strings.ToLower(q.Filter.String()), "members")
+		for _, g := range candidates {
+			res, err := groupResource(tx, g, withMembers || (needMembers && memberHint == ""))
+			if err != nil {
+				return err
+			}
+			if q.Filter != nil {
+				doc := withMeta(res, "Group")
+				if needMembers && memberHint != "" && !withMembers {
+					ok, err := tx.IsMember(g.ID, memberHint)
+					if err != nil {
+						return err
+					}
+					if ok {
+						doc["members"] = []any{map[string]any{"value": memberHint, "type": "User"}}
+					}
+				}
+				if !q.Filter.Match(b.groups, doc) {
+					continue
+				}
+			}
+			matches = append(matches, res)
+		}
+		return nil
+	})
+	if err != nil {
+		return scimdoc.Page{}, fmt.Errorf("list groups: %w", err)
+	}
+	if q.SortBy != "" {
+		sort.SliceStable(matches, func(i, j int) bool {
+			c := scimdoc.Compare(b.groups, withMeta(matches[i], "Group"), withMeta(matches[j], "Group"), q.SortBy)
+			if q.Descending {
+				return c > 0
+			}
+			return c < 0
+		})
+	}
+	return pageOf(matches, q), nil
+}
+
+// groupCandidates narrows a filter to the groups an index names, or every
+// group. memberHint is the user id of a members equality, if any.
+func groupCandidates(tx *storage.Tx, f *scimdoc.Filter) (groups []storage.Group, memberHint string, err error) {
+	if f != nil {
+		for _, h := range f.EqualityHints() {
+			if h.Attr == "members.value" && memberHint == "" {
+				memberHint = h.Value
+			}
+		}
+		for _, h := range f.EqualityHints() {
+			switch h.Attr {
+			case "id":
+				g, err := tx.Group(h.Value)
+				if errors.Is(err, storage.ErrNotFound) {
+					return nil, memberHint, nil
+				}
+				return []storage.Group{g}, memberHint, err
+			case "displayname":
+				gs, err := tx.GroupsByDisplayName(h.Value)
+				return gs, memberHint, err
+			case "externalid":
+				g, err := tx.GroupByExternalID(h.Value)
+				if errors.Is(err, storage.ErrNotFound) {
+					return nil, memberHint, nil
+				}
+				return []storage.Group{g}, memberHint, err
+			case "members.value":
+				ids, err := tx.GroupsOfUser(h.Value)
+				if err != nil {
+					return nil, memberHint, err
+				}
+				for _, id := range ids {
+					g, err := tx.Group(id)
+					if err != nil {
+						return nil, memberHint, err
+					}
+					groups = append(groups, g)
+				}
+				return groups, memberHint, nil
+			}
+		}
+	}
+	err = tx.ForEachGroup("", func(g storage.Group) (bool, error) {
+		groups = append(groups, g)
+		return true, nil
+	})
+	return groups, memberHint, err
+}
+
+// ReplaceGroup replaces a group's attributes and members (RFC 7644 §3.5.1).
+// Errors: 404, 412 on a stale If-Match, 400 without displayName.
+func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
+	if strings.TrimSpace(stringAt(doc, "displayName")) == "" {
+		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "displayName is required")
+	}
+	refs, err := memberRefs(doc["members"])
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	unlock := b.locks.Lock("group:" + id)
+	defer unlock()
+	var (
+		ch      membershipChange
+		res     scimdoc.Resource
+		renamed bool
+	)
+	err = b.store.Update(func(tx *storage.Tx) error {
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		cur, err := groupResource(tx, g, false)
+		if err != nil {
+			return err
+		}
+		if err := pre.Check(cur); err != nil {
+			return err
+		}
+		next, err := groupRecord(id, doc, g)
+		if err != nil {
+			return err
+		}
+		renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+		next.LastModified, next.Version = b.now(), g.Version+1
+		if err := tx.PutGroup(next); err != nil {
+			return err
+		}
+		want := make(map[string]bool, len(refs))
+		for _, r := range refs {
+			want[r.id] = true
+		}
+		var drop []string
+		if err := tx.ForEachMember(id, func(m storage.Member) (bool, error) {
+			if !want[m.UserID] {
+				drop = append(drop, m.UserID)
+			}
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		if err := removeMembers(tx, id, drop, &ch); err != nil {
+			return err
+		}
+		if err := b.addMembers(tx, id, refs, &ch); err != nil {
+			return err
+		}
+		stored, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		res, err = groupResource(tx, stored, true)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return res, scimdoc.NotFound("Group", id)
+	}
+	if err != nil {
+		return res, groupStoreError("replace group "+id, err)
+	}
+	b.rules.membershipChanged(id, ch)
+	if renamed {
+		b.rules.groupRenamed(id)
+	}
+	return res, nil
+}
+
+// PatchGroup applies PATCH operations to a group in order, atomically
+// (RFC 7644 §3.5.2). Membership operations touch only the members they name:
+// add with a value array, remove by filter (members[value eq "id"]), Entra's
+// remove with a value array (removes only those), replace (a full push;
+// [] empties the group). Attribute operations (a rename, with or without a
+// path, ignoring an "id" inside the value as Okta sends it) go through
+// scimdoc. Adding a present member or removing an absent one is no error.
+func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
+	unlock := b.locks.Lock("group:" + id)
+	defer unlock()
+	var (
+		ch      membershipChange
+		res     scimdoc.Resource
+		renamed bool
+	)
+	err := b.store.Update(func(tx *storage.Tx) error {
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		cur, err := groupResource(tx, g, false)
+		if err != nil {
+			return err
+		}
+		if err := pre.Check(cur); err != nil {
+			return err
+		}
+		doc := withoutGroupServerAttributes(cur.Doc)
+		attrsChanged := false
+		for _, op := range ops {
+			memberOp, attrOp, err := splitMemberOp(op)
+			if err != nil {
+				return err
+			}
+			if memberOp != nil {
+				if err := b.applyMemberOp(tx, id, *memberOp, &ch); err != nil {
+					return err
+				}
+			}
+			if attrOp != nil {
+				doc, err = scimdoc.ApplyPatch(b.groups, doc, []scimdoc.Operation{*attrOp})
+				if err != nil {
+					return err
+				}
+				attrsChanged = true
+			}
+		}
+		if attrsChanged {
+			if strings.TrimSpace(stringAt(doc, "displayName")) == "" {
+				return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "displayName is required and cannot be removed")
+			}
+			next, err := groupRecord(id, doc, g)
+			if err != nil {
+				return err
+			}
+			renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+			g = next
+		}
+		g.LastModified, g.Version = b.now(), g.Version+1
+		if err := tx.PutGroup(g); err != nil {
+			return err
+		}
+		stored, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		res, err = groupResource(tx, stored, false)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return res, scimdoc.NotFound("Group", id)
+	}
+	if err != nil {
+		return res, groupStoreError("patch group "+id, err)
+	}
+	b.rules.membershipChanged(id, ch)
+	if renamed {
+		b.rules.groupRenamed(id)
+	}
+	return res, nil
+}
+
+func withoutGroupServerAttributes(doc scimdoc.Document) scimdoc.Document {
+	out := make(scimdoc.Document, len(doc))
+	for k, v := range doc {
+		switch strings.ToLower(k) {
+		case "id", "meta", "members":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// memberOp is a membership operation taken out of a PATCH.
+type memberOp struct {
+	op       string // add, remove, replace
+	refs     []memberRef
+	filtered []string // remove members[value eq "id"]: the ids named
+	all      bool     // remove members without a value: every member
+}
+
+// splitMemberOp separates what an operation does to members from what it
+// does to other attributes. A no-path value may carry both.
+func splitMemberOp(op scimdoc.Operation) (*memberOp, *scimdoc.Operation, error) {
+	path := strings.TrimSpace(op.Path)
+	lower := strings.ToLower(path)
+	lower = strings.TrimPrefix(lower, strings.ToLower("urn:ietf:params:scim:schemas:core:2.0:Group:"))
+	switch {
+	case path == "":
+		obj, ok := op.Value.(map[string]any)
+		if !ok {
+			return nil, &op, nil // scimdoc reports the bad value
+		}
+		var members any
+		rest := make(map[string]any, len(obj))
+		found := false
+		for k, v := range obj {
+			if strings.EqualFold(k, "members") {
+				members, found = v, true
+				continue
+			}
+			rest[k] = v
+		}
+		var mo *memberOp
+		if found {
+			refs, err := memberRefs(members)
+			if err != nil {
+				return nil, nil, err
+			}
+			mo = &memberOp{op: op.Op, refs: refs}
+		}
+		var ao *scimdoc.Operation
+		if len(rest) > 0 {
+			ao = &scimdoc.Operation{Op: op.Op, Value: rest}
+		}
+		return mo, ao, nil
+	case lower == "members":
+		if op.Op == "remove" && op.Value == nil {
+			return &memberOp{op: "remove", all: true}, nil, nil
+		}
+		refs, err := memberRefs(op.Value)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &memberOp{op: op.Op, refs: refs}, nil, nil
+	case strings.HasPrefix(lower, "members[") || strings.HasPrefix(lower, "members."):
+		if op.Op != "remove" {
+			return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "only remove may target %q; add or replace members with the path \"members\"", path)
+		}
+		ids, err := memberFilterIDs(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &memberOp{op: "remove", filtered: ids}, nil, nil
+	}
+	return nil, &op, nil
+}
+
+// memberFilterIDs reads the member ids a path like members[value eq "id"]
+// names.
+func memberFilterIDs(path string) ([]string, error) {
+	open, close := strings.Index(path, "["), strings.LastIndex(path, "]")
+	if open < 0 || close < open {
+		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q is not a members filter such as members[value eq \"id\"]", path)
+	}
+	f, err := scimdoc.ParseFilter(path[open+1 : close])
+	if err != nil {
+		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
+	}
+	var ids []string
+	for _, h := range f.EqualityHints() {
+		if h.Attr == "value" || h.Attr == "members.value" {
+			ids = append(ids, h.Value)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q must select members by value, as in members[value eq \"id\"]", path)
+	}
+	return ids, nil
+}
+
+func (b *Bridge) applyMemberOp(tx *storage.Tx, groupID string, op memberOp, ch *membershipChange) error {
+	switch {
+	case op.filtered != nil:
+		return removeMembers(tx, groupID, op.filtered, ch)
+	case op.all:
+		return clearMembers(tx, groupID, ch)
+	}
+	switch op.op {
+	case "add":
+		return b.addMembers(tx, groupID, op.refs, ch)
+	case "remove":
+		ids := make([]string, len(op.refs))
+		for i, r := range op.refs {
+			ids[i] = r.id
+		}
+		return removeMembers(tx, groupID, ids, ch)
+	case "replace":
+		want := make(map[string]bool, len(op.refs))
+		for _, r := range op.refs {
+			want[r.id] = true
+		}
+		var drop []string
+		if err := tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
+			if !want[m.UserID] {
+				drop = append(drop, m.UserID)
+			}
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		if err := removeMembers(tx, groupID, drop, ch); err != nil {
+			return err
+		}
+		return b.addMembers(tx, groupID, op.refs, ch)
+	}
+	return scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "unknown operation %q", op.op)
+}
+
+// DeleteGroup removes a group (RFC 7644 §3.6). Its users stay; what its
+// rules did to them is undone as if each had left the group.
+func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precondition) error {
+	unlock := b.locks.Lock("group:" + id)
+	defer unlock()
+	var ch membershipChange
+	var rec storage.Group
+	err := b.store.Update(func(tx *storage.Tx) error {
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		rec = g
+		cur, err := groupResource(tx, g, false)
+		if err != nil {
+			return err
+		}
+		if err := pre.Check(cur); err != nil {
+			return err
+		}
+		if err := tx.ForEachMember(id, func(m storage.Member) (bool, error) {
+			ch.removed = append(ch.removed, m.UserID)
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		return tx.DeleteGroup(id)
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return scimdoc.NotFound("Group", id)
+	}
+	if err != nil {
+		return groupStoreError("delete group "+id, err)
+	}
+	b.rules.groupDeleted(rec, ch.removed)
+	return nil
+}

@@ -1,0 +1,638 @@
+package bridge
+
+import (
+	"context"
+	"net/http"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// Rule says what membership of matching groups does in Absorb. A group
+// matches when every matcher that is set matches it: DisplayName and
+// ExternalID exactly (DisplayName case-insensitively), the patterns as
+// shell-style globs (*, ?, [...]) over the lower-cased value.
+type Rule struct {
+	Name               string
+	DisplayName        string
+	DisplayNamePattern string
+	ExternalID         string
+	ExternalIDPattern  string
+	// Department (an id, external id or name) is given to members. A user in
+	// several department groups gets the department of the first rule, in
+	// declared order, that matches one of its groups.
+	Department string
+	// Courses (ids or names) members are enrolled in when they join.
+	Courses []string
+	// UnenrollOnLeave unenrolls members from Courses when they leave, unless
+	// another of their groups still enrolls them.
+	UnenrollOnLeave bool
+}
+
+// ValidateRules checks rules for mistakes a person would make; it returns
+// every problem.
+func ValidateRules(rules []Rule) error {
+	var problems []string
+	names := map[string]bool{}
+	for i, r := range rules {
+		label := fmt.Sprintf("rule %d", i+1)
+		if r.Name != "" {
+			label = fmt.Sprintf("rule %q", r.Name)
+			if names[r.Name] {
+				problems = append(problems, label+": duplicate name")
+			}
+			names[r.Name] = true
+		}
+		if r.DisplayName == "" && r.DisplayNamePattern == "" && r.ExternalID == "" && r.ExternalIDPattern == "" {
+			problems = append(problems, label+": needs displayName, displayNamePattern, externalId or externalIdPattern")
+		}
+		for _, p := range []string{r.DisplayNamePattern, r.ExternalIDPattern} {
+			if _, err := path.Match(p, ""); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: bad pattern %q", label, p))
+			}
+		}
+		if r.Department == "" && len(r.Courses) == 0 {
+			problems = append(problems, label+": has no effect (set department or courses)")
+		}
+		if r.UnenrollOnLeave && len(r.Courses) == 0 {
+			problems = append(problems, label+": unenrollOnLeave without courses")
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("group rules: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (r Rule) matches(displayName, externalID string) bool {
+	if r.DisplayName != "" && !strings.EqualFold(r.DisplayName, displayName) {
+		return false
+	}
+	if r.ExternalID != "" && r.ExternalID != externalID {
+		return false
+	}
+	if r.DisplayNamePattern != "" {
+		if ok, _ := path.Match(strings.ToLower(r.DisplayNamePattern), strings.ToLower(displayName)); !ok {
+			return false
+		}
+	}
+	if r.ExternalIDPattern != "" {
+		if ok, _ := path.Match(strings.ToLower(r.ExternalIDPattern), strings.ToLower(externalID)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// ruleState is the per-user state the rules keep in storage: pending work,
+// so a restart finishes what a membership change started.
+type ruleState struct {
+	Pending bool        `json:"pending"`
+	Joined  []string    `json:"joined,omitempty"` // group ids joined since last applied
+	Left    []leftGroup `json:"left,omitempty"`
+}
+
+type leftGroup struct {
+	DisplayName string `json:"displayName"`
+	ExternalID  string `json:"externalId,omitempty"`
+}
+
+// ruleEngine applies group rules in the background, one user at a time,
+// through the same rate-limited Absorb client as everything else, so a push
+// of thousands of members cannot trip Absorb's limit nor hold the IdP's
+// request open.
+type ruleEngine struct {
+	b      *Bridge
+	rules  []Rule
+	absorb Absorb
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	queue   []string
+	queued  map[string]bool
+	busy    int
+	closed  bool
+	courses map[string]string // lower name or id -> course id
+	stats   RuleStats
+}
+
+// RuleStats counts what the rules did.
+type RuleStats struct {
+	DepartmentChanges int
+	Enrollments       int
+	Unenrollments     int
+	Failures          int
+}
+
+func newRuleEngine(b *Bridge, rules []Rule, absorb Absorb) *ruleEngine {
+	e := &ruleEngine{b: b, rules: rules, absorb: absorb, queued: map[string]bool{}}
+	e.cond = sync.NewCond(&e.mu)
+	return e
+}
+
+func (e *ruleEngine) active() bool { return e != nil && len(e.rules) > 0 }
+
+// membershipChanged records the joins and leaves of one group write.
+func (e *ruleEngine) membershipChanged(groupID string, ch membershipChange) {
+	if !e.active() || (len(ch.added) == 0 && len(ch.removed) == 0) {
+		return
+	}
+	var g storage.Group
+	_ = e.b.store.View(func(tx *storage.Tx) error {
+		var err error
+		g, err = tx.Group(groupID)
+		return err
+	})
+	e.record(ch.added, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) })
+	e.record(ch.removed, func(s *ruleState) {
+		s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
+	})
+}
+
+// groupRenamed re-evaluates every member: the group may now match other rules.
+func (e *ruleEngine) groupRenamed(groupID string) {
+	if !e.active() {
+		return
+	}
+	var members []string
+	_ = e.b.store.View(func(tx *storage.Tx) error {
+		return tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
+			members = append(members, m.UserID)
+			return true, nil
+		})
+	})
+	e.record(members, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) })
+}
+
+// groupDeleted treats every former member as having left g.
+func (e *ruleEngine) groupDeleted(g storage.Group, members []string) {
+	if !e.active() {
+		return
+	}
+	e.record(members, func(s *ruleState) {
+		s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
+	})
+}
+
+// record marks users as pending in storage, then queues them.
+func (e *ruleEngine) record(users []string, change func(*ruleState)) {
+	if len(users) == 0 {
+		return
+	}
+	err := e.b.store.Update(func(tx *storage.Tx) error {
+		for _, id := range users {
+			st, err := loadRuleState(tx, id)
+			if err != nil {
+				return err
+			}
+			st.Pending = true
+			change(&st)
+			if err := saveRuleState(tx, id, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.b.log.Error("record group rule work", "error", err)
+	}
+	e.enqueue(users...)
+}
+
+func loadRuleState(tx *storage.Tx, userID string) (ruleState, error) {
+	var st ruleState
+	raw, err := tx.RuleState(userID)
+	if err != nil || len(raw) == 0 {
+		return st, err
+	}
+	err = json.Unmarshal(raw, &st)
+	return st, err
+}
+
+func saveRuleState(tx *storage.Tx, userID string, st ruleState) error {
+	if !st.Pending {
+		return tx.PutRuleState(userID, nil)
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return tx.PutRuleState(userID, raw)
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func (e *ruleEngine) enqueue(users ...string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, u := range users {
+		if !e.queued[u] {
+			e.queued[u] = true
+			e.queue = append(e.queue, u)
+		}
+	}
+	e.cond.Broadcast()
+}
+
+// run works the queue until ctx ends.
+func (e *ruleEngine) run(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		e.closed = true
+		e.cond.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stop()
+	for {
+		e.mu.Lock()
+		for len(e.queue) == 0 && !e.closed {
+			e.cond.Wait()
+		}
+		if e.closed {
+			e.mu.Unlock()
+			return
+		}
+		user := e.queue[0]
+		e.queue = e.queue[1:]
+		delete(e.queued, user)
+		e.busy++
+		e.mu.Unlock()
+
+		err := e.applyUser(ctx, user)
+
+		e.mu.Lock()
+		e.busy--
+		if err != nil {
+			e.stats.Failures++
+		}
+		e.cond.Broadcast()
+		e.mu.Unlock()
+		if err != nil {
+			e.b.log.Warn("group rules: will retry", "user", user, "error", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			e.enqueue(user)
+		}
+	}
+}
+
+// wait blocks until the queue is empty and idle, or ctx ends.
+func (e *ruleEngine) wait(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		e.cond.Broadcast()
+		e.mu.Unlock()
+	})
+	defer stop()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for len(e.queue) > 0 || e.busy > 0 {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e.cond.Wait()
+	}
+	return nil
+}
+
+// applyUser brings one user's Absorb department and enrollments in line
+// with its groups, then clears its pending work.
+func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
+	var (
+		st     ruleState
+		groups []storage.Group
+		rec    storage.User
+		gone   bool
+	)
+	err := e.b.store.View(func(tx *storage.Tx) error {
+		var err error
+		if st, err = loadRuleState(tx, userID); err != nil {
+			return err
+		}
+		if rec, err = tx.User(userID); errors.Is(err, storage.ErrNotFound) {
+			gone = true
+			return nil
+		} else if err != nil {
+			return err
+		}
+		groups, err = groupsOf(tx, userID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if !gone {
+		if err := e.applyDepartment(ctx, rec, st, groups); err != nil {
+			return err
+		}
+		if err := e.applyCourses(ctx, rec, st, groups); err != nil {
+			return err
+		}
+	}
+	return e.b.store.Update(func(tx *storage.Tx) error {
+		cur, err := loadRuleState(tx, userID)
+		if err != nil {
+			return err
+		}
+		if len(cur.Joined) != len(st.Joined) || len(cur.Left) != len(st.Left) {
+			return nil // more work arrived meanwhile; it is queued
+		}
+		return saveRuleState(tx, userID, ruleState{})
+	})
+}
+
+func groupsOf(tx *storage.Tx, userID string) ([]storage.Group, error) {
+	ids, err := tx.GroupsOfUser(userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]storage.Group, 0, len(ids))
+	for _, id := range ids {
+		g, err := tx.Group(id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// ruleDepartment is the department the rules give a user, "" for none: the
+// first rule in declared order that has a department and matches one of the
+// user's groups.
+func (e *ruleEngine) ruleDepartment(groups []storage.Group) string {
+	for _, r := range e.rules {
+		if r.Department == "" {
+			continue
+		}
+		for _, g := range groups {
+			if r.matches(g.DisplayName, g.ExternalID) {
+				return r.Department
+			}
+		}
+	}
+	return ""
+}
+
+// departmentOf returns the rule department of a user, "" when no rule gives one.
+func (e *ruleEngine) departmentOf(userID string) (string, error) {
+	if !e.active() || userID == "" {
+		return "", nil
+	}
+	var groups []storage.Group
+	err := e.b.store.View(func(tx *storage.Tx) error {
+		var err error
+		groups, err = groupsOf(tx, userID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return e.ruleDepartment(groups), nil
+}
+
+func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st ruleState, groups []storage.Group) error {
+	byRule := e.ruleDepartment(groups)
+	if byRule == "" && len(st.Left) == 0 {
+		return nil // no rule owns this user's department, and none just let go of it
+	}
+	unlock := e.b.locks.Lock("user:" + rec.ID)
+	defer unlock()
+	rec, res, err := e.b.loadUser(rec.ID)
+	if err != nil {
+		return err
+	}
+	account, err := e.b.currentAccount(ctx, rec.AbsorbID)
+	if err != nil {
+		return err
+	}
+	// With a rule this is the rule's department; after leaving the last
+	// department group it is what the user's own attributes map to.
+	want, err := e.b.departmentFor(ctx, rec.ID, res.Doc, "")
+	if se, ok := scimdoc.AsError(err); ok && se.Status == http.StatusBadRequest {
+		return nil // the user's attributes name no department and there is no default: keep it
+	}
+	if err != nil {
+		return err
+	}
+	if want == account.DepartmentID {
+		return nil
+	}
+	account.DepartmentID = want
+	answer, err := e.b.absorb.UpdateUser(ctx, account)
+	if err != nil {
+		return upstreamError("set department", err)
+	}
+	mirror, err := mirrorRecord(merged(account, answer))
+	if err != nil {
+		return err
+	}
+	if err := e.b.store.Update(func(tx *storage.Tx) error { return tx.PutAbsorbUser(mirror) }); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.stats.DepartmentChanges++
+	e.mu.Unlock()
+	e.b.log.Info("group rules: department set", "user", rec.ID, "department", want)
+	return nil
+}
+
+// coursesOf lists the course references the rules give a set of groups.
+func (e *ruleEngine) coursesOf(groups []storage.Group) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range e.rules {
+		for _, g := range groups {
+			if r.matches(g.DisplayName, g.ExternalID) {
+				for _, c := range r.Courses {
+					out[c] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st ruleState, groups []storage.Group) error {
+	want := e.coursesOf(groups) // enroll in every course current groups give
+	var drop []string
+	for _, l := range st.Left {
+		for _, r := range e.rules {
+			if !r.UnenrollOnLeave || !r.matches(l.DisplayName, l.ExternalID) {
+				continue
+			}
+			for _, c := range r.Courses {
+				if !want[c] {
+					drop = append(drop, c)
+				}
+			}
+		}
+	}
+	if len(want) == 0 && len(drop) == 0 {
+		return nil
+	}
+	enrolled, err := e.absorb.ListUserEnrollments(ctx, rec.AbsorbID)
+	if err != nil {
+		return upstreamError("list enrollments", err)
+	}
+	have := map[string]string{} // course id -> enrollment id
+	for _, en := range enrolled {
+		have[en.CourseID] = en.ID
+	}
+	for ref := range want {
+		courseID, err := e.courseID(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if courseID == "" {
+			e.b.log.Warn("group rules: no such course", "course", ref)
+			continue
+		}
+		if _, ok := have[courseID]; ok {
+			continue
+		}
+		if _, err := e.absorb.EnrollUser(ctx, rec.AbsorbID, courseID); err != nil {
+			return upstreamError("enroll user", err)
+		}
+		have[courseID] = "new"
+		e.mu.Lock()
+		e.stats.Enrollments++
+		e.mu.Unlock()
+	}
+	var unenroll []string
+	for _, ref := range drop {
+		courseID, err := e.courseID(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if id, ok := have[courseID]; ok && id != "new" {
+			unenroll = append(unenroll, id)
+		}
+	}
+	if len(unenroll) > 0 {
+		if err := e.absorb.UnenrollUser(ctx, unenroll); err != nil {
+			return upstreamError("unenroll user", err)
+		}
+		e.mu.Lock()
+		e.stats.Unenrollments += len(unenroll)
+		e.mu.Unlock()
+	}
+	return nil
+}
+
+// courseID resolves a course reference (id or name, case-insensitive).
+func (e *ruleEngine) courseID(ctx context.Context, ref string) (string, error) {
+	key := strings.ToLower(strings.TrimSpace(ref))
+	e.mu.Lock()
+	cached := e.courses
+	e.mu.Unlock()
+	if cached == nil || cached[key] == "" {
+		courses, err := e.absorb.ListCourses(ctx)
+		if err != nil {
+			return "", upstreamError("list courses", err)
+		}
+		m := make(map[string]string, 2*len(courses))
+		for _, c := range courses {
+			m[strings.ToLower(c.ID)] = c.ID
+			m[strings.ToLower(c.Name)] = c.ID
+			if c.ExternalID != "" {
+				m[strings.ToLower(c.ExternalID)] = c.ID
+			}
+		}
+		e.mu.Lock()
+		e.courses = m
+		e.mu.Unlock()
+		cached = m
+	}
+	return cached[key], nil
+}
+
+// resume queues every user with unfinished rule work (after a restart).
+func (e *ruleEngine) resume() error {
+	if !e.active() {
+		return nil
+	}
+	var pending []string
+	err := e.b.store.View(func(tx *storage.Tx) error {
+		return tx.ForEachRuleState(func(userID string, raw json.RawMessage) (bool, error) {
+			pending = append(pending, userID)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("resume group rules: %w", err)
+	}
+	e.enqueue(pending...)
+	return nil
+}
+
+// ReapplyReport says what re-applying the rules changed.
+type ReapplyReport struct {
+	Users int
+	RuleStats
+}
+
+// ReapplyRules re-evaluates every user's groups against the rules and brings
+// Absorb in line, reporting what it changed.
+func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
+	var rep ReapplyReport
+	if !b.rules.active() {
+		return rep, nil
+	}
+	before := b.RuleStats()
+	var users []string
+	err := b.store.View(func(tx *storage.Tx) error {
+		return tx.ForEachUser("", func(u storage.User) (bool, error) {
+			users = append(users, u.ID)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return rep, err
+	}
+	b.rules.record(users, func(*ruleState) {})
+	if err := b.rules.wait(ctx); err != nil {
+		return rep, err
+	}
+	after := b.RuleStats()
+	rep.Users = len(users)
+	rep.DepartmentChanges = after.DepartmentChanges - before.DepartmentChanges
+	rep.Enrollments = after.Enrollments - before.Enrollments
+	rep.Unenrollments = after.Unenrollments - before.Unenrollments
+	rep.Failures = after.Failures - before.Failures
+	return rep, nil
+}
+
+// RuleStats returns the running totals of what the rules did.
+func (b *Bridge) RuleStats() RuleStats {
+	if b.rules == nil {
+		return RuleStats{}
+	}
+	b.rules.mu.Lock()
+	defer b.rules.mu.Unlock()
+	return b.rules.stats
+}
+
+// WaitRules blocks until the rules have no queued work, or ctx ends.
+func (b *Bridge) WaitRules(ctx context.Context) error {
+	if !b.rules.active() {
+		return nil
+	}
+	return b.rules.wait(ctx)
+}

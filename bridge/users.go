@@ -1,0 +1,731 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// mirrorState tells whether the local copy of Absorb's users is complete (a
+// full sync has finished). Until it is, a local miss is asked of Absorb.
+type mirrorState struct{ complete atomic.Bool }
+
+// foldKey is the case-insensitive key of a userName.
+func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// CreateUser provisions a SCIM user (RFC 7644 §3.3). An Absorb account with
+// the same username that no SCIM user holds yet is adopted (and reactivated
+// when the IdP sends it active) instead of duplicated. The create is
+// recorded as an intent before Absorb is called, so a crash or a retry after
+// a timeout resolves to the same account. Errors: 409 uniqueness when the
+// userName is already provisioned or hidden from the admin's scope, 400 for
+// data Absorb refuses, 429/503 for upstream conditions.
+func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error) {
+	userName := strings.TrimSpace(stringAt(doc, "userName"))
+	if userName == "" {
+		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	}
+	key := foldKey(userName)
+	unlock := b.locks.Lock("username:" + key)
+	defer unlock()
+
+	scimID := b.newID()
+	var linked storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		in, err := tx.Intent(key)
+		switch {
+		case err == nil:
+			// An earlier create of this userName did not finish: keep its id
+			// so the retry answers with the same resource.
+			scimID = in.SCIMID
+			return nil
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		}
+		return err
+	})
+	if err == nil && linked.ID != "" {
+		return scimdoc.Resource{}, scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+			"userName %q is already provisioned as user %s", userName, linked.ID)
+	}
+	if err != nil {
+		return scimdoc.Resource{}, fmt.Errorf("create user %q: %w", userName, err)
+	}
+
+	account, err := b.findAccount(ctx, userName)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if account != nil {
+		if err := b.ensureUnlinked(account.ID, userName); err != nil {
+			return scimdoc.Resource{}, err
+		}
+	}
+	u, err := b.absorbUserFor(ctx, "", doc, account)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+
+	now := b.now()
+	if err := b.store.Update(func(tx *storage.Tx) error {
+		return tx.PutIntent(storage.Intent{Key: key, SCIMID: scimID, Started: now})
+	}); err != nil {
+		return scimdoc.Resource{}, fmt.Errorf("record create intent for %q: %w", userName, err)
+	}
+
+	saved, err := b.writeAccount(ctx, u, account != nil)
+	if err != nil {
+		if !retryable(err) {
+			// Absorb definitely did not take the user: nothing to resolve later.
+			_ = b.store.Update(func(tx *storage.Tx) error { return tx.DeleteIntent(key) })
+		}
+		return scimdoc.Resource{}, err
+	}
+	rec, err := userRecord(scimID, saved.ID, doc, now, now, 1)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if err := b.commitUser(rec, saved, key); err != nil {
+		return scimdoc.Resource{}, err
+	}
+	b.log.Info("user created", "id", scimID, "absorbId", saved.ID, "adopted", account != nil)
+	return b.decorate(rec)
+}
+
+// writeAccount creates u in Absorb, or updates it when it adopts an existing
+// account. A create that finds the username taken by an account the admin
+// can see adopts that account instead (it was made by hand meanwhile).
+func (b *Bridge) writeAccount(ctx context.Context, u absorbapi.User, adopt bool) (absorbapi.User, error) {
+	if adopt {
+		saved, err := b.absorb.UpdateUser(ctx, u)
+		if err != nil {
+			return absorbapi.User{}, upstreamError("update absorb user", err)
+		}
+		return merged(u, saved), nil
+	}
+	saved, err := b.absorb.CreateUser(ctx, u)
+	var conflict *absorbapi.ConflictError
+	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
+		if lerr := b.ensureUnlinked(conflict.ExistingID, u.Username); lerr != nil {
+			return absorbapi.User{}, lerr
+		}
+		u.ID = conflict.ExistingID
+		u.Password = ""
+		saved, err = b.absorb.UpdateUser(ctx, u)
+	}
+	if err != nil {
+		return absorbapi.User{}, upstreamError("create absorb user", err)
+	}
+	return merged(u, saved), nil
+}
+
+// merged is what Absorb now holds: what was sent, with the id and dates
+// Absorb answered. The password is never kept.
+func merged(sent absorbapi.User, answer *absorbapi.User) absorbapi.User {
+	sent.Password = ""
+	if answer != nil {
+		if answer.ID != "" {
+			sent.ID = answer.ID
+		}
+		if answer.DateAdded != "" {
+			sent.DateAdded = answer.DateAdded
+		}
+		if answer.DateEdited != "" {
+			sent.DateEdited = answer.DateEdited
+		}
+	}
+	return sent
+}
+
+// commitUser writes a user's record and Absorb copy in one transaction and
+// clears the create intent named by intentKey ("" for none).
+func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string) error {
+	mirror, err := mirrorRecord(account)
+	if err != nil {
+		return err
+	}
+	err = b.store.Update(func(tx *storage.Tx) error {
+		if err := tx.PutUser(rec); err != nil {
+			return err
+		}
+		if err := tx.PutAbsorbUser(mirror); err != nil {
+			return err
+		}
+		if intentKey != "" {
+			return tx.DeleteIntent(intentKey)
+		}
+		return nil
+	})
+	var conflict *storage.ConflictError
+	if errors.As(err, &conflict) {
+		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+			"%s %q is already used by user %s", conflict.Index, conflict.Value, conflict.ExistingID)
+	}
+	if err != nil {
+		return fmt.Errorf("save user %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// retryable reports whether err leaves it unknown if Absorb applied a write.
+func retryable(err error) bool {
+	if e, ok := scimdoc.AsError(err); ok {
+		return e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable
+	}
+	return true
+}
+
+// ensureUnlinked refuses to adopt an Absorb account some SCIM user holds.
+func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
+	return b.store.View(func(tx *storage.Tx) error {
+		holder, err := tx.UserByAbsorbID(absorbID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+			"the Absorb account for userName %q is already provisioned as user %s", userName, holder.ID)
+	})
+}
+
+// findAccount returns the Absorb account with this username, or nil. The
+// local copy answers; Absorb is asked only while that copy is incomplete,
+// and a found account is read fresh so adoption starts from Absorb's truth.
+func (b *Bridge) findAccount(ctx context.Context, userName string) (*absorbapi.User, error) {
+	var absorbID string
+	err := b.store.View(func(tx *storage.Tx) error {
+		rec, err := tx.AbsorbUserByUsername(userName)
+		if err == nil {
+			absorbID = rec.ID
+			return nil
+		}
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("look up %q locally: %w", userName, err)
+	}
+	var u *absorbapi.User
+	switch {
+	case absorbID != "":
+		u, err = b.absorb.GetUser(ctx, absorbID)
+		if absorbapi.IsNotFound(err) { // gone from the admin's view since the last sync
+			u, err = nil, nil
+		}
+	case b.mirrorC.complete.Load():
+		return nil, nil
+	default:
+		u, err = b.absorb.FindUserByUsername(ctx, userName)
+		if absorbapi.IsNotFound(err) {
+			return nil, nil
+		}
+	}
+	if err != nil {
+		return nil, upstreamError("find absorb user", err)
+	}
+	return u, nil
+}
+
+// absorbUserFor maps a SCIM document onto the Absorb user to send, starting
+// from the account Absorb holds (nil on create) and resolving the department.
+func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.Document, current *absorbapi.User) (absorbapi.User, error) {
+	currentDept := ""
+	if current != nil {
+		currentDept = current.DepartmentID
+	}
+	dept, err := b.departmentFor(ctx, userID, doc, currentDept)
+	if err != nil {
+		return absorbapi.User{}, err
+	}
+	u, err := b.mapper.ToAbsorb(doc, current)
+	if err != nil {
+		return absorbapi.User{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "%v", err)
+	}
+	if current != nil {
+		u.ID = current.ID
+	}
+	u.DepartmentID = dept
+	return u, nil
+}
+
+// GetUser returns a user from the local copy; it never calls Absorb.
+// Errors: 404 when no such user.
+func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, error) {
+	var rec storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		rec, err = tx.User(id)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return scimdoc.Resource{}, scimdoc.NotFound("User", id)
+	}
+	if err != nil {
+		return scimdoc.Resource{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	return b.decorate(rec)
+}
+
+// decorate renders a record as a resource with its read-only "groups".
+func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
+	res, err := userResource(rec)
+	if err != nil {
+		return res, err
+	}
+	var groups []any
+	err = b.store.View(func(tx *storage.Tx) error {
+		ids, err := tx.GroupsOfUser(rec.ID)
+		if err != nil {
+			return err
+		}
+		for _, gid := range ids {
+			g, err := tx.Group(gid)
+			if err != nil {
+				continue
+			}
+			groups = append(groups, map[string]any{"value": gid, "display": g.DisplayName, "type": "direct"})
+		}
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("groups of user %s: %w", rec.ID, err)
+	}
+	if len(groups) > 0 {
+		res.Doc["groups"] = groups
+	}
+	return res, nil
+}
+
+// ListUsers answers a list or search from the local copy (RFC 7644 §3.4.2).
+// Equality filters on userName, externalId, emails and id use indexes; an
+// Absorb account that matches a userName, externalId or email equality and
+// that no SCIM user holds yet is adopted, so IdPs can match accounts made
+// before provisioning started.
+func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, error) {
+	var (
+		matches []scimdoc.Resource
+		indexed bool
+	)
+	if q.Filter != nil {
+		var err error
+		matches, indexed, err = b.usersByHints(ctx, q.Filter)
+		if err != nil {
+			return scimdoc.Page{}, err
+		}
+	}
+	if !indexed {
+		var err error
+		matches, err = b.scanUsers(q.Filter)
+		if err != nil {
+			return scimdoc.Page{}, err
+		}
+	}
+	if q.SortBy != "" {
+		sort.SliceStable(matches, func(i, j int) bool {
+			c := scimdoc.Compare(b.users, withMeta(matches[i], "User"), withMeta(matches[j], "User"), q.SortBy)
+			if q.Descending {
+				return c > 0
+			}
+			return c < 0
+		})
+	}
+	return pageOf(matches, q), nil
+}
+
+// pageOf cuts one page out of the ordered matches.
+func pageOf(matches []scimdoc.Resource, q scimdoc.Query) scimdoc.Page {
+	total := len(matches)
+	start := q.StartIndex
+	if start < 1 {
+		start = 1
+	}
+	from := start - 1
+	if from > total {
+		from = total
+	}
+	to := total
+	if q.Count >= 0 && from+q.Count < to {
+		to = from + q.Count
+	}
+	return scimdoc.Page{TotalResults: total, Resources: matches[from:to]}
+}
+
+// scanUsers evaluates a filter over every user, in id order.
+func (b *Bridge) scanUsers(f *scimdoc.Filter) ([]scimdoc.Resource, error) {
+	var out []scimdoc.Resource
+	var recs []storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		return tx.ForEachUser("", func(u storage.User) (bool, error) {
+			recs = append(recs, u)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scan users: %w", err)
+	}
+	for _, rec := range recs {
+		res, err := b.decorate(rec)
+		if err != nil {
+			return nil, err
+		}
+		if f == nil || f.Match(b.users, withMeta(res, "User")) {
+			out = append(out, res)
+		}
+	}
+	return out, nil
+}
+
+// usersByHints answers a filter from an index when it has an indexable
+// equality term; indexed is false when it has none.
+func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
+	for _, h := range f.EqualityHints() {
+		var recs []storage.User
+		switch h.Attr {
+		case "id", "username", "externalid", "emails.value":
+		default:
+			continue
+		}
+		err := b.store.View(func(tx *storage.Tx) error {
+			var (
+				u   storage.User
+				err error
+			)
+			switch h.Attr {
+			case "id":
+				u, err = tx.User(h.Value)
+			case "username":
+				u, err = tx.UserByUserName(h.Value)
+			case "externalid":
+				u, err = tx.UserByExternalID(h.Value)
+			case "emails.value":
+				recs, err = tx.UsersByEmail(h.Value)
+				return err
+			}
+			if err == nil {
+				recs = append(recs, u)
+			}
+			if errors.Is(err, storage.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return nil, true, fmt.Errorf("look up users by %s: %w", h.Attr, err)
+		}
+		if len(recs) == 0 && h.Attr != "id" {
+			adopted, err := b.adoptByHint(ctx, h.Attr, h.Value)
+			if err != nil {
+				return nil, true, err
+			}
+			recs = adopted
+		}
+		for _, rec := range recs {
+			res, err := b.decorate(rec)
+			if err != nil {
+				return nil, true, err
+			}
+			if f.Match(b.users, withMeta(res, "User")) {
+				matches = append(matches, res)
+			}
+		}
+		return matches, true, nil
+	}
+	return nil, false, nil
+}
+
+// adoptByHint links the Absorb accounts that an equality names and no SCIM
+// user holds, and returns their new records.
+func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage.User, error) {
+	var accounts []absorbapi.User
+	switch attr {
+	case "username":
+		u, err := b.findAccount(ctx, value)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			accounts = append(accounts, *u)
+		}
+	case "externalid":
+		u, err := b.findAccountBy(ctx, value, func(tx *storage.Tx) (storage.AbsorbUser, error) { return tx.AbsorbUserByExternalID(value) },
+			b.absorb.FindUserByExternalID)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			accounts = append(accounts, *u)
+		}
+	default:
+		return nil, nil // emails: adopt only through userName or externalId, which are unique
+	}
+	var out []storage.User
+	for _, a := range accounts {
+		rec, err := b.adopt(a)
+		if err != nil {
+			var se *scimdoc.Error
+			if errors.As(err, &se) && se.Status == http.StatusConflict {
+				continue // already held by another SCIM user
+			}
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// findAccountBy is findAccount for another unique key.
+func (b *Bridge) findAccountBy(ctx context.Context, value string, local func(*storage.Tx) (storage.AbsorbUser, error), remote func(context.Context, string) (*absorbapi.User, error)) (*absorbapi.User, error) {
+	var absorbID string
+	err := b.store.View(func(tx *storage.Tx) error {
+		rec, err := local(tx)
+		if err == nil {
+			absorbID = rec.ID
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var u *absorbapi.User
+	switch {
+	case absorbID != "":
+		u, err = b.absorb.GetUser(ctx, absorbID)
+	case b.mirrorC.complete.Load():
+		return nil, nil
+	default:
+		u, err = remote(ctx, value)
+	}
+	if absorbapi.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, upstreamError("find absorb user", err)
+	}
+	return u, nil
+}
+
+// adopt links an Absorb account no SCIM user holds to a new SCIM user built
+// from its fields. Nothing is written to Absorb.
+func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
+	unlock := b.locks.Lock("username:" + foldKey(account.Username))
+	defer unlock()
+	if err := b.ensureUnlinked(account.ID, account.Username); err != nil {
+		return storage.User{}, err
+	}
+	var existing storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		existing, err = tx.UserByUserName(account.Username)
+		return err
+	})
+	if err == nil {
+		return existing, nil
+	}
+	now := b.now()
+	rec, err := userRecord(b.newID(), account.ID, b.mapper.FromAbsorb(account), now, now, 1)
+	if err != nil {
+		return storage.User{}, err
+	}
+	if err := b.commitUser(rec, account, ""); err != nil {
+		return storage.User{}, err
+	}
+	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
+	return rec, nil
+}
+
+// ReplaceUser replaces a user with doc (RFC 7644 §3.5.1) and sends the full
+// mapped user to Absorb in one call (none when nothing Absorb holds changed).
+// Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken.
+func (b *Bridge) ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
+	return b.updateUser(ctx, id, pre, func(scimdoc.Document) (scimdoc.Document, error) { return doc, nil })
+}
+
+// PatchUser applies a PATCH (RFC 7644 §3.5.2) while it holds the user, so
+// concurrent writers never lose each other's changes.
+func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+	return b.updateUser(ctx, id, pre, apply)
+}
+
+func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, change func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+	unlock := b.locks.Lock("user:" + id)
+	defer unlock()
+	rec, res, err := b.loadUser(id)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if err := pre.Check(res); err != nil {
+		return scimdoc.Resource{}, err
+	}
+	current := withoutServerAttributes(res.Doc)
+	doc, err := change(current)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	userName := strings.TrimSpace(stringAt(doc, "userName"))
+	if userName == "" {
+		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	}
+	if foldKey(userName) != foldKey(rec.UserName) {
+		unlockName := b.locks.Lock("username:" + foldKey(userName))
+		defer unlockName()
+		if err := b.ensureUserNameFree(userName, id); err != nil {
+			return scimdoc.Resource{}, err
+		}
+	}
+	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	u, err := b.absorbUserFor(ctx, id, doc, &account)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	saved := account
+	if len(mapping.Diff(account, u)) > 0 || u.Password != "" {
+		answer, err := b.absorb.UpdateUser(ctx, u)
+		if err != nil {
+			return scimdoc.Resource{}, upstreamError("update absorb user", err)
+		}
+		saved = merged(u, answer)
+	}
+	next, err := userRecord(id, rec.AbsorbID, doc, rec.Created, b.now(), rec.Version+1)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if err := b.commitUser(next, saved, ""); err != nil {
+		return scimdoc.Resource{}, err
+	}
+	return b.decorate(next)
+}
+
+func (b *Bridge) ensureUserNameFree(userName, id string) error {
+	return b.store.View(func(tx *storage.Tx) error {
+		other, err := tx.UserByUserName(userName)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if other.ID != id {
+			return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+				"userName %q is already provisioned as user %s", userName, other.ID)
+		}
+		return nil
+	})
+}
+
+// loadUser reads a user's record and resource. Errors: 404.
+func (b *Bridge) loadUser(id string) (storage.User, scimdoc.Resource, error) {
+	var rec storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		rec, err = tx.User(id)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return rec, scimdoc.Resource{}, scimdoc.NotFound("User", id)
+	}
+	if err != nil {
+		return rec, scimdoc.Resource{}, fmt.Errorf("load user %s: %w", id, err)
+	}
+	res, err := userResource(rec)
+	return rec, res, err
+}
+
+// currentAccount is the Absorb user as the bridge last knew it; Absorb is
+// read only when the local copy lacks it.
+func (b *Bridge) currentAccount(ctx context.Context, absorbID string) (absorbapi.User, error) {
+	var (
+		u     absorbapi.User
+		found bool
+	)
+	err := b.store.View(func(tx *storage.Tx) error {
+		rec, err := tx.AbsorbUser(absorbID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		u, err = absorbUserOf(rec)
+		found = err == nil
+		return err
+	})
+	if err != nil {
+		return u, fmt.Errorf("read absorb user %s: %w", absorbID, err)
+	}
+	if found {
+		return u, nil
+	}
+	fresh, err := b.absorb.GetUser(ctx, absorbID)
+	if err != nil {
+		if absorbapi.IsNotFound(err) {
+			return u, scimdoc.Errorf(http.StatusConflict, "",
+				"the Absorb account %s of this user is no longer visible to the bridge's admin", absorbID)
+		}
+		return u, upstreamError("get absorb user", err)
+	}
+	return *fresh, nil
+}
+
+// DeleteUser deprovisions a user (RFC 7644 §3.6): the Absorb account is
+// deactivated, never deleted, and the SCIM resource and its group
+// memberships are removed. The account's id stays in the local copy, so a
+// later create of the same userName reactivates the same account.
+func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {
+	unlock := b.locks.Lock("user:" + id)
+	defer unlock()
+	rec, res, err := b.loadUser(id)
+	if err != nil {
+		return err
+	}
+	if err := pre.Check(res); err != nil {
+		return err
+	}
+	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	if err != nil {
+		return err
+	}
+	if account.Active() {
+		account.ActiveStatus = absorbapi.StatusInactive
+		answer, err := b.absorb.UpdateUser(ctx, account)
+		if err != nil {
+			return upstreamError("deactivate absorb user", err)
+		}
+		account = merged(account, answer)
+	}
+	mirror, err := mirrorRecord(account)
+	if err != nil {
+		return err
+	}
+	if err := b.store.Update(func(tx *storage.Tx) error {
+		if err := tx.DeleteUser(id); err != nil {
+			return err
+		}
+		return tx.PutAbsorbUser(mirror)
+	}); err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
+	return nil
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+)
+
+// demoRules are the group rules the demo ships, so a newcomer can see a
+// group push change a department and enroll a course.
+var demoRules = []config.GroupRule{
+	{Name: "sales-team", DisplayName: "Sales Team", Department: "Sales", Courses: []string{"Sales Fundamentals"}},
+	{Name: "engineering", DisplayNamePattern: "Engineering*", Department: "Engineering", Courses: []string{"Engineering Onboarding"}},
+	{Name: "security-training", DisplayName: "Security Training", Courses: []string{"Security Awareness"}, UnenrollOnLeave: true},
+}
+
+// runDemo starts the fake Absorb in-process and the bridge against it.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8080", "address the SCIM server listens on")
+	token := fs.String("token", "", "SCIM bearer token (default: generated and printed)")
+	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (default: a free loopback port)")
+	dataDir := fs.String("data", "", "bbolt data directory (default: a temporary directory, removed at exit)")
+	faults := fs.String("absorb-faults", "", "fault spec for the fake Absorb, e.g. latency=20ms,error5xx=0.05")
+	absorbRate := fs.Float64("absorb-rate", 200, "requests per second for both the fake's limit and the bridge's (negative: unlimited)")
+	syncInterval := fs.Duration("sync-interval", 30*time.Second, "how often changes made in the fake Absorb are folded in")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *token == "" {
+		var b [24]byte
+		_, _ = rand.Read(b[:])
+		*token = hex.EncodeToString(b[:])
+	}
+	if *dataDir == "" {
+		dir, err := os.MkdirTemp("", "absorb-scim-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dataDir = dir
+	}
+
+	fake, err := fakeabsorb.New(fakeabsorb.Options{Faults: *faults, RateLimit: *absorbRate})
+	if err != nil {
+		return err
+	}
+	fakeLn, err := net.Listen("tcp", *absorbListen)
+	if err != nil {
+		return fmt.Errorf("fake absorb: listen on %s: %w", *absorbListen, err)
+	}
+	fakeURL := "http://" + fakeLn.Addr().String()
+	fakeCtx, stopFake := context.WithCancel(context.WithoutCancel(ctx))
+	fakeDone := make(chan error, 1)
+	go func() { fakeDone <- fake.Serve(fakeCtx, fakeLn, nil) }()
+	defer func() {
+		stopFake()
+		<-fakeDone
+	}()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	cfg := config.Default()
+	cfg.Listen = ln.Addr().String()
+	cfg.PublicURL = "http://" + ln.Addr().String()
+	cfg.DataDir = *dataDir
+	cfg.Log.Format = *logFormat
+	cfg.Absorb.URL = fakeURL
+	cfg.Absorb.PrivateKey = fakeabsorb.PrivateKey
+	cfg.Absorb.Username = "bridge-admin"
+	cfg.Absorb.Password = fakeabsorb.AdminPassword
+	cfg.Absorb.RateLimit = *absorbRate
+	cfg.Auth.Tokens = []config.Token{{Name: "demo", Value: *token}}
+	cfg.Mapping.DefaultDepartment = "Company"
+	cfg.GroupRules = demoRules
+	cfg.Sync.Interval = *syncInterval
+	if err := cfg.Validate(); err != nil {
+		ln.Close()
+		return configError(err, stderr)
+	}
+	log := newLogger(cfg.Log, stderr)
+	a, err := newApp(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, `absorb-scim demo
+  SCIM base URL:  %s%s
+  bearer token:   %s
+  fake Absorb:    %s  (x-api-key: %s; admins bridge-admin, auditor, scoped-admin; password: %s)
+  fake controls:  %s/_fake/stats  %s/_fake/faults  %s/_fake/steal-token?username=bridge-admin
+  data:           %s
+
+Try:
+  curl -H "Authorization: Bearer %s" %s%s/Users
+`, cfg.PublicURL, scimPrefix, *token, fakeURL, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword,
+		fakeURL, fakeURL, fakeURL, *dataDir, *token, cfg.PublicURL, scimPrefix)
+	err = a.serve(ctx, ln)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

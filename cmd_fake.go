@@ -1,0 +1,28 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+)
+
+// runFakeAbsorb serves the fake Absorb alone, for scripts and manual tests.
+func runFakeAbsorb(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("fake-absorb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:8081", "address to listen on")
+	faults := fs.String("faults", "", "fault spec, e.g. latency=20ms,error5xx=0.05,throttle=0.05,reset=0.01")
+	rateLimit := fs.Float64("rate", 200, "requests per second the fake allows before answering 429 (negative: unlimited)")
+	burst := fs.Int("burst", 100, "burst above the rate")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	opts := fakeabsorb.Options{Faults: *faults, RateLimit: *rateLimit, Burst: *burst}
+	return fakeabsorb.ListenAndServe(ctx, *listen, opts, func(url string) {
+		fmt.Fprintf(stdout, "fake Absorb listening on %s\n  private key: %s\n  admins: bridge-admin, auditor, scoped-admin (Sales only); password: %s\n",
+			url, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword)
+	})
+}

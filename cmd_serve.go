@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/absorb-scim/absorb-scim/auth"
+	"github.com/absorb-scim/absorb-scim/config"
+)
+
+// serveFlags are the flags of serve; they override the file and environment.
+type serveFlags struct {
+	config, listen, data, tlsCert, tlsKey, publicURL string
+	dryRun                                           bool
+}
+
+func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, error) {
+	var f serveFlags
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.config, "config", "", "configuration file (YAML); also "+config.EnvPrefix+"CONFIG")
+	fs.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080)")
+	fs.StringVar(&f.data, "data", "", "data directory holding the bbolt file")
+	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS in-process")
+	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&f.publicURL, "public-url", "", "public URL of the server, for meta.location")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "answer the IdP as if written, but send no write to Absorb")
+	if err := fs.Parse(args); err != nil {
+		return f, errUsage
+	}
+	return f, nil
+}
+
+// loadConfig reads the file named by the flag or environment, then lets
+// flags override it, and validates the whole.
+func loadConfig(f serveFlags, getenv func(string) string) (config.Config, error) {
+	path := f.config
+	if path == "" {
+		path = getenv(config.EnvPrefix + "CONFIG")
+	}
+	over := func(k, v string) func(string) string {
+		return func(name string) string {
+			if name == config.EnvPrefix+k && v != "" {
+				return v
+			}
+			return ""
+		}
+	}
+	env := chainEnv(getenv,
+		over("LISTEN", f.listen), over("DATA_DIR", f.data), over("TLS_CERT", f.tlsCert),
+		over("TLS_KEY", f.tlsKey), over("PUBLIC_URL", f.publicURL))
+	cfg, err := config.Load(path, env)
+	if f.dryRun {
+		cfg.DryRun = true
+	}
+	return cfg, err
+}
+
+// chainEnv looks a name up in the overrides first, then in base.
+func chainEnv(base func(string) string, overrides ...func(string) string) func(string) string {
+	return func(name string) string {
+		for _, o := range overrides {
+			if v := o(name); v != "" {
+				return v
+			}
+		}
+		return base(name)
+	}
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f, err := parseServeFlags("serve", args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(f, getenv)
+	if err != nil {
+		return configError(err, stderr)
+	}
+	log := newLogger(cfg.Log, stderr)
+	a, err := newApp(cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		a.store.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	log.Info("absorb-scim serving", "scim", publicBase(cfg)+scimPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
+	return a.serve(ctx, ln)
+}
+
+// configError prints each configuration problem on its own line.
+func configError(err error, stderr io.Writer) error {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Fprintln(stderr, "absorb-scim: config:", p)
+		}
+		return errUsage
+	}
+	return err
+}
+
+func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, "usage: absorb-scim config check [-config FILE]")
+		return errUsage
+	}
+	f, err := parseServeFlags("config check", args[1:], stderr)
+	if err != nil {
+		return err
+	}
+	if _, err := loadConfig(f, getenv); err != nil {
+		return configError(err, stderr)
+	}
+	fmt.Fprintln(stdout, "configuration is valid")
+	return nil
+}
+
+func runHashSecret(stdin io.Reader, stdout io.Writer) error {
+	b, err := io.ReadAll(io.LimitReader(stdin, 1<<16))
+	if err != nil {
+		return err
+	}
+	secret := string(b)
+	for len(secret) > 0 && (secret[len(secret)-1] == '\n' || secret[len(secret)-1] == '\r') {
+		secret = secret[:len(secret)-1]
+	}
+	if secret == "" {
+		return errors.New("hash-secret: give the secret on standard input")
+	}
+	fmt.Fprintln(stdout, auth.HashSecret(secret))
+	return nil
+}

@@ -1,0 +1,230 @@
+// Package config reads absorb-scim's configuration: one YAML file, with
+// environment-variable overrides and *_FILE variants for secrets, validated
+// as a whole so every problem is reported with its key at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The YAML keys are the field names in
+// lowerCamelCase; README.md documents each with its default.
+type Config struct {
+	Listen         string        `yaml:"listen"`
+	PublicURL      string        `yaml:"publicURL"`
+	DataDir        string        `yaml:"dataDir"`
+	TLS            TLS           `yaml:"tls"`
+	TrustedProxies []string      `yaml:"trustedProxies"`
+	Log            Log           `yaml:"log"`
+	Absorb         Absorb        `yaml:"absorb"`
+	Auth           Auth          `yaml:"auth"`
+	Mapping        Mapping       `yaml:"mapping"`
+	GroupRules     []GroupRule   `yaml:"groupRules"`
+	Limits         RequestLimits `yaml:"limits"`
+	Sync           Sync          `yaml:"sync"`
+	DryRun         bool          `yaml:"dryRun"`
+	ShutdownGrace  time.Duration `yaml:"shutdownGrace"`
+}
+
+// TLS turns on HTTPS in-process.
+type TLS struct {
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Log selects the log format and level.
+type Log struct {
+	Format string `yaml:"format"` // json or text
+	Level  string `yaml:"level"`  // debug, info, warn, error
+}
+
+// Absorb is how to reach the Absorb portal.
+type Absorb struct {
+	Region         string        `yaml:"region"` // us, ca, eu, au, or *-sandbox
+	URL            string        `yaml:"url"`    // instead of region
+	PrivateKey     string        `yaml:"privateKey"`
+	PrivateKeyFile string        `yaml:"privateKeyFile"`
+	Username       string        `yaml:"username"`
+	Password       string        `yaml:"password"`
+	PasswordFile   string        `yaml:"passwordFile"`
+	APIVersion     string        `yaml:"apiVersion"`
+	RateLimit      float64       `yaml:"rateLimit"`
+	Burst          int           `yaml:"burst"`
+	Timeout        time.Duration `yaml:"timeout"`
+}
+
+// Auth lists the credentials IdPs may use.
+type Auth struct {
+	Realm                string  `yaml:"realm"`
+	DiscoveryWithoutAuth bool    `yaml:"discoveryWithoutAuth"`
+	Tokens               []Token `yaml:"tokens"`
+	Basic                []Basic `yaml:"basic"`
+	JWT                  []JWT   `yaml:"jwt"`
+	Entra                []Entra `yaml:"entra"`
+}
+
+// CredentialLimits are per-credential restrictions.
+type CredentialLimits struct {
+	AllowCIDRs    []string `yaml:"allowCIDRs"`
+	RatePerSecond float64  `yaml:"ratePerSecond"`
+	Burst         int      `yaml:"burst"`
+}
+
+// Token is a static bearer token.
+type Token struct {
+	Name             string `yaml:"name"`
+	Value            string `yaml:"value"`
+	ValueFile        string `yaml:"valueFile"`
+	Hash             string `yaml:"hash"`
+	ReadOnly         bool   `yaml:"readOnly"`
+	CredentialLimits `yaml:",inline"`
+}
+
+// Basic is an HTTP Basic credential.
+type Basic struct {
+	Name             string `yaml:"name"`
+	Username         string `yaml:"username"`
+	Password         string `yaml:"password"`
+	PasswordFile     string `yaml:"passwordFile"`
+	PasswordHash     string `yaml:"passwordHash"`
+	ReadOnly         bool   `yaml:"readOnly"`
+	CredentialLimits `yaml:",inline"`
+}
+
+// JWT is a JWT issuer whose tokens are accepted.
+type JWT struct {
+	Name             string        `yaml:"name"`
+	Issuer           string        `yaml:"issuer"`
+	Audiences        []string      `yaml:"audiences"`
+	Algorithms       []string      `yaml:"algorithms"`
+	Secret           string        `yaml:"secret"`
+	SecretFile       string        `yaml:"secretFile"`
+	PublicKeyFile    string        `yaml:"publicKeyFile"`
+	JWKSURL          string        `yaml:"jwksURL"`
+	Leeway           time.Duration `yaml:"leeway"`
+	ReadOnly         bool          `yaml:"readOnly"`
+	CredentialLimits `yaml:",inline"`
+}
+
+// Entra accepts tokens Microsoft Entra ID issues for a tenant.
+type Entra struct {
+	Name             string `yaml:"name"`
+	TenantID         string `yaml:"tenantId"`
+	ReadOnly         bool   `yaml:"readOnly"`
+	CredentialLimits `yaml:",inline"`
+}
+
+// Mapping configures the SCIM <-> Absorb translation.
+type Mapping struct {
+	Fields               map[string]string `yaml:"fields"`
+	DepartmentAttributes []string          `yaml:"departmentAttributes"`
+	DefaultDepartment    string            `yaml:"defaultDepartment"`
+	UnknownDepartment    string            `yaml:"unknownDepartment"`
+	Password             string            `yaml:"password"`
+	Languages            map[string]int    `yaml:"languages"`
+}
+
+// GroupRule is one group rule; see bridge.Rule.
+type GroupRule struct {
+	Name               string   `yaml:"name"`
+	DisplayName        string   `yaml:"displayName"`
+	DisplayNamePattern string   `yaml:"displayNamePattern"`
+	ExternalID         string   `yaml:"externalId"`
+	ExternalIDPattern  string   `yaml:"externalIdPattern"`
+	Department         string   `yaml:"department"`
+	Courses            []string `yaml:"courses"`
+	UnenrollOnLeave    bool     `yaml:"unenrollOnLeave"`
+}
+
+// RequestLimits bound what one SCIM request may ask.
+type RequestLimits struct {
+	MaxBodyBytes       int64 `yaml:"maxBodyBytes"`
+	MaxBulkBodyBytes   int64 `yaml:"maxBulkBodyBytes"`
+	MaxPatchOperations int   `yaml:"maxPatchOperations"`
+	MaxResults         int   `yaml:"maxResults"`
+	BulkMaxOperations  int   `yaml:"bulkMaxOperations"`
+}
+
+// Sync configures the polling of Absorb for changes made there.
+type Sync struct {
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Default returns the configuration used where the file says nothing.
+func Default() Config {
+	return Config{
+		Listen:  "127.0.0.1:8080",
+		DataDir: "./data",
+		Log:     Log{Format: "text", Level: "info"},
+		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 100, Timeout: 30 * time.Second},
+		Auth:    Auth{Realm: "absorb-scim"},
+		Mapping: Mapping{UnknownDepartment: "default", Password: "generate"},
+		Sync:    Sync{Interval: time.Minute},
+		Limits: RequestLimits{
+			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxPatchOperations: 1000,
+			MaxResults: 1000, BulkMaxOperations: 1000,
+		},
+		ShutdownGrace: 15 * time.Second,
+	}
+}
+
+// Load reads the file at path (none when path is ""), applies environment
+// overrides from getenv, resolves *File secrets and validates the result.
+// The error lists every problem, one per line, each with its key.
+func Load(path string, getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	applyEnv(&cfg, getenv)
+	var p problems
+	cfg.resolveSecrets(&p)
+	cfg.validate(&p)
+	return cfg, p.err()
+}
+
+// Validate checks a configuration built in code (as demo does) the same way
+// Load checks a file.
+func (c Config) Validate() error {
+	var p problems
+	c.validate(&p)
+	return p.err()
+}
+
+// problems collects validation messages.
+type problems []string
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &Error{Problems: p}
+}
+
+// Error is a configuration that cannot be used; Problems has one line per
+// problem, each starting with its key.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return "invalid configuration:\n  " + strings.Join(e.Problems, "\n  ")
+}

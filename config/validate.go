@@ -1,0 +1,192 @@
+package config
+
+import (
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// validate checks everything that can be checked without the network.
+func (c *Config) validate(p *problems) {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		p.add("listen", "%q is not host:port (e.g. 0.0.0.0:8080)", c.Listen)
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("publicURL", "%q must be an absolute http(s) URL such as https://scim.example.com", c.PublicURL)
+		}
+	}
+	if c.DataDir == "" {
+		p.add("dataDir", "must be set (the directory of the bbolt file)")
+	}
+	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
+		p.add("tls", "set both cert and key, or neither")
+	}
+	for key, f := range map[string]string{"tls.cert": c.TLS.Cert, "tls.key": c.TLS.Key} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				p.add(key, "cannot read %s", f)
+			}
+		}
+	}
+	for i, cidr := range c.TrustedProxies {
+		if _, err := ParsePrefix(cidr); err != nil {
+			p.add(indexKey("trustedProxies", i), "%q is not an IP address or CIDR", cidr)
+		}
+	}
+	switch c.Log.Format {
+	case "json", "text":
+	default:
+		p.add("log.format", "%q must be json or text", c.Log.Format)
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("log.level", "%q must be debug, info, warn or error", c.Log.Level)
+	}
+	c.validateAbsorb(p)
+	c.validateAuth(p)
+	c.validateComponents(p)
+	switch c.Mapping.UnknownDepartment {
+	case "default", "reject":
+	default:
+		p.add("mapping.unknownDepartment", "%q must be default or reject", c.Mapping.UnknownDepartment)
+	}
+	switch c.Mapping.Password {
+	case "generate", "passthrough":
+	default:
+		p.add("mapping.password", "%q must be generate or passthrough", c.Mapping.Password)
+	}
+	if c.Limits.MaxBodyBytes < 1024 {
+		p.add("limits.maxBodyBytes", "%d is too small (at least 1024)", c.Limits.MaxBodyBytes)
+	}
+	if c.Limits.MaxBulkBodyBytes < c.Limits.MaxBodyBytes {
+		p.add("limits.maxBulkBodyBytes", "must be at least limits.maxBodyBytes")
+	}
+	if c.Limits.MaxPatchOperations < 1 {
+		p.add("limits.maxPatchOperations", "must be at least 1")
+	}
+	if c.Limits.MaxResults < 1 {
+		p.add("limits.maxResults", "must be at least 1")
+	}
+	if c.Sync.Interval < 1e9 {
+		p.add("sync.interval", "%s is too short (at least 1s)", c.Sync.Interval)
+	}
+}
+
+func (c *Config) validateAbsorb(p *problems) {
+	a := c.Absorb
+	switch {
+	case a.Region == "" && a.URL == "":
+		p.add("absorb.region", "set absorb.region (us, ca, eu, au, or us-sandbox ...) or absorb.url")
+	case a.Region != "" && a.URL != "":
+		p.add("absorb.url", "set absorb.region or absorb.url, not both")
+	case a.URL != "":
+		u, err := url.Parse(a.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.add("absorb.url", "%q must be an absolute http(s) URL", a.URL)
+		}
+	default:
+		if !validRegion(a.Region) {
+			p.add("absorb.region", "%q is not one of us, ca, eu, au, us-sandbox, ca-sandbox, eu-sandbox, au-sandbox", a.Region)
+		}
+	}
+	if a.PrivateKey == "" {
+		p.add("absorb.privateKey", "required (or absorb.privateKeyFile, or %sABSORB_PRIVATE_KEY)", EnvPrefix)
+	}
+	if a.Username == "" {
+		p.add("absorb.username", "required: the Absorb admin the bridge logs in as (%sABSORB_USERNAME)", EnvPrefix)
+	}
+	if a.Password == "" {
+		p.add("absorb.password", "required (or absorb.passwordFile, or %sABSORB_PASSWORD)", EnvPrefix)
+	}
+	if a.RateLimit == 0 || a.RateLimit < -1 {
+		p.add("absorb.rateLimit", "%v must be a positive number of requests per second (or -1 for unlimited)", a.RateLimit)
+	}
+	if a.Burst < 1 {
+		p.add("absorb.burst", "must be at least 1")
+	}
+	if a.Timeout <= 0 {
+		p.add("absorb.timeout", "must be positive")
+	}
+}
+
+func validRegion(r string) bool {
+	switch strings.ToLower(r) {
+	case "us", "ca", "eu", "au", "us-sandbox", "ca-sandbox", "eu-sandbox", "au-sandbox":
+		return true
+	}
+	return false
+}
+
+func (c *Config) validateAuth(p *problems) {
+	a := c.Auth
+	if len(a.Tokens)+len(a.Basic)+len(a.JWT)+len(a.Entra) == 0 {
+		p.add("auth", "no credential is configured: add auth.tokens (or set %sTOKEN), auth.basic, auth.jwt or auth.entra", EnvPrefix)
+	}
+	limits := func(key string, l CredentialLimits) {
+		for _, cidr := range l.AllowCIDRs {
+			if _, err := ParsePrefix(cidr); err != nil {
+				p.add(key+".allowCIDRs", "%q is not an IP address or CIDR", cidr)
+			}
+		}
+		if l.RatePerSecond < 0 {
+			p.add(key+".ratePerSecond", "must not be negative")
+		}
+	}
+	for i, t := range a.Tokens {
+		key := indexKey("auth.tokens", i)
+		if t.Name == "" {
+			p.add(key+".name", "required (it names the IdP in logs, metrics and the audit log)")
+		}
+		if t.Value == "" && t.Hash == "" {
+			p.add(key+".value", "set value, valueFile or hash")
+		}
+		if t.Value != "" && len(t.Value) < 16 {
+			p.add(key+".value", "is too short to be safe (use at least 16 random characters)")
+		}
+		limits(key, t.CredentialLimits)
+	}
+	for i, b := range a.Basic {
+		key := indexKey("auth.basic", i)
+		if b.Name == "" || b.Username == "" {
+			p.add(key, "name and username are required")
+		}
+		if b.Password == "" && b.PasswordHash == "" {
+			p.add(key+".password", "set password, passwordFile or passwordHash")
+		}
+		limits(key, b.CredentialLimits)
+	}
+	for i, j := range a.JWT {
+		key := indexKey("auth.jwt", i)
+		if j.Name == "" || j.Issuer == "" || len(j.Audiences) == 0 || len(j.Algorithms) == 0 {
+			p.add(key, "name, issuer, audiences and algorithms are required")
+		}
+		if j.Secret == "" && j.PublicKeyFile == "" && j.JWKSURL == "" {
+			p.add(key, "set one of secret, secretFile, publicKeyFile or jwksURL")
+		}
+		limits(key, j.CredentialLimits)
+	}
+	for i, e := range a.Entra {
+		key := indexKey("auth.entra", i)
+		if e.Name == "" || e.TenantID == "" {
+			p.add(key, "name and tenantId are required")
+		}
+		limits(key, e.CredentialLimits)
+	}
+}
+
+// ParsePrefix reads a CIDR, or a single address as a one-address prefix.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(strings.TrimSpace(s))
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(s))
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
