@@ -358,6 +358,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		ch      membershipChange
 		res     scimdoc.Resource
 		renamed bool
+		old     storage.Group // the group before a rename
 	)
 	err = b.store.Update(func(tx *storage.Tx) error {
 		g, err := tx.Group(id)
@@ -376,6 +377,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 			return err
 		}
 		renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+		old = g
 		next.LastModified, next.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(next); err != nil {
 			return err
@@ -414,7 +416,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 	}
 	b.rules.membershipChanged(id, ch)
 	if renamed {
-		b.rules.groupRenamed(id)
+		b.rules.groupRenamed(id, old)
 	}
 	return res, nil
 }
@@ -433,6 +435,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		ch      membershipChange
 		res     scimdoc.Resource
 		renamed bool
+		old     storage.Group // the group before a rename
 	)
 	err := b.store.Update(func(tx *storage.Tx) error {
 		g, err := tx.Group(id)
@@ -475,6 +478,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 				return err
 			}
 			renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+			old = g
 			g = next
 		}
 		g.LastModified, g.Version = b.now(), g.Version+1
@@ -496,7 +500,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 	}
 	b.rules.membershipChanged(id, ch)
 	if renamed {
-		b.rules.groupRenamed(id)
+		b.rules.groupRenamed(id, old)
 	}
 	return res, nil
 }
@@ -579,19 +583,15 @@ func splitMemberOp(op scimdoc.Operation) (*memberOp, *scimdoc.Operation, error) 
 }
 
 // memberFilterIDs reads the member ids a path like members[value eq "id"]
-// names.
+// names (several with "or"), so removing one member never scans the group.
 func memberFilterIDs(path string) ([]string, error) {
-	open, close := strings.Index(path, "["), strings.LastIndex(path, "]")
-	if open < 0 || close < open {
-		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q is not a members filter such as members[value eq \"id\"]", path)
-	}
-	f, err := scimdoc.ParseFilter(path[open+1 : close])
+	f, err := scimdoc.ParseFilter(path)
 	if err != nil {
 		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
 	}
 	var ids []string
 	for _, h := range f.EqualityHints() {
-		if h.Attr == "value" || h.Attr == "members.value" {
+		if h.Attr == "members.value" {
 			ids = append(ids, h.Value)
 		}
 	}

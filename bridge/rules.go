@@ -2,10 +2,10 @@ package bridge
 
 import (
 	"context"
-	"net/http"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path"
 	"strings"
 	"sync"
@@ -156,8 +156,9 @@ func (e *ruleEngine) membershipChanged(groupID string, ch membershipChange) {
 	})
 }
 
-// groupRenamed re-evaluates every member: the group may now match other rules.
-func (e *ruleEngine) groupRenamed(groupID string) {
+// groupRenamed re-evaluates every member: each has left the group under its
+// old name and joined it under the new one, which may match other rules.
+func (e *ruleEngine) groupRenamed(groupID string, before storage.Group) {
 	if !e.active() {
 		return
 	}
@@ -168,7 +169,10 @@ func (e *ruleEngine) groupRenamed(groupID string) {
 			return true, nil
 		})
 	})
-	e.record(members, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) })
+	e.record(members, func(s *ruleState) {
+		s.Left = append(s.Left, leftGroup{DisplayName: before.DisplayName, ExternalID: before.ExternalID})
+		s.Joined = appendUnique(s.Joined, groupID)
+	})
 }
 
 // groupDeleted treats every former member as having left g.

@@ -85,18 +85,27 @@ func startDemo(t *testing.T, dataDir string, extra ...string) *demo {
 	t.Cleanup(func() { d.stop(t) })
 	found := make(chan struct{})
 	go func() {
+		// Only this goroutine writes the URLs, and only until found is
+		// closed; found itself is never reassigned, since the select below
+		// reads it concurrently.
+		var scimURL, fakeURL string
+		announced := false
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if announced {
+				continue
+			}
 			line := sc.Text()
 			if m := scimURLLine.FindStringSubmatch(line); m != nil {
-				d.scimURL = m[1]
+				scimURL = m[1]
 			}
 			if m := fakeURLLine.FindStringSubmatch(line); m != nil {
-				d.fakeURL = m[1]
+				fakeURL = m[1]
 			}
-			if d.scimURL != "" && d.fakeURL != "" && found != nil {
+			if scimURL != "" && fakeURL != "" {
+				d.scimURL, d.fakeURL = scimURL, fakeURL
+				announced = true
 				close(found)
-				found = nil
 			}
 		}
 	}()
