@@ -1,0 +1,55 @@
+package scimdoc
+
+import "testing"
+
+func BenchmarkFilterMatch(b *testing.B) {
+	rs := userSchema()
+	d := doc(b, bjensen)
+	for _, s := range []string{
+		`userName eq "BJENSEN@example.com"`,
+		`emails[type eq "work"].value eq "bjensen@example.com"`,
+		`name.FamilyName eq Jensen and (emails.Value co example.com or emails.Value co example.org)`,
+		`meta.lastModified gt "2011-01-01T00:00:00Z"`,
+	} {
+		f, err := ParseFilter(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if !f.Match(rs, d) {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkParseFilter(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseFilter(`emails[type eq "work"].value eq "user@contoso.com" and active eq true`); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkApplyPatch(b *testing.B) {
+	rs := userSchema()
+	d := doc(b, bjensen)
+	ops, err := DecodePatch([]byte(patchBody(`[
+	  {"op":"Replace","path":"emails[type eq \"work\"].value","value":"new@example.com"},
+	  {"op":"Replace","path":"name.familyName","value":"Jensen-Smith"},
+	  {"op":"Replace","path":"active","value":"False"},
+	  {"op":"replace","value":{"displayName":"B","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber":"7"}}]`)), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ApplyPatch(rs, d, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
