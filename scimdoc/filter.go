@@ -82,6 +82,9 @@ func parseTokens(s string, inBracket bool, depth int) (*expr, error) {
 	if len(toks) == 0 {
 		return nil, filterError("filter is empty")
 	}
+	if root, ok, err := parseSimple(toks); ok || err != nil {
+		return root, err
+	}
 	n := &normalizer{toks: toks, inBracket: inBracket, depth: depth}
 	if err := n.filter(); err != nil {
 		return nil, err
