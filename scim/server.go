@@ -127,7 +127,41 @@ func New(opts Options) (*Server, error) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &trackingWriter{ResponseWriter: w}
 	defer s.recoverPanic(rw, r)
+	if p := canonicalPath(r.URL.Path); p != r.URL.Path {
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = p, ""
+		r2.URL = &u
+		r = &r2
+	}
 	s.router.ServeHTTP(rw, r)
+}
+
+// endpointNames are the endpoint names of RFC 7644 §3.2 in their canonical
+// case. Some clients write them in lower case (/users) or end a collection
+// path with a slash (/Users/?filter=...); both are served rather than
+// failing an IdP's connection test on a spelling.
+var endpointNames = map[string]string{
+	"users": "Users", "groups": "Groups", "me": "Me", "bulk": "Bulk",
+	"serviceproviderconfig": "ServiceProviderConfig", "serviceconfiguration": "serviceConfiguration",
+	"schemas": "Schemas", "resourcetypes": "ResourceTypes",
+}
+
+// canonicalPath rewrites the first segment of path to its canonical case and
+// drops one trailing slash after a collection.
+func canonicalPath(path string) string {
+	rest := strings.TrimPrefix(path, "/")
+	first, tail, hasTail := strings.Cut(rest, "/")
+	if name, ok := endpointNames[strings.ToLower(first)]; ok {
+		first = name
+	}
+	if hasTail && tail == "" {
+		hasTail = false
+	}
+	if !hasTail {
+		return "/" + first
+	}
+	return "/" + first + "/" + tail
 }
 
 // methods maps HTTP methods to the handlers of one path.
