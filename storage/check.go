@@ -1,0 +1,265 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// maxProblems bounds the problems one Check reports.
+const maxProblems = 20
+
+// Check verifies the whole file, from one read transaction: bbolt's own page
+// consistency check, then that every record decodes, every index entry and
+// membership key agrees with the records in both directions, and the kept
+// counts are right. It reads every record, so it costs about a second per
+// 100,000 users. It returns nil or an error wrapping ErrCorrupt that lists
+// the first problems found.
+func (s *Store) Check() error {
+	return s.View(func(tx *Tx) error { return tx.check() })
+}
+
+type checker struct {
+	tx       *Tx
+	problems []string
+	more     bool
+}
+
+func (c *checker) addf(format string, args ...any) {
+	if len(c.problems) >= maxProblems {
+		c.more = true
+		return
+	}
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
+}
+
+func (tx *Tx) check() (err error) {
+	c := &checker{tx: tx}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
+		}
+	}()
+	for e := range tx.tx.Check() {
+		c.addf("bbolt: %v", e)
+	}
+	if len(c.problems) == 0 {
+		c.users()
+		c.absorbUsers()
+		c.groups()
+		c.memberships()
+		c.intents()
+		c.audit()
+	}
+	if len(c.problems) == 0 {
+		return nil
+	}
+	msg := strings.Join(c.problems, "; ")
+	if c.more {
+		msg += "; and more"
+	}
+	return fmt.Errorf("%w: %s", ErrCorrupt, msg)
+}
+
+func (c *checker) counter(name counter, got int) {
+	if want := c.tx.count(name); got != want {
+		c.addf("%s is %d but there are %d", counterKeys[name], want, got)
+	}
+}
+
+// uniqueIndex checks an index of key -> id against the records: every entry
+// points at a record whose value folds to the key.
+func (c *checker) uniqueIndex(idx bucketID, value func(id string) (string, bool)) {
+	_ = c.tx.b(idx).ForEach(func(k, v []byte) error {
+		got, ok := value(string(v))
+		if !ok {
+			c.addf("%s: %q points at missing %q", bucketNames[idx], k, v)
+		} else if got != string(k) {
+			c.addf("%s: %q points at %q, which holds %q", bucketNames[idx], k, v, got)
+		}
+		return nil
+	})
+}
+
+func (c *checker) users() {
+	tx := c.tx
+	users := map[string]User{}
+	n := 0
+	_ = tx.b(bUsers).ForEach(func(k, v []byte) error {
+		n++
+		u, err := tx.decodeUser(string(k), v, true)
+		if err != nil {
+			c.addf("%v", err)
+			return nil
+		}
+		u.Resource = nil
+		users[u.ID] = u
+		for _, x := range []struct {
+			idx bucketID
+			key string
+		}{{bUserName, FoldCase(u.UserName)}, {bUserAbsorbID, u.AbsorbID}} {
+			if x.key != "" && string(tx.b(x.idx).Get([]byte(x.key))) != u.ID {
+				c.addf("%s: %q does not point at user %q", bucketNames[x.idx], x.key, u.ID)
+			}
+		}
+		for _, e := range emailKeys(u.Emails) {
+			if tx.b(bUserEmail).Get(pairKey(e, u.ID)) == nil {
+				c.addf("%s: no entry for %q of user %q", bucketNames[bUserEmail], e, u.ID)
+			}
+		}
+		if u.ExternalID != "" && tx.b(bUserExternalID).Get(pairKey(u.ExternalID, u.ID)) == nil {
+			c.addf("%s: no entry for %q of user %q", bucketNames[bUserExternalID], u.ExternalID, u.ID)
+		}
+		return nil
+	})
+	c.counter(cUsers, n)
+	field := func(get func(User) string) func(string) (string, bool) {
+		return func(id string) (string, bool) {
+			u, ok := users[id]
+			return get(u), ok
+		}
+	}
+	c.uniqueIndex(bUserName, field(func(u User) string { return FoldCase(u.UserName) }))
+	c.uniqueIndex(bUserAbsorbID, field(func(u User) string { return u.AbsorbID }))
+	_ = tx.b(bUserEmail).ForEach(func(k, _ []byte) error {
+		email, id, ok := splitPair(k)
+		if u, found := users[id]; !ok || !found || !slices.Contains(emailKeys(u.Emails), email) {
+			c.addf("%s: stale entry %q", bucketNames[bUserEmail], k)
+		}
+		return nil
+	})
+	_ = tx.b(bUserExternalID).ForEach(func(k, _ []byte) error {
+		ext, id, ok := splitPair(k)
+		if u, found := users[id]; !ok || !found || u.ExternalID != ext {
+			c.addf("%s: stale entry %q", bucketNames[bUserExternalID], k)
+		}
+		return nil
+	})
+}
+
+func (c *checker) absorbUsers() {
+	tx := c.tx
+	users := map[string]AbsorbUser{}
+	_ = tx.b(bAbsorbUsers).ForEach(func(k, v []byte) error {
+		u, err := tx.decodeAbsorbUser(string(k), v, true)
+		if err != nil {
+			c.addf("%v", err)
+			return nil
+		}
+		u.Raw = nil
+		users[u.ID] = u
+		return nil
+	})
+	c.counter(cAbsorbUsers, len(users))
+	// The indexes are last-write-wins, so only their entries are checked.
+	c.uniqueIndex(bAbsorbUsername, func(id string) (string, bool) {
+		u, ok := users[id]
+		return FoldCase(u.Username), ok
+	})
+	c.uniqueIndex(bAbsorbExternalID, func(id string) (string, bool) {
+		u, ok := users[id]
+		return u.ExternalID, ok
+	})
+}
+
+func (c *checker) groups() {
+	tx := c.tx
+	groups := map[string]Group{}
+	_ = tx.b(bGroups).ForEach(func(k, v []byte) error {
+		g, err := tx.decodeGroup(string(k), v, true)
+		if err != nil {
+			c.addf("%v", err)
+			return nil
+		}
+		g.Resource = nil
+		groups[g.ID] = g
+		if g.ExternalID != "" && string(tx.b(bGroupExternalID).Get([]byte(g.ExternalID))) != g.ID {
+			c.addf("%s: %q does not point at group %q", bucketNames[bGroupExternalID], g.ExternalID, g.ID)
+		}
+		if name := FoldCase(g.DisplayName); name != "" && tx.b(bGroupDisplayName).Get(pairKey(name, g.ID)) == nil {
+			c.addf("%s: no entry for group %q", bucketNames[bGroupDisplayName], g.ID)
+		}
+		n := 0
+		prefix := prefixKey(g.ID)
+		cur := tx.b(bMembers).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			n++
+		}
+		if n != g.MemberCount {
+			c.addf("group %q has %d members but records %d", g.ID, n, g.MemberCount)
+		}
+		return nil
+	})
+	c.counter(cGroups, len(groups))
+	c.uniqueIndex(bGroupExternalID, func(id string) (string, bool) {
+		g, ok := groups[id]
+		return g.ExternalID, ok
+	})
+	_ = tx.b(bGroupDisplayName).ForEach(func(k, _ []byte) error {
+		name, id, ok := splitPair(k)
+		if g, found := groups[id]; !ok || !found || FoldCase(g.DisplayName) != name {
+			c.addf("%s: stale entry %q", bucketNames[bGroupDisplayName], k)
+		}
+		return nil
+	})
+}
+
+func (c *checker) memberships() {
+	tx := c.tx
+	n := 0
+	_ = tx.b(bMembers).ForEach(func(k, _ []byte) error {
+		n++
+		groupID, userID, ok := splitPair(k)
+		switch {
+		case !ok:
+			c.addf("%s: malformed key %q", bucketNames[bMembers], k)
+		case tx.b(bGroups).Get([]byte(groupID)) == nil:
+			c.addf("%s: member %q of missing group %q", bucketNames[bMembers], userID, groupID)
+		case tx.b(bUsers).Get([]byte(userID)) == nil:
+			c.addf("%s: missing user %q in group %q", bucketNames[bMembers], userID, groupID)
+		case tx.b(bMemberOf).Get(pairKey(userID, groupID)) == nil:
+			c.addf("%s: no entry for user %q in group %q", bucketNames[bMemberOf], userID, groupID)
+		}
+		return nil
+	})
+	c.counter(cMemberships, n)
+	_ = tx.b(bMemberOf).ForEach(func(k, _ []byte) error {
+		userID, groupID, ok := splitPair(k)
+		if !ok || tx.b(bMembers).Get(pairKey(groupID, userID)) == nil {
+			c.addf("%s: stale entry %q", bucketNames[bMemberOf], k)
+		}
+		return nil
+	})
+}
+
+func (c *checker) intents() {
+	n := 0
+	_ = c.tx.b(bIntents).ForEach(func(k, v []byte) error {
+		n++
+		if _, err := c.tx.decodeIntent(string(k), v); err != nil {
+			c.addf("%v", err)
+		}
+		return nil
+	})
+	c.counter(cIntents, n)
+}
+
+func (c *checker) audit() {
+	_ = c.tx.b(bAudit).ForEach(func(k, v []byte) error {
+		if _, err := c.tx.decodeAudit(k, v); err != nil {
+			c.addf("%v", err)
+		}
+		return nil
+	})
+}
+
+// splitPair splits a key made by pairKey.
+func splitPair(k []byte) (a, b string, ok bool) {
+	n, w := binary.Uvarint(k)
+	if w <= 0 || n > uint64(len(k)-w) {
+		return "", "", false
+	}
+	return string(k[w : w+int(n)]), string(k[w+int(n):]), true
+}

@@ -1,0 +1,344 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// User is a provisioned SCIM user and its Absorb account.
+type User struct {
+	ID           string          // SCIM id, the primary key
+	AbsorbID     string          // unique when set
+	UserName     string          // unique, case-insensitive (FoldCase)
+	ExternalID   string          // exact; not unique
+	Emails       []string        // every email value, for the email index (case-insensitive)
+	Active       bool            //
+	Resource     json.RawMessage // the SCIM resource as last written, without meta
+	Created      time.Time       // read back in UTC
+	LastModified time.Time       // read back in UTC
+	Version      uint64          // set by the caller
+}
+
+// User returns the user with SCIM id id, or ErrNotFound.
+func (tx *Tx) User(id string) (User, error) {
+	u, err := tx.user(id, true)
+	if err != nil {
+		return User{}, fmt.Errorf("user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+func (tx *Tx) user(id string, withResource bool) (User, error) {
+	if id == "" {
+		return User{}, ErrNotFound
+	}
+	v := tx.b(bUsers).Get([]byte(id))
+	if v == nil {
+		return User{}, ErrNotFound
+	}
+	return tx.decodeUser(id, v, withResource)
+}
+
+// UserByUserName returns the user whose userName equals userName
+// case-insensitively (FoldCase), or ErrNotFound.
+func (tx *Tx) UserByUserName(userName string) (User, error) {
+	u, err := tx.userByIndex(bUserName, FoldCase(userName))
+	if err != nil {
+		return User{}, fmt.Errorf("user with userName %q: %w", userName, err)
+	}
+	return u, nil
+}
+
+// UserByExternalID returns the first user (in id order) whose externalId
+// equals externalID exactly, or ErrNotFound. externalId is not unique
+// (RFC 7643 §3.1 gives it no uniqueness): see UsersByExternalID.
+func (tx *Tx) UserByExternalID(externalID string) (User, error) {
+	users, err := tx.UsersByExternalID(externalID)
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) == 0 {
+		return User{}, fmt.Errorf("user with externalId %q: %w", externalID, ErrNotFound)
+	}
+	return users[0], nil
+}
+
+// UsersByExternalID returns the users whose externalId equals externalID
+// exactly, in ascending id order; none is an empty result, not an error.
+func (tx *Tx) UsersByExternalID(externalID string) ([]User, error) {
+	return tx.usersByPairIndex(bUserExternalID, externalID, "externalId")
+}
+
+// UserByAbsorbID returns the user mapped to the Absorb id absorbID, or
+// ErrNotFound.
+func (tx *Tx) UserByAbsorbID(absorbID string) (User, error) {
+	u, err := tx.userByIndex(bUserAbsorbID, absorbID)
+	if err != nil {
+		return User{}, fmt.Errorf("user with absorb id %q: %w", absorbID, err)
+	}
+	return u, nil
+}
+
+func (tx *Tx) userByIndex(idx bucketID, key string) (User, error) {
+	if key == "" {
+		return User{}, ErrNotFound
+	}
+	id := tx.b(idx).Get([]byte(key))
+	if id == nil {
+		return User{}, ErrNotFound
+	}
+	return tx.user(string(id), true)
+}
+
+// UsersByEmail returns the users holding email among their emails,
+// case-insensitively (FoldCase), in ascending id order; none is an empty
+// result, not an error.
+func (tx *Tx) UsersByEmail(email string) ([]User, error) {
+	return tx.usersByPairIndex(bUserEmail, FoldCase(email), "email")
+}
+
+// usersByPairIndex reads a non-unique index keyed lp(key) id.
+func (tx *Tx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
+	if key == "" {
+		return nil, nil
+	}
+	var users []User
+	prefix := prefixKey(key)
+	c := tx.b(idx).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		id := string(k[len(prefix):])
+		u, err := tx.user(id, true)
+		if err != nil {
+			return nil, fmt.Errorf("user %q of %s index %q: %w", id, name, key, err)
+		}
+		users = append(users, u)
+	}
+	return users, nil
+}
+
+// PutUser inserts or replaces the user with id u.ID and brings every index up
+// to date, removing the entries of the previous version. It returns a
+// *ConflictError (errors.Is ErrConflict) when another user holds the same
+// userName (case-insensitively) or AbsorbID; nothing is written then.
+// externalId is indexed but not unique. u.Version is stored as given.
+func (tx *Tx) PutUser(u User) error {
+	if u.ID == "" {
+		return errors.New("put user: empty id")
+	}
+	old, err := tx.user(u.ID, false)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("put user %q: %w", u.ID, err)
+	}
+	unique := []struct {
+		idx        bucketID
+		name       string
+		value, key string
+		oldKey     string
+	}{
+		{bUserName, "userName", u.UserName, FoldCase(u.UserName), FoldCase(old.UserName)},
+		{bUserAbsorbID, "absorbId", u.AbsorbID, u.AbsorbID, old.AbsorbID},
+	}
+	for _, x := range unique {
+		if x.key == "" {
+			continue
+		}
+		if id := tx.b(x.idx).Get([]byte(x.key)); id != nil && string(id) != u.ID {
+			return &ConflictError{Index: x.name, Value: x.value, ExistingID: string(id)}
+		}
+	}
+	v, err := tx.encodeUser(u)
+	if err != nil {
+		return fmt.Errorf("put user %q: %w", u.ID, err)
+	}
+	if err := tx.b(bUsers).Put([]byte(u.ID), v); err != nil {
+		return fmt.Errorf("put user %q: %w", u.ID, err)
+	}
+	for _, x := range unique {
+		if err := reindex(tx.b(x.idx), x.oldKey, x.key, u.ID); err != nil {
+			return fmt.Errorf("put user %q: %s index: %w", u.ID, x.name, err)
+		}
+	}
+	if err := repair(tx.b(bUserEmail), emailKeys(old.Emails), emailKeys(u.Emails), u.ID); err != nil {
+		return fmt.Errorf("put user %q: email index: %w", u.ID, err)
+	}
+	if err := repair(tx.b(bUserExternalID), nonEmpty(old.ExternalID), nonEmpty(u.ExternalID), u.ID); err != nil {
+		return fmt.Errorf("put user %q: externalId index: %w", u.ID, err)
+	}
+	if !exists {
+		return tx.addCount(cUsers, 1)
+	}
+	return nil
+}
+
+// reindex moves a unique index entry from oldKey to newKey for id. An old
+// entry is removed only while it still points at id.
+func reindex(b *bolt.Bucket, oldKey, newKey, id string) error {
+	if oldKey == newKey {
+		if newKey == "" {
+			return nil
+		}
+		if v := b.Get([]byte(newKey)); string(v) == id {
+			return nil
+		}
+	} else if oldKey != "" {
+		if v := b.Get([]byte(oldKey)); string(v) == id {
+			if err := b.Delete([]byte(oldKey)); err != nil {
+				return err
+			}
+		}
+	}
+	if newKey == "" {
+		return nil
+	}
+	return b.Put([]byte(newKey), []byte(id))
+}
+
+// repair moves id's entries of a non-unique (lp(key) id) index from the old
+// keys to the new ones.
+func repair(b *bolt.Bucket, oldKeys, newKeys []string, id string) error {
+	for _, k := range oldKeys {
+		if !slices.Contains(newKeys, k) {
+			if err := b.Delete(pairKey(k, id)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range newKeys {
+		if !slices.Contains(oldKeys, k) {
+			if err := b.Put(pairKey(k, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// emailKeys returns the folded, distinct, non-empty emails.
+func emailKeys(emails []string) []string {
+	keys := make([]string, 0, len(emails))
+	for _, e := range emails {
+		if e = FoldCase(e); e != "" && !slices.Contains(keys, e) {
+			keys = append(keys, e)
+		}
+	}
+	return keys
+}
+
+// DeleteUser removes the user, its index entries, its rule state and all its
+// group memberships (in both directions, fixing the groups' member counts).
+// It returns ErrNotFound when there is no such user.
+func (tx *Tx) DeleteUser(id string) error {
+	u, err := tx.user(id, false)
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	for _, x := range []struct {
+		idx bucketID
+		key string
+	}{
+		{bUserName, FoldCase(u.UserName)},
+		{bUserAbsorbID, u.AbsorbID},
+	} {
+		if err := reindex(tx.b(x.idx), x.key, "", id); err != nil {
+			return fmt.Errorf("delete user %q: %w", id, err)
+		}
+	}
+	if err := repair(tx.b(bUserEmail), emailKeys(u.Emails), nil, id); err != nil {
+		return fmt.Errorf("delete user %q: email index: %w", id, err)
+	}
+	if err := repair(tx.b(bUserExternalID), nonEmpty(u.ExternalID), nil, id); err != nil {
+		return fmt.Errorf("delete user %q: externalId index: %w", id, err)
+	}
+	for _, g := range tx.groupsOf(id) {
+		if _, err := tx.removeMember(g, id); err != nil {
+			return fmt.Errorf("delete user %q: %w", id, err)
+		}
+	}
+	if err := tx.b(bRuleState).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete user %q: rule state: %w", id, err)
+	}
+	if err := tx.b(bUsers).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	return tx.addCount(cUsers, -1)
+}
+
+// ForEachUser calls fn for each user in ascending id order, starting after
+// the id after ("" starts at the first). fn returns false to stop; its error
+// stops the walk and is returned as it is.
+func (tx *Tx) ForEachUser(after string, fn func(User) (bool, error)) error {
+	c := tx.b(bUsers).Cursor()
+	k, v := c.Seek([]byte(after))
+	if k != nil && after != "" && string(k) == after {
+		k, v = c.Next()
+	}
+	for ; k != nil; k, v = c.Next() {
+		u, err := tx.decodeUser(string(k), v, true)
+		if err != nil {
+			return err
+		}
+		more, err := fn(u)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountUsers returns the number of users.
+func (tx *Tx) CountUsers() int { return tx.count(cUsers) }
+
+func (tx *Tx) encodeUser(u User) ([]byte, error) {
+	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
+	e.str(u.AbsorbID)
+	e.str(u.UserName)
+	e.str(u.ExternalID)
+	e.uint(uint64(len(u.Emails)))
+	for _, m := range u.Emails {
+		e.str(m)
+	}
+	e.bool(u.Active)
+	e.time(u.Created)
+	e.time(u.LastModified)
+	e.uint(u.Version)
+	return tx.s.codec.record(&e, u.Resource)
+}
+
+func (tx *Tx) decodeUser(id string, v []byte, withResource bool) (User, error) {
+	d, payload, err := tx.s.codec.open(v, withResource)
+	if err != nil {
+		return User{}, fmt.Errorf("decode user %q: %w", id, err)
+	}
+	u := User{ID: id, Resource: payload}
+	u.AbsorbID = d.str()
+	u.UserName = d.str()
+	u.ExternalID = d.str()
+	if n := d.count(); n > 0 {
+		u.Emails = make([]string, n)
+		for i := range u.Emails {
+			u.Emails[i] = d.str()
+		}
+	}
+	u.Active = d.bool()
+	u.Created = d.time()
+	u.LastModified = d.time()
+	u.Version = d.uint()
+	if d.err != nil {
+		return User{}, fmt.Errorf("decode user %q: %w", id, d.err)
+	}
+	return u, nil
+}
