@@ -413,7 +413,8 @@ func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches [
 			case "username":
 				u, err = tx.UserByUserName(h.Value)
 			case "externalid":
-				u, err = tx.UserByExternalID(h.Value)
+				recs, err = tx.UsersByExternalID(h.Value)
+				return err
 			case "emails.value":
 				recs, err = tx.UsersByEmail(h.Value)
 				return err
