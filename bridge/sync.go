@@ -17,6 +17,9 @@ const (
 	cursorSince    = "absorb/edited-since"
 )
 
+// initialRetry is how soon a failed first full load is tried again.
+const initialRetry = 5 * time.Second
+
 // syncBatch is how many Absorb users one storage transaction folds in.
 const syncBatch = 500
 
@@ -71,10 +74,15 @@ func (s *syncer) run(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
+		wait = s.interval
 		if err := s.pass(ctx); err != nil && ctx.Err() == nil {
 			s.b.log.Warn("sync with Absorb failed; will retry", "error", err)
+			if !s.b.mirrorC.complete.Load() && wait > initialRetry {
+				// Not ready until the first full load: retry it sooner, so a
+				// bridge started while Absorb was down recovers quickly.
+				wait = initialRetry
+			}
 		}
-		wait = s.interval
 	}
 }
 
