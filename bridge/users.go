@@ -39,6 +39,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	defer unlock()
 
 	scimID := b.newID()
+	unfinished := false
 	var linked storage.User
 	err := b.store.View(func(tx *storage.Tx) error {
 		var err error
@@ -50,7 +51,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		case err == nil:
 			// An earlier create of this userName did not finish: keep its id
 			// so the retry answers with the same resource.
-			scimID = in.SCIMID
+			scimID, unfinished = in.SCIMID, true
 			return nil
 		case errors.Is(err, storage.ErrNotFound):
 			return nil
@@ -65,7 +66,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, fmt.Errorf("create user %q: %w", userName, err)
 	}
 
-	account, err := b.findAccount(ctx, userName)
+	// After an unfinished create, Absorb may hold an account the local copy
+	// has not seen yet: ask Absorb itself.
+	account, err := b.findAccount(ctx, userName, unfinished)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -204,9 +207,10 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 }
 
 // findAccount returns the Absorb account with this username, or nil. The
-// local copy answers; Absorb is asked only while that copy is incomplete,
-// and a found account is read fresh so adoption starts from Absorb's truth.
-func (b *Bridge) findAccount(ctx context.Context, userName string) (*absorbapi.User, error) {
+// local copy answers; Absorb is asked only while that copy is incomplete (or
+// when askAbsorb), and a found account is read fresh so adoption starts from
+// Absorb's truth.
+func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
 	var absorbID string
 	err := b.store.View(func(tx *storage.Tx) error {
 		rec, err := tx.AbsorbUserByUsername(userName)
@@ -229,7 +233,7 @@ func (b *Bridge) findAccount(ctx context.Context, userName string) (*absorbapi.U
 		if absorbapi.IsNotFound(err) { // gone from the admin's view since the last sync
 			u, err = nil, nil
 		}
-	case b.mirrorC.complete.Load():
+	case b.mirrorC.complete.Load() && !askAbsorb:
 		return nil, nil
 	default:
 		u, err = b.absorb.FindUserByUsername(ctx, userName)
@@ -457,7 +461,7 @@ func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage
 	var accounts []absorbapi.User
 	switch attr {
 	case "username":
-		u, err := b.findAccount(ctx, value)
+		u, err := b.findAccount(ctx, value, false)
 		if err != nil {
 			return nil, err
 		}
