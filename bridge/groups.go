@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -281,15 +280,7 @@ func (b *Bridge) ListGroups(ctx context.Context, q scimdoc.Query, withMembers bo
 	if err != nil {
 		return scimdoc.Page{}, fmt.Errorf("list groups: %w", err)
 	}
-	if q.SortBy != "" {
-		sort.SliceStable(matches, func(i, j int) bool {
-			c := scimdoc.Compare(b.groups, withMeta(matches[i], "Group"), withMeta(matches[j], "Group"), q.SortBy)
-			if q.Descending {
-				return c > 0
-			}
-			return c < 0
-		})
-	}
+	sortResources(b.groups, "Group", matches, q)
 	return pageOf(matches, q), nil
 }
 
@@ -382,23 +373,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		if err := tx.PutGroup(next); err != nil {
 			return err
 		}
-		want := make(map[string]bool, len(refs))
-		for _, r := range refs {
-			want[r.id] = true
-		}
-		var drop []string
-		if err := tx.ForEachMember(id, func(m storage.Member) (bool, error) {
-			if !want[m.UserID] {
-				drop = append(drop, m.UserID)
-			}
-			return true, nil
-		}); err != nil {
-			return err
-		}
-		if err := removeMembers(tx, id, drop, &ch); err != nil {
-			return err
-		}
-		if err := b.addMembers(tx, id, refs, &ch); err != nil {
+		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
 			return err
 		}
 		stored, err := tx.Group(id)

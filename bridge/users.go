@@ -206,45 +206,10 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 	})
 }
 
-// findAccount returns the Absorb account with this username, or nil. The
-// local copy answers; Absorb is asked only while that copy is incomplete (or
-// when askAbsorb), and a found account is read fresh so adoption starts from
-// Absorb's truth.
+// findAccount returns the Absorb account with this username, or nil; see
+// findAccountBy.
 func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
-	var absorbID string
-	err := b.store.View(func(tx *storage.Tx) error {
-		rec, err := tx.AbsorbUserByUsername(userName)
-		if err == nil {
-			absorbID = rec.ID
-			return nil
-		}
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("look up %q locally: %w", userName, err)
-	}
-	var u *absorbapi.User
-	switch {
-	case absorbID != "":
-		u, err = b.absorb.GetUser(ctx, absorbID)
-		if absorbapi.IsNotFound(err) { // gone from the admin's view since the last sync
-			u, err = nil, nil
-		}
-	case b.mirrorC.complete.Load() && !askAbsorb:
-		return nil, nil
-	default:
-		u, err = b.absorb.FindUserByUsername(ctx, userName)
-		if absorbapi.IsNotFound(err) {
-			return nil, nil
-		}
-	}
-	if err != nil {
-		return nil, upstreamError("find absorb user", err)
-	}
-	return u, nil
+	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.absorb.FindUserByUsername)
 }
 
 // absorbUserFor maps a SCIM document onto the Absorb user to send, starting
@@ -341,16 +306,23 @@ func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, 
 			return scimdoc.Page{}, err
 		}
 	}
-	if q.SortBy != "" {
-		sort.SliceStable(matches, func(i, j int) bool {
-			c := scimdoc.Compare(b.users, withMeta(matches[i], "User"), withMeta(matches[j], "User"), q.SortBy)
-			if q.Descending {
-				return c > 0
-			}
-			return c < 0
-		})
-	}
+	sortResources(b.users, "User", matches, q)
 	return pageOf(matches, q), nil
+}
+
+// sortResources orders matches by q.SortBy (RFC 7644 §3.4.2.3); without
+// one they stay in id order, which is stable across pages.
+func sortResources(rs *scimdoc.ResourceSchema, resourceType string, matches []scimdoc.Resource, q scimdoc.Query) {
+	if q.SortBy == "" {
+		return
+	}
+	sort.SliceStable(matches, func(i, j int) bool {
+		c := scimdoc.Compare(rs, withMeta(matches[i], resourceType), withMeta(matches[j], resourceType), q.SortBy)
+		if q.Descending {
+			return c > 0
+		}
+		return c < 0
+	})
 }
 
 // pageOf cuts one page out of the ordered matches.
@@ -469,8 +441,7 @@ func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage
 			accounts = append(accounts, *u)
 		}
 	case "externalid":
-		u, err := b.findAccountBy(ctx, value, func(tx *storage.Tx) (storage.AbsorbUser, error) { return tx.AbsorbUserByExternalID(value) },
-			b.absorb.FindUserByExternalID)
+		u, err := b.findAccountBy(ctx, value, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID)
 		if err != nil {
 			return nil, err
 		}
@@ -495,11 +466,16 @@ func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage
 	return out, nil
 }
 
-// findAccountBy is findAccount for another unique key.
-func (b *Bridge) findAccountBy(ctx context.Context, value string, local func(*storage.Tx) (storage.AbsorbUser, error), remote func(context.Context, string) (*absorbapi.User, error)) (*absorbapi.User, error) {
+// findAccountBy returns the Absorb account a unique key names, or nil. The
+// local copy answers; Absorb is asked only while that copy is incomplete (or
+// when askAbsorb), and a found account is read fresh so adoption starts from
+// Absorb's truth.
+func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool,
+	local func(*storage.Tx, string) (storage.AbsorbUser, error),
+	remote func(context.Context, string) (*absorbapi.User, error)) (*absorbapi.User, error) {
 	var absorbID string
 	err := b.store.View(func(tx *storage.Tx) error {
-		rec, err := local(tx)
+		rec, err := local(tx, value)
 		if err == nil {
 			absorbID = rec.ID
 		} else if !errors.Is(err, storage.ErrNotFound) {
@@ -508,18 +484,18 @@ func (b *Bridge) findAccountBy(ctx context.Context, value string, local func(*st
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("look up %q locally: %w", value, err)
 	}
 	var u *absorbapi.User
 	switch {
 	case absorbID != "":
 		u, err = b.absorb.GetUser(ctx, absorbID)
-	case b.mirrorC.complete.Load():
+	case b.mirrorC.complete.Load() && !askAbsorb:
 		return nil, nil
 	default:
 		u, err = remote(ctx, value)
 	}
-	if absorbapi.IsNotFound(err) {
+	if absorbapi.IsNotFound(err) { // none, or gone from the admin's view since the last sync
 		return nil, nil
 	}
 	if err != nil {
