@@ -27,7 +27,7 @@
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
 //	users                id                  -> user record
 //	users/userName       fold(userName)      -> id   (unique)
-//	users/externalId     externalId          -> id   (unique, exact)
+//	users/externalId     lp(externalId) id   -> ""   (not unique, exact; RFC 7643 §3.1)
 //	users/absorbId       absorbID            -> id   (unique)
 //	users/email          lp(fold(email)) id  -> ""   (not unique)
 //	absorb/users         absorb id           -> absorb user record

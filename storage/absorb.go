@@ -1,0 +1,180 @@
+package storage
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// AbsorbUser is the last known copy of an Absorb user the bridge's admin can
+// see.
+type AbsorbUser struct {
+	ID         string // Absorb id, the primary key
+	Username   string // indexed case-insensitively (FoldCase); last write wins
+	ExternalID string // indexed exactly; last write wins
+	DateEdited string // as Absorb sent it
+	Raw        json.RawMessage
+}
+
+// AbsorbUser returns the mirrored Absorb user with Absorb id id, or
+// ErrNotFound.
+func (tx *Tx) AbsorbUser(id string) (AbsorbUser, error) {
+	u, err := tx.absorbUser(id, true)
+	if err != nil {
+		return AbsorbUser{}, fmt.Errorf("absorb user %q: %w", id, err)
+	}
+	return u, nil
+}
+
+func (tx *Tx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
+	if id == "" {
+		return AbsorbUser{}, ErrNotFound
+	}
+	v := tx.b(bAbsorbUsers).Get([]byte(id))
+	if v == nil {
+		return AbsorbUser{}, ErrNotFound
+	}
+	return tx.decodeAbsorbUser(id, v, withRaw)
+}
+
+// AbsorbUserByUsername returns the mirrored Absorb user whose username equals
+// username case-insensitively (FoldCase), or ErrNotFound.
+func (tx *Tx) AbsorbUserByUsername(username string) (AbsorbUser, error) {
+	u, err := tx.absorbUserByIndex(bAbsorbUsername, FoldCase(username))
+	if err != nil {
+		return AbsorbUser{}, fmt.Errorf("absorb user with username %q: %w", username, err)
+	}
+	return u, nil
+}
+
+// AbsorbUserByExternalID returns the mirrored Absorb user whose externalId
+// equals ext exactly, or ErrNotFound.
+func (tx *Tx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
+	u, err := tx.absorbUserByIndex(bAbsorbExternalID, ext)
+	if err != nil {
+		return AbsorbUser{}, fmt.Errorf("absorb user with externalId %q: %w", ext, err)
+	}
+	return u, nil
+}
+
+func (tx *Tx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
+	if key == "" {
+		return AbsorbUser{}, ErrNotFound
+	}
+	id := tx.b(idx).Get([]byte(key))
+	if id == nil {
+		return AbsorbUser{}, ErrNotFound
+	}
+	return tx.absorbUser(string(id), true)
+}
+
+// PutAbsorbUser inserts or replaces the mirrored Absorb user with id u.ID. Its
+// username and externalId indexes are not unique: the last write wins, and
+// the entries of the previous version are removed while they still point at
+// this user.
+func (tx *Tx) PutAbsorbUser(u AbsorbUser) error {
+	if u.ID == "" {
+		return errors.New("put absorb user: empty id")
+	}
+	old, err := tx.absorbUser(u.ID, false)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
+	e := encoder{b: make([]byte, 0, 16+len(u.Username)+len(u.ExternalID)+len(u.DateEdited))}
+	e.str(u.Username)
+	e.str(u.ExternalID)
+	e.str(u.DateEdited)
+	v, err := tx.s.codec.record(&e, u.Raw)
+	if err != nil {
+		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
+	if err := tx.b(bAbsorbUsers).Put([]byte(u.ID), v); err != nil {
+		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
+	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(old.Username), FoldCase(u.Username), u.ID); err != nil {
+		return fmt.Errorf("put absorb user %q: username index: %w", u.ID, err)
+	}
+	if err := reindexLastWins(tx, bAbsorbExternalID, old.ExternalID, u.ExternalID, u.ID); err != nil {
+		return fmt.Errorf("put absorb user %q: externalId index: %w", u.ID, err)
+	}
+	if !exists {
+		return tx.addCount(cAbsorbUsers, 1)
+	}
+	return nil
+}
+
+// reindexLastWins points newKey at id whoever held it, and drops oldKey when
+// it still points at id.
+func reindexLastWins(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
+	b := tx.b(idx)
+	if oldKey != "" && oldKey != newKey {
+		if v := b.Get([]byte(oldKey)); string(v) == id {
+			if err := b.Delete([]byte(oldKey)); err != nil {
+				return err
+			}
+		}
+	}
+	if newKey == "" {
+		return nil
+	}
+	if v := b.Get([]byte(newKey)); string(v) == id {
+		return nil
+	}
+	return b.Put([]byte(newKey), []byte(id))
+}
+
+// DeleteAbsorbUser removes the mirrored Absorb user and its index entries
+// that point at it. It returns ErrNotFound when there is no such user.
+func (tx *Tx) DeleteAbsorbUser(id string) error {
+	u, err := tx.absorbUser(id, false)
+	if err != nil {
+		return fmt.Errorf("delete absorb user %q: %w", id, err)
+	}
+	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(u.Username), "", id); err != nil {
+		return fmt.Errorf("delete absorb user %q: username index: %w", id, err)
+	}
+	if err := reindexLastWins(tx, bAbsorbExternalID, u.ExternalID, "", id); err != nil {
+		return fmt.Errorf("delete absorb user %q: externalId index: %w", id, err)
+	}
+	if err := tx.b(bAbsorbUsers).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete absorb user %q: %w", id, err)
+	}
+	return tx.addCount(cAbsorbUsers, -1)
+}
+
+// ForEachAbsorbUser calls fn for each mirrored Absorb user in ascending id
+// order. fn returns false to stop; its error stops the walk and is returned
+// as it is.
+func (tx *Tx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
+	c := tx.b(bAbsorbUsers).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		u, err := tx.decodeAbsorbUser(string(k), v, true)
+		if err != nil {
+			return err
+		}
+		more, err := fn(u)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountAbsorbUsers returns the number of mirrored Absorb users.
+func (tx *Tx) CountAbsorbUsers() int { return tx.count(cAbsorbUsers) }
+
+func (tx *Tx) decodeAbsorbUser(id string, v []byte, withRaw bool) (AbsorbUser, error) {
+	d, payload, err := tx.s.codec.open(v, withRaw)
+	if err != nil {
+		return AbsorbUser{}, fmt.Errorf("decode absorb user %q: %w", id, err)
+	}
+	u := AbsorbUser{ID: id, Raw: payload}
+	u.Username = d.str()
+	u.ExternalID = d.str()
+	u.DateEdited = d.str()
+	if d.err != nil {
+		return AbsorbUser{}, fmt.Errorf("decode absorb user %q: %w", id, d.err)
+	}
+	return u, nil
+}

@@ -1,0 +1,230 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Group is a SCIM group. Its members are stored apart, one key each; see
+// AddMember.
+type Group struct {
+	ID           string
+	DisplayName  string          // indexed case-insensitively (FoldCase), not unique
+	ExternalID   string          // unique when set, exact
+	Resource     json.RawMessage // the SCIM resource without members and meta
+	Created      time.Time       // read back in UTC
+	LastModified time.Time       // read back in UTC
+	Version      uint64          // set by the caller
+	MemberCount  int             // kept by the store
+}
+
+// Group returns the group with SCIM id id, or ErrNotFound.
+func (tx *Tx) Group(id string) (Group, error) {
+	g, err := tx.group(id)
+	if err != nil {
+		return Group{}, fmt.Errorf("group %q: %w", id, err)
+	}
+	return g, nil
+}
+
+func (tx *Tx) group(id string) (Group, error) {
+	if id == "" {
+		return Group{}, ErrNotFound
+	}
+	v := tx.b(bGroups).Get([]byte(id))
+	if v == nil {
+		return Group{}, ErrNotFound
+	}
+	return tx.decodeGroup(id, v, true)
+}
+
+// GroupByExternalID returns the group whose externalId equals ext exactly, or
+// ErrNotFound.
+func (tx *Tx) GroupByExternalID(ext string) (Group, error) {
+	if ext == "" {
+		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, ErrNotFound)
+	}
+	id := tx.b(bGroupExternalID).Get([]byte(ext))
+	if id == nil {
+		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, ErrNotFound)
+	}
+	return tx.Group(string(id))
+}
+
+// GroupsByDisplayName returns the groups whose displayName equals name
+// case-insensitively (FoldCase), in ascending id order; none is an empty
+// result, not an error.
+func (tx *Tx) GroupsByDisplayName(name string) ([]Group, error) {
+	if name == "" {
+		return nil, nil
+	}
+	var groups []Group
+	prefix := prefixKey(FoldCase(name))
+	c := tx.b(bGroupDisplayName).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		g, err := tx.Group(string(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("displayName index %q: %w", name, err)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// PutGroup inserts or replaces the group with id g.ID and its indexes.
+// g.MemberCount is ignored: the stored count is kept. It returns a
+// *ConflictError (errors.Is ErrConflict) when another group holds the same
+// externalId; nothing is written then.
+func (tx *Tx) PutGroup(g Group) error {
+	if g.ID == "" {
+		return errors.New("put group: empty id")
+	}
+	old, err := tx.group(g.ID)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
+	if g.ExternalID != "" {
+		if id := tx.b(bGroupExternalID).Get([]byte(g.ExternalID)); id != nil && string(id) != g.ID {
+			return &ConflictError{Index: "externalId", Value: g.ExternalID, ExistingID: string(id)}
+		}
+	}
+	if err := tx.writeGroup(g); err != nil {
+		return err
+	}
+	if err := reindex(tx.b(bGroupExternalID), old.ExternalID, g.ExternalID, g.ID); err != nil {
+		return fmt.Errorf("put group %q: externalId index: %w", g.ID, err)
+	}
+	if oldName, newName := FoldCase(old.DisplayName), FoldCase(g.DisplayName); !exists || oldName != newName {
+		names := tx.b(bGroupDisplayName)
+		if exists && oldName != "" {
+			if err := names.Delete(pairKey(oldName, g.ID)); err != nil {
+				return fmt.Errorf("put group %q: displayName index: %w", g.ID, err)
+			}
+		}
+		if newName != "" {
+			if err := names.Put(pairKey(newName, g.ID), nil); err != nil {
+				return fmt.Errorf("put group %q: displayName index: %w", g.ID, err)
+			}
+		}
+	}
+	if !exists {
+		return tx.addCount(cGroups, 1)
+	}
+	return nil
+}
+
+func (tx *Tx) writeGroup(g Group) error {
+	v, err := tx.encodeGroup(g)
+	if err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
+	if err := tx.b(bGroups).Put([]byte(g.ID), v); err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
+	return nil
+}
+
+// DeleteGroup removes the group, its index entries and its memberships in
+// both directions. It returns ErrNotFound when there is no such group.
+func (tx *Tx) DeleteGroup(id string) error {
+	g, err := tx.group(id)
+	if err != nil {
+		return fmt.Errorf("delete group %q: %w", id, err)
+	}
+	if _, err := tx.clearMembers(g.ID); err != nil {
+		return fmt.Errorf("delete group %q: %w", id, err)
+	}
+	if err := reindex(tx.b(bGroupExternalID), g.ExternalID, "", id); err != nil {
+		return fmt.Errorf("delete group %q: externalId index: %w", id, err)
+	}
+	if name := FoldCase(g.DisplayName); name != "" {
+		if err := tx.b(bGroupDisplayName).Delete(pairKey(name, id)); err != nil {
+			return fmt.Errorf("delete group %q: displayName index: %w", id, err)
+		}
+	}
+	if err := tx.b(bGroups).Delete([]byte(id)); err != nil {
+		return fmt.Errorf("delete group %q: %w", id, err)
+	}
+	return tx.addCount(cGroups, -1)
+}
+
+// ForEachGroup calls fn for each group in ascending id order, starting after
+// the id after ("" starts at the first). fn returns false to stop; its error
+// stops the walk and is returned as it is.
+func (tx *Tx) ForEachGroup(after string, fn func(Group) (bool, error)) error {
+	c := tx.b(bGroups).Cursor()
+	k, v := c.Seek([]byte(after))
+	if k != nil && after != "" && string(k) == after {
+		k, v = c.Next()
+	}
+	for ; k != nil; k, v = c.Next() {
+		g, err := tx.decodeGroup(string(k), v, true)
+		if err != nil {
+			return err
+		}
+		more, err := fn(g)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+// CountGroups returns the number of groups.
+func (tx *Tx) CountGroups() int { return tx.count(cGroups) }
+
+func (tx *Tx) encodeGroup(g Group) ([]byte, error) {
+	e := encoder{b: make([]byte, 0, 48+len(g.DisplayName)+len(g.ExternalID))}
+	e.str(g.DisplayName)
+	e.str(g.ExternalID)
+	e.time(g.Created)
+	e.time(g.LastModified)
+	e.uint(g.Version)
+	return tx.s.codec.record(&e, g.Resource)
+}
+
+func (tx *Tx) decodeGroup(id string, v []byte, withResource bool) (Group, error) {
+	d, payload, err := tx.s.codec.open(v, withResource)
+	if err != nil {
+		return Group{}, fmt.Errorf("decode group %q: %w", id, err)
+	}
+	g := Group{ID: id, Resource: payload}
+	g.DisplayName = d.str()
+	g.ExternalID = d.str()
+	g.Created = d.time()
+	g.LastModified = d.time()
+	g.Version = d.uint()
+	if d.err != nil {
+		return Group{}, fmt.Errorf("decode group %q: %w", id, d.err)
+	}
+	g.MemberCount = tx.memberCount(id)
+	return g, nil
+}
+
+func (tx *Tx) memberCount(groupID string) int {
+	v := tx.b(bGroupMemberCount).Get([]byte(groupID))
+	if len(v) != 8 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint64(v))
+}
+
+// addMemberCount changes a group's member count; the key is dropped at zero.
+func (tx *Tx) addMemberCount(groupID string, delta int) error {
+	n := max(tx.memberCount(groupID)+delta, 0)
+	var err error
+	if n == 0 {
+		err = tx.b(bGroupMemberCount).Delete([]byte(groupID))
+	} else {
+		err = tx.b(bGroupMemberCount).Put([]byte(groupID), binary.BigEndian.AppendUint64(nil, uint64(n)))
+	}
+	if err != nil {
+		return fmt.Errorf("update member count of group %q: %w", groupID, err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Cursor returns the named value (a sync cursor or flag); "" when unset.
+func (tx *Tx) Cursor(name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	return string(tx.b(bCursors).Get([]byte(name))), nil
+}
+
+// PutCursor sets the named value; "" removes it.
+func (tx *Tx) PutCursor(name, value string) error {
+	if name == "" {
+		return errors.New("put cursor: empty name")
+	}
+	var err error
+	if value == "" {
+		err = tx.b(bCursors).Delete([]byte(name))
+	} else {
+		err = tx.b(bCursors).Put([]byte(name), []byte(value))
+	}
+	if err != nil {
+		return fmt.Errorf("put cursor %q: %w", name, err)
+	}
+	return nil
+}
+
+// RuleState returns a copy of the group-rule state of the user; nil when
+// unset. The store does not interpret it.
+func (tx *Tx) RuleState(userID string) (json.RawMessage, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	v := tx.b(bRuleState).Get([]byte(userID))
+	if v == nil {
+		return nil, nil
+	}
+	return bytes.Clone(v), nil
+}
+
+// PutRuleState sets the group-rule state of the user; nil or empty removes
+// it. DeleteUser removes it too.
+func (tx *Tx) PutRuleState(userID string, raw json.RawMessage) error {
+	if userID == "" {
+		return errors.New("put rule state: empty user id")
+	}
+	var err error
+	if len(raw) == 0 {
+		err = tx.b(bRuleState).Delete([]byte(userID))
+	} else {
+		err = tx.b(bRuleState).Put([]byte(userID), bytes.Clone(raw))
+	}
+	if err != nil {
+		return fmt.Errorf("put rule state of %q: %w", userID, err)
+	}
+	return nil
+}
