@@ -86,7 +86,8 @@ type JWTIssuer struct {
 	Secret string
 	// PublicKeyPEM is a PEM "PUBLIC KEY", "RSA PUBLIC KEY" or "CERTIFICATE" for RS*, PS*, ES*.
 	PublicKeyPEM string
-	// JWKSURL is an http(s) URL of a JWK Set (RFC 7517 §5) for RS*, PS*, ES*.
+	// JWKSURL is the https URL of a JWK Set (RFC 7517 §5) for RS*, PS*, ES*; plain http is
+	// accepted only on a loopback host, and redirects away from https are not followed.
 	JWKSURL string
 	// Leeway is the clock skew allowed on exp and nbf; default 60s.
 	Leeway   time.Duration
@@ -103,7 +104,8 @@ type EntraTenant struct {
 	ReadOnly bool
 	Limits
 	// MetadataURL is the OpenID configuration document that names the signing keys; default
-	// https://login.microsoftonline.com/<TenantID>/.well-known/openid-configuration.
+	// https://login.microsoftonline.com/<TenantID>/.well-known/openid-configuration. Like
+	// JWKSURL, it must be https, or http on a loopback host.
 	MetadataURL string
 }
 
@@ -141,7 +143,7 @@ func (c *checker) addf(format string, args ...any) {
 // New validates cfg and returns an Authenticator. It reports every problem at once as a
 // *ConfigError: empty or duplicate names, malformed hashes, plain tokens too short, algorithm
 // and key mismatches (an HS* algorithm without a secret, RS*/PS*/ES* with only a secret, a key
-// of the wrong type or curve), "none", JWKS or metadata URLs that are not http(s), invalid or
+// of the wrong type or curve), "none", JWKS or metadata URLs that are not https (or http on a loopback host), invalid or
 // non-canonical CIDR prefixes, bad rates, and a Config with no credentials at all. New makes no
 // network calls: signing keys are fetched on first use.
 func New(cfg Config) (*Authenticator, error) {

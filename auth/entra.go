@@ -46,7 +46,7 @@ func newEntraTenant(c *checker, where string, cfg EntraTenant, p *principal, a *
 	meta := cfg.MetadataURL
 	if meta == "" {
 		meta = "https://login.microsoftonline.com/" + tenant + "/.well-known/openid-configuration"
-	} else if msg := checkHTTPURL(meta); msg != "" {
+	} else if msg := checkKeyURL(meta); msg != "" {
 		c.addf("%s: MetadataURL %s", where, msg)
 	}
 	if len(c.problems) > before {

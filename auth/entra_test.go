@@ -136,21 +136,21 @@ func TestEntraMetadataUnavailable(t *testing.T) {
 func TestJWKSURIFromMetadata(t *testing.T) {
 	tests := []struct {
 		name    string
-		meta    string
 		doc     string
 		want    string
 		wantErr bool
 	}{
-		{name: "https", meta: "https://login.microsoftonline.com/t/.well-known/openid-configuration", doc: `{"jwks_uri":"https://login.microsoftonline.com/common/discovery/keys"}`, want: "https://login.microsoftonline.com/common/discovery/keys"},
-		{name: "http from http metadata", meta: "http://127.0.0.1:1/m", doc: `{"jwks_uri":"http://127.0.0.1:1/keys"}`, want: "http://127.0.0.1:1/keys"},
-		{name: "http from https metadata", meta: "https://login.microsoftonline.com/t/m", doc: `{"jwks_uri":"http://evil.example/keys"}`, wantErr: true},
-		{name: "file scheme", meta: "https://login.microsoftonline.com/t/m", doc: `{"jwks_uri":"file:///etc/passwd"}`, wantErr: true},
-		{name: "missing", meta: "https://login.microsoftonline.com/t/m", doc: `{"issuer":"x"}`, wantErr: true},
-		{name: "not JSON", meta: "https://login.microsoftonline.com/t/m", doc: `<html>`, wantErr: true},
+		{name: "https", doc: `{"jwks_uri":"https://login.microsoftonline.com/common/discovery/keys"}`, want: "https://login.microsoftonline.com/common/discovery/keys"},
+		{name: "http on loopback", doc: `{"jwks_uri":"http://127.0.0.1:1/keys"}`, want: "http://127.0.0.1:1/keys"},
+		{name: "http on localhost", doc: `{"jwks_uri":"http://localhost:1/keys"}`, want: "http://localhost:1/keys"},
+		{name: "http elsewhere", doc: `{"jwks_uri":"http://evil.example/keys"}`, wantErr: true},
+		{name: "file scheme", doc: `{"jwks_uri":"file:///etc/passwd"}`, wantErr: true},
+		{name: "missing", doc: `{"issuer":"x"}`, wantErr: true},
+		{name: "not JSON", doc: `<html>`, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := jwksURIParser(tc.meta)([]byte(tc.doc))
+			got, err := parseJWKSURI([]byte(tc.doc))
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error = %v, wantErr %v", err, tc.wantErr)
 			}

@@ -38,7 +38,7 @@ func WriteSCIMError(w http.ResponseWriter, _ *http.Request, status int, scimType
 }
 
 // ConfigError reports every problem New found in a Config. Problems name the entry
-// (for example `tokens[1] "okta"`) and never contain a secret.
+// (for example `Tokens[1] "okta"`) and never contain a secret.
 type ConfigError struct {
 	Problems []string
 }

@@ -47,7 +47,7 @@ type keyStore struct {
 
 func newKeyStore(client *http.Client, now func() time.Time) *keyStore {
 	return &keyStore{
-		client:          client,
+		client:          noInsecureRedirects(client),
 		now:             now,
 		refetchInterval: defaultRefetchInterval,
 		fetchTimeout:    defaultFetchTimeout,
@@ -55,6 +55,30 @@ func newKeyStore(client *http.Client, now func() time.Time) *keyStore {
 		jwks:            map[string]*docCache[keySet]{},
 		meta:            map[string]*docCache[string]{},
 	}
+}
+
+// maxRedirects is how many redirects a key fetch follows, as http.Client does by default.
+const maxRedirects = 10
+
+// noInsecureRedirects returns a copy of c that refuses to follow a redirect to a URL keys may
+// not be fetched from (see checkKeyURL), so an https JWKS URL cannot be downgraded to http.
+// c's own CheckRedirect still applies to the redirects it lets through.
+func noInsecureRedirects(c *http.Client) *http.Client {
+	cp := *c
+	next := c.CheckRedirect
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !secureKeyURL(req.URL) {
+			return fmt.Errorf("redirected to %s, which is not https", req.URL.Redacted())
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+		}
+		return nil
+	}
+	return &cp
 }
 
 // lookupKeys returns the keys of the JWK Set at jwksURL that may verify a token with kid and
@@ -80,13 +104,13 @@ func (s *keyStore) lookupKeys(ctx context.Context, jwksURL, kid, alg string) ([]
 }
 
 // lookupJWKSURI returns the jwks_uri of the OpenID Provider Metadata at metadataURL
-// (OpenID Connect Discovery 1.0 §3). The jwks_uri must be https, or http when the metadata
-// itself was fetched over http (a test server). Errors wrap errKeysUnavailable.
+// (OpenID Connect Discovery 1.0 §3). The jwks_uri must be https, or http on a loopback host
+// (see checkKeyURL). Errors wrap errKeysUnavailable.
 func (s *keyStore) lookupJWKSURI(ctx context.Context, metadataURL string) (string, error) {
 	s.mu.Lock()
 	d, ok := s.meta[metadataURL]
 	if !ok {
-		d = &docCache[string]{store: s, url: metadataURL, parse: jwksURIParser(metadataURL)}
+		d = &docCache[string]{store: s, url: metadataURL, parse: parseJWKSURI}
 		s.meta[metadataURL] = d
 	}
 	s.mu.Unlock()
@@ -101,24 +125,18 @@ func (s *keyStore) lookupJWKSURI(ctx context.Context, metadataURL string) (strin
 	return "", fmt.Errorf("%w: %w", errKeysUnavailable, err)
 }
 
-func jwksURIParser(metadataURL string) func([]byte) (string, error) {
-	insecureOK := false
-	if u, err := url.Parse(metadataURL); err == nil && u.Scheme == "http" {
-		insecureOK = true
+// parseJWKSURI reads the jwks_uri of an OpenID Provider Metadata document.
+func parseJWKSURI(data []byte) (string, error) {
+	var doc struct {
+		JWKSURI string `json:"jwks_uri"`
 	}
-	return func(data []byte) (string, error) {
-		var doc struct {
-			JWKSURI string `json:"jwks_uri"`
-		}
-		if err := json.Unmarshal(data, &doc); err != nil {
-			return "", fmt.Errorf("decode openid metadata: %w", err)
-		}
-		u, err := url.Parse(doc.JWKSURI)
-		if err != nil || u.Host == "" || !(u.Scheme == "https" || (insecureOK && u.Scheme == "http")) {
-			return "", errors.New("openid metadata has no usable https jwks_uri")
-		}
-		return doc.JWKSURI, nil
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return "", fmt.Errorf("decode openid metadata: %w", err)
 	}
+	if u, err := url.Parse(doc.JWKSURI); err != nil || !secureKeyURL(u) {
+		return "", errors.New("openid metadata has no usable https jwks_uri")
+	}
+	return doc.JWKSURI, nil
 }
 
 // docCache holds one fetched document. mu guards the fields; fetchMu serialises fetches so

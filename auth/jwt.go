@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -139,7 +138,7 @@ func newJWTIssuer(c *checker, where string, cfg JWTIssuer, p *principal, a *Auth
 		j.pub = key
 	}
 	if cfg.JWKSURL != "" {
-		if msg := checkHTTPURL(cfg.JWKSURL); msg != "" {
+		if msg := checkKeyURL(cfg.JWKSURL); msg != "" {
 			c.addf("%s: JWKSURL %s", where, msg)
 		}
 		if cfg.PublicKeyPEM != "" {
@@ -305,13 +304,4 @@ func clipList(xs []string) string {
 		out = append(out, fmt.Sprintf("%q", clip(x)))
 	}
 	return "[" + strings.Join(out, " ") + "]"
-}
-
-// checkHTTPURL returns a problem with an absolute http(s) URL, or "".
-func checkHTTPURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "must be an absolute http or https URL"
-	}
-	return ""
 }
