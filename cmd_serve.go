@@ -82,14 +82,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return configError(err, stderr)
 	}
 	log := newLogger(cfg.Log, stderr)
-	a, err := newApp(cfg, log)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		a.store.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	// Without a public URL, locations name the address actually bound (not
+	// ":0").
+	cfg.Listen = ln.Addr().String()
+	a, err := newApp(cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	log.Info("absorb-scim serving", "scim", publicBase(cfg)+scimPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
 	return a.serve(ctx, ln)

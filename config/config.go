@@ -108,6 +108,7 @@ type JWT struct {
 	Secret           string        `yaml:"secret"`
 	SecretFile       string        `yaml:"secretFile"`
 	PublicKeyFile    string        `yaml:"publicKeyFile"`
+	PublicKeyPEM     string        `yaml:"-"` // read from PublicKeyFile
 	JWKSURL          string        `yaml:"jwksURL"`
 	Leeway           time.Duration `yaml:"leeway"`
 	ReadOnly         bool          `yaml:"readOnly"`
@@ -116,8 +117,11 @@ type JWT struct {
 
 // Entra accepts tokens Microsoft Entra ID issues for a tenant.
 type Entra struct {
-	Name             string `yaml:"name"`
-	TenantID         string `yaml:"tenantId"`
+	Name     string `yaml:"name"`
+	TenantID string `yaml:"tenantId"`
+	// MetadataURL overrides the tenant's OpenID configuration URL (for a
+	// national cloud); the default is Microsoft's global endpoint.
+	MetadataURL      string `yaml:"metadataURL"`
 	ReadOnly         bool   `yaml:"readOnly"`
 	CredentialLimits `yaml:",inline"`
 }

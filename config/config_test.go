@@ -129,11 +129,18 @@ sync:
 		t.Fatalf("Load = %v, want *Error", err)
 	}
 	text := strings.Join(ce.Problems, "\n")
+	seen := map[string]bool{}
+	for _, p := range ce.Problems {
+		if seen[p] {
+			t.Errorf("problem reported twice: %s", p)
+		}
+		seen[p] = true
+	}
 	for _, key := range []string{
 		"listen:", "publicURL:", "tls:", "trustedProxies[0]:", "log.format:", "log.level:",
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
 		"absorb.burst:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
-		"mapping.password:", "mapping:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
+		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
 		"sync.interval:",
 	} {
 		if !strings.Contains(text, key) {

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"net/netip"
-	"os"
+	"regexp"
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/auth"
@@ -58,20 +60,14 @@ func (c Config) AuthConfig() auth.Config {
 		out.Basic = append(out.Basic, auth.BasicUser{Name: b.Name, Username: b.Username, Password: b.Password, PasswordHash: b.PasswordHash, ReadOnly: b.ReadOnly, Limits: limits(b.CredentialLimits)})
 	}
 	for _, j := range c.Auth.JWT {
-		var pem string
-		if j.PublicKeyFile != "" {
-			if b, err := os.ReadFile(j.PublicKeyFile); err == nil {
-				pem = string(b)
-			}
-		}
 		out.JWT = append(out.JWT, auth.JWTIssuer{
 			Name: j.Name, Issuer: j.Issuer, Audiences: j.Audiences, Algorithms: j.Algorithms,
-			Secret: j.Secret, PublicKeyPEM: pem, JWKSURL: j.JWKSURL, Leeway: j.Leeway,
+			Secret: j.Secret, PublicKeyPEM: j.PublicKeyPEM, JWKSURL: j.JWKSURL, Leeway: j.Leeway,
 			ReadOnly: j.ReadOnly, Limits: limits(j.CredentialLimits),
 		})
 	}
 	for _, e := range c.Auth.Entra {
-		out.Entra = append(out.Entra, auth.EntraTenant{Name: e.Name, TenantID: e.TenantID, ReadOnly: e.ReadOnly, Limits: limits(e.CredentialLimits)})
+		out.Entra = append(out.Entra, auth.EntraTenant{Name: e.Name, TenantID: e.TenantID, MetadataURL: e.MetadataURL, ReadOnly: e.ReadOnly, Limits: limits(e.CredentialLimits)})
 	}
 	return out
 }
@@ -91,17 +87,75 @@ func prefixes(list []string) []netip.Prefix {
 }
 
 // validateComponents checks the sections other packages own with their own
-// validation, so `config check` and `serve` report those problems too.
+// validation, so `config check` and `serve` report those problems too, one
+// line each, keyed like the file.
 func (c Config) validateComponents(p *problems) {
 	if _, err := mapping.New(c.MappingConfig()); err != nil {
-		p.add("mapping", "%s", strings.TrimPrefix(err.Error(), "invalid mapping config: "))
+		var me *mapping.ConfigError
+		if errors.As(err, &me) {
+			for _, problem := range me.Problems {
+				*p = append(*p, "mapping."+problem)
+			}
+		} else {
+			p.add("mapping", "%v", err)
+		}
 	}
 	if err := bridge.ValidateRules(c.Rules()); err != nil {
-		p.add("groupRules", "%s", strings.TrimPrefix(err.Error(), "group rules: "))
+		for _, problem := range strings.Split(strings.TrimPrefix(err.Error(), "group rules: "), "; ") {
+			p.add("groupRules", "%s", problem)
+		}
 	}
 	if len(c.Auth.Tokens)+len(c.Auth.Basic)+len(c.Auth.JWT)+len(c.Auth.Entra) > 0 {
 		if _, err := auth.New(c.AuthConfig()); err != nil {
-			p.add("auth", "%s", err.Error())
+			var ae *auth.ConfigError
+			if errors.As(err, &ae) {
+				for _, problem := range ae.Problems {
+					*p = append(*p, authKey(problem))
+				}
+			} else {
+				p.add("auth", "%v", err)
+			}
 		}
 	}
+}
+
+// authProblem matches an auth problem about one credential:
+// `Tokens[1] "okta": Value is shorter than ...`.
+var authProblem = regexp.MustCompile(`^(Tokens|Basic|JWT|Entra)\[(\d+)\] "([^"]*)": (.*)$`)
+
+// authFieldWord finds the first field name an auth problem mentions.
+var authFieldWord = regexp.MustCompile(`\b(Value|Hash|Username|PasswordHash|Password|Name|RatePerSecond|Burst|AllowCIDRs|Secret|PublicKeyPEM|JWKSURL|Issuer|Audiences|Algorithms|Leeway|TenantID|MetadataURL)\b`)
+
+// authKeys are the file's keys for the auth package's names.
+var authKeys = map[string]string{
+	"Tokens": "auth.tokens", "Basic": "auth.basic", "JWT": "auth.jwt", "Entra": "auth.entra",
+	"Value": "value", "Hash": "hash", "Username": "username", "Password": "password",
+	"PasswordHash": "passwordHash", "Name": "name", "RatePerSecond": "ratePerSecond", "Burst": "burst",
+	"AllowCIDRs": "allowCIDRs", "Secret": "secret", "PublicKeyPEM": "publicKeyFile", "JWKSURL": "jwksURL",
+	"Issuer": "issuer", "Audiences": "audiences", "Algorithms": "algorithms", "Leeway": "leeway",
+	"TenantID": "tenantId", "MetadataURL": "metadataURL",
+}
+
+// authKey rewrites an auth problem to start with its key in the file:
+// `Tokens[1] "okta": Value is shorter ...` becomes
+// `auth.tokens[1].value: Value is shorter ... (credential "okta")`.
+func authKey(problem string) string {
+	m := authProblem.FindStringSubmatch(problem)
+	if m == nil {
+		switch {
+		case strings.HasPrefix(problem, "TrustedProxies"):
+			return "trustedProxies: " + problem
+		case strings.HasPrefix(problem, "Realm"):
+			return "auth.realm: " + problem
+		}
+		return "auth: " + problem
+	}
+	key := authKeys[m[1]] + "[" + m[2] + "]"
+	if f := authFieldWord.FindString(m[4]); f != "" {
+		key += "." + authKeys[f]
+	}
+	if m[3] != "" {
+		return fmt.Sprintf("%s: %s (credential %q)", key, m[4], m[3])
+	}
+	return key + ": " + m[4]
 }

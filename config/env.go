@@ -94,6 +94,7 @@ func (c *Config) resolveSecrets(p *problems) {
 	for i := range c.Auth.JWT {
 		j := &c.Auth.JWT[i]
 		read(keyf("auth.jwt", i, "secretFile"), j.SecretFile, &j.Secret)
+		read(keyf("auth.jwt", i, "publicKeyFile"), j.PublicKeyFile, &j.PublicKeyPEM)
 	}
 }
 
