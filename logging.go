@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/auth"
+	"github.com/absorb-scim/absorb-scim/bridge"
 )
 
 // requestInfo collects what the access log reports of one request; inner
 // handlers fill it in through the context.
 type requestInfo struct {
 	credential string
+	requestID  string
 }
 
 type requestInfoKey struct{}
@@ -34,7 +36,7 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		info := &requestInfo{}
+		info := &requestInfo{requestID: id}
 		ctx := context.WithValue(r.Context(), requestInfoKey{}, info)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -53,13 +55,19 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// noteCredential records the authenticated credential's name for the log.
+// noteCredential records the authenticated credential's name for the log,
+// and passes it down with the request id as the bridge.Actor that the audit
+// log records for every change the request makes in Absorb.
 func noteCredential(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
-			if c, ok := auth.CredentialFrom(r.Context()); ok {
+		info, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
+		if c, ok := auth.CredentialFrom(r.Context()); ok {
+			actor := bridge.Actor{Credential: c.Name}
+			if info != nil {
 				info.credential = c.Name
+				actor.RequestID = info.requestID
 			}
+			r = r.WithContext(bridge.WithActor(r.Context(), actor))
 		}
 		next.ServeHTTP(w, r)
 	})

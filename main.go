@@ -35,6 +35,14 @@ commands:
   fake-absorb   run the fake Absorb alone
   config check  validate a configuration file
   hash-secret   print the sha256 hash of a secret read from standard input
+  users         list or show SCIM users held (list | show ID-or-userName)
+  groups        list or show SCIM groups held (list | show ID)
+  audit         list the audit log of changes made in Absorb
+  reconcile     compare SCIM users with Absorb and report (or -fix) drift
+  backup        copy the data file of a stopped bridge
+  restore       replace the data file from a backup
+  healthcheck   exit 0 when the bridge answers its health URL
+  load          measure a SCIM server on this machine under a mix of requests
 
 Run 'absorb-scim <command> -h' for a command's flags.
 `
@@ -58,6 +66,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runConfig(rest, getenv, stdout, stderr)
 	case "hash-secret":
 		return runHashSecret(os.Stdin, stdout)
+	case "users":
+		return runUsers(rest, getenv, stdout, stderr)
+	case "groups":
+		return runGroups(rest, getenv, stdout, stderr)
+	case "audit":
+		return runAudit(rest, getenv, stdout, stderr)
+	case "reconcile":
+		return runReconcile(ctx, rest, getenv, stdout, stderr)
+	case "backup":
+		return runBackup(rest, getenv, stdout, stderr)
+	case "restore":
+		return runRestore(rest, getenv, stdout, stderr)
+	case "healthcheck":
+		return runHealthcheck(ctx, rest, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

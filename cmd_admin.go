@@ -1,0 +1,447 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/bridge"
+	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// dbFileName is the name of the bbolt file in the data directory.
+const dbFileName = "absorb-scim.db"
+
+// dbPath is the bbolt file of a data directory.
+func dbPath(dataDir string) string { return filepath.Join(dataDir, dbFileName) }
+
+// adminLockTimeout is how long admin commands wait for the data file's lock.
+const adminLockTimeout = 500 * time.Millisecond
+
+// dataFlags are the flags that locate the data directory.
+type dataFlags struct {
+	data, config string
+}
+
+func (d *dataFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.data, "data", "", "data directory holding the bbolt file (default: the configuration's dataDir)")
+	fs.StringVar(&d.config, "config", "", "configuration file (YAML), for its dataDir; also "+config.EnvPrefix+"CONFIG")
+}
+
+// dataDir is -data, else the dataDir of the configuration (file and
+// environment). Only the location matters here, so a configuration that
+// would not validate for serving is still read.
+func (d dataFlags) dataDir(getenv func(string) string) (string, error) {
+	if d.data != "" {
+		return d.data, nil
+	}
+	path := d.config
+	if path == "" {
+		path = getenv(config.EnvPrefix + "CONFIG")
+	}
+	cfg, err := config.Load(path, getenv)
+	var ce *config.Error
+	if err != nil && !errors.As(err, &ce) {
+		return "", err
+	}
+	return cfg.DataDir, nil
+}
+
+// openData opens the store of a data directory, read-only unless write. A
+// running bridge holds the file's lock; that is said plainly.
+func openData(dir string, write bool) (*storage.Store, error) {
+	path := dbPath(dir)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no data file at %s: check -data or the configuration's dataDir", path)
+	}
+	s, err := storage.Open(path, storage.Options{ReadOnly: !write, Timeout: adminLockTimeout})
+	if errors.Is(err, storage.ErrLocked) {
+		return nil, fmt.Errorf("%s is in use, most likely by a running bridge: stop the bridge or use its admin endpoints (GET /admin/backup, POST /admin/reconcile): %w", path, err)
+	}
+	return s, err
+}
+
+// newFlagSet returns a flag set that prints its usage to stderr.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// userLine is one user in `users list -json`.
+type userLine struct {
+	ID           string    `json:"id"`
+	UserName     string    `json:"userName"`
+	ExternalID   string    `json:"externalId,omitempty"`
+	Active       bool      `json:"active"`
+	AbsorbID     string    `json:"absorbId"`
+	Created      time.Time `json:"created"`
+	LastModified time.Time `json:"lastModified"`
+}
+
+func runUsers(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const use = "usage: absorb-scim users list|show ID-or-userName [-data DIR | -config FILE] [-json]"
+	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
+		fmt.Fprintln(stderr, use)
+		return errUsage
+	}
+	verb, rest := args[0], args[1:]
+	var key string
+	if verb == "show" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			fmt.Fprintln(stderr, use)
+			return errUsage
+		}
+		key, rest = rest[0], rest[1:]
+	}
+	fs := newFlagSet("users "+verb, stderr)
+	var d dataFlags
+	d.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := fs.Parse(rest); err != nil {
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if verb == "show" {
+		return showUser(s, key, stdout)
+	}
+	return listUsers(s, *asJSON, stdout)
+}
+
+func listUsers(s *storage.Store, asJSON bool, stdout io.Writer) error {
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	enc := json.NewEncoder(stdout)
+	if !asJSON {
+		fmt.Fprintln(tw, "ID\tUSERNAME\tEXTERNAL ID\tACTIVE\tABSORB ID")
+	}
+	err := s.View(func(tx *storage.Tx) error {
+		return tx.ForEachUser("", func(u storage.User) (bool, error) {
+			if asJSON {
+				return true, enc.Encode(userLine{ID: u.ID, UserName: u.UserName, ExternalID: u.ExternalID, Active: u.Active,
+					AbsorbID: u.AbsorbID, Created: u.Created, LastModified: u.LastModified})
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%s\n", u.ID, u.UserName, dash(u.ExternalID), u.Active, dash(u.AbsorbID))
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("list users: %w", err)
+	}
+	if asJSON {
+		return nil
+	}
+	return tw.Flush()
+}
+
+// userDetail is `users show`: the SCIM resource, its mapping, its groups
+// and the bridge's copy of the Absorb account.
+type userDetail struct {
+	ID           string          `json:"id"`
+	AbsorbID     string          `json:"absorbId"`
+	Created      time.Time       `json:"created"`
+	LastModified time.Time       `json:"lastModified"`
+	Version      uint64          `json:"version"`
+	Resource     json.RawMessage `json:"resource"`
+	Groups       []string        `json:"groups"`
+	Absorb       json.RawMessage `json:"absorb,omitempty"`
+}
+
+func showUser(s *storage.Store, key string, stdout io.Writer) error {
+	var out userDetail
+	err := s.View(func(tx *storage.Tx) error {
+		u, err := tx.User(key)
+		if errors.Is(err, storage.ErrNotFound) {
+			u, err = tx.UserByUserName(key)
+		}
+		if err != nil {
+			return err
+		}
+		out = userDetail{ID: u.ID, AbsorbID: u.AbsorbID, Created: u.Created, LastModified: u.LastModified,
+			Version: u.Version, Resource: u.Resource, Groups: []string{}}
+		ids, err := tx.GroupsOfUser(u.ID)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		for _, gid := range ids {
+			if g, err := tx.Group(gid); err == nil {
+				out.Groups = append(out.Groups, g.ID+" "+g.DisplayName)
+			}
+		}
+		if a, err := tx.AbsorbUser(u.AbsorbID); err == nil {
+			out.Absorb = a.Raw
+		}
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no user with id or userName %q", key)
+	}
+	if err != nil {
+		return fmt.Errorf("show user %q: %w", key, err)
+	}
+	return writeJSONIndent(stdout, out)
+}
+
+// groupLine is one group in `groups list -json`.
+type groupLine struct {
+	ID           string    `json:"id"`
+	DisplayName  string    `json:"displayName"`
+	ExternalID   string    `json:"externalId,omitempty"`
+	Members      int       `json:"members"`
+	Created      time.Time `json:"created"`
+	LastModified time.Time `json:"lastModified"`
+}
+
+// groupDetail is `groups show`: the group and its members.
+type groupDetail struct {
+	ID           string          `json:"id"`
+	DisplayName  string          `json:"displayName"`
+	ExternalID   string          `json:"externalId,omitempty"`
+	Created      time.Time       `json:"created"`
+	LastModified time.Time       `json:"lastModified"`
+	Resource     json.RawMessage `json:"resource"`
+	Members      []memberLine    `json:"members"`
+}
+
+type memberLine struct {
+	Value   string `json:"value"`
+	Display string `json:"display,omitempty"`
+}
+
+func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const use = "usage: absorb-scim groups list|show ID [-data DIR | -config FILE] [-json]"
+	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
+		fmt.Fprintln(stderr, use)
+		return errUsage
+	}
+	verb, rest := args[0], args[1:]
+	var key string
+	if verb == "show" {
+		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+			fmt.Fprintln(stderr, use)
+			return errUsage
+		}
+		key, rest = rest[0], rest[1:]
+	}
+	fs := newFlagSet("groups "+verb, stderr)
+	var d dataFlags
+	d.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	if err := fs.Parse(rest); err != nil {
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if verb == "show" {
+		return showGroup(s, key, stdout)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	enc := json.NewEncoder(stdout)
+	if !*asJSON {
+		fmt.Fprintln(tw, "ID\tDISPLAY NAME\tEXTERNAL ID\tMEMBERS")
+	}
+	err = s.View(func(tx *storage.Tx) error {
+		return tx.ForEachGroup("", func(g storage.Group) (bool, error) {
+			if *asJSON {
+				return true, enc.Encode(groupLineOf(g))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", g.ID, g.DisplayName, dash(g.ExternalID), g.MemberCount)
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("list groups: %w", err)
+	}
+	if *asJSON {
+		return nil
+	}
+	return tw.Flush()
+}
+
+func groupLineOf(g storage.Group) groupLine {
+	return groupLine{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Members: g.MemberCount,
+		Created: g.Created, LastModified: g.LastModified}
+}
+
+func showGroup(s *storage.Store, id string, stdout io.Writer) error {
+	var out groupDetail
+	err := s.View(func(tx *storage.Tx) error {
+		g, err := tx.Group(id)
+		if err != nil {
+			return err
+		}
+		out = groupDetail{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Created: g.Created,
+			LastModified: g.LastModified, Resource: g.Resource, Members: []memberLine{}}
+		return tx.ForEachMember(id, func(m storage.Member) (bool, error) {
+			out.Members = append(out.Members, memberLine{Value: m.UserID, Display: m.Display})
+			return true, nil
+		})
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("no group with id %q", id)
+	}
+	if err != nil {
+		return fmt.Errorf("show group %q: %w", id, err)
+	}
+	return writeJSONIndent(stdout, out)
+}
+
+func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("backup", stderr)
+	var d dataFlags
+	d.register(fs)
+	out := fs.String("out", "", "file to write the copy to (required)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "usage: absorb-scim backup [-data DIR | -config FILE] -out FILE")
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.BackupToFile(*out); err != nil {
+		return err
+	}
+	c := s.Stats()
+	fmt.Fprintf(stdout, "backed up %s to %s: %d users, %d groups, %d memberships\n", s.Path(), *out, c.Users, c.Groups, c.Memberships)
+	return nil
+}
+
+func runRestore(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("restore", stderr)
+	var d dataFlags
+	d.register(fs)
+	in := fs.String("in", "", "backup file to restore (required)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *in == "" {
+		fmt.Fprintln(stderr, "usage: absorb-scim restore [-data DIR | -config FILE] -in FILE")
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	err = storage.Restore(*in, dbPath(dir))
+	if errors.Is(err, storage.ErrLocked) {
+		return fmt.Errorf("%w; stop the bridge before restoring", err)
+	}
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c := s.Stats()
+	fmt.Fprintf(stdout, "restored %s from %s: %d users, %d groups, %d memberships\n", s.Path(), *in, c.Users, c.Groups, c.Memberships)
+	return nil
+}
+
+func runReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("reconcile", stderr)
+	cfgPath := fs.String("config", "", "configuration file (YAML); also "+config.EnvPrefix+"CONFIG")
+	data := fs.String("data", "", "data directory (default: the configuration's dataDir)")
+	fix := fs.Bool("fix", false, "push the SCIM truth to Absorb (one PUT per drifted user) and drop copies of missing accounts")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	cfg, err := loadConfig(serveFlags{config: *cfgPath, data: *data}, getenv)
+	if err != nil {
+		return configError(err, stderr)
+	}
+	s, err := openData(cfg.DataDir, *fix)
+	if err != nil {
+		return err
+	}
+	a := &app{cfg: cfg, log: newLogger(cfg.Log, stderr), store: s}
+	if err := a.build(); err != nil {
+		s.Close()
+		return err
+	}
+	rep, err := a.bridge.Reconcile(ctx, *fix)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONIndent(stdout, rep)
+	}
+	printReconcile(stdout, rep, *fix)
+	return nil
+}
+
+// printReconcile writes a report for people: a summary line, then one line
+// per drift with its changed fields indented below it.
+func printReconcile(w io.Writer, rep bridge.ReconcileReport, fix bool) {
+	fmt.Fprintf(w, "%d users compared, %d drifted, %d fixed\n", rep.Users, rep.Drifted, rep.Fixed)
+	for _, d := range rep.Drift {
+		state := ""
+		switch {
+		case d.Fixed:
+			state = " [fixed]"
+		case fix:
+			state = " [not fixed]"
+		}
+		fmt.Fprintf(w, "%s%s user=%s userName=%s absorbId=%s\n", d.Kind, state, dash(d.UserID), dash(d.UserName), dash(d.AbsorbID))
+		for _, c := range d.Changes {
+			fmt.Fprintf(w, "    %s: absorb %q, scim %q\n", c.Field, c.From, c.To)
+		}
+		if d.Detail != "" {
+			fmt.Fprintf(w, "    %s\n", d.Detail)
+		}
+	}
+}
+
+func writeJSONIndent(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// auditLine is one audit record in `audit -json` (JSON lines).
+type auditLine struct {
+	Seq          uint64        `json:"seq"`
+	Time         time.Time     `json:"time"`
+	Credential   string        `json:"credential"`
+	RequestID    string        `json:"requestId,omitempty"`
+	Operation    string        `json:"operation"`
+	ResourceType string        `json:"resourceType"`
+	ResourceID   string        `json:"resourceId,omitempty"`
+	AbsorbID     string        `json:"absorbId,omitempty"`
+	UserName     string        `json:"userName,omitempty"`
+	Outcome      string        `json:"outcome"`
+	Changes      []auditChange `json:"changes"`
+}
+
+type auditChange struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+func auditLineOf(r storage.AuditRecord) auditLine {
+	l := auditLine{Seq: r.Seq, Time: r.Time, Credential: r.Credential, RequestID: r.RequestID, Operation: r.Operation,
+		ResourceType: r.ResourceType, ResourceID: r.ResourceID, AbsorbID: r.AbsorbID, UserName: r.UserName,
+		Outcome: r.Outcome, Changes: []auditChange{}}
+	for _, c := range r.Changes {
+		l.Changes = append(l.Changes, auditChange(c))
+	}
+	return l
+}
+
+func runAudit(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit", stderr)
+	var d dataFlags
+	d.register(fs)
+	user := fs.String("user", "", "only records about this userName, SCIM id or Absorb id")
+	since := fs.String("since", "", "only records at or after this time: RFC 3339, a date (2006-01-02) or a duration back from now (24h)")
+	asJSON := fs.Bool("json", false, "print JSON lines, one record each")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	from, err := parseSince(*since, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "absorb-scim audit:", err)
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	enc := json.NewEncoder(stdout)
+	return s.View(func(tx *storage.Tx) error {
+		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
+			if r.Time.Before(from) || !auditAbout(r, *user) {
+				return true, nil
+			}
+			if *asJSON {
+				return true, enc.Encode(auditLineOf(r))
+			}
+			printAudit(stdout, r)
+			return true, nil
+		})
+	})
+}
+
+// auditAbout reports whether r is about the user named by key (any of its
+// ids, or its userName case-insensitively); an empty key matches all.
+func auditAbout(r storage.AuditRecord, key string) bool {
+	return key == "" || strings.EqualFold(r.UserName, key) || r.ResourceID == key || r.AbsorbID == key
+}
+
+// parseSince reads -since: empty (the beginning), RFC 3339, a date, or a
+// duration before now.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("-since %q: want RFC 3339 (2006-01-02T15:04:05Z), a date (2006-01-02) or a duration (24h)", s)
+}
+
+// printAudit writes one record for people: a header line, then each
+// changed field.
+func printAudit(w io.Writer, r storage.AuditRecord) {
+	who := r.Credential
+	if r.RequestID != "" {
+		who += " request=" + r.RequestID
+	}
+	fmt.Fprintf(w, "%s #%d %s %s %s %s scim=%s absorb=%s by %s\n", r.Time.UTC().Format(time.RFC3339), r.Seq,
+		r.Outcome, r.Operation, r.ResourceType, dash(r.UserName), dash(r.ResourceID), dash(r.AbsorbID), who)
+	for _, c := range r.Changes {
+		fmt.Fprintf(w, "    %s: %q -> %q\n", c.Field, c.From, c.To)
+	}
+}

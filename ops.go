@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/auth"
+	"github.com/absorb-scim/absorb-scim/bridge"
+	"github.com/absorb-scim/absorb-scim/metrics"
+	"github.com/absorb-scim/absorb-scim/scim"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+)
+
+// newMetrics returns the bridge's metrics, measuring SCIM requests under
+// scimPrefix with the credential name the access log records.
+func newMetrics() *metrics.Metrics {
+	return metrics.New(metrics.Options{SCIMPrefix: scimPrefix, Credential: requestCredential})
+}
+
+// requestCredential is the credential name noteCredential recorded for r.
+func requestCredential(r *http.Request) string {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.credential
+	}
+	return ""
+}
+
+// wrapAbsorb puts the dry-run (when configured) and audit decorators around
+// the Absorb client: every write is recorded, and in dry-run mode none is
+// sent.
+func (a *app) wrapAbsorb(c *absorbapi.Client) bridge.Absorb {
+	var abs bridge.Absorb = c
+	if a.cfg.DryRun {
+		abs = bridge.NewDryRunAbsorb(abs, a.log)
+	}
+	return bridge.NewAuditedAbsorb(abs, a.store, time.Now, bridge.AuditLogger(a.log))
+}
+
+// opsRoutes adds GET /metrics (no authentication: it holds counts, never
+// personal data) and the admin endpoints, which need a read-write SCIM
+// credential, and starts reporting the bridge's state to the metrics.
+func (a *app) opsRoutes(r *mux.Router, authn *auth.Authenticator) error {
+	b := a.bridge
+	err := a.metrics.Watch(metrics.Sources{
+		Sync: func() metrics.SyncState {
+			s := b.SyncStatus()
+			return metrics.SyncState{MirrorComplete: s.MirrorComplete, LastSuccess: s.LastSuccess, Failing: s.LastError != "", Folded: s.Folded}
+		},
+		Store: func() metrics.StoreCounts {
+			c := a.store.Stats()
+			return metrics.StoreCounts{Users: c.Users, AbsorbUsers: c.AbsorbUsers, Groups: c.Groups, Memberships: c.Memberships, Intents: c.Intents}
+		},
+		Rules: func() metrics.RuleCounts {
+			s := b.RuleStats()
+			return metrics.RuleCounts{DepartmentChanges: s.DepartmentChanges, Enrollments: s.Enrollments, Unenrollments: s.Unenrollments, Failures: s.Failures}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	r.Handle("/metrics", a.metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
+	admin := func(h http.HandlerFunc) http.Handler {
+		return authn.Middleware(noteCredential(requireReadWrite(h)))
+	}
+	r.Handle("/admin/reconcile", admin(a.adminReconcile)).Methods(http.MethodPost)
+	r.Handle("/admin/backup", admin(a.adminBackup)).Methods(http.MethodGet)
+	return nil
+}
+
+// requireReadWrite refuses read-only credentials with 403.
+func requireReadWrite(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, ok := auth.CredentialFrom(r.Context())
+		if !ok || c.ReadOnly {
+			scim.WriteError(w, r, scimdoc.Errorf(http.StatusForbidden, "", "the admin endpoints need a read-write credential"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// adminReconcile answers POST /admin/reconcile[?fix=true] with the
+// bridge.ReconcileReport as JSON.
+func (a *app) adminReconcile(w http.ResponseWriter, r *http.Request) {
+	fix := false
+	if v := r.URL.Query().Get("fix"); v != "" {
+		var err error
+		if fix, err = strconv.ParseBool(v); err != nil {
+			scim.WriteError(w, r, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "fix must be true or false"))
+			return
+		}
+	}
+	rep, err := a.bridge.Reconcile(r.Context(), fix)
+	if err != nil {
+		a.log.Error("reconcile failed", "error", err)
+		scim.WriteError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "reconcile failed; see the bridge's log"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(rep)
+}
+
+// adminBackup streams a consistent copy of the bbolt file (GET
+// /admin/backup), taken in one read transaction while the bridge goes on
+// serving.
+func (a *app) adminBackup(w http.ResponseWriter, r *http.Request) {
+	name := "absorb-scim-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	n, err := a.store.Backup(w)
+	if err != nil {
+		// The status is sent; a short body is all the client will see.
+		a.log.Error("backup failed", "bytes", n, "error", err)
+		return
+	}
+	a.log.Info("backup sent", "bytes", n)
+}
