@@ -26,6 +26,7 @@ type Absorb interface {
 	FindUserByExternalID(ctx context.Context, externalID string) (*absorbapi.User, error)
 	CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error)
 	UpdateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error)
+	UploadUsers(ctx context.Context, users []absorbapi.User) ([]absorbapi.UploadResult, error)
 	GetDepartment(ctx context.Context, id string) (*absorbapi.Department, error)
 	FindDepartmentByName(ctx context.Context, name string) (*absorbapi.Department, error)
 	FindDepartmentByExternalID(ctx context.Context, externalID string) (*absorbapi.Department, error)
@@ -109,11 +110,19 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b.rules = newRuleEngine(b, cfg.Rules, cfg.Absorb)
+	// Queue the work an earlier run left pending now, so WaitRules waits for
+	// it however soon it is called after Run starts.
+	if err := b.rules.resume(); err != nil {
+		return nil, err
+	}
 	interval := cfg.SyncInterval
 	if interval <= 0 {
 		interval = time.Minute
 	}
 	b.syncer = newSyncer(b, interval)
+	if err := b.syncer.loadState(); err != nil {
+		return nil, err
+	}
 	return b, nil
 }
 

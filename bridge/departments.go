@@ -134,6 +134,11 @@ func (b *Bridge) departmentFor(ctx context.Context, userID string, doc scimdoc.D
 		if ref.ID != "" {
 			value = ref.ID
 		}
+		if current != "" && strings.EqualFold(value, current) {
+			// The account is already in the department the user names by id
+			// (an adopted user carries its departmentId): nothing to look up.
+			return current, nil
+		}
 		id, err := b.depts.resolve(ctx, value)
 		switch {
 		case err == nil:

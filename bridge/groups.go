@@ -16,6 +16,10 @@ import (
 // on it once the write is committed.
 type membershipChange struct {
 	added, removed []string
+	// before is the group as it was before the write, so the rules see the
+	// removed members leave the group under the name it had then (a PATCH
+	// may remove members and rename the group at once); nil for a new group.
+	before *storage.Group
 }
 
 // groupRecord builds the storage record of a group document; members are
@@ -312,6 +316,9 @@ func groupCandidates(tx *storage.Tx, f *scimdoc.Filter) (groups []storage.Group,
 				return []storage.Group{g}, memberHint, err
 			case "members.value":
 				ids, err := tx.GroupsOfUser(h.Value)
+				if errors.Is(err, storage.ErrNotFound) {
+					return nil, memberHint, nil // no such user: a member of nothing
+				}
 				if err != nil {
 					return nil, memberHint, err
 				}
@@ -356,6 +363,8 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		if err != nil {
 			return err
 		}
+		prior := g
+		ch.before = &prior
 		cur, err := groupResource(tx, g, false)
 		if err != nil {
 			return err
@@ -417,6 +426,8 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		if err != nil {
 			return err
 		}
+		prior := g
+		ch.before = &prior
 		cur, err := groupResource(tx, g, false)
 		if err != nil {
 			return err
@@ -494,10 +505,14 @@ func withoutGroupServerAttributes(doc scimdoc.Document) scimdoc.Document {
 
 // memberOp is a membership operation taken out of a PATCH.
 type memberOp struct {
-	op       string // add, remove, replace
-	refs     []memberRef
-	filtered []string // remove members[value eq "id"]: the ids named
-	all      bool     // remove members without a value: every member
+	op   string // add, remove, replace
+	refs []memberRef
+	// filter is the filter of remove members[...]; filtered the ids it names
+	// by value equality, nil when it names none and the members are matched
+	// against it one by one.
+	filter   *scimdoc.Filter
+	filtered []string
+	all      bool // remove members without a value: every member
 }
 
 // splitMemberOp separates what an operation does to members from what it
@@ -548,21 +563,24 @@ func splitMemberOp(op scimdoc.Operation) (*memberOp, *scimdoc.Operation, error) 
 		if op.Op != "remove" {
 			return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "only remove may target %q; add or replace members with the path \"members\"", path)
 		}
-		ids, err := memberFilterIDs(path)
+		f, ids, err := memberFilterIDs(path)
 		if err != nil {
 			return nil, nil, err
 		}
-		return &memberOp{op: "remove", filtered: ids}, nil, nil
+		return &memberOp{op: "remove", filter: f, filtered: ids}, nil, nil
 	}
 	return nil, &op, nil
 }
 
-// memberFilterIDs reads the member ids a path like members[value eq "id"]
-// names (several with "or"), so removing one member never scans the group.
-func memberFilterIDs(path string) ([]string, error) {
+// memberFilterIDs parses a path like members[value eq "id"] and reads the
+// member ids it names by value equality, so removing one member never scans
+// the group. A filter that names none (members[value eq "a" or value eq
+// "b"], members[display eq "x"]) gives nil ids: the members are then matched
+// against it one by one.
+func memberFilterIDs(path string) (*scimdoc.Filter, []string, error) {
 	f, err := scimdoc.ParseFilter(path)
 	if err != nil {
-		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
+		return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
 	}
 	var ids []string
 	for _, h := range f.EqualityHints() {
@@ -570,16 +588,36 @@ func memberFilterIDs(path string) ([]string, error) {
 			ids = append(ids, h.Value)
 		}
 	}
-	if len(ids) == 0 {
-		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q must select members by value, as in members[value eq \"id\"]", path)
-	}
-	return ids, nil
+	return f, ids, nil
+}
+
+// matchingMembers lists the members of a group that a members[...] filter
+// selects.
+func (b *Bridge) matchingMembers(tx *storage.Tx, groupID string, f *scimdoc.Filter) ([]string, error) {
+	var ids []string
+	err := tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
+		entry := map[string]any{"value": m.UserID, "type": "User"}
+		if m.Display != "" {
+			entry["display"] = m.Display
+		}
+		if f.Match(b.groups, scimdoc.Document{"members": []any{entry}}) {
+			ids = append(ids, m.UserID)
+		}
+		return true, nil
+	})
+	return ids, err
 }
 
 func (b *Bridge) applyMemberOp(tx *storage.Tx, groupID string, op memberOp, ch *membershipChange) error {
 	switch {
-	case op.filtered != nil:
+	case op.filter != nil && op.filtered != nil:
 		return removeMembers(tx, groupID, op.filtered, ch)
+	case op.filter != nil:
+		ids, err := b.matchingMembers(tx, groupID, op.filter)
+		if err != nil {
+			return err
+		}
+		return removeMembers(tx, groupID, ids, ch)
 	case op.all:
 		return clearMembers(tx, groupID, ch)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -117,7 +118,7 @@ type ruleEngine struct {
 	cond    *sync.Cond
 	queue   []string
 	queued  map[string]bool
-	busy    int
+	busy    int // users being applied, or waiting to be retried after a failure
 	closed  bool
 	courses map[string]string // lower name or id -> course id
 	stats   RuleStats
@@ -145,11 +146,15 @@ func (e *ruleEngine) membershipChanged(groupID string, ch membershipChange) {
 		return
 	}
 	var g storage.Group
-	_ = e.b.store.View(func(tx *storage.Tx) error {
-		var err error
-		g, err = tx.Group(groupID)
-		return err
-	})
+	if ch.before != nil {
+		g = *ch.before // members left the group as it was
+	} else {
+		_ = e.b.store.View(func(tx *storage.Tx) error {
+			var err error
+			g, err = tx.Group(groupID)
+			return err
+		})
+	}
 	e.record(ch.added, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) })
 	e.record(ch.removed, func(s *ruleState) {
 		s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
@@ -278,26 +283,36 @@ func (e *ruleEngine) run(ctx context.Context) {
 
 		err := e.applyUser(ctx, user)
 
+		if err == nil {
+			e.mu.Lock()
+			e.busy--
+			e.cond.Broadcast()
+			e.mu.Unlock()
+			continue
+		}
+		// A failed user stays busy until it is queued again, so wait does
+		// not report the rules idle while its work is still to do.
+		e.mu.Lock()
+		e.stats.Failures++
+		e.mu.Unlock()
+		e.b.log.Warn("group rules: will retry", "user", user, "error", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+			e.enqueue(user)
+		}
 		e.mu.Lock()
 		e.busy--
-		if err != nil {
-			e.stats.Failures++
-		}
 		e.cond.Broadcast()
 		e.mu.Unlock()
-		if err != nil {
-			e.b.log.Warn("group rules: will retry", "user", user, "error", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(time.Second):
-			}
-			e.enqueue(user)
+		if ctx.Err() != nil {
+			return
 		}
 	}
 }
 
-// wait blocks until the queue is empty and idle, or ctx ends.
+// wait blocks until the queue is empty and idle, or ctx ends. Work that
+// fails is retried until it succeeds, so wait also waits for the retries.
 func (e *ruleEngine) wait(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() {
 		e.mu.Lock()
@@ -310,6 +325,9 @@ func (e *ruleEngine) wait(ctx context.Context) error {
 	for len(e.queue) > 0 || e.busy > 0 {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if e.closed {
+			return errors.New("group rules: the bridge is stopping; pending work resumes at the next start")
 		}
 		e.cond.Wait()
 	}
@@ -362,8 +380,12 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 	})
 }
 
+// groupsOf returns the groups of a user; none when the user does not exist.
 func groupsOf(tx *storage.Tx, userID string) ([]storage.Group, error) {
 	ids, err := tx.GroupsOfUser(userID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -473,23 +495,34 @@ func (e *ruleEngine) coursesOf(groups []storage.Group) map[string]bool {
 	return out
 }
 
+// applyCourses enrolls a user in every course its groups give and, for the
+// groups it left whose rule unenrolls, unenrolls it from their courses that
+// no current group still gives. Courses are compared by their resolved ids,
+// so one rule may name a course by id and another by name.
 func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st ruleState, groups []storage.Group) error {
-	want := e.coursesOf(groups) // enroll in every course current groups give
+	wantRefs := e.coursesOf(groups) // enroll in every course current groups give
 	var drop []string
 	for _, l := range st.Left {
 		for _, r := range e.rules {
-			if !r.UnenrollOnLeave || !r.matches(l.DisplayName, l.ExternalID) {
-				continue
-			}
-			for _, c := range r.Courses {
-				if !want[c] {
-					drop = append(drop, c)
-				}
+			if r.UnenrollOnLeave && r.matches(l.DisplayName, l.ExternalID) {
+				drop = append(drop, r.Courses...)
 			}
 		}
 	}
-	if len(want) == 0 && len(drop) == 0 {
+	if len(wantRefs) == 0 && len(drop) == 0 {
 		return nil
+	}
+	want := make(map[string]bool, len(wantRefs)) // course ids
+	for ref := range wantRefs {
+		courseID, err := e.courseID(ctx, ref)
+		if err != nil {
+			return err
+		}
+		if courseID == "" {
+			e.b.log.Warn("group rules: no such course", "course", ref)
+			continue
+		}
+		want[courseID] = true
 	}
 	enrolled, err := e.absorb.ListUserEnrollments(ctx, rec.AbsorbID)
 	if err != nil {
@@ -499,15 +532,7 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 	for _, en := range enrolled {
 		have[en.CourseID] = en.ID
 	}
-	for ref := range want {
-		courseID, err := e.courseID(ctx, ref)
-		if err != nil {
-			return err
-		}
-		if courseID == "" {
-			e.b.log.Warn("group rules: no such course", "course", ref)
-			continue
-		}
+	for courseID := range want {
 		if _, ok := have[courseID]; ok {
 			continue
 		}
@@ -525,7 +550,7 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 		if err != nil {
 			return err
 		}
-		if id, ok := have[courseID]; ok && id != "new" {
+		if id, ok := have[courseID]; ok && id != "new" && !want[courseID] && !slices.Contains(unenroll, id) {
 			unenroll = append(unenroll, id)
 		}
 	}

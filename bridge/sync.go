@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/mapping"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -44,6 +46,25 @@ type SyncStatus struct {
 
 func newSyncer(b *Bridge, interval time.Duration) *syncer {
 	return &syncer{b: b, interval: interval}
+}
+
+// loadState reads from storage whether a full load has finished, so a
+// restarted bridge trusts its local copy (and SyncNow polls rather than
+// loads everything again) before Run starts.
+func (s *syncer) loadState() error {
+	var done string
+	err := s.b.store.View(func(tx *storage.Tx) error {
+		var err error
+		done, err = tx.Cursor(cursorFullSync)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("read sync state: %w", err)
+	}
+	if done != "" {
+		s.b.mirrorC.complete.Store(true)
+	}
+	return nil
 }
 
 // SyncStatus returns the state of the sync with Absorb.
@@ -171,27 +192,24 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 
 // fold writes Absorb's copy of each user and, for users a SCIM user holds
 // whose account changed in Absorb, merges the change into the SCIM resource.
+// Accounts no SCIM user holds are written in one transaction; each held one
+// is written together with its SCIM user, under that user's lock, so a
+// failure leaves both as they were and the next pass folds it again.
 func (s *syncer) fold(users []absorbapi.User) error {
-	var changed []string
+	var held []absorbapi.User
 	err := s.b.store.Update(func(tx *storage.Tx) error {
-		changed = changed[:0]
+		held = held[:0]
 		for _, u := range users {
-			prev, err := tx.AbsorbUser(u.ID)
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-			if err == nil && prev.DateEdited == u.DateEdited && u.DateEdited != "" {
+			_, err := tx.UserByAbsorbID(u.ID)
+			if err == nil {
+				held = append(held, u)
 				continue
 			}
-			m, err := mirrorRecord(u)
-			if err != nil {
+			if !errors.Is(err, storage.ErrNotFound) {
 				return err
 			}
-			if err := tx.PutAbsorbUser(m); err != nil {
+			if _, _, err := putMirrorIfChanged(tx, u); err != nil {
 				return err
-			}
-			if _, err := tx.UserByAbsorbID(u.ID); err == nil {
-				changed = append(changed, u.ID)
 			}
 		}
 		return nil
@@ -199,40 +217,127 @@ func (s *syncer) fold(users []absorbapi.User) error {
 	if err != nil {
 		return err
 	}
-	for _, absorbID := range changed {
-		if err := s.foldIntoSCIM(absorbID); err != nil {
+	for _, u := range held {
+		if err := s.foldIntoSCIM(u); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// foldIntoSCIM merges an account's Absorb values into its SCIM user, under
-// the user's lock so it cannot race an IdP write.
-func (s *syncer) foldIntoSCIM(absorbID string) error {
+// putMirrorIfChanged writes u, as read from Absorb, as the local copy of its
+// account, and returns what it wrote. It writes nothing when the copy is
+// already as new: edited later (u was read before the bridge's own write
+// landed), or the same in every field. Absorb dates edits to the second, so
+// an edit made in the same second as the bridge's last write is told apart
+// by its content; the polling re-reads that second, so a copy overwritten by
+// a same-second read is set right by the next pass. Values Absorb writes
+// back in another form (dates) keep the copy's form; see withSentForms.
+func putMirrorIfChanged(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
+	prev, err := tx.AbsorbUser(u.ID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return u, false, err
+	case editedAfter(prev.DateEdited, u.DateEdited):
+		return u, false, nil
+	default:
+		if old, err := absorbUserOf(prev); err == nil {
+			u = withSentForms(old, u)
+			if len(mapping.Diff(old, u)) == 0 {
+				return u, false, nil
+			}
+		}
+	}
+	m, err := mirrorRecord(u)
+	if err != nil {
+		return u, false, err
+	}
+	return u, true, tx.PutAbsorbUser(m)
+}
+
+// withSentForms returns read with each date Absorb wrote back in another
+// form than the copy holds (2024-03-01 as 2024-03-01T00:00:00Z, an offset
+// turned into UTC) in the copy's form, when both name the same instant. The
+// copy holds what the bridge sent, in the IdP's form, so the bridge's own
+// writes never read back as changes to fold into its users.
+func withSentForms(prev, read absorbapi.User) absorbapi.User {
+	read.DateHired = sameInstant(prev.DateHired, read.DateHired)
+	read.DateTerminated = sameInstant(prev.DateTerminated, read.DateTerminated)
+	if len(read.CustomFields) > 0 && len(prev.CustomFields) > 0 {
+		custom := maps.Clone(read.CustomFields)
+		for k, v := range custom {
+			sent, ok1 := prev.CustomFields[k].(string)
+			got, ok2 := v.(string)
+			if ok1 && ok2 {
+				custom[k] = sameInstant(sent, got)
+			}
+		}
+		read.CustomFields = custom
+	}
+	return read
+}
+
+// sameInstant returns sent when sent and read are dates or date-times of
+// the same instant, else read.
+func sameInstant(sent, read string) string {
+	if sent == read || sent == "" || read == "" {
+		return read
+	}
+	a, okA := parseInstant(sent)
+	b, okB := parseInstant(read)
+	if okA && okB && a.Equal(b) {
+		return sent
+	}
+	return read
+}
+
+// parseInstant reads the date and date-time forms Absorb takes: RFC 3339
+// with or without a zone (UTC when none), or a plain date.
+func parseInstant(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// editedAfter reports whether the dateEdited a is later than b. Dates that
+// do not parse compare as text.
+func editedAfter(a, b string) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	if errA != nil || errB != nil {
+		return a > b
+	}
+	return ta.After(tb)
+}
+
+// foldIntoSCIM writes the local copy of an account a SCIM user holds and
+// merges its Absorb values into that user, in one transaction under the
+// user's lock so it cannot race an IdP write. A merge that would give the
+// user a userName another SCIM user holds is not applied (the copy is still
+// written): the IdP's userName stands and is sent back on its next write.
+func (s *syncer) foldIntoSCIM(account absorbapi.User) error {
 	var id string
 	_ = s.b.store.View(func(tx *storage.Tx) error {
-		u, err := tx.UserByAbsorbID(absorbID)
+		u, err := tx.UserByAbsorbID(account.ID)
 		id = u.ID
 		return err
 	})
-	if id == "" {
-		return nil
+	if id != "" {
+		unlock := s.b.locks.Lock("user:" + id)
+		defer unlock()
 	}
-	unlock := s.b.locks.Lock("user:" + id)
-	defer unlock()
 	return s.b.store.Update(func(tx *storage.Tx) error {
+		account, wrote, err := putMirrorIfChanged(tx, account)
+		if err != nil || !wrote {
+			return err
+		}
 		rec, err := tx.User(id)
-		if err != nil {
-			return nil // deleted meanwhile
-		}
-		mrec, err := tx.AbsorbUser(absorbID)
-		if err != nil {
-			return err
-		}
-		account, err := absorbUserOf(mrec)
-		if err != nil {
-			return err
+		if err != nil || rec.AbsorbID != account.ID {
+			return nil // deleted or relinked meanwhile: only the copy changes
 		}
 		res, err := userResource(rec)
 		if err != nil {
@@ -242,11 +347,16 @@ func (s *syncer) foldIntoSCIM(absorbID string) error {
 		if !changed {
 			return nil
 		}
-		next, err := userRecord(id, absorbID, doc, rec.Created, s.b.now(), rec.Version+1)
+		next, err := userRecord(id, account.ID, doc, rec.Created, s.b.now(), rec.Version+1)
 		if err != nil {
 			return err
 		}
-		if err := tx.PutUser(next); err != nil {
+		var conflict *storage.ConflictError
+		if err := tx.PutUser(next); errors.As(err, &conflict) {
+			s.b.log.Warn("change made in Absorb not folded in: it clashes with another user",
+				"user", id, "absorbId", account.ID, "attribute", conflict.Index, "holder", conflict.ExistingID)
+			return nil
+		} else if err != nil {
 			return err
 		}
 		s.mu.Lock()

@@ -83,7 +83,8 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	}
 
 	now := b.now()
-	if err := b.store.Update(func(tx *storage.Tx) error {
+	// Batch: concurrent creates share one commit (group commit).
+	if err := b.store.Batch(func(tx *storage.Tx) error {
 		return tx.PutIntent(storage.Intent{Key: key, SCIMID: scimID, Started: now})
 	}); err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("record create intent for %q: %w", userName, err)
@@ -160,7 +161,9 @@ func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey 
 	if err != nil {
 		return err
 	}
-	err = b.store.Update(func(tx *storage.Tx) error {
+	// Batch: concurrent writes share one commit and one fsync; fn only
+	// writes in the transaction, so running it again is harmless.
+	err = b.store.Batch(func(tx *storage.Tx) error {
 		if err := tx.PutUser(rec); err != nil {
 			return err
 		}
@@ -209,7 +212,10 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 // findAccount returns the Absorb account with this username, or nil; see
 // findAccountBy.
 func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
-	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.absorb.FindUserByUsername)
+	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.absorb.FindUserByUsername,
+		func(u absorbapi.User) bool {
+			return strings.EqualFold(strings.TrimSpace(u.Username), strings.TrimSpace(userName))
+		})
 }
 
 // absorbUserFor maps a SCIM document onto the Absorb user to send, starting
@@ -261,6 +267,9 @@ func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	var groups []any
 	err = b.store.View(func(tx *storage.Tx) error {
 		ids, err := tx.GroupsOfUser(rec.ID)
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil // deleted since rec was read
+		}
 		if err != nil {
 			return err
 		}
@@ -441,7 +450,8 @@ func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage
 			accounts = append(accounts, *u)
 		}
 	case "externalid":
-		u, err := b.findAccountBy(ctx, value, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID)
+		u, err := b.findAccountBy(ctx, value, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
+			func(u absorbapi.User) bool { return u.ExternalID == value })
 		if err != nil {
 			return nil, err
 		}
@@ -469,10 +479,15 @@ func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage
 // findAccountBy returns the Absorb account a unique key names, or nil. The
 // local copy answers; Absorb is asked only while that copy is incomplete (or
 // when askAbsorb), and a found account is read fresh so adoption starts from
-// Absorb's truth.
+// Absorb's truth. holds tells whether an account still has the key: one
+// changed in Absorb since the last sync is not taken (Absorb is asked who
+// has the key now), so a stale copy never makes the bridge adopt, or rename
+// back, an account that moved on. A key several accounts share (Absorb does
+// not keep externalId unique) names none.
 func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool,
 	local func(*storage.Tx, string) (storage.AbsorbUser, error),
-	remote func(context.Context, string) (*absorbapi.User, error)) (*absorbapi.User, error) {
+	remote func(context.Context, string) (*absorbapi.User, error),
+	holds func(absorbapi.User) bool) (*absorbapi.User, error) {
 	var absorbID string
 	err := b.store.View(func(tx *storage.Tx) error {
 		rec, err := local(tx, value)
@@ -490,12 +505,19 @@ func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool
 	switch {
 	case absorbID != "":
 		u, err = b.absorb.GetUser(ctx, absorbID)
+		if err == nil && !holds(*u) {
+			u, err = remote(ctx, value)
+		}
 	case b.mirrorC.complete.Load() && !askAbsorb:
 		return nil, nil
 	default:
 		u, err = remote(ctx, value)
 	}
 	if absorbapi.IsNotFound(err) { // none, or gone from the admin's view since the last sync
+		return nil, nil
+	}
+	if errors.Is(err, absorbapi.ErrAmbiguous) {
+		b.log.Warn("several Absorb accounts share the key; none is adopted", "value", value)
 		return nil, nil
 	}
 	if err != nil {
@@ -521,12 +543,30 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 	if err == nil {
 		return existing, nil
 	}
+	// A create of this userName that did not finish (its account is this
+	// one, or Absorb would have refused it) is finished by the adoption:
+	// the user gets the create's SCIM id and the intent goes.
+	id, intentKey := b.newID(), ""
+	err = b.store.View(func(tx *storage.Tx) error {
+		in, err := tx.Intent(foldKey(account.Username))
+		switch {
+		case err == nil:
+			id, intentKey = in.SCIMID, foldKey(account.Username)
+			return nil
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return storage.User{}, fmt.Errorf("adopt %q: %w", account.Username, err)
+	}
 	now := b.now()
-	rec, err := userRecord(b.newID(), account.ID, b.mapper.FromAbsorb(account), now, now, 1)
+	rec, err := userRecord(id, account.ID, b.mapper.FromAbsorb(account), now, now, 1)
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := b.commitUser(rec, account, ""); err != nil {
+	if err := b.commitUser(rec, account, intentKey); err != nil {
 		return storage.User{}, err
 	}
 	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
@@ -583,7 +623,15 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	saved := account
 	if len(mapping.Diff(account, u)) > 0 || u.Password != "" {
 		answer, err := b.absorb.UpdateUser(ctx, u)
+		if absorbapi.IsNotFound(err) {
+			return scimdoc.Resource{}, accountGone(rec.AbsorbID, err)
+		}
 		if err != nil {
+			if foldKey(userName) != foldKey(rec.UserName) {
+				if cerr := b.renameConflict(ctx, err, userName, rec.AbsorbID); cerr != nil {
+					return scimdoc.Resource{}, cerr
+				}
+			}
 			return scimdoc.Resource{}, upstreamError("update absorb user", err)
 		}
 		saved = merged(u, answer)
@@ -596,6 +644,37 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	return b.decorate(next)
+}
+
+// renameConflict explains a PUT that Absorb refused after a rename: when
+// another Absorb account holds the new username (one the admin can see, or
+// one its department scope hides, as Absorb's message then names the
+// username), the answer is 409 uniqueness rather than 400. It returns nil
+// when the refusal is about something else.
+func (b *Bridge) renameConflict(ctx context.Context, err error, userName, absorbID string) error {
+	var val *absorbapi.ValidationError
+	if !errors.As(err, &val) {
+		return nil
+	}
+	holder, ferr := b.absorb.FindUserByUsername(ctx, userName)
+	switch {
+	case ferr == nil && holder.ID != absorbID:
+		return upstreamError("rename absorb user", &absorbapi.ConflictError{Username: userName, ExistingID: holder.ID})
+	case absorbapi.IsNotFound(ferr) && mentionsUserName(val, userName):
+		return upstreamError("rename absorb user", &absorbapi.ConflictError{Username: userName, Hidden: true})
+	}
+	return nil
+}
+
+// mentionsUserName reports whether a refusal's messages name userName.
+func mentionsUserName(val *absorbapi.ValidationError, userName string) bool {
+	want := strings.ToLower(userName)
+	for _, m := range append([]string{val.Message}, val.Messages...) {
+		if strings.Contains(strings.ToLower(m), want) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Bridge) ensureUserNameFree(userName, id string) error {
@@ -661,12 +740,20 @@ func (b *Bridge) currentAccount(ctx context.Context, absorbID string) (absorbapi
 	fresh, err := b.absorb.GetUser(ctx, absorbID)
 	if err != nil {
 		if absorbapi.IsNotFound(err) {
-			return u, scimdoc.Errorf(http.StatusConflict, "",
-				"the Absorb account %s of this user is no longer visible to the bridge's admin", absorbID)
+			return u, accountGone(absorbID, err)
 		}
 		return u, upstreamError("get absorb user", err)
 	}
 	return *fresh, nil
+}
+
+// accountGone is the 409 for a user whose Absorb account the bridge's admin
+// can no longer see (moved out of its department scope in Absorb).
+func accountGone(absorbID string, err error) error {
+	se := scimdoc.Errorf(http.StatusConflict, "",
+		"the Absorb account %s of this user is no longer visible to the bridge's admin; widen the admin's department scope", absorbID)
+	se.Err = err
+	return se
 }
 
 // DeleteUser deprovisions a user (RFC 7644 §3.6): the Absorb account is
@@ -690,6 +777,9 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if account.Active() {
 		account.ActiveStatus = absorbapi.StatusInactive
 		answer, err := b.absorb.UpdateUser(ctx, account)
+		if absorbapi.IsNotFound(err) {
+			return accountGone(account.ID, err)
+		}
 		if err != nil {
 			return upstreamError("deactivate absorb user", err)
 		}

@@ -1,0 +1,260 @@
+package bridge_test
+
+import (
+	"context"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/google/go-cmp/cmp"
+)
+
+// editInAbsorb changes an Absorb user as another admin would, directly in
+// Absorb, and returns it as Absorb answers.
+func (w *world) editInAbsorb(absorbID string, change func(*absorbapi.User)) *absorbapi.User {
+	w.t.Helper()
+	admin := w.newClient("auditor")
+	ctx := context.Background()
+	u, err := admin.GetUser(ctx, absorbID)
+	if err != nil {
+		w.t.Fatalf("GetUser as auditor: %v", err)
+	}
+	change(u)
+	out, err := admin.UpdateUser(ctx, *u)
+	if err != nil {
+		w.t.Fatalf("UpdateUser as auditor: %v", err)
+	}
+	return out
+}
+
+func TestSyncFoldsAbsorbEditsIntoSCIMUsers(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*absorbapi.User)
+		check  func(t *testing.T, doc scimdoc.Document)
+	}{
+		{"job title and last name", func(u *absorbapi.User) {
+			u.JobTitle, u.LastName = "Edited in Absorb", "Doe-Smith"
+		}, func(t *testing.T, doc scimdoc.Document) {
+			if str(doc, "title") != "Edited in Absorb" || str(doc, "name", "familyName") != "Doe-Smith" {
+				t.Errorf("title %q familyName %q", str(doc, "title"), str(doc, "name", "familyName"))
+			}
+		}},
+		{"deactivation", func(u *absorbapi.User) {
+			u.ActiveStatus = absorbapi.StatusInactive
+		}, func(t *testing.T, doc scimdoc.Document) {
+			if active, ok := doc["active"].(bool); !ok || active {
+				t.Errorf("active %v, want false", doc["active"])
+			}
+		}},
+		{"cleared phone", func(u *absorbapi.User) {
+			u.Phone = ""
+		}, func(t *testing.T, doc scimdoc.Document) {
+			if _, ok := doc["phoneNumbers"]; ok {
+				t.Errorf("phoneNumbers %v, want none", doc["phoneNumbers"])
+			}
+		}},
+	}
+	for _, tt := range tests {
+		for _, sameSecond := range []bool{false, true} {
+			name := tt.name
+			if sameSecond {
+				name += ", in the same second as the bridge's own write"
+			}
+			t.Run(name, func(t *testing.T) {
+				w := newWorld(t)
+				doc := userDoc("jane@example.com", "Jane", "Doe")
+				doc["phoneNumbers"] = []any{map[string]any{"value": "+1 555 0100", "type": "work"}}
+				jane := w.create(doc)
+				w.sync()
+				if !sameSecond {
+					w.advance(2 * time.Second) // Absorb dates edits to the second
+				}
+				before := w.get(jane.ID)
+				w.editInAbsorb(w.absorbIDOf(jane.ID), tt.change)
+
+				w.sync()
+
+				after := w.get(jane.ID)
+				tt.check(t, after.Doc)
+				if after.Version != before.Version+1 {
+					t.Errorf("version %d, want %d", after.Version, before.Version+1)
+				}
+				if st := w.b.SyncStatus(); st.Folded != 1 || !st.MirrorComplete || st.LastError != "" {
+					t.Errorf("status %+v, want one fold", st)
+				}
+				// A further pass changes nothing more.
+				w.sync()
+				if got := w.get(jane.ID).Version; got != after.Version {
+					t.Errorf("version %d after another pass, want %d", got, after.Version)
+				}
+			})
+		}
+	}
+}
+
+func TestSyncLeavesTheBridgesOwnWritesAlone(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	joe := w.create(userDoc("joe@example.com", "Joe", "Doe"))
+	dave := w.create(userDoc("dave@example.com", "Dave", "Davis")) // adopted and reactivated
+	if _, err := w.patch(jane.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "title", Value: "Engineer"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.patch(joe.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "active", Value: false}); err != nil {
+		t.Fatal(err)
+	}
+	bob := w.list(`userName eq "bob@example.com"`).Resources[0] // adopted by lookup
+	// Absorb writes dates back in its own form; read back, they are no change.
+	datedDoc := userDoc("dated@example.com", "Dated", "User")
+	datedDoc["schemas"] = []any{mapping.UserURN, mapping.AbsorbURN}
+	datedDoc[mapping.AbsorbURN] = map[string]any{
+		"dateHired":    "2024-03-01",
+		"customFields": map[string]any{"datetime1": "2024-03-01T10:00:00+02:00", "decimal1": 3},
+	}
+	dated := w.create(datedDoc)
+	if _, err := w.patch(dated.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: mapping.AbsorbURN + ":dateTerminated", Value: "2030-01-31"}); err != nil {
+		t.Fatal(err)
+	}
+	gone := w.create(userDoc("gone@example.com", "Gone", "User"))
+	if err := w.b.DeleteUser(ctx, gone.ID, scimdoc.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	versions := map[string]uint64{}
+	docs := map[string]scimdoc.Document{}
+	for _, id := range []string{jane.ID, joe.ID, dave.ID, bob.ID, dated.ID} {
+		versions[id] = w.get(id).Version
+		docs[id] = w.get(id).Doc
+	}
+
+	w.sync() // full
+	w.sync() // incremental
+	w.advance(2 * time.Second)
+	w.sync() // incremental, in a later second
+
+	for id, doc := range docs {
+		if diff := cmp.Diff(doc, w.get(id).Doc); diff != "" {
+			t.Errorf("user %s changed by the sync (-before +after):\n%s", str(doc, "userName"), diff)
+		}
+	}
+
+	for id, v := range versions {
+		if got := w.get(id); got.Version != v {
+			t.Errorf("user %s: version %d after sync, want %d: %v", str(got.Doc, "userName"), got.Version, v, got.Doc)
+		}
+	}
+	if st := w.b.SyncStatus(); st.Folded != 0 {
+		t.Errorf("%d folds of the bridge's own writes, want 0", st.Folded)
+	} // The copy still matches what the IdP sends, so a write that changes
+	// nothing Absorb holds still costs nothing.
+	w.resetCalls()
+	if _, err := w.patch(dated.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "add", Path: "nickName", Value: "D"}); err != nil {
+		t.Fatal(err)
+	}
+	assertCalls(t, w, nil)
+}
+
+func TestSyncClashDoesNotStopTheSync(t *testing.T) {
+	// Jane's account is renamed in Absorb to the userName another SCIM user
+	// holds (that user's account was renamed first). The clash is left out;
+	// the rest of the sync goes on.
+	w := newWorld(t)
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	joe := w.create(userDoc("joe@example.com", "Joe", "Doe"))
+	w.sync()
+	w.editInAbsorb(w.absorbIDOf(joe.ID), func(u *absorbapi.User) { u.Username = "joseph@example.com" })
+	w.editInAbsorb(w.absorbIDOf(jane.ID), func(u *absorbapi.User) { u.Username = "joe@example.com"; u.JobTitle = "Renamed" })
+	carol := w.editInAbsorb(fakeabsorb.UserCarolID, func(u *absorbapi.User) { u.JobTitle = "Carol's new title" })
+
+	if err := w.b.SyncNow(context.Background()); err != nil {
+		t.Fatalf("SyncNow: %v", err)
+	}
+	if got := str(w.get(joe.ID).Doc, "userName"); got != "joseph@example.com" {
+		t.Errorf("joe's userName %q, want the Absorb rename", got)
+	}
+	// Carol's account is not provisioned, but her copy is fresh: adopting her
+	// now shows the new title.
+	page := w.list(`userName eq "carol@example.com"`)
+	if len(page.Resources) != 1 || str(page.Resources[0].Doc, "title") != carol.JobTitle {
+		t.Errorf("carol after the sync: %v", page.Resources)
+	}
+}
+
+func TestMirrorStateSurvivesRestart(t *testing.T) {
+	w := newWorld(t)
+	w.sync()
+	w.restart()
+	if !w.b.SyncStatus().MirrorComplete {
+		t.Errorf("the local copy is not complete after a restart, though a full sync finished before")
+	}
+	w.warm()
+	w.resetCalls()
+	if page := w.list(`userName eq "nobody@example.com"`); page.TotalResults != 0 {
+		t.Errorf("found %v", userNames(page))
+	}
+	assertCalls(t, w, nil)
+}
+
+func TestRunStopsWhenItsContextEnds(t *testing.T) {
+	w := newWorld(t, withRules(testRules...))
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	w.createGroup("Sales Team", jane.ID) // pending rule work for Run
+	baseline := settledGoroutines()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.b.Run(ctx) }()
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := w.b.WaitRules(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.department(jane.ID); got != fakeabsorb.DeptSalesID {
+		t.Errorf("department %s, want Sales", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+	// Every goroutine Run started has ended (HTTP keep-alive connections
+	// aside, which the transport closes when idle).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := settledGoroutines()
+		if n <= baseline {
+			break
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines after Run returned, %d before:\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// settledGoroutines closes idle HTTP connections and returns the number of
+// goroutines once it stops falling.
+func settledGoroutines() int {
+	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+	n := runtime.NumGoroutine()
+	for range 50 {
+		time.Sleep(10 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m >= n {
+			return m
+		}
+		n = m
+	}
+	return n
+}
