@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/auth"
@@ -17,6 +19,7 @@ import (
 type requestInfo struct {
 	credential string
 	requestID  string
+	upstream   atomic.Int64 // requests sent to Absorb on behalf of this one
 }
 
 type requestInfoKey struct{}
@@ -43,16 +46,42 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 		if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
+		resource, resourceID := scimTarget(r.URL.Path)
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
 			slog.String("requestId", id),
 			slog.String("credential", info.credential),
 			slog.String("userAgent", r.UserAgent()),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("resource", resource),
+			slog.String("resourceId", resourceID),
 			slog.Int("status", rec.status),
+			slog.Int64("upstreamCalls", info.upstream.Load()),
 			slog.Duration("duration", time.Since(start)),
 		)
 	})
+}
+
+// scimTarget names the resource type and id a SCIM path addresses
+// (/scim/v2/Users/{id} gives "Users" and the id).
+func scimTarget(path string) (resource, id string) {
+	rest, ok := strings.CutPrefix(path, scimPrefix+"/")
+	if !ok {
+		return "", ""
+	}
+	resource, id, _ = strings.Cut(rest, "/")
+	return resource, id
+}
+
+// countUpstream counts each request sent to Absorb against the SCIM request
+// whose context it carries, for the access log.
+type countUpstream struct{ next http.RoundTripper }
+
+func (c countUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		info.upstream.Add(1)
+	}
+	return c.next.RoundTrip(r)
 }
 
 // noteCredential records the authenticated credential's name for the log,

@@ -70,7 +70,24 @@ func (a *app) opsRoutes(r *mux.Router, authn *auth.Authenticator) error {
 	}
 	r.Handle("/admin/reconcile", admin(a.adminReconcile)).Methods(http.MethodPost)
 	r.Handle("/admin/backup", admin(a.adminBackup)).Methods(http.MethodGet)
+	r.Handle("/admin/rules/apply", admin(a.adminApplyRules)).Methods(http.MethodPost)
 	return nil
+}
+
+// adminApplyRules answers POST /admin/rules/apply: every user's groups are
+// re-evaluated against the group rules, Absorb is brought in line, and the
+// answer reports what changed (bridge.ReapplyReport as JSON).
+func (a *app) adminApplyRules(w http.ResponseWriter, r *http.Request) {
+	rep, err := a.bridge.ReapplyRules(r.Context())
+	if err != nil {
+		a.log.Error("re-applying group rules failed", "error", err)
+		scim.WriteError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "re-applying the group rules did not finish; see the bridge's log"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(rep)
 }
 
 // requireReadWrite refuses read-only credentials with 403.

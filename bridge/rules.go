@@ -98,6 +98,13 @@ type ruleState struct {
 	Pending bool        `json:"pending"`
 	Joined  []string    `json:"joined,omitempty"` // group ids joined since last applied
 	Left    []leftGroup `json:"left,omitempty"`
+	// Fresh asks for the account to be read from Absorb rather than from the
+	// local copy: re-applying on demand must see changes made in Absorb
+	// since the last sync.
+	Fresh bool `json:"fresh,omitempty"`
+	// Gen counts the records of work, so finishing clears only the work it
+	// saw, never what arrived meanwhile.
+	Gen uint64 `json:"gen"`
 }
 
 type leftGroup struct {
@@ -202,6 +209,7 @@ func (e *ruleEngine) record(users []string, change func(*ruleState)) {
 				return err
 			}
 			st.Pending = true
+			st.Gen++
 			change(&st)
 			if err := saveRuleState(tx, id, st); err != nil {
 				return err
@@ -373,7 +381,7 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 		if err != nil {
 			return err
 		}
-		if len(cur.Joined) != len(st.Joined) || len(cur.Left) != len(st.Left) {
+		if cur.Gen != st.Gen {
 			return nil // more work arrived meanwhile; it is queued
 		}
 		return saveRuleState(tx, userID, ruleState{})
@@ -448,6 +456,13 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 	account, err := e.b.currentAccount(ctx, rec.AbsorbID)
 	if err != nil {
 		return err
+	}
+	if st.Fresh {
+		fresh, err := e.b.absorb.GetUser(ctx, rec.AbsorbID)
+		if err != nil {
+			return upstreamError("get absorb user", err)
+		}
+		account = *fresh
 	}
 	// With a rule this is the rule's department; after leaving the last
 	// department group it is what the user's own attributes map to.
@@ -635,7 +650,7 @@ func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	b.rules.record(users, func(*ruleState) {})
+	b.rules.record(users, func(s *ruleState) { s.Fresh = true })
 	if err := b.rules.wait(ctx); err != nil {
 		return rep, err
 	}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/bridge"
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+)
+
+// TestAdminApplyRules changes a rule-managed department behind the bridge's
+// back and checks that POST /admin/rules/apply puts it back and says so.
+func TestAdminApplyRules(t *testing.T) {
+	_, fakeURL := opsFake(t)
+	path := opsConfig(t, fakeURL, t.TempDir())
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["groupRules"] = []any{map[string]any{"name": "sales", "displayName": "Sales Team", "department": "Sales"}}
+	raw, _ = json.Marshal(cfg)
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startOpsServe(t, "-config", path)
+
+	status, body := srv.call(t, "POST", "/scim/v2/Users", opsToken,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"rita@example.com","name":{"givenName":"Rita","familyName":"Rule"}}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", status, body)
+	}
+	var user struct{ ID string }
+	_ = json.Unmarshal(body, &user)
+	status, body = srv.call(t, "POST", "/scim/v2/Groups", opsToken,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales Team","members":[{"value":"`+user.ID+`"}]}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create group: %d %s", status, body)
+	}
+
+	auditor, err := absorbapi.New(absorbapi.Config{BaseURL: fakeURL, PrivateKey: fakeabsorb.PrivateKey,
+		Username: fakeabsorb.AuditorUsername, Password: fakeabsorb.AdminPassword, RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	department := func() string {
+		t.Helper()
+		u, err := auditor.FindUserByUsername(ctx, "rita@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.DepartmentID
+	}
+	for deadline := time.Now().Add(10 * time.Second); department() != fakeabsorb.DeptSalesID; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the rule never moved the member to Sales (department %s)", department())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	// Someone moves her in Absorb's admin UI.
+	u, err := auditor.FindUserByUsername(ctx, "rita@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.DepartmentID = fakeabsorb.DeptEngineeringID
+	if _, err := auditor.UpdateUser(ctx, *u); err != nil {
+		t.Fatal(err)
+	}
+	// The bridge's copy has not seen the move (the sync runs every minute):
+	// re-applying on demand must read Absorb itself.
+	if status, _ := srv.call(t, "POST", "/admin/rules/apply", opsViewerToken, ""); status != http.StatusForbidden {
+		t.Errorf("read-only credential: %d, want 403", status)
+	}
+	status, body = srv.call(t, "POST", "/admin/rules/apply", opsToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("rules apply: %d %s", status, body)
+	}
+	var rep bridge.ReapplyReport
+	if err := json.Unmarshal(body, &rep); err != nil {
+		t.Fatalf("report: %v: %s", err, body)
+	}
+	// The join's own change may finish inside the window too: at least one.
+	if rep.Users != 1 || rep.DepartmentChanges < 1 {
+		t.Errorf("report = %+v, want 1 user and a department change", rep)
+	}
+	if got := department(); got != fakeabsorb.DeptSalesID {
+		t.Errorf("department after rules apply = %s, want Sales; report %+v", got, rep)
+	}
+}
+
+func TestScimTarget(t *testing.T) {
+	for path, want := range map[string][2]string{
+		"/scim/v2/Users/abc":         {"Users", "abc"},
+		"/scim/v2/Groups":            {"Groups", ""},
+		"/scim/v2/Users/.search":     {"Users", ".search"},
+		"/healthz":                   {"", ""},
+		"/scim/v2/Schemas/urn:a:b:c": {"Schemas", "urn:a:b:c"},
+	} {
+		r, id := scimTarget(path)
+		if r != want[0] || id != want[1] {
+			t.Errorf("scimTarget(%q) = %q, %q; want %q, %q", path, r, id, want[0], want[1])
+		}
+	}
+}
