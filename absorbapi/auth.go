@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,12 @@ type tokenHolder struct {
 	token  string
 	issued time.Time // clock reading taken just before the login was sent
 	flight *loginFlight
+	// refused is the last token a request was refused with (401), when it
+	// was the current one.
+	refused string
+	// accepted: Absorb has carried out a request made with one of the
+	// Client's tokens (2xx), so the credentials give working tokens.
+	accepted atomic.Bool
 }
 
 // loginFlight is one login in progress; done is closed when token and err
@@ -55,6 +62,35 @@ func (c *Client) currentToken(ctx context.Context) (string, error) {
 // for all the calls that failed with the same token.
 func (c *Client) reauthenticate(ctx context.Context, failed string) (string, error) {
 	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.auth.token != failed && c.fresh() })
+}
+
+// sendableToken returns the token to send a request with, given the one
+// the call holds: the Client's current token, which replaces held when a
+// login happened since (in Absorb a login revokes the admin's previous
+// token). When the current token is known to be refused, or a login runs,
+// it waits for that login (starting one if needed) rather than send a
+// request bound to fail. Its errors are those of Login.
+func (c *Client) sendableToken(ctx context.Context, held string) (string, error) {
+	c.auth.mu.Lock()
+	cur, refused, flying := c.auth.token, c.auth.refused, c.auth.flight != nil
+	c.auth.mu.Unlock()
+	if cur == "" {
+		return held, nil
+	}
+	if !flying && cur != refused {
+		return cur, nil
+	}
+	return c.reauthenticate(ctx, cur)
+}
+
+// markRefused records that Absorb refused tok, so calls about to send it
+// wait for the next login instead.
+func (c *Client) markRefused(tok string) {
+	c.auth.mu.Lock()
+	if c.auth.token == tok {
+		c.auth.refused = tok
+	}
+	c.auth.mu.Unlock()
 }
 
 // fresh reports whether the held token is younger than TokenTTL-RefreshMargin.

@@ -125,7 +125,9 @@ func expandPattern(pattern string, args []string) (string, error) {
 // Do sends req and decodes a 2xx JSON answer into v (nil: ignore the body;
 // *[]byte: the raw body). It is the one place where the Client's transport
 // concerns meet: every attempt waits for the shared limiter and carries the
-// current token; a 401 leads to one shared re-login and one retry; 429 is
+// current token; a 401 leads to one shared re-login and one retry (more, at
+// most MaxAttempts, when the new token is refused too although tokens have
+// worked before: someone keeps logging in as the same admin); 429 is
 // retried, and 5xx and connection errors too when the request is idempotent,
 // with exponential backoff and full jitter, at most MaxAttempts times and
 // never sleeping past ctx's deadline.
@@ -138,7 +140,7 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 	rt := routeOf(req)
 	var (
 		attempts int
-		reauthed bool
+		reauths  int // logins this call asked for after a 401
 		token    string
 	)
 	for {
@@ -152,6 +154,15 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 		if err := c.waitLimiter(ctx); err != nil {
 			return nil, &UnavailableError{Attempts: attempts, Err: err}
 		}
+		if !rt.noAuth {
+			// While this call waited for the limiter, a login may have
+			// replaced its token, or another call seen it refused.
+			t, err := c.sendableToken(ctx, token)
+			if err != nil {
+				return nil, err
+			}
+			token = t
+		}
 		attempts++
 		resp, body, err := c.send(req, token)
 		var fail error
@@ -164,10 +175,17 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 			fail = &UnavailableError{Attempts: attempts, Err: err}
 			retry = rt.idempotent
 		case resp.StatusCode == http.StatusUnauthorized && !rt.noAuth:
-			if reauthed {
+			// A token refused right after a fresh login was either stolen
+			// again (another login as the same admin) or is never accepted.
+			// Only once a token has been accepted are the credentials known
+			// to work, so only then is the refusal taken for a theft and
+			// another login tried, up to MaxAttempts times. No backoff: a
+			// token held longer is only more likely to be stolen again.
+			reauths++
+			c.markRefused(token)
+			if reauths > 1 && (!c.auth.accepted.Load() || reauths > c.cfg.MaxAttempts) {
 				return resp, fmt.Errorf("%s %s: refused right after a fresh login: %w", req.Method, rt.pattern, ErrUnauthorized)
 			}
-			reauthed = true
 			attempts-- // a refused token is not a failed attempt
 			t, err := c.reauthenticate(ctx, token)
 			if err != nil {
@@ -182,6 +200,9 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 			fail = &UnavailableError{Attempts: attempts, Status: resp.StatusCode, Err: c.statusCause(resp.StatusCode, body)}
 			retry = rt.idempotent
 		default:
+			if !rt.noAuth && resp.StatusCode < 300 {
+				c.auth.accepted.Store(true)
+			}
 			if err := c.checkResponse(req.Method, rt, resp.StatusCode, body); err != nil {
 				return resp, err
 			}
