@@ -75,6 +75,7 @@ type Bridge struct {
 	mirrorC mirrorState
 	rules   *ruleEngine
 	syncer  *syncer
+	wrote   *writeLog // when the bridge's own user writes finished
 }
 
 // New returns a Bridge. It fails when a required dependency is missing.
@@ -82,8 +83,10 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.Absorb == nil || cfg.Store == nil || cfg.Mapper == nil {
 		return nil, fmt.Errorf("bridge: Absorb, Store and Mapper are required")
 	}
+	wrote := &writeLog{}
 	b := &Bridge{
-		absorb: cfg.Absorb,
+		absorb: loggedAbsorb{Absorb: cfg.Absorb, log: wrote},
+		wrote:  wrote,
 		store:  cfg.Store,
 		mapper: cfg.Mapper,
 		log:    cfg.Logger,

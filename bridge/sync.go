@@ -136,6 +136,8 @@ func (s *syncer) pass(ctx context.Context) error {
 // folds them in, in batches.
 func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	started := s.b.now().UTC()
+	passStart := time.Now()
+	s.b.wrote.forget(passStart.Add(-time.Minute))
 	filter := ""
 	if since != "" {
 		filter = fmt.Sprintf("dateEdited ge datetime'%s'", since)
@@ -148,7 +150,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.fold(batch)
+		err := s.fold(batch, passStart)
 		batch = batch[:0]
 		return err
 	}
@@ -195,11 +197,14 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 // Accounts no SCIM user holds are written in one transaction; each held one
 // is written together with its SCIM user, under that user's lock, so a
 // failure leaves both as they were and the next pass folds it again.
-func (s *syncer) fold(users []absorbapi.User) error {
+func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 	var held []absorbapi.User
 	err := s.b.store.Update(func(tx *storage.Tx) error {
 		held = held[:0]
 		for _, u := range users {
+			if s.b.wrote.since(u.ID, passStart) {
+				continue // read before the bridge's own later write: the copy is newer
+			}
 			_, err := tx.UserByAbsorbID(u.ID)
 			if err == nil {
 				held = append(held, u)
@@ -218,7 +223,7 @@ func (s *syncer) fold(users []absorbapi.User) error {
 		return err
 	}
 	for _, u := range held {
-		if err := s.foldIntoSCIM(u); err != nil {
+		if err := s.foldIntoSCIM(u, passStart); err != nil {
 			return err
 		}
 	}
@@ -319,7 +324,7 @@ func editedAfter(a, b string) bool {
 // user's lock so it cannot race an IdP write. A merge that would give the
 // user a userName another SCIM user holds is not applied (the copy is still
 // written): the IdP's userName stands and is sent back on its next write.
-func (s *syncer) foldIntoSCIM(account absorbapi.User) error {
+func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error {
 	var id string
 	_ = s.b.store.View(func(tx *storage.Tx) error {
 		u, err := tx.UserByAbsorbID(account.ID)
@@ -329,6 +334,9 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User) error {
 	if id != "" {
 		unlock := s.b.locks.Lock("user:" + id)
 		defer unlock()
+	}
+	if s.b.wrote.since(account.ID, passStart) {
+		return nil // the bridge wrote it while this pass waited for the lock
 	}
 	return s.b.store.Update(func(tx *storage.Tx) error {
 		account, wrote, err := putMirrorIfChanged(tx, account)

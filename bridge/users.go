@@ -308,6 +308,9 @@ func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, 
 			return scimdoc.Page{}, err
 		}
 	}
+	if q.Filter == nil && q.SortBy == "" {
+		return b.pageUsers(q)
+	}
 	if !indexed {
 		var err error
 		matches, err = b.scanUsers(q.Filter)
@@ -375,6 +378,43 @@ func (b *Bridge) scanUsers(f *scimdoc.Filter) ([]scimdoc.Resource, error) {
 		}
 	}
 	return out, nil
+}
+
+// pageUsers answers a list with neither filter nor sortBy: one page in id
+// order, read and rendered alone, so paging through 100,000 users does not
+// decode all of them for every page.
+func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
+	var (
+		page  []storage.User
+		total int
+	)
+	err := b.store.View(func(tx *storage.Tx) error {
+		total = tx.CountUsers()
+		skip := max(q.StartIndex, 1) - 1
+		if q.Count == 0 || skip >= total {
+			return nil
+		}
+		return tx.ForEachUser("", func(u storage.User) (bool, error) {
+			if skip > 0 {
+				skip--
+				return true, nil
+			}
+			page = append(page, u)
+			return q.Count < 0 || len(page) < q.Count, nil
+		})
+	})
+	if err != nil {
+		return scimdoc.Page{}, fmt.Errorf("list users: %w", err)
+	}
+	out := make([]scimdoc.Resource, 0, len(page))
+	for _, rec := range page {
+		res, err := b.decorate(rec)
+		if err != nil {
+			return scimdoc.Page{}, err
+		}
+		out = append(out, res)
+	}
+	return scimdoc.Page{TotalResults: total, Resources: out}, nil
 }
 
 // usersByHints answers a filter from an index when it has an indexable
@@ -526,6 +566,32 @@ func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool
 	return u, nil
 }
 
+// adoptedDoc is the SCIM user an adopted account starts as, without the
+// Absorb department id: that attribute wins over every other department
+// mapping, so keeping it would pin the account to its old department and
+// ignore the department the IdP sends afterwards. The account keeps its
+// department until the IdP or a group rule says otherwise.
+func adoptedDoc(doc scimdoc.Document) scimdoc.Document {
+	ext, ok := doc[mapping.AbsorbURN].(map[string]any)
+	if !ok {
+		return doc
+	}
+	delete(ext, "departmentId")
+	if len(ext) == 0 {
+		delete(doc, mapping.AbsorbURN)
+		if list, ok := doc["schemas"].([]any); ok {
+			kept := list[:0]
+			for _, u := range list {
+				if u != mapping.AbsorbURN {
+					kept = append(kept, u)
+				}
+			}
+			doc["schemas"] = kept
+		}
+	}
+	return doc
+}
+
 // adopt links an Absorb account no SCIM user holds to a new SCIM user built
 // from its fields. Nothing is written to Absorb.
 func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
@@ -562,7 +628,7 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 		return storage.User{}, fmt.Errorf("adopt %q: %w", account.Username, err)
 	}
 	now := b.now()
-	rec, err := userRecord(id, account.ID, b.mapper.FromAbsorb(account), now, now, 1)
+	rec, err := userRecord(id, account.ID, adoptedDoc(b.mapper.FromAbsorb(account)), now, now, 1)
 	if err != nil {
 		return storage.User{}, err
 	}
