@@ -21,6 +21,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/metrics"
 	"github.com/absorb-scim/absorb-scim/schemas"
 	"github.com/absorb-scim/absorb-scim/scim"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -39,6 +40,7 @@ type app struct {
 	absorb  *absorbapi.Client
 	bridge  *bridge.Bridge
 	handler http.Handler
+	metrics *metrics.Metrics
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
@@ -65,6 +67,7 @@ func (a *app) build() error {
 	if baseURL == "" {
 		baseURL = cfg.Absorb.Region
 	}
+	a.metrics = newMetrics()
 	client, err := absorbapi.New(absorbapi.Config{
 		BaseURL:    baseURL,
 		PrivateKey: cfg.Absorb.PrivateKey,
@@ -73,7 +76,8 @@ func (a *app) build() error {
 		APIVersion: cfg.Absorb.APIVersion,
 		RateLimit:  cfg.Absorb.RateLimit,
 		Burst:      cfg.Absorb.Burst,
-		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout},
+		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: countUpstream{next: http.DefaultTransport}},
+		Observer:   a.metrics,
 	})
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)
@@ -84,7 +88,7 @@ func (a *app) build() error {
 		return fmt.Errorf("mapping: %w", err)
 	}
 	b, err := bridge.New(bridge.Config{
-		Absorb:       client,
+		Absorb:       a.wrapAbsorb(client),
 		Store:        a.store,
 		Mapper:       mapper,
 		Logger:       a.log,
@@ -99,28 +103,37 @@ func (a *app) build() error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	authn.SetErrorWriter(func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
-		scim.WriteError(w, r, scimdoc.Errorf(status, scimType, "%s", detail))
-	})
+	// User writes beyond what Absorb's rate can serve within
+	// bridge.DefaultMaxWriteWait are answered 429 instead of queueing.
+	governed := b.Governed(bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit}))
 	scimServer, err := scim.New(scim.Options{
-		BaseURL:      publicBase(cfg) + scimPrefix,
-		Users:        b,
-		Groups:       b,
-		MaxBodyBytes: cfg.Limits.MaxBodyBytes,
-		MaxPatchOps:  cfg.Limits.MaxPatchOperations,
-		MaxResults:   cfg.Limits.MaxResults,
-		AuthSchemes:  authSchemes(authn),
-		Logger:       a.log,
+		BaseURL:           publicBase(cfg) + scimPrefix,
+		Users:             governed,
+		Groups:            governed,
+		Bulk:              governed,
+		MaxBulkOperations: cfg.Limits.BulkMaxOperations,
+		MaxBulkBodyBytes:  cfg.Limits.MaxBulkBodyBytes,
+		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
+		MaxPatchOps:       cfg.Limits.MaxPatchOperations,
+		MaxResults:        cfg.Limits.MaxResults,
+		AuthSchemes:       authSchemes(authn),
+		Logger:            a.log,
 	})
 	if err != nil {
 		return err
 	}
+	authn.SetErrorWriter(func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
+		scimServer.WriteError(w, r, scimdoc.Errorf(status, scimType, "%s", detail))
+	})
 	r := mux.NewRouter()
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
 	r.HandleFunc("/readyz", a.ready)
+	if err := a.opsRoutes(r, authn); err != nil {
+		return err
+	}
 	protected := authn.Middleware(noteCredential(scimServer))
 	scimHandler := http.StripPrefix(scimPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Auth.DiscoveryWithoutAuth && isDiscovery(r.URL.Path) {
@@ -131,7 +144,7 @@ func (a *app) build() error {
 	}))
 	r.PathPrefix(scimPrefix + "/").Handler(scimHandler)
 	r.Handle(scimPrefix, scimHandler)
-	a.handler = requestLog(a.log, r)
+	a.handler = requestLog(a.log, a.metrics.Middleware(r))
 	return nil
 }
 
@@ -206,7 +219,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := a.bridge.Run(bgCtx); err != nil {
+		// Background writes (the group rules) are audited as ActorRules.
+		if err := a.bridge.Run(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules})); err != nil {
 			a.log.Error("background work stopped", "error", err)
 		}
 	}()

@@ -36,8 +36,18 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	absorbRate := fs.Float64("absorb-rate", 200, "requests per second for both the fake's limit and the bridge's (negative: unlimited)")
 	syncInterval := fs.Duration("sync-interval", 30*time.Second, "how often changes made in the fake Absorb are folded in")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (warn drops the per-request lines)")
+	bulkMaxOps := fs.Int("bulk-max-operations", 1000, "most operations of one /Bulk request")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (bridge and fake) to this file")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if *token == "" {
 		var b [24]byte
@@ -79,11 +89,19 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg.PublicURL = "http://" + ln.Addr().String()
 	cfg.DataDir = *dataDir
 	cfg.Log.Format = *logFormat
+	cfg.Log.Level = *logLevel
+	cfg.Limits.BulkMaxOperations = *bulkMaxOps
+	if need := int64(*bulkMaxOps) * 1024; cfg.Limits.MaxBulkBodyBytes < need {
+		cfg.Limits.MaxBulkBodyBytes = need // about 1 KiB per operation
+	}
 	cfg.Absorb.URL = fakeURL
 	cfg.Absorb.PrivateKey = fakeabsorb.PrivateKey
 	cfg.Absorb.Username = "bridge-admin"
 	cfg.Absorb.Password = fakeabsorb.AdminPassword
 	cfg.Absorb.RateLimit = *absorbRate
+	// Half the fake's burst: requests that leave the bridge evenly spaced can
+	// arrive bunched, and the slack keeps the fake from answering 429.
+	cfg.Absorb.Burst = fakeabsorb.DefaultBurst / 2
 	cfg.Auth.Tokens = []config.Token{{Name: "demo", Value: *token}}
 	cfg.Mapping.DefaultDepartment = "Company"
 	cfg.GroupRules = demoRules

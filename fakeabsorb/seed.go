@@ -114,7 +114,7 @@ func seedStore(st *store) {
 		if u.password == "" {
 			u.password = "Learner#2024"
 		}
-		st.users[u.ID] = &u
+		st.putUser(&u)
 	}
 	st.admins[UserBridgeAdminID] = &admin{userID: UserBridgeAdminID}
 	st.admins[UserAuditorID] = &admin{userID: UserAuditorID}

@@ -193,6 +193,7 @@ type admin struct {
 // store holds the portal's data. The Server's mutex guards it.
 type store struct {
 	users       map[string]*User
+	byUsername  map[string]*User // by usernameKey; kept by putUser and renamed
 	departments map[string]*department
 	groups      map[string]*group
 	courses     map[string]*course
@@ -203,6 +204,7 @@ type store struct {
 func newStore() *store {
 	return &store{
 		users:       map[string]*User{},
+		byUsername:  map[string]*User{},
 		departments: map[string]*department{},
 		groups:      map[string]*group{},
 		courses:     map[string]*course{},
@@ -214,12 +216,43 @@ func newStore() *store {
 // userByUsername finds a user by username, case-insensitively, over the whole
 // portal (whatever the caller's scope).
 func (st *store) userByUsername(name string) *User {
+	if u := st.byUsername[usernameKey(name)]; u != nil && strings.EqualFold(u.Username, name) {
+		return u
+	}
+	if isASCII(name) {
+		return nil // the index is exact for ASCII names
+	}
 	for _, u := range st.users {
 		if strings.EqualFold(u.Username, name) {
 			return u
 		}
 	}
 	return nil
+}
+
+// putUser stores a new user and indexes its username.
+func (st *store) putUser(u *User) {
+	st.users[u.ID] = u
+	st.byUsername[usernameKey(u.Username)] = u
+}
+
+// renamed re-indexes u after its username changed from old.
+func (st *store) renamed(old string, u *User) {
+	if k := usernameKey(old); st.byUsername[k] == u {
+		delete(st.byUsername, k)
+	}
+	st.byUsername[usernameKey(u.Username)] = u
+}
+
+func usernameKey(name string) string { return strings.ToLower(name) }
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // inScope reports whether department deptID lies in the subtree rooted at

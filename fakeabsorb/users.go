@@ -266,7 +266,7 @@ func (s *Server) createUserLocked(c *call, in userInput) (*User, []string) {
 	}
 	u.ID = newGUID()
 	u.DateAdded, u.DateEdited = c.now, c.now
-	s.st.users[u.ID] = &u
+	s.st.putUser(&u)
 	return &u, nil
 }
 
@@ -278,7 +278,9 @@ func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) []stri
 		return msgs
 	}
 	u.DateEdited = c.now
+	old := existing.Username
 	*existing = u
+	s.st.renamed(old, existing)
 	return nil
 }
 

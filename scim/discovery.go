@@ -14,8 +14,8 @@ import (
 
 // buildDiscovery encodes the discovery documents once (RFC 7644 §4). The
 // ServiceProviderConfig reports what this server really does: PATCH, sort
-// and ETags supported, filter.maxResults = MaxResults, no bulk, no password
-// change.
+// and ETags supported, filter.maxResults = MaxResults, bulk with its limits
+// when a BulkBackend is set, no password change.
 func (s *Server) buildDiscovery(auth []schemas.AuthenticationScheme) error {
 	var err error
 	encode := func(v any) []byte {
@@ -32,6 +32,10 @@ func (s *Server) buildDiscovery(auth []schemas.AuthenticationScheme) error {
 		ETag:             true,
 		Patch:            true,
 		Authentication:   auth,
+
+		BulkSupported:      s.bulkBackend != nil,
+		BulkMaxOperations:  s.bulkLimit(s.maxBulkOps),
+		BulkMaxPayloadSize: s.bulkLimit(int(s.maxBulkBodyBytes)),
 	}, s.baseURL))
 
 	all := schemas.All()

@@ -44,6 +44,15 @@ type Options struct {
 	// holds, and the page size when the client gives no count. Zero means
 	// DefaultMaxResults.
 	MaxResults int
+	// Bulk carries out /Bulk requests (RFC 7644 §3.7); nil means bulk is
+	// not supported: /Bulk answers 501 and /ServiceProviderConfig says so.
+	Bulk BulkBackend
+	// MaxBulkOperations caps the operations of one bulk request
+	// (bulk.maxOperations). Zero means DefaultMaxBulkOperations.
+	MaxBulkOperations int
+	// MaxBulkBodyBytes caps a /Bulk body (bulk.maxPayloadSize). Zero means
+	// DefaultMaxBulkBodyBytes.
+	MaxBulkBodyBytes int64
 	// AuthSchemes is reported in /ServiceProviderConfig.
 	AuthSchemes []schemas.AuthenticationScheme
 	// Logger receives failures; nil discards them.
@@ -62,6 +71,10 @@ type Server struct {
 	maxResults   int
 	log          *slog.Logger
 	router       *mux.Router
+
+	bulkBackend      BulkBackend
+	maxBulkOps       int
+	maxBulkBodyBytes int64
 
 	user  *resourceKind
 	group *resourceKind
@@ -88,7 +101,8 @@ func New(opts Options) (*Server, error) {
 	if opts.Users == nil || opts.Groups == nil {
 		return nil, errors.New("both a user and a group backend are required")
 	}
-	if opts.MaxBodyBytes < 0 || opts.MaxPatchOps < 0 || opts.MaxResults < 0 {
+	if opts.MaxBodyBytes < 0 || opts.MaxPatchOps < 0 || opts.MaxResults < 0 ||
+		opts.MaxBulkOperations < 0 || opts.MaxBulkBodyBytes < 0 {
 		return nil, errors.New("limits must not be negative")
 	}
 	s := &Server{
@@ -99,6 +113,16 @@ func New(opts Options) (*Server, error) {
 		maxPatchOps:  opts.MaxPatchOps,
 		maxResults:   opts.MaxResults,
 		log:          opts.Logger,
+
+		bulkBackend:      opts.Bulk,
+		maxBulkOps:       opts.MaxBulkOperations,
+		maxBulkBodyBytes: opts.MaxBulkBodyBytes,
+	}
+	if s.maxBulkOps == 0 {
+		s.maxBulkOps = DefaultMaxBulkOperations
+	}
+	if s.maxBulkBodyBytes == 0 {
+		s.maxBulkBodyBytes = DefaultMaxBulkBodyBytes
 	}
 	if s.maxBodyBytes == 0 {
 		s.maxBodyBytes = DefaultMaxBodyBytes
@@ -233,6 +257,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, s.log, err)
 }
 
+// WriteError is the package's WriteError with the Server's logger, for
+// middleware in front of the Server (authentication).
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	s.fail(w, r, err)
+}
+
 // location is the absolute URL of a resource under BaseURL.
 func (s *Server) location(k *resourceKind, id string) string {
 	return s.baseURL + "/" + k.endpoint + "/" + url.PathEscape(id)
@@ -248,10 +278,4 @@ func (s *Server) rootQuery(w http.ResponseWriter, r *http.Request) {
 // clients are provisioning systems, not users.
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, notImplemented("/Me"))
-}
-
-// bulk answers /Bulk (RFC 7644 §3.7); ServiceProviderConfig reports bulk as
-// unsupported.
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, notImplemented("bulk"))
 }

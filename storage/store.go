@@ -18,6 +18,10 @@ import (
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
 
+// batchDelay is how long Batch waits to gather concurrent writers into one
+// commit.
+const batchDelay = time.Millisecond
+
 // fileMode is the mode of a new store file: it holds personal data.
 const fileMode = 0o600
 
@@ -104,6 +108,9 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 		NoFreelistSync: true,
 	})
 	if err == nil {
+		// A Batch call waits at most this long for other writers to share
+		// its commit; bbolt's default of 10ms made every lone write that slow.
+		db.MaxBatchDelay = batchDelay
 		return db, nil
 	}
 	// The path is already in the message; keep only what went wrong.

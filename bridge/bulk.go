@@ -1,0 +1,644 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// BulkOperation is one operation of a SCIM bulk request (RFC 7644 §3.7),
+// decoded by the HTTP layer, with its bulkId references resolved. It is an
+// alias of the same unnamed struct type as scim.BulkOperation, so the
+// Bridge implements scim.BulkBackend without importing the HTTP layer;
+// keep the two declarations the same.
+type BulkOperation = struct {
+	// Method is POST, PUT, PATCH or DELETE.
+	Method string
+	// BulkID is the client's transient id of the resource a POST creates.
+	BulkID string
+	// Resource is "User" or "Group".
+	Resource string
+	// ID is the target of a PUT, PATCH or DELETE.
+	ID string
+	// Doc is the normalised resource of a POST or PUT, as the
+	// single-resource create and replace receive it.
+	Doc scimdoc.Document
+	// Patch holds the decoded operations of a PATCH.
+	Patch []scimdoc.Operation
+	// Apply applies Patch to a user document the way PatchUser expects,
+	// failures being 400s; nil for groups.
+	Apply func(scimdoc.Document) (scimdoc.Document, error)
+	// Pre is the operation's "version", as If-Match (RFC 7644 §3.14).
+	Pre scimdoc.Precondition
+}
+
+// BulkResult is the outcome of one BulkOperation, the same unnamed struct
+// type as scim.BulkResult: the resource written (nothing for a DELETE), or
+// the error the single-resource use case would have returned.
+type BulkResult = struct {
+	Resource scimdoc.Resource
+	Err      error
+}
+
+// Resource names of BulkOperation.Resource.
+const (
+	resourceUser  = "User"
+	resourceGroup = "Group"
+)
+
+// writer is what runs the operations a bulk request does not coalesce: the
+// Bridge itself, or the Bridge behind its Governor.
+type writer interface {
+	CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
+	ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
+	PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error)
+	DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error
+	CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
+	ReplaceGroup(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
+	PatchGroup(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error)
+	DeleteGroup(ctx context.Context, id string, pre scimdoc.Precondition) error
+}
+
+var (
+	_ writer = (*Bridge)(nil)
+	_ writer = (*Governed)(nil)
+)
+
+// Bulk carries out the operations of a bulk request in order (RFC 7644
+// §3.7) and returns one result per operation carried out. Consecutive user
+// POSTs, PUTs and PATCHes are coalesced: each is checked, mapped and has its
+// department resolved as the single-user use case does, the creates are
+// recorded as intents together, and the users are sent in
+// POST /users/upload calls of up to 200; each upload's users are committed
+// to storage in one transaction. A user Absorb leaves out of its answer
+// fails alone (400 invalidValue), the others succeed. Groups, deletes, a
+// PATCH that renames a user, and a second write to a user already in the
+// batch end the run and go through the single-resource use cases. With
+// maxErrors > 0, Bulk stops once that many operations failed; the results
+// then end with the last operation of the upload in which that happened.
+func (b *Bridge) Bulk(ctx context.Context, ops []BulkOperation, maxErrors int) []BulkResult {
+	return b.bulk(ctx, ops, maxErrors, nil, b)
+}
+
+// bulk is Bulk with uploads admitted by gov and the other operations run
+// by single.
+func (b *Bridge) bulk(ctx context.Context, ops []BulkOperation, maxErrors int, gov *Governor, single writer) []BulkResult {
+	results := make([]BulkResult, 0, len(ops))
+	failures := 0
+	for i := 0; i < len(ops); {
+		if ctx.Err() != nil {
+			break
+		}
+		var done []BulkResult
+		if end := coalescible(ops, i); end > i {
+			budget := 0
+			if maxErrors > 0 {
+				budget = maxErrors - failures
+			}
+			done = b.userBatch(ctx, ops[i:end], budget, gov)
+		}
+		if len(done) == 0 {
+			done = []BulkResult{runOne(ctx, single, ops[i])}
+		}
+		for _, r := range done {
+			if r.Err != nil {
+				failures++
+			}
+		}
+		results = append(results, done...)
+		i += len(done)
+		if maxErrors > 0 && failures >= maxErrors {
+			break
+		}
+	}
+	return results
+}
+
+// runOne carries out one operation through the single-resource use cases.
+func runOne(ctx context.Context, w writer, op BulkOperation) BulkResult {
+	var r BulkResult
+	switch op.Resource + " " + op.Method {
+	case "User POST":
+		r.Resource, r.Err = w.CreateUser(ctx, op.Doc)
+	case "User PUT":
+		r.Resource, r.Err = w.ReplaceUser(ctx, op.ID, op.Doc, op.Pre)
+	case "User PATCH":
+		apply := op.Apply
+		if apply == nil {
+			apply = func(scimdoc.Document) (scimdoc.Document, error) {
+				return nil, scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the PATCH has no operations to apply")
+			}
+		}
+		r.Resource, r.Err = w.PatchUser(ctx, op.ID, op.Pre, apply)
+	case "User DELETE":
+		r.Err = w.DeleteUser(ctx, op.ID, op.Pre)
+	case "Group POST":
+		r.Resource, r.Err = w.CreateGroup(ctx, op.Doc)
+	case "Group PUT":
+		r.Resource, r.Err = w.ReplaceGroup(ctx, op.ID, op.Doc, op.Pre)
+	case "Group PATCH":
+		r.Resource, r.Err = w.PatchGroup(ctx, op.ID, op.Pre, op.Patch)
+	case "Group DELETE":
+		r.Err = w.DeleteGroup(ctx, op.ID, op.Pre)
+	default:
+		r.Err = scimdoc.BadRequest(scimdoc.TypeInvalidValue, "cannot %s a %q resource", op.Method, op.Resource)
+	}
+	return r
+}
+
+// coalescible returns the end of the run of user writes that starts at i
+// and can go to Absorb together: POSTs, PUTs and PATCHes of users, each
+// naming a user and a userName no earlier operation of the run names (a
+// second write to the same user must see the first one's outcome). It
+// returns i when ops[i] itself must run alone.
+func coalescible(ops []BulkOperation, i int) int {
+	seen := make(map[string]bool)
+	j := i
+	for ; j < len(ops); j++ {
+		op := ops[j]
+		if op.Resource != resourceUser {
+			break
+		}
+		var keys []string
+		switch op.Method {
+		case http.MethodPost:
+			keys = append(keys, "name:"+foldKey(stringAt(op.Doc, "userName")))
+		case http.MethodPut:
+			keys = append(keys, "id:"+op.ID, "name:"+foldKey(stringAt(op.Doc, "userName")))
+		case http.MethodPatch:
+			if op.Apply == nil {
+				return j
+			}
+			keys = append(keys, "id:"+op.ID)
+		default:
+			return j
+		}
+		clash := false
+		for _, k := range keys {
+			clash = clash || seen[k]
+		}
+		if clash {
+			break
+		}
+		for _, k := range keys {
+			seen[k] = true
+		}
+	}
+	return j
+}
+
+// bulkEntry is one user write of a coalesced batch on its way to Absorb.
+type bulkEntry struct {
+	op     BulkOperation
+	create bool
+	key    string // create intent key: the folded userName
+	scimID string
+	adopt  bool // a create that links an existing Absorb account
+	doc    scimdoc.Document
+	rec    storage.User // the user before an update
+	u      absorbapi.User
+	send   bool // Absorb must be written
+	sent   bool // the upload carrying it was made
+	saved  absorbapi.User
+	err    error
+}
+
+// errRenameAlone ends a batch at a PATCH that renames its user: renaming
+// takes the new userName's lock, which the batch does not hold.
+var errRenameAlone = errors.New("rename must run alone")
+
+// userBatch carries out a run of coalescible user writes (see Bulk) and
+// returns the results of the leading operations it carried out: fewer than
+// ops when budget (> 0) failures were reached or a PATCH turned out to
+// rename its user, none when that PATCH is the first.
+func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int, gov *Governor) []BulkResult {
+	unlock := b.lockBatch(ops)
+	defer unlock()
+
+	entries := make([]*bulkEntry, 0, len(ops))
+	failures := 0
+	for _, op := range ops {
+		e := b.prepareEntry(ctx, op)
+		if errors.Is(e.err, errRenameAlone) {
+			break
+		}
+		entries = append(entries, e)
+		if e.err != nil {
+			failures++
+			if budget > 0 && failures >= budget {
+				break
+			}
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := b.recordIntents(entries); err != nil {
+		for _, e := range entries {
+			if e.err == nil {
+				e.err = err
+			}
+		}
+		return resultsOf(entries)
+	}
+
+	// Segments of at most one upload each, committed one by one.
+	processed := 0
+	failures = 0
+	for start := 0; start < len(entries); {
+		end, uploads := start, 0
+		for end < len(entries) && (uploads < absorbapi.MaxUploadBatch || !entries[end].sendable()) {
+			if entries[end].sendable() {
+				uploads++
+			}
+			end++
+		}
+		seg := entries[start:end]
+		b.upload(ctx, seg, gov)
+		// Where the budget ran out, if it did; the segment's uploaded
+		// operations after that point were carried out all the same.
+		cut := len(seg)
+		for i, e := range seg {
+			if e.err != nil {
+				failures++
+				if budget > 0 && failures >= budget {
+					cut = i + 1
+					break
+				}
+			}
+		}
+		for i := cut; i < len(seg); i++ {
+			if seg[i].sent {
+				cut = i + 1
+			}
+		}
+		b.commitEntries(seg[:cut])
+		processed = start + cut
+		if cut < len(seg) || (budget > 0 && failures >= budget) {
+			break
+		}
+		start = end
+	}
+	b.dropIntents(entries, processed)
+	return resultsOf(entries[:processed])
+}
+
+// sendable reports whether the entry is ready and must be written to Absorb.
+func (e *bulkEntry) sendable() bool { return e.err == nil && e.send }
+
+// lockBatch takes the locks the single-user use cases take for every
+// operation of the run, in sorted order so that it cannot deadlock with
+// them: they take "user:…" before "username:…", which sorts the same way.
+func (b *Bridge) lockBatch(ops []BulkOperation) (unlock func()) {
+	set := make(map[string]bool)
+	for _, op := range ops {
+		if op.Method != http.MethodPost {
+			set["user:"+op.ID] = true
+		}
+		if op.Method != http.MethodPatch {
+			if name := foldKey(stringAt(op.Doc, "userName")); name != "" {
+				set["username:"+name] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	unlocks := make([]func(), 0, len(keys))
+	for _, k := range keys {
+		unlocks = append(unlocks, b.locks.Lock(k))
+	}
+	return func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+}
+
+// prepareEntry does for one operation what the single-user use case does
+// before it writes to Absorb: the checks, adoption and mapping. Its error,
+// if any, is the operation's result; errRenameAlone sends it back to run
+// alone.
+func (b *Bridge) prepareEntry(ctx context.Context, op BulkOperation) *bulkEntry {
+	e := &bulkEntry{op: op}
+	if op.Method == http.MethodPost {
+		e.create = true
+		e.err = b.prepareCreate(ctx, e)
+	} else {
+		e.err = b.prepareUpdate(ctx, e)
+	}
+	return e
+}
+
+// prepareCreate is CreateUser up to the write: the userName must be free,
+// an unfinished create keeps its SCIM id, and an existing account is
+// adopted.
+func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
+	doc := e.op.Doc
+	userName := strings.TrimSpace(stringAt(doc, "userName"))
+	if userName == "" {
+		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	}
+	e.key, e.doc, e.scimID = foldKey(userName), doc, b.newID()
+	unfinished := false
+	var linked storage.User
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		in, err := tx.Intent(e.key)
+		switch {
+		case err == nil:
+			e.scimID, unfinished = in.SCIMID, true
+			return nil
+		case errors.Is(err, storage.ErrNotFound):
+			return nil
+		}
+		return err
+	})
+	if err == nil && linked.ID != "" {
+		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+			"userName %q is already provisioned as user %s", userName, linked.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("create user %q: %w", userName, err)
+	}
+	account, err := b.findAccount(ctx, userName, unfinished)
+	if err != nil {
+		return err
+	}
+	if account != nil {
+		if err := b.ensureUnlinked(account.ID, userName); err != nil {
+			return err
+		}
+	}
+	e.adopt = account != nil
+	e.u, err = b.absorbUserFor(ctx, "", doc, account)
+	e.send = true
+	return err
+}
+
+// prepareUpdate is updateUser up to the write: the user must exist and
+// match the precondition, the new document is built, and Absorb is written
+// only when something it holds changes.
+func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
+	id := e.op.ID
+	rec, res, err := b.loadUser(id)
+	if err != nil {
+		return err
+	}
+	if err := e.op.Pre.Check(res); err != nil {
+		return err
+	}
+	doc := e.op.Doc
+	if e.op.Method == http.MethodPatch {
+		if doc, err = e.op.Apply(withoutServerAttributes(res.Doc)); err != nil {
+			return err
+		}
+	}
+	userName := strings.TrimSpace(stringAt(doc, "userName"))
+	if userName == "" {
+		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	}
+	if foldKey(userName) != foldKey(rec.UserName) {
+		if e.op.Method == http.MethodPatch {
+			return errRenameAlone
+		}
+		if err := b.ensureUserNameFree(userName, id); err != nil {
+			return err
+		}
+	}
+	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	if err != nil {
+		return err
+	}
+	u, err := b.absorbUserFor(ctx, id, doc, &account)
+	if err != nil {
+		return err
+	}
+	e.rec, e.doc, e.u, e.saved = rec, doc, u, account
+	e.send = len(mapping.Diff(account, u)) > 0 || u.Password != ""
+	return nil
+}
+
+// recordIntents records the intent of every create of the batch in one
+// transaction, before anything is sent: a crash or a retry then resolves
+// each to the same SCIM id.
+func (b *Bridge) recordIntents(entries []*bulkEntry) error {
+	now := b.now()
+	err := b.store.Update(func(tx *storage.Tx) error {
+		for _, e := range entries {
+			if e.create && e.err == nil {
+				if err := tx.PutIntent(storage.Intent{Key: e.key, SCIMID: e.scimID, Started: now}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record create intents: %w", err)
+	}
+	return nil
+}
+
+// dropIntents clears the intents of creates that Absorb surely did not
+// apply: never sent (those from processed on, and refusals before the
+// upload) or refused by Absorb. An upload whose outcome is unknown keeps
+// its intents, as CreateUser does.
+func (b *Bridge) dropIntents(entries []*bulkEntry, processed int) {
+	var keys []string
+	for i, e := range entries {
+		if !e.create || e.key == "" {
+			continue
+		}
+		switch {
+		case i >= processed, !e.sent && e.err != nil, e.sent && e.err != nil && !retryable(e.err):
+			keys = append(keys, e.key)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	err := b.store.Update(func(tx *storage.Tx) error {
+		for _, k := range keys {
+			if err := tx.DeleteIntent(k); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.log.Warn("bulk: could not clear create intents", "count", len(keys), "error", err)
+	}
+}
+
+// upload sends the segment's users to Absorb in one POST /users/upload,
+// once the Governor admits it, and records each user's outcome.
+func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry, gov *Governor) {
+	var (
+		batch []*bulkEntry
+		users []absorbapi.User
+	)
+	for _, e := range seg {
+		if e.sendable() {
+			batch = append(batch, e)
+			users = append(users, e.u)
+		}
+	}
+	if len(batch) == 0 {
+		return
+	}
+	release, err := gov.Admit(ctx, 1)
+	if err != nil {
+		for _, e := range batch {
+			e.err = err
+		}
+		return
+	}
+	results, err := b.absorb.UploadUsers(ctx, users)
+	release()
+	for i, e := range batch {
+		e.sent = true
+		var r absorbapi.UploadResult
+		if i < len(results) {
+			r = results[i]
+		} else {
+			r.Err = err
+		}
+		switch {
+		case r.OK:
+			e.saved = merged(e.u, &absorbapi.User{ID: r.ID})
+		case r.Err != nil:
+			e.err = uploadError(r.Err)
+		default:
+			e.err = uploadError(absorbapi.ErrUploadRejected)
+		}
+	}
+	b.log.Info("users uploaded to Absorb", "users", len(batch), "failed", countFailed(batch))
+}
+
+func countFailed(entries []*bulkEntry) int {
+	n := 0
+	for _, e := range entries {
+		if e.err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// uploadError is the SCIM error for a user an upload did not take.
+func uploadError(err error) error {
+	if errors.Is(err, absorbapi.ErrUploadRejected) {
+		return &scimdoc.Error{Status: http.StatusBadRequest, ScimType: scimdoc.TypeInvalidValue,
+			Detail: "Absorb did not take this user in its batch upload and gives no reason: check the department, " +
+				"email addresses and custom fields, and that the username is not held by an account outside the " +
+				"bridge's admin's department scope; a single POST /Users shows Absorb's own message",
+			Err: err}
+	}
+	return upstreamError("upload absorb users", err)
+}
+
+// commitEntries writes the records of the entries that succeeded: the SCIM
+// user, Absorb's copy, and the end of the create intent, all in one
+// transaction. When that transaction fails on a uniqueness conflict, each
+// entry is committed alone so only the conflicting ones fail.
+func (b *Bridge) commitEntries(entries []*bulkEntry) {
+	now := b.now()
+	var ok []*bulkEntry
+	for _, e := range entries {
+		if e.err != nil {
+			continue
+		}
+		if e.create {
+			if !e.adopt {
+				// The upload matched by username: a hand-made account the
+				// local copy had not seen may have been taken over.
+				if err := b.ensureUnlinked(e.saved.ID, e.u.Username); err != nil {
+					e.err = err
+					continue
+				}
+			}
+			e.rec, e.err = userRecord(e.scimID, e.saved.ID, e.doc, now, now, 1)
+		} else {
+			e.rec, e.err = userRecord(e.op.ID, e.rec.AbsorbID, e.doc, e.rec.Created, now, e.rec.Version+1)
+		}
+		if e.err == nil {
+			ok = append(ok, e)
+		}
+	}
+	if len(ok) == 0 {
+		return
+	}
+	err := b.store.Update(func(tx *storage.Tx) error {
+		for _, e := range ok {
+			if err := putEntry(tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, storage.ErrConflict) {
+		for _, e := range ok {
+			e.err = fmt.Errorf("save user %s: %w", e.rec.ID, err)
+		}
+		return
+	}
+	for _, e := range ok {
+		intent := ""
+		if e.create {
+			intent = e.key
+		}
+		e.err = b.commitUser(e.rec, e.saved, intent)
+	}
+}
+
+// putEntry writes one entry's records in tx.
+func putEntry(tx *storage.Tx, e *bulkEntry) error {
+	mirror, err := mirrorRecord(e.saved)
+	if err != nil {
+		return err
+	}
+	if err := tx.PutUser(e.rec); err != nil {
+		return err
+	}
+	if err := tx.PutAbsorbUser(mirror); err != nil {
+		return err
+	}
+	if e.create {
+		return tx.DeleteIntent(e.key)
+	}
+	return nil
+}
+
+// resultsOf turns entries into bulk results; a committed user is returned
+// as stored, without its read-only "groups".
+func resultsOf(entries []*bulkEntry) []BulkResult {
+	out := make([]BulkResult, len(entries))
+	for i, e := range entries {
+		if e.err != nil {
+			out[i].Err = e.err
+			continue
+		}
+		doc := withoutServerAttributes(e.doc)
+		doc["id"] = e.rec.ID
+		out[i].Resource = scimdoc.Resource{ID: e.rec.ID, Doc: doc, Created: e.rec.Created,
+			LastModified: e.rec.LastModified, Version: e.rec.Version}
+	}
+	return out
+}
