@@ -392,17 +392,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		res, err = groupResource(tx, stored, true)
 		return err
 	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return res, scimdoc.NotFound("Group", id)
-	}
-	if err != nil {
-		return res, groupStoreError("replace group "+id, err)
-	}
-	b.rules.membershipChanged(id, ch)
-	if renamed {
-		b.rules.groupRenamed(id, old)
-	}
-	return res, nil
+	return res, b.groupWritten("replace group", id, err, ch, renamed, old)
 }
 
 // PatchGroup applies PATCH operations to a group in order, atomically
@@ -478,17 +468,24 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		res, err = groupResource(tx, stored, false)
 		return err
 	})
+	return res, b.groupWritten("patch group", id, err, ch, renamed, old)
+}
+
+// groupWritten finishes a group write: it turns a storage error into the
+// SCIM one, or hands what the write did to the rules (the joins and leaves,
+// and a rename with the group as it was).
+func (b *Bridge) groupWritten(op, id string, err error, ch membershipChange, renamed bool, old storage.Group) error {
 	if errors.Is(err, storage.ErrNotFound) {
-		return res, scimdoc.NotFound("Group", id)
+		return scimdoc.NotFound("Group", id)
 	}
 	if err != nil {
-		return res, groupStoreError("patch group "+id, err)
+		return groupStoreError(op+" "+id, err)
 	}
 	b.rules.membershipChanged(id, ch)
 	if renamed {
 		b.rules.groupRenamed(id, old)
 	}
-	return res, nil
+	return nil
 }
 
 func withoutGroupServerAttributes(doc scimdoc.Document) scimdoc.Document {
