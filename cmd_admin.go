@@ -90,7 +90,15 @@ type userLine struct {
 }
 
 func runUsers(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const use = "usage: absorb-scim users list|show ID-or-userName [-data DIR | -config FILE] [-json]"
+	return runBrowse("users", "ID-or-userName", args, getenv, stdout, stderr,
+		func(s *storage.Store, key string) error { return showUser(s, key, stdout) },
+		func(s *storage.Store, asJSON bool) error { return listUsers(s, asJSON, stdout) })
+}
+
+// runBrowse runs a "list|show KEY" command over a stopped bridge's data.
+func runBrowse(name, keyName string, args []string, getenv func(string) string, stdout, stderr io.Writer,
+	show func(s *storage.Store, key string) error, list func(s *storage.Store, asJSON bool) error) error {
+	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
 		fmt.Fprintln(stderr, use)
 		return errUsage
@@ -104,7 +112,7 @@ func runUsers(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 		key, rest = rest[0], rest[1:]
 	}
-	fs := newFlagSet("users "+verb, stderr)
+	fs := newFlagSet(name+" "+verb, stderr)
 	var d dataFlags
 	d.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON lines")
@@ -121,9 +129,9 @@ func runUsers(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	defer s.Close()
 	if verb == "show" {
-		return showUser(s, key, stdout)
+		return show(s, key)
 	}
-	return listUsers(s, *asJSON, stdout)
+	return list(s, *asJSON)
 }
 
 func listUsers(s *storage.Store, asJSON bool, stdout io.Writer) error {
@@ -226,47 +234,20 @@ type memberLine struct {
 }
 
 func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const use = "usage: absorb-scim groups list|show ID [-data DIR | -config FILE] [-json]"
-	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
-		fmt.Fprintln(stderr, use)
-		return errUsage
-	}
-	verb, rest := args[0], args[1:]
-	var key string
-	if verb == "show" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			fmt.Fprintln(stderr, use)
-			return errUsage
-		}
-		key, rest = rest[0], rest[1:]
-	}
-	fs := newFlagSet("groups "+verb, stderr)
-	var d dataFlags
-	d.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON lines")
-	if err := fs.Parse(rest); err != nil {
-		return errUsage
-	}
-	dir, err := d.dataDir(getenv)
-	if err != nil {
-		return err
-	}
-	s, err := openData(dir, false)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if verb == "show" {
-		return showGroup(s, key, stdout)
-	}
+	return runBrowse("groups", "ID", args, getenv, stdout, stderr,
+		func(s *storage.Store, key string) error { return showGroup(s, key, stdout) },
+		func(s *storage.Store, asJSON bool) error { return listGroups(s, asJSON, stdout) })
+}
+
+func listGroups(s *storage.Store, asJSON bool, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	enc := json.NewEncoder(stdout)
-	if !*asJSON {
+	if !asJSON {
 		fmt.Fprintln(tw, "ID\tDISPLAY NAME\tEXTERNAL ID\tMEMBERS")
 	}
-	err = s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx *storage.Tx) error {
 		return tx.ForEachGroup("", func(g storage.Group) (bool, error) {
-			if *asJSON {
+			if asJSON {
 				return true, enc.Encode(groupLineOf(g))
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", g.ID, g.DisplayName, dash(g.ExternalID), g.MemberCount)
@@ -276,7 +257,7 @@ func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return fmt.Errorf("list groups: %w", err)
 	}
-	if *asJSON {
+	if asJSON {
 		return nil
 	}
 	return tw.Flush()
