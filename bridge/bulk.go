@@ -48,11 +48,8 @@ type BulkResult = struct {
 	Err      error
 }
 
-// Resource names of BulkOperation.Resource.
-const (
-	resourceUser  = "User"
-	resourceGroup = "Group"
-)
+// resourceUser is BulkOperation.Resource for users.
+const resourceUser = "User"
 
 // writer is what runs the operations a bulk request does not coalesce: the
 // Bridge itself, or the Bridge behind its Governor.
@@ -79,9 +76,13 @@ var (
 // recorded as intents together, and the users are sent in
 // POST /users/upload calls of up to 200; each upload's users are committed
 // to storage in one transaction. A user Absorb leaves out of its answer
-// fails alone (400 invalidValue), the others succeed. Groups, deletes, a
-// PATCH that renames a user, and a second write to a user already in the
-// batch end the run and go through the single-resource use cases. With
+// fails alone (400 invalidValue), the others succeed. Groups, deletes and a
+// PATCH that renames its user go through the single-resource use cases; a
+// second write to a user (or userName) already in the run starts a new run,
+// so it sees the first one's outcome. Unlike a single create, an upload
+// cannot be told to create only: a create whose username was given to an
+// account by hand in Absorb since the last sync takes that account over,
+// password included. With
 // maxErrors > 0, Bulk stops once that many operations failed; the results
 // then end with the last operation of the upload in which that happened.
 func (b *Bridge) Bulk(ctx context.Context, ops []BulkOperation, maxErrors int) []BulkResult {
