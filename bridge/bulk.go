@@ -14,39 +14,12 @@ import (
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
-// BulkOperation is one operation of a SCIM bulk request (RFC 7644 §3.7),
-// decoded by the HTTP layer, with its bulkId references resolved. It is an
-// alias of the same unnamed struct type as scim.BulkOperation, so the
-// Bridge implements scim.BulkBackend without importing the HTTP layer;
-// keep the two declarations the same.
-type BulkOperation = struct {
-	// Method is POST, PUT, PATCH or DELETE.
-	Method string
-	// BulkID is the client's transient id of the resource a POST creates.
-	BulkID string
-	// Resource is "User" or "Group".
-	Resource string
-	// ID is the target of a PUT, PATCH or DELETE.
-	ID string
-	// Doc is the normalised resource of a POST or PUT, as the
-	// single-resource create and replace receive it.
-	Doc scimdoc.Document
-	// Patch holds the decoded operations of a PATCH.
-	Patch []scimdoc.Operation
-	// Apply applies Patch to a user document the way PatchUser expects,
-	// failures being 400s; nil for groups.
-	Apply func(scimdoc.Document) (scimdoc.Document, error)
-	// Pre is the operation's "version", as If-Match (RFC 7644 §3.14).
-	Pre scimdoc.Precondition
-}
-
-// BulkResult is the outcome of one BulkOperation, the same unnamed struct
-// type as scim.BulkResult: the resource written (nothing for a DELETE), or
-// the error the single-resource use case would have returned.
-type BulkResult = struct {
-	Resource scimdoc.Resource
-	Err      error
-}
+// BulkOperation and BulkResult are the protocol model's (scimdoc), shared
+// with the HTTP layer.
+type (
+	BulkOperation = scimdoc.BulkOperation
+	BulkResult    = scimdoc.BulkResult
+)
 
 // resourceUser is BulkOperation.Resource for users.
 const resourceUser = "User"

@@ -27,39 +27,11 @@ const (
 // same bulk request creates (RFC 7644 §3.7.2).
 const bulkIDPrefix = "bulkId:"
 
-// BulkOperation is one operation of a bulk request (RFC 7644 §3.7), decoded
-// and with its bulkId references resolved. It is an alias of an unnamed
-// struct type so that the use cases can declare the identical type without
-// importing this package; keep the two declarations the same.
-type BulkOperation = struct {
-	// Method is POST, PUT, PATCH or DELETE.
-	Method string
-	// BulkID is the client's transient id of the resource a POST creates.
-	BulkID string
-	// Resource is "User" or "Group".
-	Resource string
-	// ID is the target of a PUT, PATCH or DELETE.
-	ID string
-	// Doc is the normalised resource of a POST or PUT, as the
-	// single-resource create and replace receive it.
-	Doc scimdoc.Document
-	// Patch holds the decoded operations of a PATCH.
-	Patch []scimdoc.Operation
-	// Apply applies Patch to a user document the way PatchUser expects,
-	// failures being 400s; nil for groups.
-	Apply func(scimdoc.Document) (scimdoc.Document, error)
-	// Pre is the operation's "version", as If-Match (RFC 7644 §3.14).
-	Pre scimdoc.Precondition
-}
-
-// BulkResult is the outcome of one BulkOperation: the resource written (ID
-// and version at least; nothing for a DELETE), or the error, as the
-// single-resource methods of UserBackend and GroupBackend return them. An
-// alias of an unnamed struct type for the reason BulkOperation is.
-type BulkResult = struct {
-	Resource scimdoc.Resource
-	Err      error
-}
+// BulkOperation and BulkResult are the protocol model's (scimdoc).
+type (
+	BulkOperation = scimdoc.BulkOperation
+	BulkResult    = scimdoc.BulkResult
+)
 
 // BulkBackend carries out the operations of bulk requests (RFC 7644 §3.7).
 type BulkBackend interface {
