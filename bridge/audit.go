@@ -300,7 +300,10 @@ func (a *auditedAbsorb) appendAll(recs []storage.AuditRecord, errs []error) {
 	for i := range recs {
 		recs[i].Outcome = a.outcome(errs[i])
 	}
-	werr := a.store.Update(func(tx *storage.Tx) error {
+	// Batch lets concurrent writes share one commit (one fsync); a rerun of
+	// fn after a failed batch starts from a rolled-back transaction, so no
+	// record is written twice.
+	werr := a.store.Batch(func(tx *storage.Tx) error {
 		for _, rec := range recs {
 			if _, err := tx.AppendAudit(rec); err != nil {
 				return err

@@ -168,7 +168,7 @@ func Default() Config {
 		Listen:  "127.0.0.1:8080",
 		DataDir: "./data",
 		Log:     Log{Format: "text", Level: "info"},
-		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 100, Timeout: 30 * time.Second},
+		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 50, Timeout: 30 * time.Second},
 		Auth:    Auth{Realm: "absorb-scim"},
 		Mapping: Mapping{UnknownDepartment: "default", Password: "generate"},
 		Sync:    Sync{Interval: time.Minute},
