@@ -356,28 +356,19 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		ch      membershipChange
 		res     scimdoc.Resource
 		renamed bool
-		old     storage.Group // the group before a rename
 	)
 	err = b.store.Update(func(tx *storage.Tx) error {
-		g, err := tx.Group(id)
+		g, _, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
 		}
-		prior := g
-		ch.before = &prior
-		cur, err := groupResource(tx, g, false)
-		if err != nil {
-			return err
-		}
-		if err := pre.Check(cur); err != nil {
-			return err
-		}
+		before := g // g changes below; the rules need the group as it was
+		ch.before = &before
 		next, err := groupRecord(id, doc, g)
 		if err != nil {
 			return err
 		}
 		renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
-		old = g
 		next.LastModified, next.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(next); err != nil {
 			return err
@@ -392,7 +383,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		res, err = groupResource(tx, stored, true)
 		return err
 	})
-	return res, b.groupWritten("replace group", id, err, ch, renamed, old)
+	return res, b.groupWritten("replace group", id, err, ch, renamed)
 }
 
 // PatchGroup applies PATCH operations to a group in order, atomically
@@ -409,22 +400,14 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		ch      membershipChange
 		res     scimdoc.Resource
 		renamed bool
-		old     storage.Group // the group before a rename
 	)
 	err := b.store.Update(func(tx *storage.Tx) error {
-		g, err := tx.Group(id)
+		g, cur, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
 		}
-		prior := g
-		ch.before = &prior
-		cur, err := groupResource(tx, g, false)
-		if err != nil {
-			return err
-		}
-		if err := pre.Check(cur); err != nil {
-			return err
-		}
+		before := g // g changes below; the rules need the group as it was
+		ch.before = &before
 		doc := withoutGroupServerAttributes(cur.Doc)
 		attrsChanged := false
 		for _, op := range ops {
@@ -454,7 +437,6 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 				return err
 			}
 			renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
-			old = g
 			g = next
 		}
 		g.LastModified, g.Version = b.now(), g.Version+1
@@ -468,13 +450,13 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		res, err = groupResource(tx, stored, false)
 		return err
 	})
-	return res, b.groupWritten("patch group", id, err, ch, renamed, old)
+	return res, b.groupWritten("patch group", id, err, ch, renamed)
 }
 
 // groupWritten finishes a group write: it turns a storage error into the
 // SCIM one, or hands what the write did to the rules (the joins and leaves,
 // and a rename with the group as it was).
-func (b *Bridge) groupWritten(op, id string, err error, ch membershipChange, renamed bool, old storage.Group) error {
+func (b *Bridge) groupWritten(op, id string, err error, ch membershipChange, renamed bool) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return scimdoc.NotFound("Group", id)
 	}
@@ -483,9 +465,24 @@ func (b *Bridge) groupWritten(op, id string, err error, ch membershipChange, ren
 	}
 	b.rules.membershipChanged(id, ch)
 	if renamed {
-		b.rules.groupRenamed(id, old)
+		b.rules.groupRenamed(id, *ch.before)
 	}
 	return nil
+}
+
+// groupForWrite reads a group a write will change, with its resource, and
+// checks the request's If-Match against it. Errors: storage.ErrNotFound,
+// 412.
+func groupForWrite(tx *storage.Tx, id string, pre scimdoc.Precondition) (storage.Group, scimdoc.Resource, error) {
+	g, err := tx.Group(id)
+	if err != nil {
+		return g, scimdoc.Resource{}, err
+	}
+	cur, err := groupResource(tx, g, false)
+	if err != nil {
+		return g, cur, err
+	}
+	return g, cur, pre.Check(cur)
 }
 
 func withoutGroupServerAttributes(doc scimdoc.Document) scimdoc.Document {
