@@ -57,6 +57,15 @@ func (d dataFlags) dataDir(getenv func(string) string) (string, error) {
 	return cfg.DataDir, nil
 }
 
+// open opens the data file the flags name, read-only.
+func (d dataFlags) open(getenv func(string) string) (*storage.Store, error) {
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return openData(dir, false)
+}
+
 // openData opens the store of a data directory, read-only unless write. A
 // running bridge holds the file's lock; that is said plainly.
 func openData(dir string, write bool) (*storage.Store, error) {
@@ -119,11 +128,7 @@ func runBrowse(name, keyName string, args []string, getenv func(string) string, 
 	if err := fs.Parse(rest); err != nil {
 		return errUsage
 	}
-	dir, err := d.dataDir(getenv)
-	if err != nil {
-		return err
-	}
-	s, err := openData(dir, false)
+	s, err := d.open(getenv)
 	if err != nil {
 		return err
 	}
@@ -303,11 +308,7 @@ func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writ
 		fmt.Fprintln(stderr, "usage: absorb-scim backup [-data DIR | -config FILE] -out FILE")
 		return errUsage
 	}
-	dir, err := d.dataDir(getenv)
-	if err != nil {
-		return err
-	}
-	s, err := openData(dir, false)
+	s, err := d.open(getenv)
 	if err != nil {
 		return err
 	}

@@ -56,11 +56,7 @@ func runAudit(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "absorb-scim audit:", err)
 		return errUsage
 	}
-	dir, err := d.dataDir(getenv)
-	if err != nil {
-		return err
-	}
-	s, err := openData(dir, false)
+	s, err := d.open(getenv)
 	if err != nil {
 		return err
 	}
