@@ -243,10 +243,13 @@ func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.D
 // GetUser returns a user from the local copy; it never calls Absorb.
 // Errors: 404 when no such user.
 func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, error) {
-	var rec storage.User
+	var res scimdoc.Resource
 	err := b.store.View(func(tx *storage.Tx) error {
-		var err error
-		rec, err = tx.User(id)
+		rec, err := tx.User(id)
+		if err != nil {
+			return err
+		}
+		res, err = userWithGroups(tx, rec)
 		return err
 	})
 	if errors.Is(err, storage.ErrNotFound) {
@@ -255,35 +258,41 @@ func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, erro
 	if err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("get user %s: %w", id, err)
 	}
-	return b.decorate(rec)
+	return res, nil
 }
 
 // decorate renders a record as a resource with its read-only "groups".
 func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
+	var res scimdoc.Resource
+	err := b.store.View(func(tx *storage.Tx) error {
+		var err error
+		res, err = userWithGroups(tx, rec)
+		return err
+	})
+	return res, err
+}
+
+// userWithGroups is decorate inside a transaction the caller already holds,
+// so a list renders every user in one read.
+func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) {
 	res, err := userResource(rec)
 	if err != nil {
 		return res, err
 	}
-	var groups []any
-	err = b.store.View(func(tx *storage.Tx) error {
-		ids, err := tx.GroupsOfUser(rec.ID)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil // deleted since rec was read
-		}
-		if err != nil {
-			return err
-		}
-		for _, gid := range ids {
-			g, err := tx.Group(gid)
-			if err != nil {
-				continue
-			}
-			groups = append(groups, map[string]any{"value": gid, "display": g.DisplayName, "type": "direct"})
-		}
-		return nil
-	})
+	ids, err := tx.GroupsOfUser(rec.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return res, nil // deleted since rec was read
+	}
 	if err != nil {
 		return res, fmt.Errorf("groups of user %s: %w", rec.ID, err)
+	}
+	var groups []any
+	for _, gid := range ids {
+		g, err := tx.Group(gid)
+		if err != nil {
+			continue
+		}
+		groups = append(groups, map[string]any{"value": gid, "display": g.DisplayName, "type": "direct"})
 	}
 	if len(groups) > 0 {
 		res.Doc["groups"] = groups
@@ -358,24 +367,20 @@ func pageOf(matches []scimdoc.Resource, q scimdoc.Query) scimdoc.Page {
 // scanUsers evaluates a filter over every user, in id order.
 func (b *Bridge) scanUsers(f *scimdoc.Filter) ([]scimdoc.Resource, error) {
 	var out []scimdoc.Resource
-	var recs []storage.User
 	err := b.store.View(func(tx *storage.Tx) error {
-		return tx.ForEachUser("", func(u storage.User) (bool, error) {
-			recs = append(recs, u)
+		return tx.ForEachUser("", func(rec storage.User) (bool, error) {
+			res, err := userWithGroups(tx, rec)
+			if err != nil {
+				return false, err
+			}
+			if f == nil || f.Match(b.users, withMeta(res, "User")) {
+				out = append(out, res)
+			}
 			return true, nil
 		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("scan users: %w", err)
-	}
-	for _, rec := range recs {
-		res, err := b.decorate(rec)
-		if err != nil {
-			return nil, err
-		}
-		if f == nil || f.Match(b.users, withMeta(res, "User")) {
-			out = append(out, res)
-		}
 	}
 	return out, nil
 }
@@ -385,7 +390,7 @@ func (b *Bridge) scanUsers(f *scimdoc.Filter) ([]scimdoc.Resource, error) {
 // decode all of them for every page.
 func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
 	var (
-		page  []storage.User
+		out   []scimdoc.Resource
 		total int
 	)
 	err := b.store.View(func(tx *storage.Tx) error {
@@ -394,25 +399,24 @@ func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
 		if q.Count == 0 || skip >= total {
 			return nil
 		}
-		return tx.ForEachUser("", func(u storage.User) (bool, error) {
+		return tx.ForEachUser("", func(rec storage.User) (bool, error) {
 			if skip > 0 {
 				skip--
 				return true, nil
 			}
-			page = append(page, u)
-			return q.Count < 0 || len(page) < q.Count, nil
+			res, err := userWithGroups(tx, rec)
+			if err != nil {
+				return false, err
+			}
+			out = append(out, res)
+			return q.Count < 0 || len(out) < q.Count, nil
 		})
 	})
 	if err != nil {
 		return scimdoc.Page{}, fmt.Errorf("list users: %w", err)
 	}
-	out := make([]scimdoc.Resource, 0, len(page))
-	for _, rec := range page {
-		res, err := b.decorate(rec)
-		if err != nil {
-			return scimdoc.Page{}, err
-		}
-		out = append(out, res)
+	if out == nil {
+		out = []scimdoc.Resource{}
 	}
 	return scimdoc.Page{TotalResults: total, Resources: out}, nil
 }
