@@ -23,6 +23,11 @@ const (
 	DefaultMinBackoff    = 100 * time.Millisecond
 	DefaultMaxBackoff    = 5 * time.Second
 	DefaultScanPageSize  = 1000
+	// DefaultIdleConns is how many idle connections to Absorb the default
+	// client keeps: enough for every request in flight at the default
+	// rate, so a busy bridge does not open (and TLS-handshake) a new
+	// connection per request as net/http's default of two per host makes it.
+	DefaultIdleConns = 64
 	// MaxPageSize is the largest _limit the Integration API accepts.
 	MaxPageSize = 1000
 	// MaxUploadBatch is the largest number of users one POST /users/upload takes.
@@ -151,7 +156,7 @@ func applyDefaults(cfg *Config) error {
 		cfg.APIVersion = DefaultAPIVersion
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
+		cfg.HTTPClient = defaultHTTPClient()
 	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
@@ -209,3 +214,12 @@ func applyDefaults(cfg *Config) error {
 
 // BaseURL returns the resolved base URL the Client sends requests to.
 func (c *Client) BaseURL() string { return c.baseURL.String() }
+
+// defaultHTTPClient is net/http's default client with a timeout and a pool
+// of idle connections sized for concurrent writers.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = DefaultIdleConns
+	t.MaxIdleConnsPerHost = DefaultIdleConns
+	return &http.Client{Timeout: DefaultHTTPTimeout, Transport: t}
+}

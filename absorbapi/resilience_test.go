@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -498,5 +500,48 @@ func TestFakeDeadline(t *testing.T) {
 			}
 			_ = f.srv.SetFaults("")
 		})
+	}
+}
+
+// TestDefaultClientReusesConnections: concurrent callers share a pool of kept
+// connections instead of opening one (a TCP and TLS handshake against the
+// real Absorb) per request, as net/http's default of two idle connections per
+// host would make them.
+func TestDefaultClientReusesConnections(t *testing.T) {
+	srv, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1, RandSeed: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int32
+	ts := httptest.NewUnstartedServer(srv)
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	f := &fakeAbsorb{srv: srv, url: ts.URL}
+	c := f.client(t, "", func(c *Config) { c.RateLimit = -1 })
+	ctx := context.Background()
+	dept, err := c.FindDepartmentByName(ctx, "Company")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.CreateUser(ctx, newLearner("pool.user", dept.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, calls = 16, 800
+	errs := runConcurrently(calls, workers, func(int) error {
+		_, err := c.GetUser(ctx, u.ID)
+		return err
+	})
+	if err := firstError(errs); err != nil {
+		t.Fatal(err)
+	}
+	// One connection per worker at most, plus the ones used before.
+	if n := opened.Load(); n > workers+2 {
+		t.Errorf("%d calls from %d workers opened %d connections; want at most %d", calls, workers, n, workers+2)
 	}
 }
