@@ -76,7 +76,7 @@ func (a *app) build() error {
 		APIVersion: cfg.Absorb.APIVersion,
 		RateLimit:  cfg.Absorb.RateLimit,
 		Burst:      cfg.Absorb.Burst,
-		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: countUpstream{next: http.DefaultTransport}},
+		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: countUpstream{next: absorbapi.NewTransport()}},
 		Observer:   a.metrics,
 	})
 	if err != nil {

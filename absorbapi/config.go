@@ -215,11 +215,21 @@ func applyDefaults(cfg *Config) error {
 // BaseURL returns the resolved base URL the Client sends requests to.
 func (c *Client) BaseURL() string { return c.baseURL.String() }
 
-// defaultHTTPClient is net/http's default client with a timeout and a pool
-// of idle connections sized for concurrent writers.
+// defaultHTTPClient is the client of a Config without one.
 func defaultHTTPClient() *http.Client {
+	return &http.Client{Timeout: DefaultHTTPTimeout, Transport: NewTransport()}
+}
+
+// NewTransport returns net/http's default transport with a pool of idle
+// connections sized for concurrent writers (DefaultIdleConns); give it to
+// a Config's HTTPClient, wrapped as needed.
+func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = DefaultIdleConns
 	t.MaxIdleConnsPerHost = DefaultIdleConns
-	return &http.Client{Timeout: DefaultHTTPTimeout, Transport: t}
+	return t
 }
+
+// CloseIdleConnections closes the kept connections to Absorb that carry no
+// request; the next request opens a new one.
+func (c *Client) CloseIdleConnections() { c.httpClient.CloseIdleConnections() }

@@ -205,7 +205,7 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 	w := newWorld(t, withRules(testRules...))
 	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
 	w.createGroup("Sales Team", jane.ID) // pending rule work for Run
-	baseline := settledGoroutines()
+	baseline := settledGoroutines(w.client)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -231,7 +231,7 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 	// aside, which the transport closes when idle).
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n := settledGoroutines()
+		n := settledGoroutines(w.client)
 		if n <= baseline {
 			break
 		}
@@ -245,7 +245,8 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 
 // settledGoroutines closes idle HTTP connections and returns the number of
 // goroutines once it stops falling.
-func settledGoroutines() int {
+func settledGoroutines(c *absorbapi.Client) int {
+	c.CloseIdleConnections()
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
 	n := runtime.NumGoroutine()
 	for range 50 {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+)
+
+// TestServeKeepsUpstreamConnections: concurrent SCIM writes share kept
+// connections to Absorb instead of opening one (a TCP and TLS handshake
+// against the real Absorb) per request.
+func TestServeKeepsUpstreamConnections(t *testing.T) {
+	srv, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int32
+	ts := httptest.NewUnstartedServer(&absorbTap{next: srv})
+	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	ts.Start()
+	t.Cleanup(ts.Close)
+	fake := &e2eFake{srv: srv, url: ts.URL}
+	cfg := baseConfig(t, fake)
+	cfg["log"] = map[string]any{"format": "json", "level": "info"}
+	s := startServe(t, cfg)
+	s.waitReady(t)
+
+	const workers, patchesEach = 16, 10
+	ids := make([]string, workers)
+	for i := range ids {
+		resp, body := s.do(t, e2eRequest{method: "POST", path: "/scim/v2/Users", authz: authBearer(oktaToken),
+			body: e2eUser(t, fmt.Sprintf("pool%d@example.com", i), nil)})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create: %s %s", resp.Status, body)
+		}
+		var u struct{ ID string }
+		if err := json.Unmarshal(body, &u); err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	before := opened.Load()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for n := range patchesEach {
+				patch := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+					`"Operations":[{"op":"replace","path":"title","value":"Title %d"}]}`, n)
+				resp, body := s.do(t, e2eRequest{method: "PATCH", path: "/scim/v2/Users/" + ids[w], authz: authBearer(oktaToken), body: patch})
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("PATCH: %s %s", resp.Status, body)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := opened.Load() - before; n > workers {
+		t.Errorf("%d concurrent PATCHes from %d clients opened %d new connections to Absorb; want at most %d",
+			workers*patchesEach, workers, n, workers)
+	}
+}
