@@ -124,14 +124,18 @@ func NewAuditedAbsorb(inner Absorb, store *storage.Store, now func() time.Time, 
 func (a *auditedAbsorb) CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
 	sent := withoutSecrets(u)
 	rec := a.base(ctx, OpCreate, sent)
-	a.lookupUser(&rec, "", u.Username)
+	if scimID, _, ok := auditStageFrom(ctx).subject(""); ok {
+		rec.ResourceID = scimID
+	} else {
+		a.lookupUser(&rec, "", u.Username)
+	}
 	answer, err := a.Absorb.CreateUser(ctx, u)
 	if err == nil && answer != nil {
 		sent.ID = answer.ID
 		rec.AbsorbID = answer.ID
 	}
 	rec.Changes = changes(absorbapi.User{}, sent)
-	a.append(rec, err)
+	a.append(ctx, rec, err)
 	return answer, err
 }
 
@@ -139,12 +143,22 @@ func (a *auditedAbsorb) CreateUser(ctx context.Context, u absorbapi.User) (*abso
 // local copy of the account.
 func (a *auditedAbsorb) UpdateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
 	sent := withoutSecrets(u)
-	before := a.before(u.ID)
+	scimID, known, ok := auditStageFrom(ctx).subject(u.ID)
+	var before absorbapi.User
+	if known != nil {
+		before = *known
+	} else {
+		before = a.before(u.ID)
+	}
 	rec := a.base(ctx, updateOp(before, sent), sent)
-	a.lookupUser(&rec, u.ID, u.Username)
+	if ok {
+		rec.ResourceID = scimID
+	} else {
+		a.lookupUser(&rec, u.ID, u.Username)
+	}
 	rec.Changes = changes(before, sent)
 	answer, err := a.Absorb.UpdateUser(ctx, u)
-	a.append(rec, err)
+	a.append(ctx, rec, err)
 	return answer, err
 }
 
@@ -186,7 +200,7 @@ func (a *auditedAbsorb) UploadUsers(ctx context.Context, users []absorbapi.User)
 			errs[i] = absorbapi.ErrUploadRejected
 		}
 	}
-	a.appendAll(recs, errs)
+	a.appendAll(ctx, recs, errs)
 	return results, err
 }
 
@@ -197,7 +211,7 @@ func (a *auditedAbsorb) EnrollUser(ctx context.Context, userID, courseID string)
 	a.lookupUser(&rec, userID, rec.UserName)
 	rec.Changes = []storage.FieldChange{{Field: "courseId", To: courseID}}
 	en, err := a.Absorb.EnrollUser(ctx, userID, courseID)
-	a.append(rec, err)
+	a.append(ctx, rec, err)
 	return en, err
 }
 
@@ -211,7 +225,7 @@ func (a *auditedAbsorb) UnenrollUser(ctx context.Context, enrollmentIDs []string
 		rec.Changes = append(rec.Changes, storage.FieldChange{Field: "enrollment", From: id})
 	}
 	err := a.Absorb.UnenrollUser(ctx, enrollmentIDs)
-	a.append(rec, err)
+	a.append(ctx, rec, err)
 	return err
 }
 
@@ -291,15 +305,26 @@ func (a *auditedAbsorb) beforeByUsername(username string) absorbapi.User {
 	return a.before(id)
 }
 
-// append writes one record with the outcome of err.
-func (a *auditedAbsorb) append(rec storage.AuditRecord, err error) {
-	a.appendAll([]storage.AuditRecord{rec}, []error{err})
+// append records one write with the outcome of err.
+func (a *auditedAbsorb) append(ctx context.Context, rec storage.AuditRecord, err error) {
+	a.appendAll(ctx, []storage.AuditRecord{rec}, []error{err})
 }
 
-func (a *auditedAbsorb) appendAll(recs []storage.AuditRecord, errs []error) {
+// appendAll records writes with their outcomes: staged for the bridge to
+// commit with its change when ctx carries a stage, else written now.
+func (a *auditedAbsorb) appendAll(ctx context.Context, recs []storage.AuditRecord, errs []error) {
 	for i := range recs {
 		recs[i].Outcome = a.outcome(errs[i])
 	}
+	if stage := auditStageFrom(ctx); stage != nil {
+		stage.add(recs, a.write)
+		return
+	}
+	a.write(recs)
+}
+
+// write appends records in a transaction of their own.
+func (a *auditedAbsorb) write(recs []storage.AuditRecord) {
 	// Batch lets concurrent writes share one commit (one fsync); a rerun of
 	// fn after a failed batch starts from a rolled-back transaction, so no
 	// record is written twice.

@@ -277,3 +277,51 @@ func TestAuditedAbsorbUpload(t *testing.T) {
 		t.Error("the upload record holds the password")
 	}
 }
+
+// TestAuditedAbsorbRecordsFailedWriteAndDelete: a write Absorb does not take
+// is recorded although the bridge never commits it, and a delete's
+// deactivation is recorded with the user it was about.
+func TestAuditedAbsorbRecordsFailedWriteAndDelete(t *testing.T) {
+	r := newOpsRig(t, false)
+	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta", RequestID: "req-create"})
+	res, err := r.b.CreateUser(ctx, opsUserDoc("yan@example.com", "Yan", "Young"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.fake.SetFaults("error5xx=1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx = bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta", RequestID: "req-fail"})
+	name := map[string]any{"givenName": "Yannick", "familyName": "Young"}
+	if _, err := r.b.PatchUser(ctx, res.ID, scimdoc.Precondition{}, opsSet("name", name)); err == nil {
+		t.Fatal("PATCH succeeded while Absorb answers 500")
+	}
+	if err := r.fake.SetFaults(""); err != nil {
+		t.Fatal(err)
+	}
+	ctx = bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta", RequestID: "req-delete"})
+	if err := r.b.DeleteUser(ctx, res.ID, scimdoc.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+
+	recs := opsAuditRecords(t, r.store)
+	type head struct{ RequestID, Operation, ResourceID, Outcome string }
+	var got []head
+	for _, rec := range recs {
+		got = append(got, head{rec.RequestID, rec.Operation, rec.ResourceID, rec.Outcome})
+	}
+	want := []head{
+		{"req-create", bridge.OpCreate, res.ID, bridge.OutcomeOK},
+		{"req-fail", bridge.OpUpdate, res.ID, bridge.OutcomeFailed},
+		{"req-delete", bridge.OpDeactivate, res.ID, bridge.OutcomeOK},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("records (-want +got):\n%s", diff)
+	}
+	if c, ok := opsChangeOf(recs[1], "firstName"); !ok || c.From != "Yan" || c.To != "Yannick" {
+		t.Errorf("failed update's change of firstName = %+v, %v; want Yan -> Yannick", c, ok)
+	}
+	if c, ok := opsChangeOf(recs[2], "activeStatus"); !ok || c.From != "active" || c.To != "inactive" {
+		t.Errorf("delete's change of activeStatus = %+v, %v; want active -> inactive", c, ok)
+	}
+}

@@ -578,7 +578,7 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 		if e.create {
 			intent = e.key
 		}
-		e.err = b.commitUser(e.rec, e.saved, intent)
+		e.err = b.commitUser(context.Background(), e.rec, e.saved, intent)
 	}
 }
 

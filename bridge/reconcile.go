@@ -204,7 +204,7 @@ func (b *Bridge) reconcileUser(ctx context.Context, id string, byID map[string]a
 				return []Drift{d}
 			}
 			saved := merged(want, answer)
-			if err := b.commitUser(rec, saved, ""); err != nil {
+			if err := b.commitUser(ctx, rec, saved, ""); err != nil {
 				d.Detail = "fixed in Absorb; local copy not saved: " + err.Error()
 				return []Drift{d}
 			}

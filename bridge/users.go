@@ -81,6 +81,8 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	ctx, audit := withAuditStage(ctx, scimID, account)
+	defer audit.flush()
 
 	now := b.now()
 	// Batch: concurrent creates share one commit (group commit).
@@ -102,7 +104,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	if err := b.commitUser(rec, saved, key); err != nil {
+	if err := b.commitUser(ctx, rec, saved, key); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	b.log.Info("user created", "id", scimID, "absorbId", saved.ID, "adopted", account != nil)
@@ -154,13 +156,16 @@ func merged(sent absorbapi.User, answer *absorbapi.User) absorbapi.User {
 	return sent
 }
 
-// commitUser writes a user's record and Absorb copy in one transaction and
-// clears the create intent named by intentKey ("" for none).
-func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string) error {
+// commitUser writes a user's record and Absorb copy in one transaction,
+// clears the create intent named by intentKey ("" for none), and appends the
+// audit records ctx's stage holds for the write.
+func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absorbapi.User, intentKey string) error {
 	mirror, err := mirrorRecord(account)
 	if err != nil {
 		return err
 	}
+	stage := auditStageFrom(ctx)
+	audited := 0
 	// Batch: concurrent writes share one commit and one fsync; fn only
 	// writes in the transaction, so running it again is harmless.
 	err = b.store.Batch(func(tx *storage.Tx) error {
@@ -171,10 +176,17 @@ func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey 
 			return err
 		}
 		if intentKey != "" {
-			return tx.DeleteIntent(intentKey)
+			if err := tx.DeleteIntent(intentKey); err != nil {
+				return err
+			}
 		}
-		return nil
+		var err error
+		audited, err = stage.appendTo(tx)
+		return err
 	})
+	if err == nil {
+		stage.committed(audited)
+	}
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
 		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
@@ -636,7 +648,7 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := b.commitUser(rec, account, intentKey); err != nil {
+	if err := b.commitUser(context.Background(), rec, account, intentKey); err != nil {
 		return storage.User{}, err
 	}
 	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
@@ -690,6 +702,8 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	ctx, audit := withAuditStage(ctx, id, &account)
+	defer audit.flush()
 	saved := account
 	if len(mapping.Diff(account, u)) > 0 || u.Password != "" {
 		answer, err := b.absorb.UpdateUser(ctx, u)
@@ -710,7 +724,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	if err := b.commitUser(next, saved, ""); err != nil {
+	if err := b.commitUser(ctx, next, saved, ""); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	return b.decorate(next)
@@ -844,6 +858,8 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	ctx, audit := withAuditStage(ctx, id, &account)
+	defer audit.flush()
 	if account.Active() {
 		account.ActiveStatus = absorbapi.StatusInactive
 		answer, err := b.absorb.UpdateUser(ctx, account)
@@ -859,14 +875,21 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	audited := 0
 	if err := b.store.Update(func(tx *storage.Tx) error {
 		if err := tx.DeleteUser(id); err != nil {
 			return err
 		}
-		return tx.PutAbsorbUser(mirror)
+		if err := tx.PutAbsorbUser(mirror); err != nil {
+			return err
+		}
+		var err error
+		audited, err = audit.appendTo(tx)
+		return err
 	}); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
+	audit.committed(audited)
 	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
 	return nil
 }
