@@ -1,10 +1,11 @@
 package scim
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
+
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
 // contentType is the media type of every SCIM answer (RFC 7644 §3.1, §8.1).
@@ -15,16 +16,27 @@ const contentType = "application/scim+json; charset=utf-8"
 // strings, numbers, booleans decoded from JSON); if it does, the client gets
 // a 500 SCIM error rather than half a document.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	bp := bodyBuffers.Get().(*[]byte)
+	body, err := scimdoc.AppendJSON((*bp)[:0], v)
+	if err != nil {
 		status = http.StatusInternalServerError
-		buf.Reset()
-		buf.WriteString(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"}` + "\n")
+		body = append(body[:0], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"}`...)
 	}
-	writeRaw(w, status, buf.Bytes())
+	body = append(body, '\n')
+	writeRaw(w, status, body)
+	if cap(body) <= maxPooledBody {
+		*bp = body[:0]
+		bodyBuffers.Put(bp)
+	}
 }
+
+// maxPooledBody bounds the buffers kept for reuse, so one large list does
+// not pin its memory.
+const maxPooledBody = 64 << 10
+
+// bodyBuffers holds the buffers answers are encoded into; the
+// ResponseWriter copies a body before writeRaw returns.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // writeRaw writes an already encoded JSON body.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
