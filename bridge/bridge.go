@@ -135,11 +135,18 @@ func (b *Bridge) UserSchema() *scimdoc.ResourceSchema { return b.users }
 // GroupSchema is the resource schema of groups.
 func (b *Bridge) GroupSchema() *scimdoc.ResourceSchema { return b.groups }
 
-// newUUID returns a random (version 4) UUID.
+// newUUID returns a version 7 UUID (RFC 9562): the current Unix time in
+// milliseconds, then 74 random bits. Ids made one after another sort one
+// after another, so the store adds each new user at the end of its users
+// bucket, where pages fill up, rather than somewhere in the middle.
 func newUUID() string {
 	var u [16]byte
-	_, _ = rand.Read(u[:]) // crypto/rand.Read never fails (Go 1.24+)
-	u[6] = u[6]&0x0f | 0x40
+	_, _ = rand.Read(u[6:]) // crypto/rand.Read never fails (Go 1.24+)
+	ms := uint64(time.Now().UnixMilli())
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	u[6] = u[6]&0x0f | 0x70
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
 }

@@ -37,7 +37,6 @@ type FieldChange struct {
 // that number. rec.Seq is ignored; a zero rec.Time is set to the current time.
 func (tx *Tx) AppendAudit(rec AuditRecord) (uint64, error) {
 	b := tx.b(bAudit)
-	b.FillPercent = auditFillPercent
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, fmt.Errorf("append audit: %w", err)

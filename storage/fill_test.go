@@ -1,0 +1,41 @@
+package storage
+
+import (
+	"fmt"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// TestPagesOfOrderedKeysStayFull: a bulk load whose usernames and ids
+// arrive in order leaves the pages of those buckets nearly full, not half
+// empty as bbolt's default fill would.
+func TestPagesOfOrderedKeysStayFull(t *testing.T) {
+	s := openTest(t)
+	const n, perTx = 20_000, 1_000
+	for lo := 0; lo < n; lo += perTx {
+		update(t, s, func(tx *Tx) error {
+			for i := lo; i < lo+perTx; i++ {
+				// Ids that begin with the time, as the bridge makes them.
+				id := fmt.Sprintf("019a%08x-0000-7000-8000-000000000000", i)
+				name := fmt.Sprintf("employee%06d@example.com", i)
+				if err := tx.PutUser(testUser(id, name, name)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err := s.db.View(func(btx *bolt.Tx) error {
+		for _, id := range []bucketID{bUsers, bUserName, bUserEmail} {
+			st := btx.Bucket(bucketNames[id]).Stats()
+			if fill := float64(st.LeafInuse) / float64(st.LeafAlloc); fill < 0.8 {
+				t.Errorf("bucket %s: leaf pages %.0f%% full after an ordered load; want at least 80%%", bucketNames[id], fill*100)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
