@@ -46,8 +46,8 @@ func groupRecord(id string, doc scimdoc.Document, base storage.Group) (storage.G
 
 // groupResource renders a group record, with its members when asked.
 func groupResource(tx *storage.Tx, g storage.Group, withMembers bool) (scimdoc.Resource, error) {
-	var doc scimdoc.Document
-	if err := json.Unmarshal(g.Resource, &doc); err != nil {
+	doc, err := scimdoc.DecodeDocument(g.Resource)
+	if err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("decode group %s: %w", g.ID, err)
 	}
 	if doc == nil {

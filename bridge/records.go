@@ -50,8 +50,8 @@ func withoutServerAttributes(doc scimdoc.Document) scimdoc.Document {
 
 // userResource turns a storage record into the resource the HTTP layer renders.
 func userResource(rec storage.User) (scimdoc.Resource, error) {
-	var doc scimdoc.Document
-	if err := json.Unmarshal(rec.Resource, &doc); err != nil {
+	doc, err := scimdoc.DecodeDocument(rec.Resource)
+	if err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("decode user %s: %w", rec.ID, err)
 	}
 	if doc == nil {
