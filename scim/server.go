@@ -200,16 +200,9 @@ func (s *Server) routes() *mux.Router {
 	handle := func(path string, m methods) {
 		r.Handle(path, s.dispatch(m))
 	}
-	handle("/", methods{http.MethodGet: s.rootQuery})
-	handle("/.search", methods{http.MethodPost: s.rootQuery})
-	handle("/Me", methods{
-		http.MethodGet: s.me, http.MethodPost: s.me, http.MethodPut: s.me,
-		http.MethodPatch: s.me, http.MethodDelete: s.me,
-	})
-	handle("/Bulk", methods{http.MethodPost: s.bulk})
-
+	// Routes are tried in order: the ones of nearly every request first.
+	// ".search" must come before "{id}", which would match it.
 	for _, k := range []*resourceKind{s.user, s.group} {
-		handle("/"+k.endpoint, methods{http.MethodGet: s.list(k), http.MethodPost: s.create(k)})
 		handle("/"+k.endpoint+"/.search", methods{http.MethodPost: s.search(k)})
 		handle("/"+k.endpoint+"/{id}", methods{
 			http.MethodGet:    s.get(k),
@@ -217,7 +210,15 @@ func (s *Server) routes() *mux.Router {
 			http.MethodPatch:  s.patch(k),
 			http.MethodDelete: s.delete(k),
 		})
+		handle("/"+k.endpoint, methods{http.MethodGet: s.list(k), http.MethodPost: s.create(k)})
 	}
+	handle("/", methods{http.MethodGet: s.rootQuery})
+	handle("/.search", methods{http.MethodPost: s.rootQuery})
+	handle("/Me", methods{
+		http.MethodGet: s.me, http.MethodPost: s.me, http.MethodPut: s.me,
+		http.MethodPatch: s.me, http.MethodDelete: s.me,
+	})
+	handle("/Bulk", methods{http.MethodPost: s.bulk})
 
 	handle("/ServiceProviderConfig", methods{http.MethodGet: s.serviceProviderConfig})
 	handle("/serviceConfiguration", methods{http.MethodGet: s.serviceProviderConfig})
