@@ -240,3 +240,26 @@ func BenchmarkBulkCreate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyncAfterBulk measures the first sync pass after 2,000 users
+// were created through Bulk: every account reads back with the dates the
+// upload answer lacked.
+func BenchmarkSyncAfterBulk(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		r := newBulkRig(b, unlimited())
+		ops := make([]bridge.BulkOperation, 2000)
+		for i := range ops {
+			ops[i] = createOp(fmt.Sprintf("sync%d@example.com", i))
+		}
+		for _, res := range r.b.Bulk(context.Background(), ops, 0) {
+			if res.Err != nil {
+				b.Fatal(res.Err)
+			}
+		}
+		b.StartTimer()
+		if err := r.b.SyncNow(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

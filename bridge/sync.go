@@ -10,6 +10,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -193,9 +194,11 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 }
 
 // fold writes Absorb's copy of each user and, for users a SCIM user holds
-// whose account changed in Absorb, merges the change into the SCIM resource.
-// Accounts no SCIM user holds are written in one transaction; each held one
-// is written together with its SCIM user, under that user's lock, so a
+// whose account changed in Absorb in a way that changes the SCIM user,
+// merges the change into the SCIM resource. Copies whose SCIM user stays as
+// it is (no SCIM user holds the account, or what changed is not mapped, as
+// the dates Absorb keeps itself) are written in one transaction; each other
+// one is written together with its SCIM user, under that user's lock, so a
 // failure leaves both as they were and the next pass folds it again.
 func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 	var held []absorbapi.User
@@ -205,15 +208,26 @@ func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 			if s.b.wrote.since(u.ID, passStart) {
 				continue // read before the bridge's own later write: the copy is newer
 			}
-			_, err := tx.UserByAbsorbID(u.ID)
-			if err == nil {
-				held = append(held, u)
-				continue
-			}
-			if !errors.Is(err, storage.ErrNotFound) {
+			account, changed, err := mirrorChange(tx, u)
+			if err != nil {
 				return err
 			}
-			if _, _, err := putMirrorIfChanged(tx, u); err != nil {
+			if !changed {
+				continue
+			}
+			rec, err := tx.UserByAbsorbID(u.ID)
+			switch {
+			case err == nil:
+				if _, folds, err := s.mergedDoc(rec, account); err != nil {
+					return err
+				} else if folds {
+					held = append(held, u)
+					continue
+				}
+			case !errors.Is(err, storage.ErrNotFound):
+				return err
+			}
+			if err := putMirror(tx, account); err != nil {
 				return err
 			}
 		}
@@ -230,15 +244,37 @@ func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 	return nil
 }
 
+// mergedDoc is the SCIM user of rec with account's values merged in, and
+// whether that changes it.
+func (s *syncer) mergedDoc(rec storage.User, account absorbapi.User) (scimdoc.Document, bool, error) {
+	res, err := userResource(rec)
+	if err != nil {
+		return nil, false, err
+	}
+	doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), account)
+	return doc, changed, nil
+}
+
 // putMirrorIfChanged writes u, as read from Absorb, as the local copy of its
-// account, and returns what it wrote. It writes nothing when the copy is
-// already as new: edited later (u was read before the bridge's own write
-// landed), or the same in every field. Absorb dates edits to the second, so
-// an edit made in the same second as the bridge's last write is told apart
-// by its content; the polling re-reads that second, so a copy overwritten by
-// a same-second read is set right by the next pass. Values Absorb writes
-// back in another form (dates) keep the copy's form; see withSentForms.
+// account when mirrorChange finds it newer, and returns what it wrote.
 func putMirrorIfChanged(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
+	u, changed, err := mirrorChange(tx, u)
+	if err != nil || !changed {
+		return u, false, err
+	}
+	return u, true, putMirror(tx, u)
+}
+
+// mirrorChange reports whether u, as read from Absorb, is newer than the
+// local copy of its account, and returns it as it would be written. It is
+// not newer when the copy was edited later (u was read before the bridge's
+// own write landed) or is the same in every field. Absorb dates edits to
+// the second, so an edit made in the same second as the bridge's last write
+// is told apart by its content; the polling re-reads that second, so a copy
+// overwritten by a same-second read is set right by the next pass. Values
+// Absorb writes back in another form (dates) keep the copy's form; see
+// withSentForms.
+func mirrorChange(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
 	prev, err := tx.AbsorbUser(u.ID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -254,11 +290,15 @@ func putMirrorIfChanged(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool,
 			}
 		}
 	}
+	return u, true, nil
+}
+
+func putMirror(tx *storage.Tx, u absorbapi.User) error {
 	m, err := mirrorRecord(u)
 	if err != nil {
-		return u, false, err
+		return err
 	}
-	return u, true, tx.PutAbsorbUser(m)
+	return tx.PutAbsorbUser(m)
 }
 
 // withSentForms returns read with each date Absorb wrote back in another
@@ -347,13 +387,9 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 		if err != nil || rec.AbsorbID != account.ID {
 			return nil // deleted or relinked meanwhile: only the copy changes
 		}
-		res, err := userResource(rec)
-		if err != nil {
+		doc, changed, err := s.mergedDoc(rec, account)
+		if err != nil || !changed {
 			return err
-		}
-		doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), account)
-		if !changed {
-			return nil
 		}
 		next, err := userRecord(id, account.ID, doc, rec.Created, s.b.now(), rec.Version+1)
 		if err != nil {
