@@ -71,3 +71,47 @@ func TestServeKeepsUpstreamConnections(t *testing.T) {
 			workers*patchesEach, workers, n, workers)
 	}
 }
+
+// TestServeQueueWaitFromConfig: absorb.maxQueueWait bounds the writes
+// waiting for upstream capacity (rate × wait); the rest are answered 429
+// with Retry-After at once.
+func TestServeQueueWaitFromConfig(t *testing.T) {
+	fake := startFake(t)
+	cfg := baseConfig(t, fake)
+	cfg["log"] = map[string]any{"format": "json", "level": "info"}
+	absorb := cfg["absorb"].(map[string]any)
+	absorb["rateLimit"] = 10
+	absorb["burst"] = 10
+	absorb["maxQueueWait"] = "200ms" // 10/s × 0.2 s: two writes at a time
+	s := startServe(t, cfg)
+	s.waitReady(t)
+
+	const clients = 12
+	statuses := make([]int, clients)
+	retryAfter := make([]string, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		wg.Go(func() {
+			resp, _ := s.do(t, e2eRequest{method: "POST", path: "/scim/v2/Users", authz: authBearer(oktaToken),
+				body: e2eUser(t, fmt.Sprintf("queued%d@example.com", i), nil)})
+			statuses[i], retryAfter[i] = resp.StatusCode, resp.Header.Get("Retry-After")
+		})
+	}
+	wg.Wait()
+	refused := 0
+	for i, st := range statuses {
+		switch st {
+		case http.StatusCreated:
+		case http.StatusTooManyRequests:
+			refused++
+			if retryAfter[i] == "" {
+				t.Errorf("a 429 without Retry-After")
+			}
+		default:
+			t.Errorf("create %d: status %d", i, st)
+		}
+	}
+	if refused == 0 {
+		t.Errorf("%d concurrent creates with room for two were all admitted", clients)
+	}
+}

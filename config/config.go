@@ -59,6 +59,9 @@ type Absorb struct {
 	RateLimit      float64       `yaml:"rateLimit"`
 	Burst          int           `yaml:"burst"`
 	Timeout        time.Duration `yaml:"timeout"`
+	// MaxQueueWait bounds how long a write may expect to wait for its turn
+	// at RateLimit; past it the bridge answers 429 with Retry-After.
+	MaxQueueWait time.Duration `yaml:"maxQueueWait"`
 }
 
 // Auth lists the credentials IdPs may use.
@@ -168,7 +171,7 @@ func Default() Config {
 		Listen:  "127.0.0.1:8080",
 		DataDir: "./data",
 		Log:     Log{Format: "text", Level: "info"},
-		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 50, Timeout: 30 * time.Second},
+		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 50, Timeout: 30 * time.Second, MaxQueueWait: 2 * time.Second},
 		Auth:    Auth{Realm: "absorb-scim"},
 		Mapping: Mapping{UnknownDepartment: "default", Password: "generate"},
 		Sync:    Sync{Interval: time.Minute},

@@ -52,8 +52,8 @@ func TestLoadValidFile(t *testing.T) {
 	if cfg.Listen != "0.0.0.0:9090" || cfg.Absorb.Region != "eu" || cfg.Sync.Interval != 2*time.Minute {
 		t.Errorf("values not read: %+v", cfg)
 	}
-	if cfg.Absorb.RateLimit != 200 || cfg.Limits.MaxBodyBytes != 1<<20 {
-		t.Errorf("defaults lost: rate %v, body %d", cfg.Absorb.RateLimit, cfg.Limits.MaxBodyBytes)
+	if cfg.Absorb.RateLimit != 200 || cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Absorb.MaxQueueWait != 2*time.Second {
+		t.Errorf("defaults lost: rate %v, body %d, queue wait %s", cfg.Absorb.RateLimit, cfg.Limits.MaxBodyBytes, cfg.Absorb.MaxQueueWait)
 	}
 	if got := cfg.Rules(); len(got) != 1 || got[0].Department != "Sales" {
 		t.Errorf("Rules() = %+v", got)
@@ -106,6 +106,7 @@ absorb:
   region: mars
   rateLimit: 0
   burst: 0
+  maxQueueWait: 0s
 auth:
   tokens:
     - name: ""
@@ -139,7 +140,7 @@ sync:
 	for _, key := range []string{
 		"listen:", "publicURL:", "tls:", "trustedProxies[0]:", "log.format:", "log.level:",
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
-		"absorb.burst:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
+		"absorb.burst:", "absorb.maxQueueWait:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
 		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
 		"sync.interval:",
 	} {

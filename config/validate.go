@@ -102,6 +102,9 @@ func (c *Config) validateAbsorb(p *problems) {
 	if a.Timeout <= 0 {
 		p.add("absorb.timeout", "must be positive")
 	}
+	if a.MaxQueueWait <= 0 {
+		p.add("absorb.maxQueueWait", "must be positive: how long a write may wait for its turn at absorb.rateLimit before the bridge answers 429")
+	}
 }
 
 func validRegion(r string) bool {
