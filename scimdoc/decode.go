@@ -108,9 +108,7 @@ func (d *jsonDecoder) object() (map[string]any, error) { return d.objectAt(0) }
 func (d *jsonDecoder) objectAt(depth int) (map[string]any, error) {
 	d.pos++ // {
 	m := make(map[string]any)
-	d.skipSpace()
-	if d.pos < len(d.s) && d.s[d.pos] == '}' {
-		d.pos++
+	if d.closes('}') {
 		return m, nil
 	}
 	for {
@@ -132,18 +130,8 @@ func (d *jsonDecoder) objectAt(depth int) (map[string]any, error) {
 			return nil, err
 		}
 		m[key] = v
-		d.skipSpace()
-		if d.pos >= len(d.s) {
-			return nil, d.errorf("unexpected end of JSON input")
-		}
-		switch d.s[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
-			return m, nil
-		default:
-			return nil, d.errorf("after object key:value pair")
+		if more, err := d.afterElement('}', "object key:value pair"); !more {
+			return m, err
 		}
 	}
 }
@@ -151,9 +139,7 @@ func (d *jsonDecoder) objectAt(depth int) (map[string]any, error) {
 func (d *jsonDecoder) array(depth int) ([]any, error) {
 	d.pos++ // [
 	out := []any{}
-	d.skipSpace()
-	if d.pos < len(d.s) && d.s[d.pos] == ']' {
-		d.pos++
+	if d.closes(']') {
 		return out, nil
 	}
 	for {
@@ -162,20 +148,37 @@ func (d *jsonDecoder) array(depth int) ([]any, error) {
 			return nil, err
 		}
 		out = append(out, v)
-		d.skipSpace()
-		if d.pos >= len(d.s) {
-			return nil, d.errorf("unexpected end of JSON input")
-		}
-		switch d.s[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
-			return out, nil
-		default:
-			return nil, d.errorf("after array element")
+		if more, err := d.afterElement(']', "array element"); !more {
+			return out, err
 		}
 	}
+}
+
+// closes consumes closing when it comes next (an empty object or array).
+func (d *jsonDecoder) closes(closing byte) bool {
+	d.skipSpace()
+	if d.pos < len(d.s) && d.s[d.pos] == closing {
+		d.pos++
+		return true
+	}
+	return false
+}
+
+// afterElement reads what follows a member or an element: a comma (more is
+// true) or the closing byte; anything else is a syntax error.
+func (d *jsonDecoder) afterElement(closing byte, what string) (more bool, err error) {
+	d.skipSpace()
+	switch {
+	case d.pos >= len(d.s):
+		return false, d.errorf("unexpected end of JSON input")
+	case d.s[d.pos] == ',':
+		d.pos++
+		return true, nil
+	case d.s[d.pos] == closing:
+		d.pos++
+		return false, nil
+	}
+	return false, d.errorf("after %s", what)
 }
 
 // number reads a number with JSON's grammar and converts it to float64.
