@@ -234,6 +234,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 		serveErr = srv.Shutdown(sctx)
 		cancel()
+		if errors.Is(serveErr, context.DeadlineExceeded) {
+			// A request still running, or a connection a client opened
+			// and never used (net/http waits five seconds for those): the
+			// stop goes on, as it would have to anyway.
+			a.log.Warn("shutdown grace over: closing the connections still open", "shutdownGrace", grace.String())
+			serveErr = srv.Close()
+		}
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) && serveErr == nil {
 			serveErr = err
 		}
