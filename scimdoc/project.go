@@ -13,7 +13,8 @@ import "strings"
 // sub-attributes ("name.givenName", "emails.value"); a value filter is
 // ignored (`emails[type eq "work"]` stands for "emails"). Unknown names are
 // ignored. Extension objects left empty are dropped. Members the schema does
-// not know are kept only when attributes is empty.
+// not know are kept only when attributes is empty. The result is a new
+// map; values it returns whole are shared with doc, not copied.
 func Project(rs *ResourceSchema, doc Document, attributes, excluded []string) Document {
 	if doc == nil {
 		return nil
@@ -27,7 +28,7 @@ func Project(rs *ResourceSchema, doc Document, attributes, excluded []string) Do
 	for k, v := range doc {
 		key := strings.TrimSpace(k)
 		if strings.EqualFold(key, "schemas") {
-			out[k] = copyValue(v)
+			out[k] = v
 			continue
 		}
 		if c := rs.extension(key); c != nil {
@@ -40,7 +41,7 @@ func Project(rs *ResourceSchema, doc Document, attributes, excluded []string) Do
 				n := c.byLower[strings.ToLower(strings.TrimSpace(sk))]
 				if n == nil || n.parent != nil {
 					if sel == nil || sel.exts[c] {
-						em[sk] = copyValue(sv)
+						em[sk] = sv
 					}
 					continue
 				}
@@ -56,7 +57,7 @@ func Project(rs *ResourceSchema, doc Document, attributes, excluded []string) Do
 		n := rs.core.byLower[strings.ToLower(key)]
 		if n == nil || n.parent != nil {
 			if sel == nil {
-				out[k] = copyValue(v)
+				out[k] = v
 			}
 			continue
 		}
@@ -145,7 +146,12 @@ func projectAttr(n *attrNode, v any, sel, exc *selection) (any, bool) {
 		}
 		return !dropSubs[sub]
 	}
-	pv := projectValue(n, v, keep)
+	var pv any
+	if onlySubs == nil && dropSubs == nil && !n.hidesSubs && noEmptyElement(n, v) {
+		pv = v // nothing in it to drop: returned as it is
+	} else {
+		pv = projectValue(n, v, keep)
+	}
 	if l, ok := v.([]any); ok && len(l) == 0 {
 		return pv, true // an explicit [] is returned as stored (E-20, O-10 show "members": [])
 	}
@@ -153,6 +159,24 @@ func projectAttr(n *attrNode, v any, sel, exc *selection) (any, bool) {
 		return nil, false
 	}
 	return pv, true
+}
+
+// noEmptyElement reports whether v, a value of n, holds no element that
+// projectValue would drop: an empty element of a complex multi-valued one.
+func noEmptyElement(n *attrNode, v any) bool {
+	if !n.complex() {
+		return true
+	}
+	if l, ok := v.([]any); ok {
+		for _, e := range l {
+			if isEmpty(e) {
+				return false
+			}
+		}
+		return true
+	}
+	_, isMap := v.(map[string]any)
+	return isMap
 }
 
 // projectValue copies v keeping the sub-attributes keep accepts; keep(nil)

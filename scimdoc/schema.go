@@ -62,7 +62,10 @@ type attrNode struct {
 	// readOnly, and one of a never-returned attribute is never returned.
 	mutability string
 	returned   string
-	info       AttrInfo
+	// hidesSubs: some sub-attribute is returned never or only on request,
+	// so a projection without a selection may still have to drop some.
+	hidesSubs bool
+	info      AttrInfo
 }
 
 // AttrInfo describes an attribute path resolved against a ResourceSchema.
@@ -163,6 +166,11 @@ func newNode(a schema.CoreAttribute, parent *attrNode, owner *container) *attrNo
 			n.primary = p
 		}
 		n.typeSub = n.subByLow["type"]
+		for _, sub := range n.subs {
+			if sub.returned == retNever || sub.returned == retRequest {
+				n.hidesSubs = true
+			}
+		}
 	}
 	n.info = AttrInfo{
 		URN:         owner.urn,
