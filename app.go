@@ -88,12 +88,13 @@ func (a *app) build() error {
 		return fmt.Errorf("mapping: %w", err)
 	}
 	b, err := bridge.New(bridge.Config{
-		Absorb:       a.wrapAbsorb(client),
-		Store:        a.store,
-		Mapper:       mapper,
-		Logger:       a.log,
-		Rules:        cfg.Rules(),
-		SyncInterval: cfg.Sync.Interval,
+		Absorb:         a.wrapAbsorb(client),
+		Store:          a.store,
+		Mapper:         mapper,
+		Logger:         a.log,
+		Rules:          cfg.Rules(),
+		SyncInterval:   cfg.Sync.Interval,
+		AuditRetention: cfg.Audit.Retention,
 	})
 	if err != nil {
 		return err

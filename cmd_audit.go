@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -42,6 +43,9 @@ func auditLineOf(r storage.AuditRecord) auditLine {
 }
 
 func runAudit(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "prune" {
+		return runAuditPrune(args[1:], getenv, stdout, stderr)
+	}
 	fs := newFlagSet("audit", stderr)
 	var d dataFlags
 	d.register(fs)
@@ -76,6 +80,43 @@ func runAudit(args []string, getenv func(string) string, stdout, stderr io.Write
 	})
 }
 
+// runAuditPrune is `audit prune -before TIME`: it deletes the records made
+// before TIME, with the bridge stopped (a running bridge prunes by itself
+// when audit.retention is set).
+func runAuditPrune(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit prune", stderr)
+	var d dataFlags
+	d.register(fs)
+	before := fs.String("before", "", "delete the records made before this time: RFC 3339, a date (2006-01-02) or a duration back from now (2160h)")
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if *before == "" {
+		fmt.Fprintln(stderr, "absorb-scim audit prune: -before is required")
+		return errUsage
+	}
+	cutoff, err := parseTimeFlag("-before", *before, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "absorb-scim audit prune:", err)
+		return errUsage
+	}
+	dir, err := d.dataDir(getenv)
+	if err != nil {
+		return err
+	}
+	s, err := openData(dir, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	n, err := bridge.PruneAudit(s, cutoff)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted %d audit records made before %s\n", n, cutoff.UTC().Format(time.RFC3339))
+	return nil
+}
+
 // auditAbout reports whether r is about the user named by key (any of its
 // ids, or its userName case-insensitively); an empty key matches all.
 func auditAbout(r storage.AuditRecord, key string) bool {
@@ -88,6 +129,11 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
+	return parseTimeFlag("-since", s, now)
+}
+
+// parseTimeFlag reads a time flag: RFC 3339, a date, or a duration before now.
+func parseTimeFlag(flag, s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
@@ -97,7 +143,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
 		return now.Add(-d), nil
 	}
-	return time.Time{}, fmt.Errorf("-since %q: want RFC 3339 (2006-01-02T15:04:05Z), a date (2006-01-02) or a duration (24h)", s)
+	return time.Time{}, fmt.Errorf("%s %q: want RFC 3339 (2006-01-02T15:04:05Z), a date (2006-01-02) or a duration (24h)", flag, s)
 }
 
 // printAudit writes one record for people: a header line, then each

@@ -37,7 +37,7 @@ commands:
   hash-secret   print the sha256 hash of a secret read from standard input
   users         list or show SCIM users held (list | show ID-or-userName)
   groups        list or show SCIM groups held (list | show ID)
-  audit         list the audit log of changes made in Absorb
+  audit         list the audit log of changes made in Absorb (audit prune -before TIME: delete old records)
   reconcile     compare SCIM users with Absorb and report (or -fix) drift
   backup        copy the data file of a stopped bridge
   restore       replace the data file from a backup

@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -323,5 +324,59 @@ func TestAuditedAbsorbRecordsFailedWriteAndDelete(t *testing.T) {
 	}
 	if c, ok := opsChangeOf(recs[2], "activeStatus"); !ok || c.From != "active" || c.To != "inactive" {
 		t.Errorf("delete's change of activeStatus = %+v, %v; want active -> inactive", c, ok)
+	}
+}
+
+// TestAuditRetention: with AuditRetention set, Run deletes the records
+// older than it, in chunks, and keeps the newer ones.
+func TestAuditRetention(t *testing.T) {
+	r := newOpsRig(t, false)
+	now := time.Now()
+	const old = 12_000 // more than one chunk
+	err := r.store.Update(func(tx *storage.Tx) error {
+		for i := range old + 1 {
+			at := now.Add(-48 * time.Hour)
+			if i == old {
+				at = now.Add(-time.Hour)
+			}
+			if _, err := tx.AppendAudit(storage.AuditRecord{Time: at, Credential: "okta", Operation: bridge.OpUpdate,
+				ResourceType: "User", UserName: fmt.Sprintf("u%d@example.com", i), Outcome: bridge.OutcomeOK}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper, err := mapping.New(mapping.Config{DefaultDepartment: "Company"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bridge.New(bridge.Config{Absorb: r.client, Store: r.store, Mapper: mapper, SyncInterval: time.Hour,
+		AuditRetention: 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs := opsAuditRecords(t, r.store)
+		if len(recs) == 1 {
+			if recs[0].UserName != fmt.Sprintf("u%d@example.com", old) {
+				t.Errorf("kept %s; want the recent record", recs[0].UserName)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records left after 10s; want 1", len(recs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
 	}
 }

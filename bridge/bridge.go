@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
@@ -58,6 +59,9 @@ type Config struct {
 	// SyncInterval is how often changes made directly in Absorb are folded
 	// in; default one minute.
 	SyncInterval time.Duration
+	// AuditRetention is how long audit records are kept; Run deletes older
+	// ones every hour. Zero keeps every record.
+	AuditRetention time.Duration
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -76,6 +80,8 @@ type Bridge struct {
 	rules   *ruleEngine
 	syncer  *syncer
 	wrote   *writeLog // when the bridge's own user writes finished
+
+	auditRetention time.Duration
 }
 
 // New returns a Bridge. It fails when a required dependency is missing.
@@ -92,8 +98,10 @@ func New(cfg Config) (*Bridge, error) {
 		log:    cfg.Logger,
 		now:    cfg.Now,
 		newID:  cfg.NewID,
-		users:  scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
-		groups: scimdoc.NewResourceSchema(schemas.Group()),
+
+		auditRetention: cfg.AuditRetention,
+		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
+		groups:         scimdoc.NewResourceSchema(schemas.Group()),
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -152,18 +160,18 @@ func newUUID() string {
 }
 
 // Run does the bridge's background work until ctx ends: the sync that keeps
-// the local copy of Absorb true, and the group rules' queue. Work left
-// pending by an earlier run is resumed first.
+// the local copy of Absorb true, the group rules' queue, and the audit log's
+// retention. Work left pending by an earlier run is resumed first.
 func (b *Bridge) Run(ctx context.Context) error {
 	if err := b.rules.resume(); err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		b.rules.run(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { b.rules.run(ctx) })
+	if b.auditRetention > 0 {
+		wg.Go(func() { b.runAuditRetention(ctx) })
+	}
 	b.syncer.run(ctx)
-	<-done
+	wg.Wait()
 	return nil
 }

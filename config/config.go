@@ -30,6 +30,7 @@ type Config struct {
 	GroupRules     []GroupRule   `yaml:"groupRules"`
 	Limits         RequestLimits `yaml:"limits"`
 	Sync           Sync          `yaml:"sync"`
+	Audit          Audit         `yaml:"audit"`
 	DryRun         bool          `yaml:"dryRun"`
 	ShutdownGrace  time.Duration `yaml:"shutdownGrace"`
 }
@@ -163,6 +164,12 @@ type RequestLimits struct {
 // Sync configures the polling of Absorb for changes made there.
 type Sync struct {
 	Interval time.Duration `yaml:"interval"`
+}
+
+// Audit configures the audit log.
+type Audit struct {
+	// Retention is how long audit records are kept; zero keeps them all.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Default returns the configuration used where the file says nothing.

@@ -42,6 +42,8 @@ groupRules:
     courses: [Sales Fundamentals]
 sync:
   interval: 2m
+audit:
+  retention: 2160h
 `
 
 func TestLoadValidFile(t *testing.T) {
@@ -49,7 +51,7 @@ func TestLoadValidFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if cfg.Listen != "0.0.0.0:9090" || cfg.Absorb.Region != "eu" || cfg.Sync.Interval != 2*time.Minute {
+	if cfg.Listen != "0.0.0.0:9090" || cfg.Absorb.Region != "eu" || cfg.Sync.Interval != 2*time.Minute || cfg.Audit.Retention != 90*24*time.Hour {
 		t.Errorf("values not read: %+v", cfg)
 	}
 	if cfg.Absorb.RateLimit != 200 || cfg.Limits.MaxBodyBytes != 1<<20 || cfg.Absorb.MaxQueueWait != 2*time.Second {
@@ -123,6 +125,8 @@ limits:
   maxPatchOperations: 0
 sync:
   interval: 10ms
+audit:
+  retention: 1h
 `
 	_, err := Load(writeFile(t, "bad.yaml", bad), noEnv)
 	var ce *Error
@@ -142,7 +146,7 @@ sync:
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
 		"absorb.burst:", "absorb.maxQueueWait:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
 		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
-		"sync.interval:",
+		"sync.interval:", "audit.retention:",
 	} {
 		if !strings.Contains(text, key) {
 			t.Errorf("no problem for %s in:\n%s", key, text)

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 )
 
 // validate checks everything that can be checked without the network.
@@ -61,6 +62,9 @@ func (c *Config) validate(p *problems) {
 	}
 	if c.Limits.MaxResults < 1 {
 		p.add("limits.maxResults", "must be at least 1")
+	}
+	if r := c.Audit.Retention; r != 0 && r < 24*time.Hour {
+		p.add("audit.retention", "%s is too short: 0 keeps every record, else at least 24h", r)
 	}
 	if c.Sync.Interval < 1e9 {
 		p.add("sync.interval", "%s is too short (at least 1s)", c.Sync.Interval)
