@@ -105,7 +105,7 @@ func (a *app) build() error {
 		return fmt.Errorf("auth: %w", err)
 	}
 	// User writes beyond what Absorb's rate can serve within
-	// bridge.DefaultMaxWriteWait are answered 429 instead of queueing.
+	// absorb.maxQueueWait are answered 429 instead of queueing.
 	governed := b.Governed(bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait}))
 	scimServer, err := scim.New(scim.Options{
 		BaseURL:           publicBase(cfg) + scimPrefix,
