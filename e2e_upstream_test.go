@@ -36,7 +36,7 @@ func TestServeKeepsUpstreamConnections(t *testing.T) {
 	s := startServe(t, cfg)
 	s.waitReady(t)
 
-	const workers, patchesEach = 16, 10
+	const workers, patchesEach = 16, 25
 	ids := make([]string, workers)
 	for i := range ids {
 		resp, body := s.do(t, e2eRequest{method: "POST", path: "/scim/v2/Users", authz: authBearer(oktaToken),
@@ -66,9 +66,11 @@ func TestServeKeepsUpstreamConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := opened.Load() - before; n > workers {
+	// About one connection per client: a request that finds none idle dials,
+	// and may then be served by one freed meanwhile, so allow twice that.
+	if n := opened.Load() - before; n > 2*workers {
 		t.Errorf("%d concurrent PATCHes from %d clients opened %d new connections to Absorb; want at most %d",
-			workers*patchesEach, workers, n, workers)
+			workers*patchesEach, workers, n, 2*workers)
 	}
 }
 

@@ -532,7 +532,7 @@ func TestDefaultClientReusesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const workers, calls = 16, 800
+	const workers, calls = 16, 4000
 	errs := runConcurrently(calls, workers, func(int) error {
 		_, err := c.GetUser(ctx, u.ID)
 		return err
@@ -540,8 +540,9 @@ func TestDefaultClientReusesConnections(t *testing.T) {
 	if err := firstError(errs); err != nil {
 		t.Fatal(err)
 	}
-	// One connection per worker at most, plus the ones used before.
-	if n := opened.Load(); n > workers+2 {
-		t.Errorf("%d calls from %d workers opened %d connections; want at most %d", calls, workers, n, workers+2)
+	// About one connection per worker: a request that finds none idle dials,
+	// and may then be served by one freed meanwhile, so allow twice that.
+	if n := opened.Load(); n > 2*workers {
+		t.Errorf("%d calls from %d workers opened %d connections; want at most %d", calls, workers, n, 2*workers)
 	}
 }
