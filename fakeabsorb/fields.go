@@ -67,10 +67,21 @@ type fieldRef struct {
 
 func (r fieldRef) String() string { return strings.Join(r.path, "/") }
 
-// value reads the field from a document; missing values are nil.
-func (r fieldRef) value(doc map[string]any) any {
-	var cur any = doc
-	for _, p := range r.path {
+// record is what filters and sorts read: the value a field has in the
+// resource's document (nil when missing), without the document being built.
+type record interface {
+	get(name string) any
+}
+
+// docRecord is a record of an already built document.
+type docRecord map[string]any
+
+func (d docRecord) get(name string) any { return d[name] }
+
+// value reads the field from a record; missing values are nil.
+func (r fieldRef) value(rec record) any {
+	cur := rec.get(r.path[0])
+	for _, p := range r.path[1:] {
 		m, ok := cur.(map[string]any)
 		if !ok {
 			return nil

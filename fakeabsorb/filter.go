@@ -22,9 +22,9 @@ var errFilter = errors.New("invalid filter")
 // filter is a parsed, type-checked `_filter` expression.
 type filter struct{ root expr }
 
-// match reports whether a document satisfies the filter.
-func (f filter) match(doc map[string]any) bool {
-	b, _ := f.root.eval(doc).(bool)
+// match reports whether a record satisfies the filter.
+func (f filter) match(rec record) bool {
+	b, _ := f.root.eval(rec).(bool)
 	return b
 }
 
@@ -389,7 +389,7 @@ type expr interface {
 	kind() kind
 	// eval returns nil, a string (strings and lower-case GUIDs), a time.Time,
 	// a float64 or a bool.
-	eval(doc map[string]any) any
+	eval(rec record) any
 }
 
 type literal struct {
@@ -397,15 +397,15 @@ type literal struct {
 	v any
 }
 
-func (l literal) kind() kind              { return l.k }
-func (l literal) eval(map[string]any) any { return l.v }
+func (l literal) kind() kind      { return l.k }
+func (l literal) eval(record) any { return l.v }
 
 type fieldExpr struct{ ref fieldRef }
 
 func (f fieldExpr) kind() kind { return f.ref.kind }
 
-func (f fieldExpr) eval(doc map[string]any) any {
-	return typed(f.ref.kind, f.ref.value(doc))
+func (f fieldExpr) eval(rec record) any {
+	return typed(f.ref.kind, f.ref.value(rec))
 }
 
 // typed converts a document value to the evaluator's representation of kind k;
@@ -448,15 +448,15 @@ type logicalExpr struct {
 
 func (logicalExpr) kind() kind { return kindBool }
 
-func (e logicalExpr) eval(doc map[string]any) any {
-	l, _ := e.l.eval(doc).(bool)
+func (e logicalExpr) eval(rec record) any {
+	l, _ := e.l.eval(rec).(bool)
 	if e.or && l {
 		return true
 	}
 	if !e.or && !l {
 		return false
 	}
-	r, _ := e.r.eval(doc).(bool)
+	r, _ := e.r.eval(rec).(bool)
 	return r
 }
 
@@ -464,8 +464,8 @@ type notExpr struct{ x expr }
 
 func (notExpr) kind() kind { return kindBool }
 
-func (e notExpr) eval(doc map[string]any) any {
-	b, _ := e.x.eval(doc).(bool)
+func (e notExpr) eval(rec record) any {
+	b, _ := e.x.eval(rec).(bool)
 	return !b
 }
 
@@ -476,8 +476,8 @@ type compareExpr struct {
 
 func (compareExpr) kind() kind { return kindBool }
 
-func (e compareExpr) eval(doc map[string]any) any {
-	l, r := e.l.eval(doc), e.r.eval(doc)
+func (e compareExpr) eval(rec record) any {
+	l, r := e.l.eval(rec), e.r.eval(rec)
 	if l == nil || r == nil {
 		switch e.op {
 		case "eq":
@@ -545,10 +545,10 @@ type callExpr struct {
 
 func (c callExpr) kind() kind { return c.result }
 
-func (c callExpr) eval(doc map[string]any) any {
+func (c callExpr) eval(rec record) any {
 	vals := make([]string, len(c.args))
 	for i, a := range c.args {
-		s, ok := a.eval(doc).(string)
+		s, ok := a.eval(rec).(string)
 		if !ok {
 			if c.result == kindBool {
 				return false
@@ -567,10 +567,10 @@ func (c callExpr) eval(doc map[string]any) any {
 	case "contains":
 		return strings.Contains(vals[0], vals[1])
 	case "tolower":
-		s, _ := c.args[0].eval(doc).(string)
+		s, _ := c.args[0].eval(rec).(string)
 		return strings.ToLower(s)
 	default: // toupper
-		s, _ := c.args[0].eval(doc).(string)
+		s, _ := c.args[0].eval(rec).(string)
 		return strings.ToUpper(s)
 	}
 }

@@ -3,7 +3,7 @@ package fakeabsorb
 import (
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -118,30 +118,59 @@ func firstOf(q query, names ...string) (string, bool) {
 // apply filters, sorts and pages docs (given in default order) and returns
 // Absorb's list envelope with the items under key.
 func (lq listQuery) apply(key string, docs []map[string]any) map[string]any {
-	kept := docs[:0:0]
-	for _, d := range docs {
-		if lq.filter == nil || lq.filter.match(d) {
-			kept = append(kept, d)
+	recs := make([]record, len(docs))
+	for i, d := range docs {
+		recs[i] = docRecord(d)
+	}
+	return lq.applyRecords(key, recs, func(r record) map[string]any { return r.(docRecord) })
+}
+
+// applyRecords is apply for records that build their document on demand
+// (doc): only the returned page is built, so a list of many users costs a
+// filter and a sort of their fields, not a document each.
+func (lq listQuery) applyRecords(key string, recs []record, doc func(record) map[string]any) map[string]any {
+	kept := recs[:0:0]
+	for _, r := range recs {
+		if lq.filter == nil || lq.filter.match(r) {
+			kept = append(kept, r)
 		}
 	}
 	if len(lq.sort) > 0 {
-		sort.SliceStable(kept, func(i, j int) bool {
-			for _, k := range lq.sort {
-				c := compareSort(typed(k.ref.kind, k.ref.value(kept[i])), typed(k.ref.kind, k.ref.value(kept[j])))
+		// Each record's sort values are read once, not at every comparison.
+		type keyed struct {
+			rec  record
+			vals []any
+		}
+		ks := make([]keyed, len(kept))
+		for i, r := range kept {
+			vals := make([]any, len(lq.sort))
+			for j, k := range lq.sort {
+				vals[j] = typed(k.ref.kind, k.ref.value(r))
+			}
+			ks[i] = keyed{r, vals}
+		}
+		slices.SortStableFunc(ks, func(a, b keyed) int {
+			for n, k := range lq.sort {
+				c := compareSort(a.vals[n], b.vals[n])
 				if k.desc {
 					c = -c
 				}
 				if c != 0 {
-					return c < 0
+					return c
 				}
 			}
-			return false
+			return 0
 		})
+		for i := range ks {
+			kept[i] = ks[i].rec
+		}
 	}
 	start := lq.page * lq.limit
 	page := []map[string]any{}
 	if start < len(kept) {
-		page = kept[start:min(start+lq.limit, len(kept))]
+		for _, r := range kept[start:min(start+lq.limit, len(kept))] {
+			page = append(page, doc(r))
+		}
 	}
 	return map[string]any{
 		"totalItems":    len(kept),

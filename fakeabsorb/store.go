@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -77,47 +76,64 @@ func (u *User) clone() User {
 	return c
 }
 
-// doc is the user's wire form, also used to filter and sort.
+// doc is the user's wire form.
 func (u *User) doc() map[string]any {
-	return map[string]any{
-		"id":               u.ID,
-		"departmentId":     nullable(u.DepartmentID),
-		"firstName":        nullable(u.FirstName),
-		"middleName":       nullable(u.MiddleName),
-		"lastName":         nullable(u.LastName),
-		"username":         nullable(u.Username),
-		"emailAddress":     nullable(u.EmailAddress),
-		"ccEmailAddresses": list(u.CCEmailAddresses),
-		"externalId":       nullable(u.ExternalID),
-		"languageId":       intOrNull(u.LanguageID),
-		"gender":           intOrNull(u.Gender),
-		"address":          nullable(u.Address),
-		"address2":         nullable(u.Address2),
-		"city":             nullable(u.City),
-		"postalCode":       nullable(u.PostalCode),
-		"provinceId":       nullable(u.ProvinceID),
-		"countryId":        nullable(u.CountryID),
-		"phone":            nullable(u.Phone),
-		"employeeNumber":   nullable(u.EmployeeNumber),
-		"location":         nullable(u.Location),
-		"jobTitle":         nullable(u.JobTitle),
-		"referenceNumber":  nullable(u.ReferenceNumber),
-		"notes":            nullable(u.Notes),
-		"dateHired":        timeOrNull(u.DateHired),
-		"dateTerminated":   timeOrNull(u.DateTerminated),
-		"dateAdded":        timeOrNull(u.DateAdded),
-		"dateEdited":       timeOrNull(u.DateEdited),
-		"lastLoginDate":    timeOrNull(u.LastLoginDate),
-		"customFields":     customDoc(u.CustomFields),
-		"roleIds":          list(u.RoleIDs),
-		"activeStatus":     u.ActiveStatus,
-		"isLearner":        u.IsLearner,
-		"isAdmin":          u.IsAdmin,
-		"isInstructor":     u.IsInstructor,
-		"isManager":        u.IsManager,
-		"supervisorId":     nullable(u.SupervisorID),
-		"hasUsername":      u.HasUsername,
+	m := make(map[string]any, len(userWire))
+	for name, value := range userWire {
+		m[name] = value(u)
 	}
+	return m
+}
+
+// get is the value of one member of the user's wire form, for filters and
+// sorts, without building the rest.
+func (u *User) get(name string) any {
+	if value, ok := userWire[name]; ok {
+		return value(u)
+	}
+	return nil
+}
+
+// userWire gives each member of a user's wire form: every field present,
+// unset ones null.
+var userWire = map[string]func(*User) any{
+	"id":               func(u *User) any { return u.ID },
+	"departmentId":     func(u *User) any { return nullable(u.DepartmentID) },
+	"firstName":        func(u *User) any { return nullable(u.FirstName) },
+	"middleName":       func(u *User) any { return nullable(u.MiddleName) },
+	"lastName":         func(u *User) any { return nullable(u.LastName) },
+	"username":         func(u *User) any { return nullable(u.Username) },
+	"emailAddress":     func(u *User) any { return nullable(u.EmailAddress) },
+	"ccEmailAddresses": func(u *User) any { return list(u.CCEmailAddresses) },
+	"externalId":       func(u *User) any { return nullable(u.ExternalID) },
+	"languageId":       func(u *User) any { return intOrNull(u.LanguageID) },
+	"gender":           func(u *User) any { return intOrNull(u.Gender) },
+	"address":          func(u *User) any { return nullable(u.Address) },
+	"address2":         func(u *User) any { return nullable(u.Address2) },
+	"city":             func(u *User) any { return nullable(u.City) },
+	"postalCode":       func(u *User) any { return nullable(u.PostalCode) },
+	"provinceId":       func(u *User) any { return nullable(u.ProvinceID) },
+	"countryId":        func(u *User) any { return nullable(u.CountryID) },
+	"phone":            func(u *User) any { return nullable(u.Phone) },
+	"employeeNumber":   func(u *User) any { return nullable(u.EmployeeNumber) },
+	"location":         func(u *User) any { return nullable(u.Location) },
+	"jobTitle":         func(u *User) any { return nullable(u.JobTitle) },
+	"referenceNumber":  func(u *User) any { return nullable(u.ReferenceNumber) },
+	"notes":            func(u *User) any { return nullable(u.Notes) },
+	"dateHired":        func(u *User) any { return timeOrNull(u.DateHired) },
+	"dateTerminated":   func(u *User) any { return timeOrNull(u.DateTerminated) },
+	"dateAdded":        func(u *User) any { return timeOrNull(u.DateAdded) },
+	"dateEdited":       func(u *User) any { return timeOrNull(u.DateEdited) },
+	"lastLoginDate":    func(u *User) any { return timeOrNull(u.LastLoginDate) },
+	"customFields":     func(u *User) any { return customDoc(u.CustomFields) },
+	"roleIds":          func(u *User) any { return list(u.RoleIDs) },
+	"activeStatus":     func(u *User) any { return u.ActiveStatus },
+	"isLearner":        func(u *User) any { return u.IsLearner },
+	"isAdmin":          func(u *User) any { return u.IsAdmin },
+	"isInstructor":     func(u *User) any { return u.IsInstructor },
+	"isManager":        func(u *User) any { return u.IsManager },
+	"supervisorId":     func(u *User) any { return nullable(u.SupervisorID) },
+	"hasUsername":      func(u *User) any { return u.HasUsername },
 }
 
 // department is a node of the department tree.
@@ -291,13 +307,14 @@ func (st *store) topDepartment() string {
 
 // ordered sorts records by dateAdded then id, Absorb's default list order.
 func ordered[T any](items []T, key func(T) (time.Time, string)) []T {
-	sort.SliceStable(items, func(i, j int) bool {
-		ti, idi := key(items[i])
-		tj, idj := key(items[j])
-		if !ti.Equal(tj) {
-			return ti.Before(tj)
+	// The key is unique (ids are), so the order is total and need not be stable.
+	slices.SortFunc(items, func(a, b T) int {
+		ta, ida := key(a)
+		tb, idb := key(b)
+		if c := ta.Compare(tb); c != 0 {
+			return c
 		}
-		return idi < idj
+		return strings.Compare(ida, idb)
 	})
 	return items
 }

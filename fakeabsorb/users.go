@@ -327,11 +327,11 @@ next:
 		users = append(users, u)
 	}
 	ordered(users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID })
-	docs := make([]map[string]any, len(users))
+	recs := make([]record, len(users))
 	for i, u := range users {
-		docs[i] = u.doc()
+		recs[i] = u
 	}
-	return ok(http.StatusOK, lq.apply("users", docs))
+	return ok(http.StatusOK, lq.applyRecords("users", recs, func(r record) map[string]any { return r.(*User).doc() }))
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
