@@ -404,8 +404,22 @@ type fieldExpr struct{ ref fieldRef }
 
 func (f fieldExpr) kind() kind { return f.ref.kind }
 
-func (f fieldExpr) eval(rec record) any {
-	return typed(f.ref.kind, f.ref.value(rec))
+func (f fieldExpr) eval(rec record) any { return fieldValue(f.ref, rec) }
+
+// fieldValue is the evaluator's value of field ref in rec,
+// typed(ref.kind, ref.value(rec)); a user's dates are read as the time they
+// hold rather than formatted and parsed back (a poll's filter reads the
+// dateEdited of every account).
+func fieldValue(ref fieldRef, rec record) any {
+	if u, ok := rec.(*User); ok && ref.kind == kindDateTime && len(ref.path) == 1 {
+		if t, isDate := u.dateField(ref.path[0]); isDate {
+			if t.IsZero() {
+				return nil
+			}
+			return t.UTC().Truncate(time.Second) // what formatTime writes and parseDateTime reads
+		}
+	}
+	return typed(ref.kind, ref.value(rec))
 }
 
 // typed converts a document value to the evaluator's representation of kind k;

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,5 +148,23 @@ func TestBadFilter(t *testing.T) {
 				t.Errorf("parseFilter error = %v, want errFilter", err)
 			}
 		})
+	}
+}
+
+// TestUserDatesReadAsTheWireHasThem: filters read a user's dates from the
+// account as they would from its document (whole seconds, UTC).
+func TestUserDatesReadAsTheWireHasThem(t *testing.T) {
+	at := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("x", 3600))
+	u := &User{ID: "u", DateEdited: at, DateAdded: at.Add(-time.Nanosecond)}
+	for _, name := range []string{"dateEdited", "dateAdded", "dateHired", "lastLoginDate"} {
+		ref, err := userFields.resolve(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := fieldValue(ref, u)
+		want := typed(ref.kind, ref.value(docRecord(u.doc())))
+		if got != want {
+			t.Errorf("%s: %v from the account, %v from its document", name, got, want)
+		}
 	}
 }

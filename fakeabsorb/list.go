@@ -145,7 +145,7 @@ func (lq listQuery) applyRecords(key string, recs []record, doc func(record) map
 		for i, r := range kept {
 			vals := make([]any, len(lq.sort))
 			for j, k := range lq.sort {
-				vals[j] = typed(k.ref.kind, k.ref.value(r))
+				vals[j] = fieldValue(k.ref, r)
 			}
 			ks[i] = keyed{r, vals}
 		}

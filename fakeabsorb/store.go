@@ -94,6 +94,24 @@ func (u *User) get(name string) any {
 	return nil
 }
 
+// dateField is the time a date member of the wire form holds, and false
+// for a member that is not a date.
+func (u *User) dateField(name string) (time.Time, bool) {
+	switch name {
+	case "dateHired":
+		return u.DateHired, true
+	case "dateTerminated":
+		return u.DateTerminated, true
+	case "dateAdded":
+		return u.DateAdded, true
+	case "dateEdited":
+		return u.DateEdited, true
+	case "lastLoginDate":
+		return u.LastLoginDate, true
+	}
+	return time.Time{}, false
+}
+
 // userWire gives each member of a user's wire form: every field present,
 // unset ones null.
 var userWire = map[string]func(*User) any{
