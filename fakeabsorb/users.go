@@ -313,6 +313,12 @@ func (s *Server) listUsers(c *call) reply {
 		}
 		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
 	}
+	if lq.filter != nil {
+		// Filtered here, before the default order is put on what is left.
+		f := *lq.filter
+		preds = append(preds, func(u *User) bool { return f.match(u) })
+		lq.filter = nil
+	}
 	var users []*User
 next:
 	for _, u := range s.st.users {
