@@ -27,14 +27,7 @@ func (tx *Tx) AbsorbUser(id string) (AbsorbUser, error) {
 }
 
 func (tx *Tx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
-	if id == "" {
-		return AbsorbUser{}, ErrNotFound
-	}
-	v := tx.b(bAbsorbUsers).Get([]byte(id))
-	if v == nil {
-		return AbsorbUser{}, ErrNotFound
-	}
-	return tx.decodeAbsorbUser(id, v, withRaw)
+	return getRecord(tx, bAbsorbUsers, id, withRaw, tx.decodeAbsorbUser)
 }
 
 // AbsorbUserByUsername returns the mirrored Absorb user whose username equals
@@ -58,14 +51,7 @@ func (tx *Tx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
 }
 
 func (tx *Tx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
-	if key == "" {
-		return AbsorbUser{}, ErrNotFound
-	}
-	id := tx.b(idx).Get([]byte(key))
-	if id == nil {
-		return AbsorbUser{}, ErrNotFound
-	}
-	return tx.absorbUser(string(id), true)
+	return getByIndex(tx, idx, key, bAbsorbUsers, tx.decodeAbsorbUser)
 }
 
 // PutAbsorbUser inserts or replaces the mirrored Absorb user with id u.ID. Its
@@ -147,18 +133,7 @@ func (tx *Tx) DeleteAbsorbUser(id string) error {
 // order. fn returns false to stop; its error stops the walk and is returned
 // as it is.
 func (tx *Tx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
-	c := tx.b(bAbsorbUsers).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		u, err := tx.decodeAbsorbUser(string(k), v, true)
-		if err != nil {
-			return err
-		}
-		more, err := fn(u)
-		if err != nil || !more {
-			return err
-		}
-	}
-	return nil
+	return forEachRecord(tx, bAbsorbUsers, "", tx.decodeAbsorbUser, fn)
 }
 
 // CountAbsorbUsers returns the number of mirrored Absorb users.

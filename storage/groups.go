@@ -32,27 +32,17 @@ func (tx *Tx) Group(id string) (Group, error) {
 }
 
 func (tx *Tx) group(id string) (Group, error) {
-	if id == "" {
-		return Group{}, ErrNotFound
-	}
-	v := tx.b(bGroups).Get([]byte(id))
-	if v == nil {
-		return Group{}, ErrNotFound
-	}
-	return tx.decodeGroup(id, v, true)
+	return getRecord(tx, bGroups, id, true, tx.decodeGroup)
 }
 
 // GroupByExternalID returns the group whose externalId equals ext exactly, or
 // ErrNotFound.
 func (tx *Tx) GroupByExternalID(ext string) (Group, error) {
-	if ext == "" {
-		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, ErrNotFound)
+	g, err := getByIndex(tx, bGroupExternalID, ext, bGroups, tx.decodeGroup)
+	if err != nil {
+		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, err)
 	}
-	id := tx.b(bGroupExternalID).Get([]byte(ext))
-	if id == nil {
-		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, ErrNotFound)
-	}
-	return tx.Group(string(id))
+	return g, nil
 }
 
 // GroupsByDisplayName returns the groups whose displayName equals name
@@ -157,22 +147,7 @@ func (tx *Tx) DeleteGroup(id string) error {
 // the id after ("" starts at the first). fn returns false to stop; its error
 // stops the walk and is returned as it is.
 func (tx *Tx) ForEachGroup(after string, fn func(Group) (bool, error)) error {
-	c := tx.b(bGroups).Cursor()
-	k, v := c.Seek([]byte(after))
-	if k != nil && after != "" && string(k) == after {
-		k, v = c.Next()
-	}
-	for ; k != nil; k, v = c.Next() {
-		g, err := tx.decodeGroup(string(k), v, true)
-		if err != nil {
-			return err
-		}
-		more, err := fn(g)
-		if err != nil || !more {
-			return err
-		}
-	}
-	return nil
+	return forEachRecord(tx, bGroups, after, tx.decodeGroup, fn)
 }
 
 // CountGroups returns the number of groups.

@@ -35,14 +35,7 @@ func (tx *Tx) User(id string) (User, error) {
 }
 
 func (tx *Tx) user(id string, withResource bool) (User, error) {
-	if id == "" {
-		return User{}, ErrNotFound
-	}
-	v := tx.b(bUsers).Get([]byte(id))
-	if v == nil {
-		return User{}, ErrNotFound
-	}
-	return tx.decodeUser(id, v, withResource)
+	return getRecord(tx, bUsers, id, withResource, tx.decodeUser)
 }
 
 // UserByUserName returns the user whose userName equals userName
@@ -86,14 +79,7 @@ func (tx *Tx) UserByAbsorbID(absorbID string) (User, error) {
 }
 
 func (tx *Tx) userByIndex(idx bucketID, key string) (User, error) {
-	if key == "" {
-		return User{}, ErrNotFound
-	}
-	id := tx.b(idx).Get([]byte(key))
-	if id == nil {
-		return User{}, ErrNotFound
-	}
-	return tx.user(string(id), true)
+	return getByIndex(tx, idx, key, bUsers, tx.decodeUser)
 }
 
 // UsersByEmail returns the users holding email among their emails,
@@ -281,22 +267,7 @@ func (tx *Tx) DeleteUser(id string) error {
 // the id after ("" starts at the first). fn returns false to stop; its error
 // stops the walk and is returned as it is.
 func (tx *Tx) ForEachUser(after string, fn func(User) (bool, error)) error {
-	c := tx.b(bUsers).Cursor()
-	k, v := c.Seek([]byte(after))
-	if k != nil && after != "" && string(k) == after {
-		k, v = c.Next()
-	}
-	for ; k != nil; k, v = c.Next() {
-		u, err := tx.decodeUser(string(k), v, true)
-		if err != nil {
-			return err
-		}
-		more, err := fn(u)
-		if err != nil || !more {
-			return err
-		}
-	}
-	return nil
+	return forEachRecord(tx, bUsers, after, tx.decodeUser, fn)
 }
 
 // CountUsers returns the number of users.
