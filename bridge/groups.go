@@ -199,11 +199,7 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		if err := b.addMembers(tx, id, refs, &ch); err != nil {
 			return err
 		}
-		stored, err := tx.Group(id)
-		if err != nil {
-			return err
-		}
-		res, err = groupResource(tx, stored, true)
+		res, err = storedGroup(tx, id, true)
 		return err
 	})
 	if err != nil {
@@ -368,7 +364,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		if err != nil {
 			return err
 		}
-		renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+		renamed = isRename(g, next)
 		next.LastModified, next.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(next); err != nil {
 			return err
@@ -376,11 +372,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
 			return err
 		}
-		stored, err := tx.Group(id)
-		if err != nil {
-			return err
-		}
-		res, err = groupResource(tx, stored, true)
+		res, err = storedGroup(tx, id, true)
 		return err
 	})
 	return res, b.groupWritten("replace group", id, err, ch, renamed)
@@ -436,21 +428,33 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 			if err != nil {
 				return err
 			}
-			renamed = next.DisplayName != g.DisplayName || next.ExternalID != g.ExternalID
+			renamed = isRename(g, next)
 			g = next
 		}
 		g.LastModified, g.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
-		stored, err := tx.Group(id)
-		if err != nil {
-			return err
-		}
-		res, err = groupResource(tx, stored, false)
+		res, err = storedGroup(tx, id, false)
 		return err
 	})
 	return res, b.groupWritten("patch group", id, err, ch, renamed)
+}
+
+// storedGroup renders group id as the write in tx left it (the member count
+// is the store's).
+func storedGroup(tx *storage.Tx, id string, withMembers bool) (scimdoc.Resource, error) {
+	g, err := tx.Group(id)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	return groupResource(tx, g, withMembers)
+}
+
+// isRename reports whether a write changes what the group rules match a
+// group by.
+func isRename(before, after storage.Group) bool {
+	return after.DisplayName != before.DisplayName || after.ExternalID != before.ExternalID
 }
 
 // groupWritten finishes a group write: it turns a storage error into the
