@@ -34,12 +34,8 @@ func (s *Server) listGroups(c *call) reply {
 	for _, g := range s.st.groups {
 		groups = append(groups, g)
 	}
-	ordered(groups, func(g *group) (time.Time, string) { return g.dateAdded, g.id })
-	docs := make([]map[string]any, len(groups))
-	for i, g := range groups {
-		docs[i] = s.groupDoc(g, c.who.scope)
-	}
-	return ok(http.StatusOK, lq.apply("groups", docs))
+	return listed(lq, "groups", groups, func(g *group) (time.Time, string) { return g.dateAdded, g.id },
+		func(g *group) map[string]any { return s.groupDoc(g, c.who.scope) })
 }
 
 // getGroup is GET /groups/{id}.
@@ -65,12 +61,7 @@ func (s *Server) listCourses(c *call) reply {
 	for _, co := range s.st.courses {
 		courses = append(courses, co)
 	}
-	ordered(courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id })
-	docs := make([]map[string]any, len(courses))
-	for i, co := range courses {
-		docs[i] = co.doc()
-	}
-	return ok(http.StatusOK, lq.apply("courses", docs))
+	return listed(lq, "courses", courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id }, (*course).doc)
 }
 
 // getCourse is GET /courses/{id}.

@@ -27,12 +27,7 @@ func (s *Server) listDepartments(c *call) reply {
 		}
 		depts = append(depts, d)
 	}
-	ordered(depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id })
-	docs := make([]map[string]any, len(depts))
-	for i, d := range depts {
-		docs[i] = d.doc()
-	}
-	return ok(http.StatusOK, lq.apply("departments", docs))
+	return listed(lq, "departments", depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id }, (*department).doc)
 }
 
 // getDepartment is GET /departments/{id}.

@@ -70,12 +70,7 @@ func (s *Server) listEnrollments(c *call) reply {
 			es = append(es, e)
 		}
 	}
-	ordered(es, func(e *enrollment) (time.Time, string) { return e.dateAdded, e.id })
-	docs := make([]map[string]any, len(es))
-	for i, e := range es {
-		docs[i] = s.enrollmentDoc(e)
-	}
-	return ok(http.StatusOK, lq.apply("enrollments", docs))
+	return listed(lq, "enrollments", es, func(e *enrollment) (time.Time, string) { return e.dateAdded, e.id }, s.enrollmentDoc)
 }
 
 // getEnrollment is GET /users/{id}/enrollments/{courseId}.

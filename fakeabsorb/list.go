@@ -2,10 +2,12 @@ package fakeabsorb
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Paging limits of every list route.
@@ -115,14 +117,16 @@ func firstOf(q query, names ...string) (string, bool) {
 	return "", false
 }
 
-// apply filters, sorts and pages docs (given in default order) and returns
-// Absorb's list envelope with the items under key.
-func (lq listQuery) apply(key string, docs []map[string]any) map[string]any {
-	recs := make([]record, len(docs))
-	for i, d := range docs {
-		recs[i] = docRecord(d)
+// listed answers a list query over items: put in Absorb's default order
+// (when added, then id), then filtered, sorted and paged as lq says, in
+// Absorb's list envelope with the documents (doc) under key.
+func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time, string), doc func(T) map[string]any) reply {
+	ordered(items, added)
+	recs := make([]record, len(items))
+	for i, it := range items {
+		recs[i] = docRecord(doc(it))
 	}
-	return lq.applyRecords(key, recs, func(r record) map[string]any { return r.(docRecord) })
+	return ok(http.StatusOK, lq.applyRecords(key, recs, func(r record) map[string]any { return r.(docRecord) }))
 }
 
 // applyRecords is apply for records that build their document on demand
