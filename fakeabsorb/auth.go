@@ -38,12 +38,15 @@ func (s *Server) authenticate(c *call) reply {
 		u.password != in.Password || u.ActiveStatus != 0 {
 		return message(http.StatusUnauthorized, "Invalid username or password.")
 	}
+	u.LastLoginDate = c.now
+	if err := s.st.putUser(u); err != nil {
+		return internalError()
+	}
 	now := s.now()
 	s.revokeLocked(u.ID)
 	tok := newToken()
 	s.tokens[tok] = session{userID: u.ID, expires: now.Add(s.tokenTTL)}
 	s.current[u.ID] = tok
-	u.LastLoginDate = c.now
 	s.stats.Logins++
 	return ok(http.StatusOK, tok)
 }
@@ -96,9 +99,9 @@ func (s *Server) StealToken(username string) {
 func (s *Server) stealToken(username string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.st.userByUsername(strings.TrimSpace(username))
-	if u == nil {
+	u, found := s.st.accountByUsername(strings.TrimSpace(username))
+	if !found {
 		return false
 	}
-	return s.revokeLocked(u.ID)
+	return s.revokeLocked(u.id())
 }

@@ -10,7 +10,7 @@ import (
 func (s *Server) groupDoc(g *group, scope string) map[string]any {
 	ids := []string{}
 	for _, id := range g.userIDs {
-		if u := s.st.users[id]; u != nil && s.st.userVisible(scope, u) {
+		if s.st.userInScope(scope, id) {
 			ids = append(ids, id)
 		}
 	}

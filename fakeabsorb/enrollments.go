@@ -22,8 +22,8 @@ func (s *Server) enrollmentDoc(e *enrollment) map[string]any {
 	if co := s.st.courses[e.courseID]; co != nil {
 		d["courseName"] = co.name
 	}
-	if u := s.st.users[e.userID]; u != nil {
-		d["fullName"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
+	if u, found := s.st.account(e.userID); found {
+		d["fullName"] = strings.TrimSpace(u.str(slotFirstName) + " " + u.str(slotLastName))
 	}
 	return d
 }
@@ -137,7 +137,7 @@ func (s *Server) unenroll(c *call) reply {
 		if e == nil {
 			continue
 		}
-		if u := s.st.users[e.userID]; u != nil && s.st.userVisible(c.who.scope, u) {
+		if s.st.userInScope(c.who.scope, e.userID) {
 			delete(s.st.enrollments, id)
 		}
 	}

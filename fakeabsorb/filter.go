@@ -406,12 +406,19 @@ func (f fieldExpr) kind() kind { return f.ref.kind }
 
 func (f fieldExpr) eval(rec record) any { return fieldValue(f.ref, rec) }
 
+// datedRecord is a record that can give its date members as the times they
+// hold: a *User or a *packedUser.
+type datedRecord interface {
+	record
+	dateField(name string) (time.Time, bool)
+}
+
 // fieldValue is the evaluator's value of field ref in rec,
 // typed(ref.kind, ref.value(rec)); a user's dates are read as the time they
 // hold rather than formatted and parsed back (a poll's filter reads the
 // dateEdited of every account).
 func fieldValue(ref fieldRef, rec record) any {
-	if u, ok := rec.(*User); ok && ref.kind == kindDateTime && len(ref.path) == 1 {
+	if u, ok := rec.(datedRecord); ok && ref.kind == kindDateTime && len(ref.path) == 1 {
 		if t, isDate := u.dateField(ref.path[0]); isDate {
 			if t.IsZero() {
 				return nil

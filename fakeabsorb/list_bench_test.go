@@ -24,9 +24,12 @@ func BenchmarkListUsersPage(b *testing.B) {
 	s.mu.Lock()
 	for i := range 20_000 {
 		name := fmt.Sprintf("bench%d@example.com", i)
-		s.st.putUser(&User{ID: newGUID(), DepartmentID: DeptSalesID, FirstName: "Bench", LastName: fmt.Sprint(i),
+		err := s.st.putUser(&User{ID: newGUID(), DepartmentID: DeptSalesID, FirstName: "Bench", LastName: fmt.Sprint(i),
 			Username: name, EmailAddress: name, DateAdded: since, DateEdited: since.Add(time.Minute),
 			ActiveStatus: 0, IsLearner: true, HasUsername: true})
+		if err != nil {
+			b.Fatal(err)
+		}
 	}
 	s.mu.Unlock()
 	ts := httptest.NewServer(s)

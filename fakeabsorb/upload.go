@@ -51,7 +51,11 @@ func (s *Server) uploadUsers(c *call) reply {
 		if err := json.Unmarshal(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
 			continue
 		}
-		if u := s.upsertLocked(c, in); u != nil {
+		u, err := s.upsertLocked(c, in)
+		if err != nil {
+			return internalError()
+		}
+		if u != nil {
 			results = append(results, keyValue{Key: u.ID, Value: u.Username})
 		}
 	}
@@ -65,34 +69,36 @@ func noUsers() reply {
 }
 
 // upsertLocked applies one upload element and returns the user it wrote, or
-// nil when it failed.
-func (s *Server) upsertLocked(c *call, in userInput) *User {
+// nil when it failed; the error is that of storing the user.
+func (s *Server) upsertLocked(c *call, in userInput) (*User, error) {
+	var existing *User
 	if strings.TrimSpace(in.ID) != "" {
 		id, isGUID := parseGUID(in.ID)
 		if !isGUID {
-			return nil
+			return nil, nil
 		}
-		existing := s.st.users[id]
-		if existing == nil || !s.st.userVisible(c.who.scope, existing) {
-			return nil
+		existing = s.st.user(id)
+		if existing == nil {
+			return nil, nil
 		}
-		if msgs := s.replaceUserLocked(c, in, existing); len(msgs) > 0 {
-			return nil
-		}
-		return existing
+	} else if strings.TrimSpace(in.Username) != "" {
+		existing = s.st.userByUsername(strings.TrimSpace(in.Username))
 	}
-	if existing := s.st.userByUsername(strings.TrimSpace(in.Username)); existing != nil && strings.TrimSpace(in.Username) != "" {
-		if !s.st.userVisible(c.who.scope, existing) {
-			return nil
-		}
-		if msgs := s.replaceUserLocked(c, in, existing); len(msgs) > 0 {
-			return nil
-		}
-		return existing
+	var (
+		u    *User
+		msgs []string
+		err  error
+	)
+	switch {
+	case existing != nil && !s.st.userVisible(c.who.scope, existing):
+		return nil, nil
+	case existing != nil:
+		u, msgs, err = s.replaceUserLocked(c, in, existing)
+	default:
+		u, msgs, err = s.createUserLocked(c, in)
 	}
-	u, msgs := s.createUserLocked(c, in)
-	if len(msgs) > 0 {
-		return nil
+	if err != nil || len(msgs) > 0 {
+		return nil, err
 	}
-	return u
+	return u, nil
 }

@@ -162,8 +162,10 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 		}
 		*g.dst = id
 	}
-	if u.SupervisorID != "" && (s.st.users[u.SupervisorID] == nil || u.SupervisorID == u.ID) {
-		bad("Supervisor '%s' does not exist.", u.SupervisorID)
+	if u.SupervisorID != "" {
+		if _, found := s.st.account(u.SupervisorID); !found || u.SupervisorID == u.ID {
+			bad("Supervisor '%s' does not exist.", u.SupervisorID)
+		}
 	}
 	for _, r := range in.RoleIDs {
 		id, isGUID := parseGUID(r)
@@ -205,7 +207,7 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 	u.IsManager = boolOr(in.IsManager, false)
 
 	if u.Username != "" {
-		if other := s.st.userByUsername(u.Username); other != nil && (existing == nil || other.ID != existing.ID) {
+		if other, found := s.st.accountByUsername(u.Username); found && (existing == nil || other.id() != existing.ID) {
 			bad("Username '%s' is already in use.", u.Username)
 		}
 	}
@@ -257,31 +259,34 @@ func customFieldsFrom(in map[string]any) (map[string]any, []string) {
 	return out, msgs
 }
 
-// createUserLocked stores a new user built from in, or returns the validation
-// messages that prevent it.
-func (s *Server) createUserLocked(c *call, in userInput) (*User, []string) {
+// createUserLocked stores a new user built from in and returns it, or returns
+// the validation messages that prevent it, or the error of storing it.
+func (s *Server) createUserLocked(c *call, in userInput) (*User, []string, error) {
 	u, msgs := s.buildUser(c, in, nil)
 	if len(msgs) > 0 {
-		return nil, msgs
+		return nil, msgs, nil
 	}
 	u.ID = newGUID()
 	u.DateAdded, u.DateEdited = c.now, c.now
-	s.st.putUser(&u)
-	return &u, nil
+	if err := s.st.putUser(&u); err != nil {
+		return nil, nil, fmt.Errorf("create user %q: %w", u.Username, err)
+	}
+	return &u, nil, nil
 }
 
-// replaceUserLocked replaces existing with the user in describes, or returns
-// the validation messages that prevent it.
-func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) []string {
+// replaceUserLocked replaces existing with the user in describes and returns
+// it, or returns the validation messages that prevent it, or the error of
+// storing it.
+func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) (*User, []string, error) {
 	u, msgs := s.buildUser(c, in, existing)
 	if len(msgs) > 0 {
-		return msgs
+		return nil, msgs, nil
 	}
 	u.DateEdited = c.now
-	old := existing.Username
-	*existing = u
-	s.st.renamed(old, existing)
-	return nil
+	if err := s.st.putUser(&u); err != nil {
+		return nil, nil, fmt.Errorf("replace user %s: %w", u.ID, err)
+	}
+	return &u, nil, nil
 }
 
 // listUsers is GET /users: the users in the admin's scope, with _filter,
@@ -293,17 +298,18 @@ func (s *Server) listUsers(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	var preds []func(*User) bool
+	// The accounts are read packed: a scan of every account unpacks none.
+	var preds []func(*packedUser) bool
 	for _, p := range []struct {
 		param string
-		get   func(*User) string
+		slot  slot
 	}{
-		{"username", func(u *User) string { return u.Username }},
-		{"externalId", func(u *User) string { return u.ExternalID }},
-		{"email", func(u *User) string { return u.EmailAddress }},
+		{"username", slotUsername},
+		{"externalId", slotExternalID},
+		{"email", slotEmailAddress},
 	} {
 		if v, found := q.get(p.param); found && v != "" {
-			preds = append(preds, func(u *User) bool { return strings.EqualFold(p.get(u), v) })
+			preds = append(preds, func(u *packedUser) bool { return strings.EqualFold(u.str(p.slot), v) })
 		}
 	}
 	if v, found := q.get("modifiedSince"); found && v != "" {
@@ -311,18 +317,19 @@ func (s *Server) listUsers(c *call) reply {
 		if !isTime {
 			return invalidFormat("modifiedSince")
 		}
-		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
+		preds = append(preds, func(u *packedUser) bool { return !u.time(slotDateEdited).Before(since) })
 	}
 	if lq.filter != nil {
 		// Filtered here, before the default order is put on what is left.
 		f := *lq.filter
-		preds = append(preds, func(u *User) bool { return f.match(u) })
+		preds = append(preds, func(u *packedUser) bool { return f.match(u) })
 		lq.filter = nil
 	}
-	var users []*User
+	var users []*packedUser
 next:
-	for _, u := range s.st.users {
-		if !s.st.userVisible(c.who.scope, u) {
+	for i := range s.st.accounts {
+		u := &s.st.accounts[i]
+		if !s.st.inScope(c.who.scope, u.departmentID()) {
 			continue
 		}
 		for _, p := range preds {
@@ -332,12 +339,22 @@ next:
 		}
 		users = append(users, u)
 	}
-	ordered(users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID })
-	recs := make([]record, len(users))
-	for i, u := range users {
-		recs[i] = u
+	// Each account's order key is read once, not at every comparison.
+	type keyed struct {
+		u     *packedUser
+		added time.Time
+		id    string
 	}
-	return ok(http.StatusOK, lq.applyRecords("users", recs, func(r record) map[string]any { return r.(*User).doc() }))
+	rows := make([]keyed, len(users))
+	for i, u := range users {
+		rows[i] = keyed{u: u, added: u.time(slotDateAdded), id: u.id()}
+	}
+	ordered(rows, func(r keyed) (time.Time, string) { return r.added, r.id })
+	recs := make([]record, len(rows))
+	for i, r := range rows {
+		recs[i] = r.u
+	}
+	return ok(http.StatusOK, lq.applyRecords("users", recs, func(r record) map[string]any { return r.(*packedUser).mustUnpack().doc() }))
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
@@ -348,7 +365,7 @@ func (s *Server) visibleUser(c *call, param string) (*User, *reply) {
 		r := invalidFormat("userId")
 		return nil, &r
 	}
-	u := s.st.users[id]
+	u := s.st.user(id)
 	if u == nil || !s.st.userVisible(c.who.scope, u) {
 		r := notFound()
 		return nil, &r
@@ -371,7 +388,10 @@ func (s *Server) createUser(c *call) reply {
 	if err := json.Unmarshal(c.body, &in); err != nil {
 		return invalidRequest()
 	}
-	u, msgs := s.createUserLocked(c, in)
+	u, msgs, err := s.createUserLocked(c, in)
+	if err != nil {
+		return internalError()
+	}
 	if len(msgs) > 0 {
 		return validation(msgs...)
 	}
@@ -385,7 +405,7 @@ func (s *Server) replaceUser(c *call) reply {
 	if !isGUID {
 		return invalidFormat("userId")
 	}
-	existing := s.st.users[id]
+	existing := s.st.user(id)
 	if existing == nil {
 		return validation(msgModelInvalid)
 	}
@@ -396,8 +416,12 @@ func (s *Server) replaceUser(c *call) reply {
 	if err := json.Unmarshal(c.body, &in); err != nil {
 		return invalidRequest()
 	}
-	if msgs := s.replaceUserLocked(c, in, existing); len(msgs) > 0 {
+	u, msgs, err := s.replaceUserLocked(c, in, existing)
+	if err != nil {
+		return internalError()
+	}
+	if len(msgs) > 0 {
 		return validation(msgs...)
 	}
-	return ok(http.StatusOK, existing.doc())
+	return ok(http.StatusOK, u.doc())
 }
