@@ -53,8 +53,9 @@ func (a *app) opsRoutes(r *mux.Router, authn *auth.Authenticator) error {
 			return metrics.SyncState{MirrorComplete: s.MirrorComplete, LastSuccess: s.LastSuccess, Failing: s.LastError != "", Folded: s.Folded}
 		},
 		Store: func() metrics.StoreCounts {
-			c := a.store.Stats()
-			return metrics.StoreCounts{Users: c.Users, AbsorbUsers: c.AbsorbUsers, Groups: c.Groups, Memberships: c.Memberships, Intents: c.Intents}
+			c, bs := a.store.Stats(), a.store.BatchStats()
+			return metrics.StoreCounts{Users: c.Users, AbsorbUsers: c.AbsorbUsers, Groups: c.Groups, Memberships: c.Memberships, Intents: c.Intents,
+				Commits: bs.Commits, BatchedWrites: bs.Writes, CommitTime: bs.CommitTime}
 		},
 		Rules: func() metrics.RuleCounts {
 			s := b.RuleStats()

@@ -116,7 +116,7 @@ func TestObserverAndState(t *testing.T) {
 			return metrics.SyncState{MirrorComplete: true, LastSuccess: now.Add(-90 * time.Second), Folded: 4}
 		},
 		Store: func() metrics.StoreCounts {
-			return metrics.StoreCounts{Users: 7, AbsorbUsers: 11, Groups: 2, Memberships: 5}
+			return metrics.StoreCounts{Users: 7, AbsorbUsers: 11, Groups: 2, Memberships: 5, Commits: 12, BatchedWrites: 30, CommitTime: 1500 * time.Millisecond}
 		},
 		Rules: func() metrics.RuleCounts { return metrics.RuleCounts{Enrollments: 3} },
 	})
@@ -149,6 +149,9 @@ func TestObserverAndState(t *testing.T) {
 		{`absorb_scim_groups{}`, 2},
 		{`absorb_scim_group_memberships{}`, 5},
 		{`absorb_scim_pending_creates{}`, 0},
+		{`absorb_scim_store_batch_commits_total{}`, 12},
+		{`absorb_scim_store_batched_writes_total{}`, 30},
+		{`absorb_scim_store_batch_commit_seconds_total{}`, 1.5},
 		{`absorb_scim_rule_actions_total{action="enroll"}`, 3},
 	}
 	for _, tc := range tests {

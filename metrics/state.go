@@ -21,6 +21,10 @@ type StoreCounts struct {
 	Groups      int
 	Memberships int
 	Intents     int // user creates in flight
+
+	Commits       int64         // shared write transactions committed since start
+	BatchedWrites int64         // writes those transactions carried
+	CommitTime    time.Duration // time spent running and committing them
 }
 
 // RuleCounts are the running totals of what the group rules did.
@@ -48,6 +52,7 @@ func (m *Metrics) Watch(src Sources) error {
 type stateDescs struct {
 	lastSync, syncLag, mirrorComplete, syncFailing, folded  *prometheus.Desc
 	users, absorbUsers, groups, memberships, intents, rules *prometheus.Desc
+	commits, batchedWrites, commitTime                      *prometheus.Desc
 }
 
 func newStateDescs() stateDescs {
@@ -66,6 +71,9 @@ func newStateDescs() stateDescs {
 		memberships:    d("group_memberships", "Group memberships held."),
 		intents:        d("pending_creates", "User creates recorded but not finished."),
 		rules:          d("rule_actions_total", "What the group rules did in Absorb since start, by action.", "action"),
+		commits:        d("store_batch_commits_total", "Write transactions that concurrent writes shared (group commit), since start."),
+		batchedWrites:  d("store_batched_writes_total", "Writes committed in shared transactions, since start; divided by the commits, how many shared each."),
+		commitTime:     d("store_batch_commit_seconds_total", "Time spent running and committing the shared transactions (fsync included), since start."),
 	}
 }
 
@@ -79,7 +87,7 @@ type stateCollector struct {
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	for _, desc := range []*prometheus.Desc{d.lastSync, d.syncLag, d.mirrorComplete, d.syncFailing,
-		d.folded, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules} {
+		d.folded, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules, d.commits, d.batchedWrites, d.commitTime} {
 		ch <- desc
 	}
 }
@@ -108,6 +116,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.d.groups, float64(s.Groups))
 		gauge(c.d.memberships, float64(s.Memberships))
 		gauge(c.d.intents, float64(s.Intents))
+		counter(c.d.commits, float64(s.Commits))
+		counter(c.d.batchedWrites, float64(s.BatchedWrites))
+		counter(c.d.commitTime, s.CommitTime.Seconds())
 	}
 	if c.src.Rules != nil {
 		r := c.src.Rules()

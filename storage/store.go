@@ -18,10 +18,6 @@ import (
 // Options.Timeout is zero.
 const DefaultTimeout = time.Second
 
-// batchDelay is how long Batch waits to gather concurrent writers into one
-// commit.
-const batchDelay = time.Millisecond
-
 // fileMode is the mode of a new store file: it holds personal data.
 const fileMode = 0o600
 
@@ -43,6 +39,7 @@ type Store struct {
 	path     string
 	readOnly bool
 	codec    codec
+	group    groupCommit
 }
 
 // Counts are the kept totals of a store.
@@ -108,9 +105,6 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 		NoFreelistSync: true,
 	})
 	if err == nil {
-		// A Batch call waits at most this long for other writers to share
-		// its commit; bbolt's default of 10ms made every lone write that slow.
-		db.MaxBatchDelay = batchDelay
 		return db, nil
 	}
 	// The path is already in the message; keep only what went wrong.
@@ -202,10 +196,10 @@ func (s *Store) Update(fn func(*Tx) error) error {
 }
 
 // Batch is Update with group commit: concurrent calls share one transaction
-// and one fsync. fn may run more than once, so it must have no side effects
-// outside the transaction; an fn that fails is retried alone.
+// and one fsync (see groupCommit). fn may run more than once, so it must have
+// no side effects outside the transaction; an fn that fails is retried alone.
 func (s *Store) Batch(fn func(*Tx) error) error {
-	return s.wrapErr(s.db.Batch(func(btx *bolt.Tx) error { return fn(s.newTx(btx)) }))
+	return s.wrapErr(s.group.batch(s.db, func(btx *bolt.Tx) error { return fn(s.newTx(btx)) }))
 }
 
 func (s *Store) wrapErr(err error) error {

@@ -329,3 +329,92 @@ func TestStats(t *testing.T) {
 		t.Errorf("Stats() on a closed store = %+v, want zero", got)
 	}
 }
+
+// TestBatchSharesCommits pins the group commit: writers that arrive while a
+// commit runs share the next transaction, and one that fails there fails
+// alone without losing the others' writes.
+func TestBatchSharesCommits(t *testing.T) {
+	s := openTest(t)
+	putUsers(t, s, testUser("taken", "taken@example.com"))
+
+	release := make(chan struct{})
+	started := make(chan struct{})
+	firstDone := make(chan error, 1)
+	go func() {
+		firstDone <- s.Batch(func(tx *Tx) error {
+			close(started)
+			<-release
+			return tx.PutUser(testUser("first", "first@example.com"))
+		})
+	}()
+	<-started
+
+	const n = 10
+	var (
+		mu    sync.Mutex
+		txIDs = map[int]bool{}
+		wg    sync.WaitGroup
+	)
+	errs := make([]error, n+1)
+	queued := make(chan struct{}, n+1)
+	for i := range n + 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("q%02d@example.com", i)
+			if i == n {
+				name = "TAKEN@example.com" // conflicts: must fail alone
+			}
+			queued <- struct{}{}
+			errs[i] = s.Batch(func(tx *Tx) error {
+				if i < n {
+					mu.Lock()
+					txIDs[tx.tx.ID()] = true
+					mu.Unlock()
+				}
+				return tx.PutUser(testUser(fmt.Sprintf("q%02d", i), name))
+			})
+		}()
+	}
+	for range n + 1 {
+		<-queued
+	}
+	// Wait for the writers to reach the queue; the first commit holds it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.group.mu.Lock()
+		waiting := len(s.group.pending)
+		s.group.mu.Unlock()
+		if waiting == n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writers queued, want %d", waiting, n+1)
+		}
+	}
+	close(release)
+	if err := <-firstDone; err != nil {
+		t.Fatalf("first Batch: %v", err)
+	}
+	wg.Wait()
+	for i, err := range errs[:n] {
+		if err != nil {
+			t.Errorf("Batch %d: %v", i, err)
+		}
+	}
+	if !errors.Is(errs[n], ErrConflict) {
+		t.Errorf("conflicting Batch = %v, want ErrConflict", errs[n])
+	}
+	// The queued writers that succeed shared one transaction: the attempt
+	// that rolled back with the failing writer leaves the next transaction
+	// the same id, so separate commits would show as more ids.
+	if len(txIDs) != 1 {
+		t.Errorf("queued writers ran in %d transactions, want them to share one", len(txIDs))
+	}
+	if got := s.BatchStats(); got.Commits != 2 || got.Writes != n+1 || got.CommitTime <= 0 {
+		t.Errorf("BatchStats() = %+v, want 2 commits of %d writes in all, and their time", got, n+1)
+	}
+	if got, want := s.Stats().Users, n+2; got != want {
+		t.Errorf("Stats().Users = %d, want %d", got, want)
+	}
+	checkStore(t, s)
+}
