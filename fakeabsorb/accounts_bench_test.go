@@ -53,7 +53,7 @@ func BenchmarkLoadAccounts(b *testing.B) {
 		s.mu.Lock()
 		for _, body := range bodies {
 			c.body = body
-			if r := s.uploadUsers(c); r.status != 200 || len(r.body.([]keyValue)) != maxUpload {
+			if r := s.uploadUsers(c); r.status != 200 || len(r.body.(keyValues)) != maxUpload {
 				b.Fatalf("upload: %d %v", r.status, r.body)
 			}
 		}

@@ -126,13 +126,19 @@ func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time
 	for i, it := range items {
 		recs[i] = docRecord(doc(it))
 	}
-	return ok(http.StatusOK, lq.applyRecords(key, recs, func(r record) map[string]any { return r.(docRecord) }))
+	page, total := lq.apply(recs)
+	docs := make([]map[string]any, len(page))
+	for i, r := range page {
+		docs[i] = r.(docRecord)
+	}
+	return ok(http.StatusOK, lq.envelope(key, total, docs))
 }
 
-// applyRecords is apply for records that build their document on demand
-// (doc): only the returned page is built, so a list of many users costs a
-// filter and a sort of their fields, not a document each.
-func (lq listQuery) applyRecords(key string, recs []record, doc func(record) map[string]any) map[string]any {
+// apply filters, sorts and pages recs as lq says, and returns the page and
+// the number of records that matched. Records build their document on
+// demand, so only the page's documents need be built: a list of many users
+// costs a filter and a sort of their fields, not a document each.
+func (lq listQuery) apply(recs []record) (page []record, total int) {
 	kept := recs[:0:0]
 	for _, r := range recs {
 		if lq.filter == nil || lq.filter.match(r) {
@@ -170,18 +176,23 @@ func (lq listQuery) applyRecords(key string, recs []record, doc func(record) map
 		}
 	}
 	start := lq.page * lq.limit
-	page := []map[string]any{}
-	if start < len(kept) {
-		for _, r := range kept[start:min(start+lq.limit, len(kept))] {
-			page = append(page, doc(r))
-		}
+	if start >= len(kept) {
+		return nil, len(kept)
+	}
+	return kept[start:min(start+lq.limit, len(kept))], len(kept)
+}
+
+// envelope is Absorb's list answer for a page of documents.
+func (lq listQuery) envelope(key string, total int, docs []map[string]any) map[string]any {
+	if docs == nil {
+		docs = []map[string]any{} // [], not null
 	}
 	return map[string]any{
-		"totalItems":    len(kept),
-		"returnedItems": len(page),
+		"totalItems":    total,
+		"returnedItems": len(docs),
 		"limit":         lq.limit,
 		"offset":        lq.page,
-		key:             page,
+		key:             docs,
 	}
 }
 

@@ -12,10 +12,19 @@ type reply struct {
 	body   any // encoded as JSON; nil means no body
 }
 
-// encode returns the JSON body of the reply, or nil for none.
+// encode returns the JSON body of the reply, or nil for none. A body that
+// fails to encode is answered {"message":"Internal Server Error"}, with the
+// reply's status.
 func (r reply) encode() []byte {
 	if r.body == nil {
 		return nil
+	}
+	if a, ok := r.body.(jsonAppender); ok {
+		b, err := a.appendJSON(make([]byte, 0, 1024))
+		if err != nil {
+			return []byte(`{"message":"Internal Server Error"}`)
+		}
+		return b
 	}
 	b, err := json.Marshal(r.body)
 	if err != nil {

@@ -1,7 +1,6 @@
 package fakeabsorb
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -53,12 +52,14 @@ type User struct {
 }
 
 // MarshalJSON writes the user in the Integration API's v2 shape, without the
-// password. It returns no error of its own.
+// password. It returns json.Marshal's error for a custom field value that has
+// no JSON form.
 func (u User) MarshalJSON() ([]byte, error) {
-	return json.Marshal(u.doc())
+	return u.appendJSON(nil)
 }
 
-// doc is the user's wire form.
+// doc is the user's wire form, as a document: appendJSON writes the same
+// bytes as json.Marshal of it, without building it.
 func (u *User) doc() map[string]any {
 	m := make(map[string]any, len(userWire))
 	for name, value := range userWire {

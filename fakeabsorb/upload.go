@@ -12,7 +12,8 @@ import (
 // maxUpload is the most users one POST /users/upload may carry.
 const maxUpload = 200
 
-// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>.
+// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>;
+// keyValues writes the answer.
 type keyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -45,7 +46,7 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(raw) > maxUpload {
 		return validation(fmt.Sprintf("Request may contain at most %d Users.", maxUpload))
 	}
-	results := []keyValue{}
+	results := keyValues{}
 	for _, elem := range raw {
 		var in userInput
 		if err := json.Unmarshal(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {

@@ -354,7 +354,14 @@ next:
 	for i, r := range rows {
 		recs[i] = r.u
 	}
-	return ok(http.StatusOK, lq.applyRecords("users", recs, func(r record) map[string]any { return r.(*packedUser).mustUnpack().doc() }))
+	page, total := lq.apply(recs)
+	// The page is written after the lock is released: it takes the accounts
+	// (immutable strings), not pointers into the store.
+	accounts := make([]packedUser, len(page))
+	for i, r := range page {
+		accounts[i] = *r.(*packedUser)
+	}
+	return ok(http.StatusOK, userPage{limit: lq.limit, offset: lq.page, total: total, users: accounts})
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
@@ -379,7 +386,7 @@ func (s *Server) getUser(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	return ok(http.StatusOK, u.doc())
+	return ok(http.StatusOK, u)
 }
 
 // createUser is POST /users: 201 {"id","username"}, or 422 with validations.
@@ -395,7 +402,7 @@ func (s *Server) createUser(c *call) reply {
 	if len(msgs) > 0 {
 		return validation(msgs...)
 	}
-	return ok(http.StatusCreated, map[string]string{"id": u.ID, "username": u.Username})
+	return ok(http.StatusCreated, createdUser{id: u.ID, username: u.Username})
 }
 
 // replaceUser is PUT /users/{id}: a full replace answered with the whole user.
@@ -423,5 +430,5 @@ func (s *Server) replaceUser(c *call) reply {
 	if len(msgs) > 0 {
 		return validation(msgs...)
 	}
-	return ok(http.StatusOK, u.doc())
+	return ok(http.StatusOK, u)
 }
