@@ -404,7 +404,11 @@ func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	unmarshal := json.Unmarshal
+	if _, ok := v.(*User); ok {
+		unmarshal = func(body []byte, v any) error { return DecodeUser(body, v.(*User)) }
+	}
+	if err := unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return fmt.Errorf("invalid JSON at byte %d", se.Offset)
