@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -145,8 +146,35 @@ func (a *app) build() error {
 	}))
 	r.PathPrefix(scimPrefix + "/").Handler(scimHandler)
 	r.Handle(scimPrefix, scimHandler)
-	a.handler = requestLog(a.log, a.metrics.Middleware(r))
+	a.handler = requestLog(a.log, a.metrics.Middleware(scimFirst{scim: scimHandler, rest: r}))
 	return nil
+}
+
+// scimFirst sends requests for clean paths under the SCIM prefix straight to
+// the SCIM handler, which routes them itself, and everything else to rest.
+// gorilla/mux tries each route's regular expression in turn, which nearly
+// every request would pay for only to reach the SCIM prefix; unclean paths
+// still go through rest, which answers them with its redirect to the clean
+// path.
+type scimFirst struct{ scim, rest http.Handler }
+
+func (h scimFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, scimPrefix) && (len(p) == len(scimPrefix) || p[len(scimPrefix)] == '/') && isCleanPath(p) {
+		h.scim.ServeHTTP(w, r)
+		return
+	}
+	h.rest.ServeHTTP(w, r)
+}
+
+// isCleanPath reports whether p is as gorilla/mux's path cleaning leaves it:
+// path.Clean's form, with a trailing slash kept.
+func isCleanPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		return len(p) == len(clean)+1 && p[:len(clean)] == clean
+	}
+	return clean == p
 }
 
 func isDiscovery(path string) bool {
