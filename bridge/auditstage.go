@@ -68,22 +68,39 @@ func (s *auditStage) add(recs []storage.AuditRecord, write func([]storage.AuditR
 	s.write = write
 }
 
-// appendTo appends the staged records in tx and returns how many; call
-// committed with that number once tx has committed. Running it again in a
-// new transaction (a retried batch) appends the same records again, once.
-func (s *auditStage) appendTo(tx *storage.Tx) (int, error) {
+// stagedAudit is the staged records of a write, encoded ahead of the
+// transaction that appends them (storage.PreparedAudit).
+type stagedAudit []storage.PreparedAudit
+
+// prepare encodes the records staged so far for appendTo.
+func (s *auditStage) prepare(store *storage.Store) (stagedAudit, error) {
 	if s == nil {
-		return 0, nil
+		return nil, nil
 	}
 	s.mu.Lock()
 	recs := s.pending
 	s.mu.Unlock()
+	staged := make(stagedAudit, 0, len(recs))
 	for _, r := range recs {
-		if _, err := tx.AppendAudit(r); err != nil {
+		p, err := store.PrepareAudit(r)
+		if err != nil {
+			return nil, err
+		}
+		staged = append(staged, p)
+	}
+	return staged, nil
+}
+
+// appendTo appends the prepared records in tx and returns how many; call the
+// stage's committed with that number once tx has committed. Running it again
+// in a new transaction (a retried batch) appends the same records again, once.
+func (staged stagedAudit) appendTo(tx *storage.Tx) (int, error) {
+	for _, p := range staged {
+		if _, err := tx.AppendPreparedAudit(p); err != nil {
 			return 0, err
 		}
 	}
-	return len(recs), nil
+	return len(staged), nil
 }
 
 // committed drops the first n staged records: they are in the store.

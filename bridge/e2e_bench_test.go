@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,28 +142,44 @@ func BenchmarkHTTPUsers(b *testing.B) {
 		}
 	})
 	// The PATCH writes Absorb (the fake, over loopback HTTP, unlimited) and
-	// commits with the store's fsync off. One request runs at a time, so
-	// each commit also waits the 1 ms storage.Batch gives other writers to
-	// join it. Its users are 1,000 made through Bulk, so that Absorb holds
-	// them.
+	// commits with the store's fsync off. Its users are 1,000 made through
+	// Bulk, so that Absorb holds them.
+	ops := make([]bridge.BulkOperation, 1000)
+	for i := range ops {
+		ops[i] = createOp(fmt.Sprintf("patch%d@example.com", i))
+	}
+	var ids []string
+	for _, res := range f.rig.b.Bulk(context.Background(), ops, 0) {
+		if res.Err != nil {
+			b.Fatal(res.Err)
+		}
+		ids = append(ids, res.Resource.ID)
+	}
+	patchBody := func(i int64) string {
+		return fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
+			`"Operations":[{"op":"replace","path":"title","value":"Title %d"}]}`, i)
+	}
+	// One request at a time: each commit holds one PATCH.
 	b.Run("PatchTitle", func(b *testing.B) {
-		ops := make([]bridge.BulkOperation, 1000)
-		for i := range ops {
-			ops[i] = createOp(fmt.Sprintf("patch%d@example.com", i))
-		}
-		var ids []string
-		for _, res := range f.rig.b.Bulk(context.Background(), ops, 0) {
-			if res.Err != nil {
-				b.Fatal(res.Err)
-			}
-			ids = append(ids, res.Resource.ID)
-		}
 		b.ReportAllocs()
-		for i := 0; b.Loop(); i++ {
-			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],`+
-				`"Operations":[{"op":"replace","path":"title","value":"Title %d"}]}`, i)
-			f.serve(b, http.MethodPatch, "/Users/"+ids[i%len(ids)], body, http.StatusOK)
+		for i := int64(0); b.Loop(); i++ {
+			f.serve(b, http.MethodPatch, "/Users/"+ids[i%int64(len(ids))], patchBody(i), http.StatusOK)
 		}
+	})
+	// Sixteen requests at a time, as the load tool sends them: concurrent
+	// PATCHes share commits (storage.Batch).
+	b.Run("PatchTitleConcurrent", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetParallelism(16 / runtime.GOMAXPROCS(0))
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				// Each user is patched by one request at a time, as in the
+				// load tool; the bridge would serialise them anyway.
+				i := next.Add(1)
+				f.serve(b, http.MethodPatch, "/Users/"+ids[i%int64(len(ids))], patchBody(i), http.StatusOK)
+			}
+		})
 	})
 }
 

@@ -164,15 +164,29 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 	if err != nil {
 		return err
 	}
+	// The records are encoded before the shared commit, which then holds
+	// bbolt's single writer only to store them.
+	user, err := b.store.PrepareUser(rec)
+	if err != nil {
+		return err
+	}
+	copyOfAccount, err := b.store.PrepareAbsorbUser(mirror)
+	if err != nil {
+		return err
+	}
 	stage := auditStageFrom(ctx)
+	staged, err := stage.prepare(b.store)
+	if err != nil {
+		return err
+	}
 	audited := 0
 	// Batch: concurrent writes share one commit and one fsync; fn only
 	// writes in the transaction, so running it again is harmless.
 	err = b.store.Batch(func(tx *storage.Tx) error {
-		if err := tx.PutUser(rec); err != nil {
+		if err := tx.PutPreparedUser(user); err != nil {
 			return err
 		}
-		if err := tx.PutAbsorbUser(mirror); err != nil {
+		if err := tx.PutPreparedAbsorbUser(copyOfAccount); err != nil {
 			return err
 		}
 		if intentKey != "" {
@@ -181,7 +195,7 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 			}
 		}
 		var err error
-		audited, err = stage.appendTo(tx)
+		audited, err = staged.appendTo(tx)
 		return err
 	})
 	if err == nil {
@@ -875,6 +889,10 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	staged, err := audit.prepare(b.store)
+	if err != nil {
+		return err
+	}
 	audited := 0
 	if err := b.store.Update(func(tx *storage.Tx) error {
 		if err := tx.DeleteUser(id); err != nil {
@@ -884,7 +902,7 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 			return err
 		}
 		var err error
-		audited, err = audit.appendTo(tx)
+		audited, err = staged.appendTo(tx)
 		return err
 	}); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)

@@ -59,6 +59,41 @@ func (tx *Tx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
 // the entries of the previous version are removed while they still point at
 // this user.
 func (tx *Tx) PutAbsorbUser(u AbsorbUser) error {
+	p, err := tx.s.PrepareAbsorbUser(u)
+	if err != nil {
+		return err
+	}
+	return tx.PutPreparedAbsorbUser(p)
+}
+
+// PreparedAbsorbUser is an Absorb user record encoded ahead of the write
+// transaction that stores it; see PreparedUser.
+type PreparedAbsorbUser struct {
+	u AbsorbUser
+	v []byte
+}
+
+// PrepareAbsorbUser encodes u for PutPreparedAbsorbUser. Changes made to u
+// afterwards are not seen.
+func (s *Store) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
+	if u.ID == "" {
+		return PreparedAbsorbUser{}, errors.New("put absorb user: empty id")
+	}
+	e := encoder{b: make([]byte, 0, 16+len(u.Username)+len(u.ExternalID)+len(u.DateEdited))}
+	e.str(u.Username)
+	e.str(u.ExternalID)
+	e.str(u.DateEdited)
+	v, err := s.codec.record(&e, u.Raw)
+	if err != nil {
+		return PreparedAbsorbUser{}, fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
+	return PreparedAbsorbUser{u: u, v: v}, nil
+}
+
+// PutPreparedAbsorbUser is PutAbsorbUser for a record encoded by
+// PrepareAbsorbUser.
+func (tx *Tx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
+	u := p.u
 	if u.ID == "" {
 		return errors.New("put absorb user: empty id")
 	}
@@ -67,15 +102,7 @@ func (tx *Tx) PutAbsorbUser(u AbsorbUser) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
 	}
-	e := encoder{b: make([]byte, 0, 16+len(u.Username)+len(u.ExternalID)+len(u.DateEdited))}
-	e.str(u.Username)
-	e.str(u.ExternalID)
-	e.str(u.DateEdited)
-	v, err := tx.s.codec.record(&e, u.Raw)
-	if err != nil {
-		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
-	}
-	if err := tx.b(bAbsorbUsers).Put([]byte(u.ID), v); err != nil {
+	if err := tx.b(bAbsorbUsers).Put([]byte(u.ID), p.v); err != nil {
 		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
 	}
 	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(old.Username), FoldCase(u.Username), u.ID); err != nil {

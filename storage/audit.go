@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -36,11 +37,20 @@ type FieldChange struct {
 // NextSequence, so numbers are never reused even after pruning) and returns
 // that number. rec.Seq is ignored; a zero rec.Time is set to the current time.
 func (tx *Tx) AppendAudit(rec AuditRecord) (uint64, error) {
-	b := tx.b(bAudit)
-	seq, err := b.NextSequence()
+	p, err := tx.s.PrepareAudit(rec)
 	if err != nil {
-		return 0, fmt.Errorf("append audit: %w", err)
+		return 0, err
 	}
+	return tx.AppendPreparedAudit(p)
+}
+
+// PreparedAudit is an audit record encoded ahead of the write transaction
+// that appends it; see PreparedUser.
+type PreparedAudit struct{ v []byte }
+
+// PrepareAudit encodes rec for AppendPreparedAudit; a zero rec.Time is set to
+// the current time now.
+func (s *Store) PrepareAudit(rec AuditRecord) (PreparedAudit, error) {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
@@ -56,11 +66,24 @@ func (tx *Tx) AppendAudit(rec AuditRecord) (uint64, error) {
 		e.str(c.From)
 		e.str(c.To)
 	}
-	v, err := tx.s.codec.record(&e, nil)
+	v, err := s.codec.record(&e, nil)
+	if err != nil {
+		return PreparedAudit{}, fmt.Errorf("append audit: %w", err)
+	}
+	return PreparedAudit{v: v}, nil
+}
+
+// AppendPreparedAudit is AppendAudit for a record encoded by PrepareAudit.
+func (tx *Tx) AppendPreparedAudit(p PreparedAudit) (uint64, error) {
+	if p.v == nil {
+		return 0, errors.New("append audit: record not prepared")
+	}
+	b := tx.b(bAudit)
+	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, fmt.Errorf("append audit: %w", err)
 	}
-	if err := b.Put(seqKey(seq), v); err != nil {
+	if err := b.Put(seqKey(seq), p.v); err != nil {
 		return 0, fmt.Errorf("append audit: %w", err)
 	}
 	return seq, nil

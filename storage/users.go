@@ -114,6 +114,38 @@ func (tx *Tx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
 // userName (case-insensitively) or AbsorbID; nothing is written then.
 // externalId is indexed but not unique. u.Version is stored as given.
 func (tx *Tx) PutUser(u User) error {
+	p, err := tx.s.PrepareUser(u)
+	if err != nil {
+		return err
+	}
+	return tx.PutPreparedUser(p)
+}
+
+// PreparedUser is a user record encoded ahead of the write transaction that
+// stores it (Store.PrepareUser), so the encoding and its compression run
+// before bbolt's single writer is taken and the commit that concurrent
+// writers share holds the writer for less time.
+type PreparedUser struct {
+	u User
+	v []byte
+}
+
+// PrepareUser encodes u for PutPreparedUser. Changes made to u afterwards are
+// not seen.
+func (s *Store) PrepareUser(u User) (PreparedUser, error) {
+	if u.ID == "" {
+		return PreparedUser{}, errors.New("put user: empty id")
+	}
+	v, err := s.encodeUser(u)
+	if err != nil {
+		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
+	}
+	return PreparedUser{u: u, v: v}, nil
+}
+
+// PutPreparedUser is PutUser for a record encoded by PrepareUser.
+func (tx *Tx) PutPreparedUser(p PreparedUser) error {
+	u := p.u
 	if u.ID == "" {
 		return errors.New("put user: empty id")
 	}
@@ -139,11 +171,7 @@ func (tx *Tx) PutUser(u User) error {
 			return &ConflictError{Index: x.name, Value: x.value, ExistingID: string(id)}
 		}
 	}
-	v, err := tx.encodeUser(u)
-	if err != nil {
-		return fmt.Errorf("put user %q: %w", u.ID, err)
-	}
-	if err := tx.b(bUsers).Put([]byte(u.ID), v); err != nil {
+	if err := tx.b(bUsers).Put([]byte(u.ID), p.v); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	for _, x := range unique {
@@ -273,7 +301,7 @@ func (tx *Tx) ForEachUser(after string, fn func(User) (bool, error)) error {
 // CountUsers returns the number of users.
 func (tx *Tx) CountUsers() int { return tx.count(cUsers) }
 
-func (tx *Tx) encodeUser(u User) ([]byte, error) {
+func (s *Store) encodeUser(u User) ([]byte, error) {
 	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
 	e.str(u.AbsorbID)
 	e.str(u.UserName)
@@ -286,7 +314,7 @@ func (tx *Tx) encodeUser(u User) ([]byte, error) {
 	e.time(u.Created)
 	e.time(u.LastModified)
 	e.uint(u.Version)
-	return tx.s.codec.record(&e, u.Resource)
+	return s.codec.record(&e, u.Resource)
 }
 
 func (tx *Tx) decodeUser(id string, v []byte, withResource bool) (User, error) {
