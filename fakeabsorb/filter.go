@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // This file implements the OData subset Absorb accepts in `_filter`:
@@ -272,7 +274,11 @@ func (p *parser) parseComparison() (expr, error) {
 		return nil, fmt.Errorf("a binary operator with incompatible types was detected: found operand types '%s' and '%s' for operator '%s' at position %d",
 			l.kind(), r.kind(), op, t.pos)
 	}
-	return compareExpr{op: op, l: l, r: r}, nil
+	e := compareExpr{op: op, l: l, r: r}
+	if d, isDate := dateComparison(e); isDate {
+		return d, nil
+	}
+	return e, nil
 }
 
 func comparable(a, b kind) bool {
@@ -509,8 +515,13 @@ func (e compareExpr) eval(rec record) any {
 			return false
 		}
 	}
-	c := compareValues(l, r)
-	switch e.op {
+	return holds(e.op, compareValues(l, r))
+}
+
+// holds reports whether comparison op holds of two operands that compare
+// as c (negative, zero or positive).
+func holds(op string, c int) bool {
+	switch op {
 	case "eq":
 		return c == 0
 	case "ne":
@@ -526,13 +537,63 @@ func (e compareExpr) eval(rec record) any {
 	}
 }
 
+// dateCompareExpr is a comparison of a date field with a datetime literal
+// (dateEdited ge datetime'…', as every poll sends): it is compareExpr, but
+// reads the time of a datedRecord without boxing it (a poll's filter reads
+// the dateEdited of every account).
+type dateCompareExpr struct {
+	compareExpr           // the general form, for other records
+	name        string    // the field
+	lit         time.Time // the literal
+	litLeft     bool      // the literal is the left operand
+}
+
+// dateComparison returns e as a dateCompareExpr when it compares a date
+// field (not a nested one) with a datetime literal.
+func dateComparison(e compareExpr) (dateCompareExpr, bool) {
+	f, l, litLeft := e.l, e.r, false
+	if _, isLit := f.(literal); isLit {
+		f, l, litLeft = e.r, e.l, true
+	}
+	fe, isField := f.(fieldExpr)
+	lit, isLit := l.(literal)
+	if !isField || fe.ref.kind != kindDateTime || len(fe.ref.path) != 1 || !isLit || lit.k != kindDateTime {
+		return dateCompareExpr{}, false
+	}
+	t, isTime := lit.v.(time.Time)
+	if !isTime {
+		return dateCompareExpr{}, false
+	}
+	return dateCompareExpr{compareExpr: e, name: fe.ref.path[0], lit: t, litLeft: litLeft}, true
+}
+
+func (e dateCompareExpr) eval(rec record) any {
+	u, dated := rec.(datedRecord)
+	if !dated {
+		return e.compareExpr.eval(rec)
+	}
+	t, isDate := u.dateField(e.name)
+	if !isDate {
+		return e.compareExpr.eval(rec)
+	}
+	if t.IsZero() {
+		return e.op == "ne" // null compared with a literal, as compareExpr has it
+	}
+	// The time as fieldValue gives it, compared as compareValues compares.
+	c := t.UTC().Truncate(time.Second).Compare(e.lit)
+	if e.litLeft {
+		c = -c
+	}
+	return holds(e.op, c)
+}
+
 // compareValues orders two non-nil evaluator values of the same kind. Strings
 // compare without regard to case.
 func compareValues(a, b any) int {
 	switch x := a.(type) {
 	case string:
 		y, _ := b.(string)
-		return strings.Compare(strings.ToLower(x), strings.ToLower(y))
+		return compareLower(x, y)
 	case time.Time:
 		y, _ := b.(time.Time)
 		return x.Compare(y)
@@ -613,4 +674,47 @@ func parseDateTime(s string) (time.Time, bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// compareLower is strings.Compare(strings.ToLower(a), strings.ToLower(b))
+// without building either: the strings are compared rune by rune, each rune
+// lowered by unicode.ToLower as strings.ToLower lowers it (an invalid byte
+// is U+FFFD, as strings.ToLower writes it), and the order of UTF-8 bytes is
+// the order of the code points they encode.
+func compareLower(a, b string) int {
+	for len(a) > 0 && len(b) > 0 {
+		ca, cb := a[0], b[0]
+		if ca < utf8.RuneSelf && cb < utf8.RuneSelf {
+			if 'A' <= ca && ca <= 'Z' {
+				ca += 'a' - 'A'
+			}
+			if 'A' <= cb && cb <= 'Z' {
+				cb += 'a' - 'A'
+			}
+			if ca != cb {
+				if ca < cb {
+					return -1
+				}
+				return 1
+			}
+			a, b = a[1:], b[1:]
+			continue
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		rb, nb := utf8.DecodeRuneInString(b)
+		if ra, rb = unicode.ToLower(ra), unicode.ToLower(rb); ra != rb {
+			if ra < rb {
+				return -1
+			}
+			return 1
+		}
+		a, b = a[na:], b[nb:]
+	}
+	switch {
+	case len(a) > 0:
+		return 1
+	case len(b) > 0:
+		return -1
+	}
+	return 0
 }

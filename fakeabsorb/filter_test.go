@@ -168,3 +168,90 @@ func TestUserDatesReadAsTheWireHasThem(t *testing.T) {
 		}
 	}
 }
+
+// lowerStrings are strings whose lower-case forms order awkwardly: case
+// mappings that change the length of a rune's UTF-8, title case, invalid
+// bytes (lowered to U+FFFD), U+FFFD itself, prefixes.
+var lowerStrings = []string{
+	"", "a", "A", "ab", "aB", "Ab", "b", "B", "@", "[", "`", "{", "_", "~", "\x7f",
+	"é", "É", "e\u0301", "İ", "i", "ı", "I", "K", "\u212a", "k", "ſ", "s", "S", "ǅ", "ǆ", "Ǆ",
+	"\xff", "\xff\xfe", "\ufffd", "\xed\xa0\x80", "\xc3", "a\xffb", "a\ufffdb", "Ω", "\u2126", "ω",
+	"alice@example.com", "Alice@Example.com", "ALICE@EXAMPLE.COM", "alice@example.co",
+	"zeta", "Zeta", "ZETA", "Émile", "émile", "EMILE", "Ångström", "angstrom", "日本", "😀", "\U0010FFFF",
+}
+
+func TestCompareLower(t *testing.T) {
+	for _, a := range lowerStrings {
+		for _, b := range lowerStrings {
+			if got, want := compareLower(a, b), strings.Compare(strings.ToLower(a), strings.ToLower(b)); got != want {
+				t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+func FuzzCompareLower(f *testing.F) {
+	for i, a := range lowerStrings {
+		f.Add(a, lowerStrings[(i*7+3)%len(lowerStrings)])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if got, want := compareLower(a, b), strings.Compare(strings.ToLower(a), strings.ToLower(b)); got != want {
+			t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
+		}
+	})
+}
+
+// TestDateComparisons: a comparison of a date field with a datetime literal
+// gives what the general comparison gives, on packed accounts, users and
+// documents, whichever side the literal is on.
+func TestDateComparisons(t *testing.T) {
+	at := time.Date(2025, 6, 2, 8, 30, 15, 0, time.UTC)
+	users := []User{
+		{ID: "none"},
+		{ID: "at", DateEdited: at, DateAdded: at, DateHired: at},
+		{ID: "just after", DateEdited: at.Add(999 * time.Millisecond), DateAdded: at.Add(time.Second), LastLoginDate: at.Add(time.Nanosecond)},
+		{ID: "just before", DateEdited: at.Add(-time.Nanosecond), DateAdded: at.Add(-time.Second), DateTerminated: at.Add(-time.Hour)},
+		{ID: "zoned", DateEdited: at.In(time.FixedZone("x", -5*3600)), DateHired: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
+		{ID: "far", DateEdited: time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), DateAdded: time.Date(1969, 7, 20, 20, 17, 40, 5, time.UTC)},
+	}
+	var recs []record
+	for i := range users {
+		p, err := packUser(&users[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, &p, &users[i], docRecord(users[i].doc()))
+	}
+	lits := []string{"2025-06-02T08:30:15Z", "2025-06-02T08:30:15.5Z", "2025-06-02T08:30:14.999999999Z", "2025-06-02T03:30:15-05:00", "2025-06-02", "0001-01-01", "9999-12-31T23:59:59Z"}
+	ops := []string{"eq", "ne", "gt", "ge", "lt", "le"}
+	for _, name := range []string{"dateEdited", "dateAdded", "lastLoginDate", "dateHired", "dateTerminated"} {
+		for _, lit := range lits {
+			for _, op := range ops {
+				for _, s := range []string{name + " " + op + " datetime'" + lit + "'", "datetime'" + lit + "' " + op + " " + name} {
+					f, err := parseFilter(s, userFields)
+					if err != nil {
+						t.Fatal(err)
+					}
+					d, isDate := f.root.(dateCompareExpr)
+					if !isDate {
+						t.Fatalf("%s: parsed as %T, want a dateCompareExpr", s, f.root)
+					}
+					for _, rec := range recs {
+						if got, want := d.eval(rec), d.compareExpr.eval(rec); got != want {
+							t.Errorf("%s on %T %v: %v, want %v", s, rec, rec.get("id"), got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, s := range []string{"dateEdited eq null", "customFields/datetime1 ge datetime'2025-01-01'", "dateEdited eq dateAdded"} {
+		f, err := parseFilter(s, userFields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, isDate := f.root.(dateCompareExpr); isDate {
+			t.Errorf("%s: parsed as a dateCompareExpr", s)
+		}
+	}
+}

@@ -14,7 +14,9 @@ import (
 // BenchmarkListUsersPage is one page of a sync pass over 20,000 accounts,
 // sorted by id: "all" with a dateEdited filter that matches them all (the
 // pass after a bulk load; the documents of the page alone are built), and
-// "none" with one that matches none (a poll that finds nothing new).
+// "none" with one that matches none (a poll that finds nothing new);
+// "byName" is "all" sorted by firstName (the same for every account, in
+// mixed case), then lastName descending.
 func BenchmarkListUsersPage(b *testing.B) {
 	s, err := New(Options{RateLimit: -1, RandSeed: 1})
 	if err != nil {
@@ -48,11 +50,12 @@ func BenchmarkListUsersPage(b *testing.B) {
 	for _, tc := range []struct {
 		name  string
 		since time.Time
+		sort  string
 		total int
-	}{{"all", since, 20_000}, {"none", since.Add(2 * time.Minute), 0}} {
+	}{{"all", since, "id", 20_000}, {"none", since.Add(2 * time.Minute), "id", 0}, {"byName", since, "firstName,-lastName", 20_000}} {
 		q := url.Values{
 			"_filter": {fmt.Sprintf("dateEdited ge datetime'%s'", tc.since.Format(time.RFC3339))},
-			"_sort":   {"id"}, "_limit": {"1000"}, "_offset": {"5"},
+			"_sort":   {tc.sort}, "_limit": {"1000"}, "_offset": {"5"},
 		}
 		target := ts.URL + "/users?" + q.Encode()
 		b.Run(tc.name, func(b *testing.B) {

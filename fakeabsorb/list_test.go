@@ -1,8 +1,11 @@
 package fakeabsorb
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,4 +150,79 @@ func TestUsersDeprecatedParameters(t *testing.T) {
 			t.Errorf("message = %q, want %q", got, want)
 		}
 	})
+}
+
+// TestSortValueOrder: sortValue orders as compareSort does.
+func TestSortValueOrder(t *testing.T) {
+	var vals []any
+	for _, s := range lowerStrings {
+		vals = append(vals, s)
+	}
+	vals = append(vals, nil)
+	at := time.Date(2025, 6, 2, 8, 30, 15, 0, time.UTC)
+	others := [][]any{
+		{nil, at, at.Add(time.Second), at.Add(-time.Second), time.Time{}},
+		{nil, 0.0, -1.0, 1.5, 1e21},
+		{nil, true, false},
+	}
+	for _, vs := range append(others, vals) {
+		for _, a := range vs {
+			for _, b := range vs {
+				if got, want := sortValueOf(a).compare(sortValueOf(b)), compareSort(a, b); got != want {
+					t.Errorf("compare(%#v, %#v) = %d, want %d", a, b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestApplySortIsStable: apply orders records as a stable sort with
+// compareSort does, ties left in the order they came in.
+func TestApplySortIsStable(t *testing.T) {
+	fields := newFieldSet(field{"id", kindGUID}, field{"name", kindString}, field{"n", kindNumber}, field{"on", kindBool})
+	names := []any{nil, "alice", "Alice", "ALICE", "bob", "Émile", "émile", "zed"}
+	var recs []record
+	for i := range 600 {
+		d := docRecord{"id": fmt.Sprintf("%08d-0000-4000-8000-000000000000", i), "name": names[i*7%len(names)], "on": i%5 == 0}
+		if i%4 != 0 {
+			d["n"] = float64(i % 3)
+		}
+		recs = append(recs, d)
+	}
+	for _, sort := range []string{"name", "-name", "n,-name", "-on,n", "on,-n,name", "name,id"} {
+		t.Run(sort, func(t *testing.T) {
+			lq, bad := parseListQuery(query{"_sort": {sort}, "_limit": {"1000"}}, fields)
+			if bad != nil {
+				t.Fatalf("parseListQuery: %v", bad.body)
+			}
+			want := slices.Clone(recs)
+			slices.SortStableFunc(want, func(a, b record) int {
+				for _, k := range lq.sort {
+					c := compareSort(fieldValue(k.ref, a), fieldValue(k.ref, b))
+					if k.desc {
+						c = -c
+					}
+					if c != 0 {
+						return c
+					}
+				}
+				return 0
+			})
+			got, total := lq.apply(slices.Clone(recs))
+			if total != len(recs) {
+				t.Fatalf("total = %d, want %d", total, len(recs))
+			}
+			if diff := cmp.Diff(column(docs(want), "id"), column(docs(got), "id")); diff != "" {
+				t.Errorf("order (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func docs(recs []record) []map[string]any {
+	out := make([]map[string]any, len(recs))
+	for i, r := range recs {
+		out[i] = r.(docRecord)
+	}
+	return out
 }

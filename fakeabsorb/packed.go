@@ -393,8 +393,19 @@ func (p *packedUser) get(name string) any {
 // dateField is the time a date member of the wire form holds, and false for a
 // member that is not a date.
 func (p *packedUser) dateField(name string) (time.Time, bool) {
-	k, found := slotOf[name]
-	if !found || slots[k].enc != encTime {
+	var k slot
+	switch name { // not slotOf: a filter on a date calls this for every account
+	case "dateAdded":
+		k = slotDateAdded
+	case "dateEdited":
+		k = slotDateEdited
+	case "lastLoginDate":
+		k = slotLastLoginDate
+	case "dateHired":
+		k = slotDateHired
+	case "dateTerminated":
+		k = slotDateTerminated
+	default:
 		return time.Time{}, false
 	}
 	return p.time(k), true
