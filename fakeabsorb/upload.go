@@ -36,9 +36,11 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(c.body) == 0 || bytes.Equal(c.body, []byte("null")) {
 		return noUsers()
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(c.body, &raw); err != nil {
-		return invalidRequest()
+	raw, split := splitUpload(c.body)
+	if !split {
+		if err := json.Unmarshal(c.body, &raw); err != nil {
+			return invalidRequest()
+		}
 	}
 	if len(raw) == 0 {
 		return noUsers()
@@ -49,7 +51,7 @@ func (s *Server) uploadUsers(c *call) reply {
 	results := keyValues{}
 	for _, elem := range raw {
 		var in userInput
-		if err := json.Unmarshal(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
+		if err := decodeUserInput(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
 			continue
 		}
 		u, err := s.upsertLocked(c, in)

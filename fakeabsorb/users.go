@@ -1,7 +1,6 @@
 package fakeabsorb
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -392,7 +391,7 @@ func (s *Server) getUser(c *call) reply {
 // createUser is POST /users: 201 {"id","username"}, or 422 with validations.
 func (s *Server) createUser(c *call) reply {
 	var in userInput
-	if err := json.Unmarshal(c.body, &in); err != nil {
+	if err := decodeUserInput(c.body, &in); err != nil {
 		return invalidRequest()
 	}
 	u, msgs, err := s.createUserLocked(c, in)
@@ -420,7 +419,7 @@ func (s *Server) replaceUser(c *call) reply {
 		return notFound()
 	}
 	var in userInput
-	if err := json.Unmarshal(c.body, &in); err != nil {
+	if err := decodeUserInput(c.body, &in); err != nil {
 		return invalidRequest()
 	}
 	u, msgs, err := s.replaceUserLocked(c, in, existing)

@@ -101,3 +101,25 @@ func BenchmarkUploadUsers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeUserInput decodes a PUT body as the bridge sends one, with
+// json.Unmarshal and with decodeUserInput.
+func BenchmarkDecodeUserInput(b *testing.B) {
+	body := benchUserBody(b)
+	b.Run("json.Unmarshal", func(b *testing.B) {
+		for b.Loop() {
+			var in userInput
+			if err := json.Unmarshal(body, &in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decodeUserInput", func(b *testing.B) {
+		for b.Loop() {
+			var in userInput
+			if err := decodeUserInput(body, &in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
