@@ -1,6 +1,7 @@
 package fakeabsorb
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -546,6 +547,12 @@ type dateCompareExpr struct {
 	name        string    // the field
 	lit         time.Time // the literal
 	litLeft     bool      // the literal is the left operand
+
+	// For packed accounts: the field's slot, and the literal in parts.
+	slot    slot
+	litSec  int64
+	litNsec int
+	hasSlot bool
 }
 
 // dateComparison returns e as a dateCompareExpr when it compares a date
@@ -564,10 +571,31 @@ func dateComparison(e compareExpr) (dateCompareExpr, bool) {
 	if !isTime {
 		return dateCompareExpr{}, false
 	}
-	return dateCompareExpr{compareExpr: e, name: fe.ref.path[0], lit: t, litLeft: litLeft}, true
+	d := dateCompareExpr{compareExpr: e, name: fe.ref.path[0], lit: t, litLeft: litLeft, litSec: t.Unix(), litNsec: t.Nanosecond()}
+	if k, found := slotOf[d.name]; found && slots[k].enc == encTime {
+		d.slot, d.hasSlot = k, true
+	}
+	return d, true
 }
 
 func (e dateCompareExpr) eval(rec record) any {
+	if p, packed := rec.(*packedUser); packed && e.hasSlot {
+		// The time truncated to the second, as fieldValue has it, is the
+		// account's Unix seconds: compared with the literal without making
+		// a time.Time.
+		sec, _, set := p.unixTime(e.slot)
+		if !set {
+			return e.op == "ne"
+		}
+		c := cmp.Compare(sec, e.litSec)
+		if c == 0 && e.litNsec > 0 {
+			c = -1
+		}
+		if e.litLeft {
+			c = -c
+		}
+		return holds(e.op, c)
+	}
 	u, dated := rec.(datedRecord)
 	if !dated {
 		return e.compareExpr.eval(rec)

@@ -213,6 +213,8 @@ func TestDateComparisons(t *testing.T) {
 		{ID: "just before", DateEdited: at.Add(-time.Nanosecond), DateAdded: at.Add(-time.Second), DateTerminated: at.Add(-time.Hour)},
 		{ID: "zoned", DateEdited: at.In(time.FixedZone("x", -5*3600)), DateHired: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
 		{ID: "far", DateEdited: time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), DateAdded: time.Date(1969, 7, 20, 20, 17, 40, 5, time.UTC)},
+		{ID: "before year 1", DateEdited: time.Date(-5, 3, 1, 0, 0, 0, 700, time.UTC), DateAdded: time.Date(0, 12, 31, 23, 59, 59, 999_999_999, time.UTC)},
+		{ID: "on the second", DateEdited: time.Date(2025, 6, 2, 8, 30, 14, 999_999_999, time.UTC), DateHired: time.Date(2020, 1, 1, 0, 0, 0, 500_000_000, time.UTC)},
 	}
 	var recs []record
 	for i := range users {
@@ -222,7 +224,8 @@ func TestDateComparisons(t *testing.T) {
 		}
 		recs = append(recs, &p, &users[i], docRecord(users[i].doc()))
 	}
-	lits := []string{"2025-06-02T08:30:15Z", "2025-06-02T08:30:15.5Z", "2025-06-02T08:30:14.999999999Z", "2025-06-02T03:30:15-05:00", "2025-06-02", "0001-01-01", "9999-12-31T23:59:59Z"}
+	lits := []string{"2025-06-02T08:30:15Z", "2025-06-02T08:30:15.5Z", "2025-06-02T08:30:14.999999999Z", "2025-06-02T08:30:14.000000001Z",
+		"2025-06-02T03:30:15-05:00", "2025-06-02", "2020-01-01T00:00:00.5", "0001-01-01", "0001-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59Z"}
 	ops := []string{"eq", "ne", "gt", "ge", "lt", "le"}
 	for _, name := range []string{"dateEdited", "dateAdded", "lastLoginDate", "dateHired", "dateTerminated"} {
 		for _, lit := range lits {

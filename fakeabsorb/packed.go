@@ -340,16 +340,24 @@ func (p packedUser) str(k slot) string { r := p.seek(k); return r.string() }
 // time reads time slot k: the zero time when it is unset, or when p is too
 // short to hold it.
 func (p packedUser) time(k slot) time.Time {
-	if k >= slotID || len(p) == 0 || p[0]&(1<<k) == 0 {
+	sec, nsec, set := p.unixTime(k)
+	if !set {
 		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
+}
+
+// unixTime reads time slot k as p.time does, in parts: the Unix seconds and
+// the nanoseconds, and false for the zero time.
+func (p packedUser) unixTime(k slot) (sec int64, nsec uint32, set bool) {
+	if k >= slotID || len(p) == 0 || p[0]&(1<<k) == 0 {
+		return 0, 0, false
 	}
 	at := 1 + timeSize*bits.OnesCount8(p[0]&(1<<k-1)) // after the set times before it
 	if len(p) < at+timeSize {
-		return time.Time{}
+		return 0, 0, false
 	}
-	sec := int64(le64(string(p[at:]))) + zeroUnix
-	nsec := le32(string(p[at+8:]))
-	return time.Unix(sec, int64(nsec)).UTC()
+	return int64(le64(string(p[at:]))) + zeroUnix, le32(string(p[at+8:])), true
 }
 
 func (p packedUser) id() string           { return p.str(slotID) }
