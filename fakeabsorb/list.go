@@ -127,7 +127,7 @@ func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time
 	for i, it := range items {
 		recs[i] = docRecord(doc(it))
 	}
-	page, total := lq.apply(recs)
+	page, total := lq.apply(recs, nil)
 	docs := make([]map[string]any, len(page))
 	for i, r := range page {
 		docs[i] = r.(docRecord)
@@ -139,32 +139,43 @@ func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time
 // the number of records that matched. Records build their document on
 // demand, so only the page's documents need be built: a list of many users
 // costs a filter and a sort of their fields, not a document each.
-func (lq listQuery) apply(recs []record) (page []record, total int) {
+//
+// The sort is stable: records that tie on every sort key keep the order of
+// recs, the default order. A caller may instead pass tie, the default order
+// of recs[i] and recs[j] (a total order), and leave recs unsorted when lq
+// sorts; without _sort, recs must be in the default order.
+func (lq listQuery) apply(recs []record, tie func(i, j int) int) (page []record, total int) {
 	kept := recs[:0:0]
-	for _, r := range recs {
+	var pos []int // of kept in recs, when sorting
+	for i, r := range recs {
 		if lq.filter == nil || lq.filter.match(r) {
 			kept = append(kept, r)
+			if len(lq.sort) > 0 {
+				pos = append(pos, i)
+			}
 		}
+	}
+	if tie == nil {
+		tie = cmp.Compare[int]
 	}
 	if len(lq.sort) > 0 {
 		// Each record's sort values are read once, not at every comparison.
 		type keyed struct {
 			rec  record
 			vals []sortValue
-			pos  int // in kept, which is in the default order
+			pos  int
 		}
 		ks := make([]keyed, len(kept))
 		vals := make([]sortValue, len(kept)*len(lq.sort))
 		for i, r := range kept {
 			v := vals[i*len(lq.sort) : (i+1)*len(lq.sort) : (i+1)*len(lq.sort)]
 			for j, k := range lq.sort {
-				v[j] = sortValueOf(fieldValue(k.ref, r))
+				v[j] = sortValueFor(k.ref, r)
 			}
-			ks[i] = keyed{r, v, i}
+			ks[i] = keyed{r, v, pos[i]}
 		}
-		// A stable sort: records that tie keep their order. Breaking ties by
-		// position gives the order a stable sort gives, with the fewer
-		// comparisons and moves of an unstable one.
+		// Breaking ties by the default order gives the order a stable sort
+		// gives, with the fewer comparisons and moves of an unstable one.
 		slices.SortFunc(ks, func(a, b keyed) int {
 			for n, k := range lq.sort {
 				c := a.vals[n].compare(b.vals[n])
@@ -175,7 +186,7 @@ func (lq listQuery) apply(recs []record) (page []record, total int) {
 					return c
 				}
 			}
-			return cmp.Compare(a.pos, b.pos)
+			return tie(a.pos, b.pos)
 		})
 		for i := range ks {
 			kept[i] = ks[i].rec
@@ -224,27 +235,83 @@ func compareSort(a, b any) int {
 }
 
 // sortValue is an evaluator value (fieldValue's) read for a sort, with the
-// lower-case form of a string made once rather than at every comparison.
+// lower-case form of a string made once rather than at every comparison,
+// and a string not boxed.
 type sortValue struct {
-	v        any    // nil, a string, a time.Time, a float64 or a bool
-	isString bool   // v is a string
-	lower    string // strings.ToLower of v, when a string
+	null  bool   // fieldValue is nil
+	str   bool   // fieldValue is the string s
+	s     string // the string
+	lower string // strings.ToLower(s)
+	v     any    // fieldValue otherwise: a time.Time, a float64 or a bool
 }
 
-func sortValueOf(v any) sortValue {
-	if s, ok := v.(string); ok {
-		return sortValue{v: v, isString: true, lower: strings.ToLower(s)}
+// sortValueOf is v, fieldValue's value of a field of kind k.
+func sortValueOf(k kind, v any) sortValue {
+	switch x := v.(type) {
+	case nil:
+		return sortValue{null: true}
+	case string:
+		return stringSortValue(k, x)
 	}
 	return sortValue{v: v}
 }
 
-// compare is compareSort(a.v, b.v).
+// stringSortValue is a string value of a field of kind k. A GUID's value is
+// lower case already (typed lowers it), and lowering it again would not
+// change it (strings.ToLower is idempotent: TestToLowerIdempotent).
+func stringSortValue(k kind, s string) sortValue {
+	lower := s
+	if k != kindGUID {
+		lower = strings.ToLower(s)
+	}
+	return sortValue{str: true, s: s, lower: lower}
+}
+
+// sortValueFor is sortValueOf(ref.kind, fieldValue(ref, rec)); the string
+// fields of a packed account are read without boxing them.
+func sortValueFor(ref fieldRef, rec record) sortValue {
+	if p, packed := rec.(*packedUser); packed && len(ref.path) == 1 && (ref.kind == kindString || ref.kind == kindGUID) {
+		if k, found := slotOf[ref.path[0]]; found && slots[k].enc == encString {
+			// As p.get and typed give it: empty is null but for the id, and
+			// a GUID is lowered.
+			s := p.str(k)
+			if s == "" && k != slotID {
+				return sortValue{null: true}
+			}
+			if ref.kind == kindGUID {
+				s = strings.ToLower(s)
+			}
+			return stringSortValue(ref.kind, s)
+		}
+	}
+	return sortValueOf(ref.kind, fieldValue(ref, rec))
+}
+
+// compare is compareSort of the two values.
 func (a sortValue) compare(b sortValue) int {
-	if !a.isString || !b.isString {
-		return compareSort(a.v, b.v) // which lowers no string
+	switch {
+	case a.null && b.null:
+		return 0
+	case a.null:
+		return -1
+	case b.null:
+		return 1
+	case a.str && b.str:
+		if c := strings.Compare(a.lower, b.lower); c != 0 {
+			return c
+		}
+		return strings.Compare(a.s, b.s)
 	}
-	if c := strings.Compare(a.lower, b.lower); c != 0 {
-		return c
+	return compareSort(a.value(), b.value()) // values of another kind, which lower no string
+}
+
+// value is the fieldValue a sortValue stands for.
+func (a sortValue) value() any {
+	switch {
+	case a.null:
+		return nil
+	case a.str:
+		return a.s
 	}
-	return strings.Compare(a.v.(string), b.v.(string))
+	return a.v
 }

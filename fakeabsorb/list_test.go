@@ -2,10 +2,13 @@ package fakeabsorb
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -168,7 +171,7 @@ func TestSortValueOrder(t *testing.T) {
 	for _, vs := range append(others, vals) {
 		for _, a := range vs {
 			for _, b := range vs {
-				if got, want := sortValueOf(a).compare(sortValueOf(b)), compareSort(a, b); got != want {
+				if got, want := sortValueOf(kindString, a).compare(sortValueOf(kindString, b)), compareSort(a, b); got != want {
 					t.Errorf("compare(%#v, %#v) = %d, want %d", a, b, got, want)
 				}
 			}
@@ -208,12 +211,22 @@ func TestApplySortIsStable(t *testing.T) {
 				}
 				return 0
 			})
-			got, total := lq.apply(slices.Clone(recs))
+			got, total := lq.apply(slices.Clone(recs), nil)
 			if total != len(recs) {
 				t.Fatalf("total = %d, want %d", total, len(recs))
 			}
 			if diff := cmp.Diff(column(docs(want), "id"), column(docs(got), "id")); diff != "" {
 				t.Errorf("order (-want +got):\n%s", diff)
+			}
+			// The records out of order, with their default order as the tie.
+			shuffled := slices.Clone(recs)
+			rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+			tie := func(i, j int) int {
+				return strings.Compare(shuffled[i].get("id").(string), shuffled[j].get("id").(string))
+			}
+			got, _ = lq.apply(shuffled, tie)
+			if diff := cmp.Diff(column(docs(want), "id"), column(docs(got), "id")); diff != "" {
+				t.Errorf("order with tie (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -225,4 +238,54 @@ func docs(recs []record) []map[string]any {
 		out[i] = r.(docRecord)
 	}
 	return out
+}
+
+// TestToLowerIdempotent: lowering a lowered string changes nothing, which
+// stringSortValue relies on for GUIDs.
+func TestToLowerIdempotent(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if l := unicode.ToLower(r); unicode.ToLower(l) != l {
+			t.Errorf("ToLower(%U) = %U, which lowers to %U", r, l, unicode.ToLower(l))
+		}
+	}
+	for _, s := range lowerStrings {
+		if l := strings.ToLower(s); strings.ToLower(l) != l {
+			t.Errorf("ToLower(%q) = %q, which lowers to %q", s, l, strings.ToLower(l))
+		}
+	}
+}
+
+// TestSortValueFor: a packed account's sort values read directly are what
+// fieldValue gives.
+func TestSortValueFor(t *testing.T) {
+	users := []User{fullUser(), {}, {
+		ID: "B0000000-0000-4000-8000-0000000000AA", DepartmentID: "D0000000-0000-4000-8000-00000000000A", SupervisorID: "\xff",
+		FirstName: "ÉMILE", LastName: "\xffK", Username: "İ", CustomFields: map[string]any{"string1": "Ab"},
+	}}
+	for _, u := range users {
+		p, err := packUser(&u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := []string{"customFields/string1", "customFields/decimal2", "customFields/bool3", "customFields/datetime1"}
+		for name := range userWire {
+			names = append(names, name)
+		}
+		for _, name := range names {
+			ref, err := userFields.resolve(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ref.kind == kindList || ref.kind == kindObject {
+				continue
+			}
+			got, want := sortValueFor(ref, &p), sortValueOf(ref.kind, fieldValue(ref, &p))
+			if got != want {
+				t.Errorf("user %q: sortValueFor(%s) = %#v, want %#v", u.ID, name, got, want)
+			}
+			if want.str && want.lower != strings.ToLower(want.s) {
+				t.Errorf("user %q: %s: lower %q, want %q", u.ID, name, want.lower, strings.ToLower(want.s))
+			}
+		}
+	}
 }

@@ -418,15 +418,19 @@ func (st *store) topDepartment() string {
 // ordered sorts records by dateAdded then id, Absorb's default list order.
 func ordered[T any](items []T, key func(T) (time.Time, string)) []T {
 	// The key is unique (ids are), so the order is total and need not be stable.
-	slices.SortFunc(items, func(a, b T) int {
-		ta, ida := key(a)
-		tb, idb := key(b)
-		if c := ta.Compare(tb); c != 0 {
-			return c
-		}
-		return strings.Compare(ida, idb)
-	})
+	slices.SortFunc(items, func(a, b T) int { return defaultOrder(a, b, key) })
 	return items
+}
+
+// defaultOrder compares two records in Absorb's default list order: by
+// dateAdded, then by id.
+func defaultOrder[T any](a, b T, key func(T) (time.Time, string)) int {
+	ta, ida := key(a)
+	tb, idb := key(b)
+	if c := ta.Compare(tb); c != 0 {
+		return c
+	}
+	return strings.Compare(ida, idb)
 }
 
 func nullable(s string) any {

@@ -348,12 +348,20 @@ next:
 	for i, u := range users {
 		rows[i] = keyed{u: u, added: u.time(slotDateAdded), id: u.id()}
 	}
-	ordered(rows, func(r keyed) (time.Time, string) { return r.added, r.id })
+	key := func(r keyed) (time.Time, string) { return r.added, r.id }
+	var tie func(i, j int) int
+	if len(lq.sort) == 0 {
+		ordered(rows, key)
+	} else {
+		// Sorted by _sort with ties in the default order, rather than put in
+		// the default order and then sorted stably: the same order.
+		tie = func(i, j int) int { return defaultOrder(rows[i], rows[j], key) }
+	}
 	recs := make([]record, len(rows))
 	for i, r := range rows {
 		recs[i] = r.u
 	}
-	page, total := lq.apply(recs)
+	page, total := lq.apply(recs, tie)
 	// The page is written after the lock is released: it takes the accounts
 	// (immutable strings), not pointers into the store.
 	accounts := make([]packedUser, len(page))
