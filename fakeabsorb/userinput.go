@@ -146,6 +146,9 @@ type inputParser struct {
 	i int
 }
 
+// decodeUserInputFast decodes data into in, the zero userInput, when data is
+// a body the parser handles, and reports whether it did; in may be partly
+// set when it did not.
 func decodeUserInputFast(data []byte, in *userInput) bool {
 	p := inputParser{b: string(data)}
 	p.space()
