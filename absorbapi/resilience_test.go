@@ -331,7 +331,7 @@ func TestFakeCreateNotDuplicated(t *testing.T) {
 		name   string
 		faults string
 	}{
-		{name: "client timeout after commit", faults: "latency=500ms"},
+		{name: "client timeout after commit", faults: "latency=1500ms"},
 		{name: "connection reset after commit", faults: "reset=1"},
 	}
 	for _, tt := range tests {
@@ -350,7 +350,10 @@ func TestFakeCreateNotDuplicated(t *testing.T) {
 			})
 			c := f.client(t, "", func(c *Config) {
 				c.Observer = obs
-				c.HTTPClient = &http.Client{Timeout: 150 * time.Millisecond}
+				// Long enough for the lookup after the failure to get
+				// through on a busy machine (a second timeout would send
+				// the POST again), far shorter than the fault's latency.
+				c.HTTPClient = &http.Client{Timeout: 500 * time.Millisecond}
 			})
 			ctx := context.Background()
 			if err := c.Login(ctx); err != nil {
