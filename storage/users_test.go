@@ -474,3 +474,63 @@ func TestEmailKeys(t *testing.T) {
 		t.Errorf("emailKeys = %q, want %q", got, want)
 	}
 }
+
+// TestPreparedUser: a record encoded before its transaction is stored as
+// PutUser stores it, and one never prepared is refused.
+func TestPreparedUser(t *testing.T) {
+	s := openTest(t)
+	u := testUser("prepared", "prepared@example.com", "prepared@example.com")
+	p, err := s.PrepareUser(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirror := AbsorbUser{ID: u.AbsorbID, Username: u.UserName, ExternalID: u.ExternalID, Raw: absorbRaw(u.AbsorbID, u.UserName, u.ExternalID)}
+	pm, err := s.PrepareAbsorbUser(mirror)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, err := s.PrepareAudit(AuditRecord{Operation: "update", ResourceID: u.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.UserName = "changed-after@example.com" // not seen: the record was encoded
+	update(t, s, func(tx *Tx) error {
+		if err := tx.PutPreparedUser(p); err != nil {
+			return err
+		}
+		if err := tx.PutPreparedAbsorbUser(pm); err != nil {
+			return err
+		}
+		_, err := tx.AppendPreparedAudit(pa)
+		return err
+	})
+	view(t, s, func(tx *Tx) error {
+		got, err := tx.UserByUserName("PREPARED@example.com")
+		if err != nil {
+			return err
+		}
+		if got.ID != "prepared" || string(got.Resource) != string(testUser("prepared", "prepared@example.com").Resource) {
+			t.Errorf("stored user = %+v", got)
+		}
+		if _, err := tx.AbsorbUserByUsername("prepared@example.com"); err != nil {
+			t.Errorf("absorb copy: %v", err)
+		}
+		return nil
+	})
+	err = s.Update(func(tx *Tx) error {
+		if err := tx.PutPreparedUser(PreparedUser{}); err == nil {
+			t.Error("PutPreparedUser of a user never prepared was accepted")
+		}
+		if err := tx.PutPreparedAbsorbUser(PreparedAbsorbUser{}); err == nil {
+			t.Error("PutPreparedAbsorbUser of a copy never prepared was accepted")
+		}
+		if _, err := tx.AppendPreparedAudit(PreparedAudit{}); err == nil {
+			t.Error("AppendPreparedAudit of a record never prepared was accepted")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStore(t, s)
+}
