@@ -368,7 +368,7 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 // only when something it holds changes.
 func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	id := e.op.ID
-	rec, res, err := b.loadUser(id)
+	rec, res, local, err := b.loadUserWithCopy(id)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 			return err
 		}
 	}
-	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
 	}

@@ -449,11 +449,11 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 	}
 	unlock := e.b.locks.Lock("user:" + rec.ID)
 	defer unlock()
-	rec, res, err := e.b.loadUser(rec.ID)
+	rec, res, local, err := e.b.loadUserWithCopy(rec.ID)
 	if err != nil {
 		return err
 	}
-	account, err := e.b.currentAccount(ctx, rec.AbsorbID)
+	account, err := e.b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
 	}

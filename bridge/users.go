@@ -685,7 +685,7 @@ func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondit
 func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, change func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
-	rec, res, err := b.loadUser(id)
+	rec, res, local, err := b.loadUserWithCopy(id)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -708,7 +708,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 			return scimdoc.Resource{}, err
 		}
 	}
-	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -794,53 +794,62 @@ func (b *Bridge) ensureUserNameFree(userName, id string) error {
 
 // loadUser reads a user's record and resource. Errors: 404.
 func (b *Bridge) loadUser(id string) (storage.User, scimdoc.Resource, error) {
-	var rec storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
-		var err error
-		rec, err = tx.User(id)
-		return err
-	})
-	if errors.Is(err, storage.ErrNotFound) {
-		return rec, scimdoc.Resource{}, scimdoc.NotFound("User", id)
-	}
-	if err != nil {
-		return rec, scimdoc.Resource{}, fmt.Errorf("load user %s: %w", id, err)
-	}
-	res, err := userResource(rec)
+	rec, res, _, err := b.readUser(id, false)
 	return rec, res, err
 }
 
-// currentAccount is the Absorb user as the bridge last knew it; Absorb is
-// read only when the local copy lacks it.
-func (b *Bridge) currentAccount(ctx context.Context, absorbID string) (absorbapi.User, error) {
+// loadUserWithCopy is loadUser that also reads, in the same transaction, the
+// local copy of the user's Absorb account, for currentAccount (nil when the
+// local copy lacks it). Errors: 404.
+func (b *Bridge) loadUserWithCopy(id string) (storage.User, scimdoc.Resource, *storage.AbsorbUser, error) {
+	return b.readUser(id, true)
+}
+
+func (b *Bridge) readUser(id string, withCopy bool) (storage.User, scimdoc.Resource, *storage.AbsorbUser, error) {
 	var (
-		u     absorbapi.User
-		found bool
+		rec   storage.User
+		local *storage.AbsorbUser
 	)
 	err := b.store.View(func(tx *storage.Tx) error {
-		rec, err := tx.AbsorbUser(absorbID)
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
+		var err error
+		if rec, err = tx.User(id); err != nil || !withCopy {
 			return err
 		}
-		u, err = absorbUserOf(rec)
-		found = err == nil
-		return err
+		c, err := tx.AbsorbUser(rec.AbsorbID)
+		switch {
+		case err == nil:
+			local = &c
+		case !errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("read absorb user %s: %w", rec.AbsorbID, err)
+		}
+		return nil
 	})
-	if err != nil {
-		return u, fmt.Errorf("read absorb user %s: %w", absorbID, err)
+	if errors.Is(err, storage.ErrNotFound) {
+		return rec, scimdoc.Resource{}, nil, scimdoc.NotFound("User", id)
 	}
-	if found {
+	if err != nil {
+		return rec, scimdoc.Resource{}, nil, fmt.Errorf("load user %s: %w", id, err)
+	}
+	res, err := userResource(rec)
+	return rec, res, local, err
+}
+
+// currentAccount is the Absorb user as the bridge last knew it: local, the
+// copy loadUserWithCopy read; Absorb is read only when there is none.
+func (b *Bridge) currentAccount(ctx context.Context, absorbID string, local *storage.AbsorbUser) (absorbapi.User, error) {
+	if local != nil {
+		u, err := absorbUserOf(*local)
+		if err != nil {
+			return u, fmt.Errorf("read absorb user %s: %w", absorbID, err)
+		}
 		return u, nil
 	}
 	fresh, err := b.absorb.GetUser(ctx, absorbID)
 	if err != nil {
 		if absorbapi.IsNotFound(err) {
-			return u, accountGone(absorbID, err)
+			return absorbapi.User{}, accountGone(absorbID, err)
 		}
-		return u, upstreamError("get absorb user", err)
+		return absorbapi.User{}, upstreamError("get absorb user", err)
 	}
 	return *fresh, nil
 }
@@ -861,14 +870,14 @@ func accountGone(absorbID string, err error) error {
 func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
-	rec, res, err := b.loadUser(id)
+	rec, res, local, err := b.loadUserWithCopy(id)
 	if err != nil {
 		return err
 	}
 	if err := pre.Check(res); err != nil {
 		return err
 	}
-	account, err := b.currentAccount(ctx, rec.AbsorbID)
+	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
 	}
