@@ -8,7 +8,7 @@ import (
 )
 
 // DecodeUser decodes the JSON object data into u exactly as
-// json.Unmarshal(data, u) does, about four times as fast for the users
+// json.Unmarshal(data, u) does, about three times as fast for the users
 // Absorb answers and the bridge stores. Every write the bridge makes reads
 // one back (Absorb's answer, and its local copy of the account), and
 // encoding/json spends most of that time on reflection.
