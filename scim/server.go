@@ -171,11 +171,23 @@ var endpointNames = map[string]string{
 	"schemas": "Schemas", "resourcetypes": "ResourceTypes",
 }
 
+// canonicalNames are the values of endpointNames.
+var canonicalNames = func() map[string]bool {
+	m := make(map[string]bool, len(endpointNames))
+	for _, name := range endpointNames {
+		m[name] = true
+	}
+	return m
+}()
+
 // canonicalPath rewrites the first segment of path to its canonical case and
 // drops one trailing slash after a collection.
 func canonicalPath(path string) string {
 	rest := strings.TrimPrefix(path, "/")
 	first, tail, hasTail := strings.Cut(rest, "/")
+	if canonicalNames[first] && len(rest) == len(path)-1 && (!hasTail || tail != "") {
+		return path // nearly every request: nothing to rewrite, nothing to allocate
+	}
 	if name, ok := endpointNames[strings.ToLower(first)]; ok {
 		first = name
 	}
