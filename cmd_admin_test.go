@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -302,6 +303,34 @@ func TestOperationsEndToEnd(t *testing.T) {
 		if strings.Contains(text, created.ID) {
 			t.Error("/metrics holds a user id")
 		}
+		// The create (its intent, then the user) and the two PATCHes went
+		// through the group commit: at least four writes, in no more
+		// commits than writes, and the commits took time.
+		commits, writes, seconds := metricValue(t, text, "absorb_scim_store_batch_commits_total"),
+			metricValue(t, text, "absorb_scim_store_batched_writes_total"),
+			metricValue(t, text, "absorb_scim_store_batch_commit_seconds_total")
+		if writes < 4 || commits < 1 || commits > writes || seconds <= 0 {
+			t.Errorf("group commit totals: %v commits, %v writes, %v s; want >= 4 writes in 1..writes commits taking time", commits, writes, seconds)
+		}
+	})
+
+	t.Run("unclean SCIM path", func(t *testing.T) {
+		// SCIM paths skip the top-level router only when clean; an unclean
+		// one still gets the router's redirect to the clean path.
+		req, err := http.NewRequest("GET", srv.base+"/scim/v2//Users", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+opsToken)
+		noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/scim/v2/Users" {
+			t.Errorf("GET /scim/v2//Users: %d, Location %q; want 301 to /scim/v2/Users", resp.StatusCode, resp.Header.Get("Location"))
+		}
 	})
 
 	t.Run("data file locked while serving", func(t *testing.T) {
@@ -585,4 +614,20 @@ func TestParseSince(t *testing.T) {
 	if _, err := parseSince("-5m", now); err == nil {
 		t.Error("a negative duration was accepted")
 	}
+}
+
+// metricValue is the value of the unlabelled metric name in a /metrics text.
+func metricValue(t *testing.T, text, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics lacks %s", name)
+	return 0
 }
