@@ -404,11 +404,13 @@ func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	unmarshal := json.Unmarshal
-	if _, ok := v.(*User); ok {
-		unmarshal = func(body []byte, v any) error { return DecodeUser(body, v.(*User)) }
+	var err error
+	if u, ok := v.(*User); ok {
+		err = DecodeUser(body, u)
+	} else {
+		err = json.Unmarshal(body, v)
 	}
-	if err := unmarshal(body, v); err != nil {
+	if err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return fmt.Errorf("invalid JSON at byte %d", se.Offset)
