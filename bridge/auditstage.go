@@ -73,22 +73,18 @@ func (s *auditStage) add(recs []storage.AuditRecord, write func([]storage.AuditR
 type stagedAudit []storage.PreparedAudit
 
 // prepare encodes the records staged so far for appendTo.
-func (s *auditStage) prepare(store *storage.Store) (stagedAudit, error) {
+func (s *auditStage) prepare(store *storage.Store) stagedAudit {
 	if s == nil {
-		return nil, nil
+		return nil
 	}
 	s.mu.Lock()
 	recs := s.pending
 	s.mu.Unlock()
 	staged := make(stagedAudit, 0, len(recs))
 	for _, r := range recs {
-		p, err := store.PrepareAudit(r)
-		if err != nil {
-			return nil, err
-		}
-		staged = append(staged, p)
+		staged = append(staged, store.PrepareAudit(r))
 	}
-	return staged, nil
+	return staged
 }
 
 // appendTo appends the prepared records in tx and returns how many; call the

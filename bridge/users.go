@@ -175,10 +175,7 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 		return err
 	}
 	stage := auditStageFrom(ctx)
-	staged, err := stage.prepare(b.store)
-	if err != nil {
-		return err
-	}
+	staged := stage.prepare(b.store)
 	audited := 0
 	// Batch: concurrent writes share one commit and one fsync; fn only
 	// writes in the transaction, so running it again is harmless.
@@ -898,10 +895,7 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
-	staged, err := audit.prepare(b.store)
-	if err != nil {
-		return err
-	}
+	staged := audit.prepare(b.store)
 	audited := 0
 	if err := b.store.Update(func(tx *storage.Tx) error {
 		if err := tx.DeleteUser(id); err != nil {

@@ -83,10 +83,7 @@ func (s *Store) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
 	e.str(u.Username)
 	e.str(u.ExternalID)
 	e.str(u.DateEdited)
-	v, err := s.codec.record(&e, u.Raw)
-	if err != nil {
-		return PreparedAbsorbUser{}, fmt.Errorf("put absorb user %q: %w", u.ID, err)
-	}
+	v := s.codec.record(&e, u.Raw)
 	return PreparedAbsorbUser{u: u, v: v}, nil
 }
 

@@ -37,11 +37,7 @@ type FieldChange struct {
 // NextSequence, so numbers are never reused even after pruning) and returns
 // that number. rec.Seq is ignored; a zero rec.Time is set to the current time.
 func (tx *Tx) AppendAudit(rec AuditRecord) (uint64, error) {
-	p, err := tx.s.PrepareAudit(rec)
-	if err != nil {
-		return 0, err
-	}
-	return tx.AppendPreparedAudit(p)
+	return tx.AppendPreparedAudit(tx.s.PrepareAudit(rec))
 }
 
 // PreparedAudit is an audit record encoded ahead of the write transaction
@@ -50,7 +46,7 @@ type PreparedAudit struct{ v []byte }
 
 // PrepareAudit encodes rec for AppendPreparedAudit; a zero rec.Time is set to
 // the current time now.
-func (s *Store) PrepareAudit(rec AuditRecord) (PreparedAudit, error) {
+func (s *Store) PrepareAudit(rec AuditRecord) PreparedAudit {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
@@ -66,11 +62,7 @@ func (s *Store) PrepareAudit(rec AuditRecord) (PreparedAudit, error) {
 		e.str(c.From)
 		e.str(c.To)
 	}
-	v, err := s.codec.record(&e, nil)
-	if err != nil {
-		return PreparedAudit{}, fmt.Errorf("append audit: %w", err)
-	}
-	return PreparedAudit{v: v}, nil
+	return PreparedAudit{v: s.codec.record(&e, nil)}
 }
 
 // AppendPreparedAudit is AppendAudit for a record encoded by PrepareAudit.

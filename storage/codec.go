@@ -9,10 +9,10 @@ import (
 	"sync"
 	"time"
 
-	// klauspost's DEFLATE writes the same format as compress/flate about
-	// 2.5 times as fast on records of a few hundred bytes with a dictionary,
-	// where compress/flate clears 640 KiB of hash tables per record.
+	// klauspost's DEFLATE reads the records written before blobS2Dict1
+	// (as compress/flate would, faster); its S2 writes the new ones.
 	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/s2"
 )
 
 // The record encoding is documented in doc.go.
@@ -21,14 +21,25 @@ const (
 	recordFormat = 1
 
 	blobPlain    = 0
-	blobDeflate1 = 1
+	blobDeflate1 = 1 // read only: records written before blobS2Dict1
+	blobS2Dict1  = 2
 
-	// compressMin is the smallest record body worth deflating.
+	// compressMin is the smallest record body worth compressing.
 	compressMin = 128
-	// deflateLevel: level 2 compresses records with the dictionary about as
-	// well as higher levels do, at the lowest cost.
-	deflateLevel = 2
+	// maxRecordBody bounds the plain size a compressed body may claim, so a
+	// damaged record cannot ask for a huge allocation.
+	maxRecordBody = 256 << 20
+	// maxPooledScratch: larger scratch buffers are left to the collector
+	// rather than kept for the next record.
+	maxPooledScratch = 64 << 10
 )
+
+// s2DictV1 is dictV1 as an S2 dictionary. Its first repeat offset, like the
+// dictionary itself, is part of the file format: it is where the opening of
+// a SCIM user document starts in dictV1, and must never change.
+var s2DictV1 = s2.MakeDictManual([]byte(dictV1), s2DictV1Repeat)
+
+const s2DictV1Repeat = 1665
 
 // dictV1 primes the DEFLATE window of blobDeflate1 bodies with the names and
 // shapes that recur in SCIM and Absorb user and group documents. It is part
@@ -62,16 +73,15 @@ const dictV1 = `{"dateHired":null,"dateTerminated":null,"notes":null,"referenceN
 // errTruncated reports a record shorter than its encoding says.
 var errTruncated = errors.New("truncated record")
 
-// codec holds the DEFLATE state reused across transactions.
+// codec holds the buffers reused across records.
 type codec struct {
-	writers sync.Pool // *deflater
-	readers sync.Pool // *inflater
+	scratch sync.Pool // *scratch
+	readers sync.Pool // *inflater, for blobDeflate1
 }
 
-type deflater struct {
-	buf bytes.Buffer
-	w   *flate.Writer
-}
+// scratch holds a record's plain body while it is compressed, or while its
+// header is read.
+type scratch struct{ plain, packed []byte }
 
 type inflater struct {
 	src bytes.Reader
@@ -79,53 +89,53 @@ type inflater struct {
 }
 
 // record encodes a record: the format byte, then the blob of
-// uvarint(len(header)) header payload, deflated when that is smaller.
-func (c *codec) record(e *encoder, payload []byte) ([]byte, error) {
-	plainLen := binary.MaxVarintLen32 + len(e.b) + len(payload)
-	v := make([]byte, 0, 2+plainLen)
-	v = append(v, recordFormat)
+// uvarint(len(header)) header payload, compressed when that is smaller.
+//
+// S2 with dictV1 as its dictionary shrinks user documents to about 40 %
+// (DEFLATE with the same dictionary: 36 %) at a fifth of DEFLATE's cost to
+// write and a twentieth of its cost to read, and a write reads the record
+// it replaces.
+func (c *codec) record(e *encoder, payload []byte) []byte {
+	plainLen := uvarintLen(uint64(len(e.b))) + len(e.b) + len(payload)
 	if plainLen >= compressMin {
-		d, err := c.deflater()
-		if err != nil {
-			return nil, err
-		}
-		defer c.writers.Put(d)
-		var hl [binary.MaxVarintLen32]byte
-		n := binary.PutUvarint(hl[:], uint64(len(e.b)))
-		plainLen = n + len(e.b) + len(payload)
-		for _, part := range [][]byte{hl[:n], e.b, payload} {
-			if _, err := d.w.Write(part); err != nil {
-				return nil, fmt.Errorf("deflate: %w", err)
-			}
-		}
-		if err := d.w.Close(); err != nil {
-			return nil, fmt.Errorf("deflate: %w", err)
-		}
-		if d.buf.Len()+binary.MaxVarintLen32 < plainLen {
-			v = append(v, blobDeflate1)
-			v = binary.AppendUvarint(v, uint64(plainLen))
-			return append(v, d.buf.Bytes()...), nil
+		sc := c.getScratch()
+		defer c.putScratch(sc)
+		sc.plain = binary.AppendUvarint(sc.plain[:0], uint64(len(e.b)))
+		sc.plain = append(append(sc.plain, e.b...), payload...)
+		sc.packed = s2DictV1.Encode(sc.packed[:cap(sc.packed)], sc.plain)
+		if len(sc.packed) < plainLen {
+			v := make([]byte, 0, 2+len(sc.packed))
+			v = append(v, recordFormat, blobS2Dict1)
+			return append(v, sc.packed...)
 		}
 	}
-	v = append(v, blobPlain)
+	v := make([]byte, 0, 2+plainLen)
+	v = append(v, recordFormat, blobPlain)
 	v = binary.AppendUvarint(v, uint64(len(e.b)))
 	v = append(v, e.b...)
-	return append(v, payload...), nil
+	return append(v, payload...)
 }
 
-func (c *codec) deflater() (*deflater, error) {
-	if d, ok := c.writers.Get().(*deflater); ok {
-		d.buf.Reset()
-		d.w.Reset(&d.buf)
-		return d, nil
+func uvarintLen(v uint64) int {
+	n := 1
+	for ; v >= 0x80; v >>= 7 {
+		n++
 	}
-	d := &deflater{}
-	w, err := flate.NewWriterDict(&d.buf, deflateLevel, []byte(dictV1))
-	if err != nil {
-		return nil, fmt.Errorf("deflate: %w", err)
+	return n
+}
+
+func (c *codec) getScratch() *scratch {
+	if sc, ok := c.scratch.Get().(*scratch); ok {
+		return sc
 	}
-	d.w = w
-	return d, nil
+	return &scratch{}
+}
+
+func (c *codec) putScratch(sc *scratch) {
+	if cap(sc.plain) > maxPooledScratch || cap(sc.packed) > maxPooledScratch {
+		return
+	}
+	c.scratch.Put(sc)
 }
 
 // open decodes a stored record into its header decoder and, with
@@ -142,6 +152,19 @@ func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
 	owned := false
 	switch kind {
 	case blobPlain:
+	case blobS2Dict1:
+		var sc *scratch
+		if !wantPayload {
+			// Only the header is kept, as a string of its own: the plain
+			// body can go back to the pool.
+			sc = c.getScratch()
+			defer c.putScratch(sc)
+		}
+		plain, err := unpackS2(sc, b)
+		if err != nil {
+			return nil, nil, err
+		}
+		b, owned = plain, true
 	case blobDeflate1:
 		plain, err := c.inflate(b)
 		if err != nil {
@@ -164,6 +187,27 @@ func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
 		return d, b[end:len(b):len(b)], nil
 	}
 	return d, bytes.Clone(b[end:]), nil
+}
+
+// unpackS2 returns the plain bytes of a blobS2Dict1 body: in sc's buffer
+// when sc is not nil, else in a slice of its own.
+func unpackS2(sc *scratch, b []byte) ([]byte, error) {
+	n, err := s2.DecodedLen(b)
+	if err != nil || n > maxRecordBody {
+		return nil, errTruncated
+	}
+	var dst []byte
+	if sc != nil {
+		dst = sc.plain[:0]
+	}
+	plain, err := s2DictV1.Decode(dst, b)
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	if sc != nil {
+		sc.plain = plain
+	}
+	return plain, nil
 }
 
 // inflate returns the plain bytes of a blobDeflate1 body.

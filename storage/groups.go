@@ -109,11 +109,7 @@ func (tx *Tx) PutGroup(g Group) error {
 }
 
 func (tx *Tx) writeGroup(g Group) error {
-	v, err := tx.encodeGroup(g)
-	if err != nil {
-		return fmt.Errorf("put group %q: %w", g.ID, err)
-	}
-	if err := tx.b(bGroups).Put([]byte(g.ID), v); err != nil {
+	if err := tx.b(bGroups).Put([]byte(g.ID), tx.encodeGroup(g)); err != nil {
 		return fmt.Errorf("put group %q: %w", g.ID, err)
 	}
 	return nil
@@ -153,7 +149,7 @@ func (tx *Tx) ForEachGroup(after string, fn func(Group) (bool, error)) error {
 // CountGroups returns the number of groups.
 func (tx *Tx) CountGroups() int { return tx.count(cGroups) }
 
-func (tx *Tx) encodeGroup(g Group) ([]byte, error) {
+func (tx *Tx) encodeGroup(g Group) []byte {
 	e := encoder{b: make([]byte, 0, 48+len(g.DisplayName)+len(g.ExternalID))}
 	e.str(g.DisplayName)
 	e.str(g.ExternalID)

@@ -28,11 +28,7 @@ func (tx *Tx) PutIntent(in Intent) error {
 	e := encoder{b: make([]byte, 0, 24+len(in.SCIMID))}
 	e.str(in.SCIMID)
 	e.time(in.Started)
-	v, err := tx.s.codec.record(&e, in.Resource)
-	if err != nil {
-		return fmt.Errorf("put intent %q: %w", key, err)
-	}
-	if err := b.Put([]byte(key), v); err != nil {
+	if err := b.Put([]byte(key), tx.s.codec.record(&e, in.Resource)); err != nil {
 		return fmt.Errorf("put intent %q: %w", key, err)
 	}
 	if !exists {

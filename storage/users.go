@@ -136,11 +136,7 @@ func (s *Store) PrepareUser(u User) (PreparedUser, error) {
 	if u.ID == "" {
 		return PreparedUser{}, errors.New("put user: empty id")
 	}
-	v, err := s.encodeUser(u)
-	if err != nil {
-		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
-	}
-	return PreparedUser{u: u, v: v}, nil
+	return PreparedUser{u: u, v: s.encodeUser(u)}, nil
 }
 
 // PutPreparedUser is PutUser for a record encoded by PrepareUser.
@@ -301,7 +297,7 @@ func (tx *Tx) ForEachUser(after string, fn func(User) (bool, error)) error {
 // CountUsers returns the number of users.
 func (tx *Tx) CountUsers() int { return tx.count(cUsers) }
 
-func (s *Store) encodeUser(u User) ([]byte, error) {
+func (s *Store) encodeUser(u User) []byte {
 	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
 	e.str(u.AbsorbID)
 	e.str(u.UserName)

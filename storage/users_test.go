@@ -489,10 +489,7 @@ func TestPreparedUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pa, err := s.PrepareAudit(AuditRecord{Operation: "update", ResourceID: u.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pa := s.PrepareAudit(AuditRecord{Operation: "update", ResourceID: u.ID})
 	u.UserName = "changed-after@example.com" // not seen: the record was encoded
 	update(t, s, func(tx *Tx) error {
 		if err := tx.PutPreparedUser(p); err != nil {
