@@ -54,15 +54,6 @@ const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 // password is never rendered (RFC 7643 §4.1.1: returned "never"); id is
 // always rendered.
 func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map[string]any {
-	doc := make(map[string]any, len(res.Doc)+3)
-	for key, v := range res.Doc {
-		if strings.EqualFold(key, "password") || strings.EqualFold(key, "meta") ||
-			strings.EqualFold(key, "schemas") || strings.EqualFold(key, "id") {
-			continue
-		}
-		doc[key] = v
-	}
-	doc["id"] = res.ID
 	meta := map[string]any{
 		"resourceType": k.name,
 		"location":     s.location(k, res.ID),
@@ -74,8 +65,32 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 	if !res.LastModified.IsZero() {
 		meta["lastModified"] = formatTime(res.LastModified)
 	}
-	doc["meta"] = meta
-	doc = scimdoc.Project(k.rs, doc, p.attributes, p.excluded)
+	var doc map[string]any
+	if len(p.attributes) == 0 && len(p.excluded) == 0 {
+		// Nothing selected or excluded: Project keeps "meta" and "id" as
+		// they are, so they are set on its copy rather than on a copy of the
+		// whole document made first (the larger part of what a GET allocated).
+		doc = scimdoc.Project(k.rs, res.Doc, nil, nil)
+		for key := range doc {
+			if isServerKey(key) {
+				delete(doc, key)
+			}
+		}
+		if doc == nil {
+			doc = make(map[string]any, 3)
+		}
+		doc["meta"] = meta
+	} else {
+		doc = make(map[string]any, len(res.Doc)+3)
+		for key, v := range res.Doc {
+			if !isServerKey(key) {
+				doc[key] = v
+			}
+		}
+		doc["id"] = res.ID
+		doc["meta"] = meta
+		doc = scimdoc.Project(k.rs, doc, p.attributes, p.excluded)
+	}
 	doc["id"] = res.ID
 	urns := make([]string, 1, 1+len(k.extURNs))
 	urns[0] = k.coreURN
@@ -90,6 +105,13 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 	}
 	doc["schemas"] = urns
 	return doc
+}
+
+// isServerKey reports whether a stored document's attribute is one render
+// sets itself (schemas, id, meta) or never shows (password).
+func isServerKey(key string) bool {
+	return strings.EqualFold(key, "password") || strings.EqualFold(key, "meta") ||
+		strings.EqualFold(key, "schemas") || strings.EqualFold(key, "id")
 }
 
 // formatTime renders t as the server renders meta times.
