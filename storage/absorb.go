@@ -131,7 +131,7 @@ func reindexLastWins(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
 	if v := b.Get([]byte(newKey)); string(v) == id {
 		return nil
 	}
-	return b.Put([]byte(newKey), []byte(id))
+	return tx.put(idx, []byte(newKey), []byte(id))
 }
 
 // DeleteAbsorbUser removes the mirrored Absorb user and its index entries

@@ -88,10 +88,9 @@
 // SCIM and Absorb user documents shrink to about 37 %; compressing one costs
 // about 6 µs and reading it back a fifth of a microsecond. With 100,000
 // users whose names and ids arrive in random order, their Absorb mirror,
-// 100,000 memberships and 100,000 audit records the file is about 360 MiB
-// (BenchmarkFileSize; DEFLATE made it 337 MiB), two thirds of it index
-// pages that random inserts leave a third full; 100,000 users created through
-// the bridge in the demo take about 200 MiB.
+// 100,000 memberships and 100,000 audit records the file is about 290 MiB
+// (BenchmarkFileSize); 100,000 users created through the bridge in the demo
+// take about 170 MB.
 //
 // # File growth
 //

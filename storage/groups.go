@@ -86,7 +86,7 @@ func (tx *Tx) PutGroup(g Group) error {
 	if err := tx.writeGroup(g); err != nil {
 		return err
 	}
-	if err := reindex(tx.b(bGroupExternalID), old.ExternalID, g.ExternalID, g.ID); err != nil {
+	if err := reindex(tx, bGroupExternalID, old.ExternalID, g.ExternalID, g.ID); err != nil {
 		return fmt.Errorf("put group %q: externalId index: %w", g.ID, err)
 	}
 	if oldName, newName := FoldCase(old.DisplayName), FoldCase(g.DisplayName); !exists || oldName != newName {
@@ -97,7 +97,7 @@ func (tx *Tx) PutGroup(g Group) error {
 			}
 		}
 		if newName != "" {
-			if err := names.Put(pairKey(newName, g.ID), nil); err != nil {
+			if err := tx.put(bGroupDisplayName, pairKey(newName, g.ID), nil); err != nil {
 				return fmt.Errorf("put group %q: displayName index: %w", g.ID, err)
 			}
 		}
@@ -109,7 +109,7 @@ func (tx *Tx) PutGroup(g Group) error {
 }
 
 func (tx *Tx) writeGroup(g Group) error {
-	if err := tx.b(bGroups).Put([]byte(g.ID), tx.encodeGroup(g)); err != nil {
+	if err := tx.put(bGroups, []byte(g.ID), tx.encodeGroup(g)); err != nil {
 		return fmt.Errorf("put group %q: %w", g.ID, err)
 	}
 	return nil
@@ -125,7 +125,7 @@ func (tx *Tx) DeleteGroup(id string) error {
 	if _, err := tx.clearMembers(g.ID); err != nil {
 		return fmt.Errorf("delete group %q: %w", id, err)
 	}
-	if err := reindex(tx.b(bGroupExternalID), g.ExternalID, "", id); err != nil {
+	if err := reindex(tx, bGroupExternalID, g.ExternalID, "", id); err != nil {
 		return fmt.Errorf("delete group %q: externalId index: %w", id, err)
 	}
 	if name := FoldCase(g.DisplayName); name != "" {

@@ -40,6 +40,7 @@ type Store struct {
 	readOnly bool
 	codec    codec
 	group    groupCommit
+	order    keyOrder // used by writable transactions only
 }
 
 // Counts are the kept totals of a store.
@@ -249,25 +250,11 @@ func (tx *Tx) b(id bucketID) *bolt.Bucket {
 		return b
 	}
 	b := tx.tx.Bucket(bucketNames[id])
-	b.FillPercent = fillPercent(id)
+	if tx.tx.Writable() {
+		b.FillPercent = tx.s.fillPercent(tx.tx, id)
+	}
 	tx.buckets[id] = b
 	return b
-}
-
-// fillPercent is how full a split leaves the pages of a bucket. bbolt's
-// default of a half suits keys that arrive in random order (ids Absorb
-// makes); keys that mostly arrive in order (new SCIM ids, which begin with
-// the time, and the usernames, emails and employee numbers of a bulk load)
-// would leave every page they pass half empty for good, and the file twice
-// the size it needs.
-func fillPercent(id bucketID) float64 {
-	switch id {
-	case bUserAbsorbID, bAbsorbUsers, bMembers, bMemberOf, bGroupMemberCount:
-		return bolt.DefaultFillPercent
-	case bAudit:
-		return auditFillPercent
-	}
-	return 0.9
 }
 
 // Writable reports whether the transaction may write.

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // User is a provisioned SCIM user and its Absorb account.
@@ -167,18 +165,18 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 			return &ConflictError{Index: x.name, Value: x.value, ExistingID: string(id)}
 		}
 	}
-	if err := tx.b(bUsers).Put([]byte(u.ID), p.v); err != nil {
+	if err := tx.put(bUsers, []byte(u.ID), p.v); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	for _, x := range unique {
-		if err := reindex(tx.b(x.idx), x.oldKey, x.key, u.ID); err != nil {
+		if err := reindex(tx, x.idx, x.oldKey, x.key, u.ID); err != nil {
 			return fmt.Errorf("put user %q: %s index: %w", u.ID, x.name, err)
 		}
 	}
-	if err := repair(tx.b(bUserEmail), emailKeys(old.Emails), emailKeys(u.Emails), u.ID); err != nil {
+	if err := repair(tx, bUserEmail, emailKeys(old.Emails), emailKeys(u.Emails), u.ID); err != nil {
 		return fmt.Errorf("put user %q: email index: %w", u.ID, err)
 	}
-	if err := repair(tx.b(bUserExternalID), nonEmpty(old.ExternalID), nonEmpty(u.ExternalID), u.ID); err != nil {
+	if err := repair(tx, bUserExternalID, nonEmpty(old.ExternalID), nonEmpty(u.ExternalID), u.ID); err != nil {
 		return fmt.Errorf("put user %q: externalId index: %w", u.ID, err)
 	}
 	if !exists {
@@ -189,7 +187,8 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 
 // reindex moves a unique index entry from oldKey to newKey for id. An old
 // entry is removed only while it still points at id.
-func reindex(b *bolt.Bucket, oldKey, newKey, id string) error {
+func reindex(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
+	b := tx.b(idx)
 	if oldKey == newKey {
 		if newKey == "" {
 			return nil
@@ -207,12 +206,13 @@ func reindex(b *bolt.Bucket, oldKey, newKey, id string) error {
 	if newKey == "" {
 		return nil
 	}
-	return b.Put([]byte(newKey), []byte(id))
+	return tx.put(idx, []byte(newKey), []byte(id))
 }
 
 // repair moves id's entries of a non-unique (lp(key) id) index from the old
 // keys to the new ones.
-func repair(b *bolt.Bucket, oldKeys, newKeys []string, id string) error {
+func repair(tx *Tx, idx bucketID, oldKeys, newKeys []string, id string) error {
+	b := tx.b(idx)
 	for _, k := range oldKeys {
 		if !slices.Contains(newKeys, k) {
 			if err := b.Delete(pairKey(k, id)); err != nil {
@@ -222,7 +222,7 @@ func repair(b *bolt.Bucket, oldKeys, newKeys []string, id string) error {
 	}
 	for _, k := range newKeys {
 		if !slices.Contains(oldKeys, k) {
-			if err := b.Put(pairKey(k, id), nil); err != nil {
+			if err := tx.put(idx, pairKey(k, id), nil); err != nil {
 				return err
 			}
 		}
@@ -263,14 +263,14 @@ func (tx *Tx) DeleteUser(id string) error {
 		{bUserName, FoldCase(u.UserName)},
 		{bUserAbsorbID, u.AbsorbID},
 	} {
-		if err := reindex(tx.b(x.idx), x.key, "", id); err != nil {
+		if err := reindex(tx, x.idx, x.key, "", id); err != nil {
 			return fmt.Errorf("delete user %q: %w", id, err)
 		}
 	}
-	if err := repair(tx.b(bUserEmail), emailKeys(u.Emails), nil, id); err != nil {
+	if err := repair(tx, bUserEmail, emailKeys(u.Emails), nil, id); err != nil {
 		return fmt.Errorf("delete user %q: email index: %w", id, err)
 	}
-	if err := repair(tx.b(bUserExternalID), nonEmpty(u.ExternalID), nil, id); err != nil {
+	if err := repair(tx, bUserExternalID, nonEmpty(u.ExternalID), nil, id); err != nil {
 		return fmt.Errorf("delete user %q: externalId index: %w", id, err)
 	}
 	for _, g := range tx.groupsOf(id) {
