@@ -92,6 +92,13 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 		doc = scimdoc.Project(k.rs, doc, p.attributes, p.excluded)
 	}
 	doc["id"] = res.ID
+	k.setSchemas(doc)
+	return doc
+}
+
+// setSchemas sets doc's "schemas" to the core URN and those of the
+// extensions doc holds, and drops the extensions left empty.
+func (k *resourceKind) setSchemas(doc map[string]any) {
 	urns := make([]string, 1, 1+len(k.extURNs))
 	urns[0] = k.coreURN
 	for _, urn := range k.extURNs {
@@ -104,7 +111,6 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 		}
 	}
 	doc["schemas"] = urns
-	return doc
 }
 
 // isServerKey reports whether a stored document's attribute is one render

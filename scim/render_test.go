@@ -64,16 +64,7 @@ func renderByCopy(s *Server, res scimdoc.Resource) map[string]any {
 	doc["meta"] = map[string]any{"resourceType": k.name, "location": s.location(k, res.ID), "version": res.ETag(),
 		"created": formatTime(res.Created), "lastModified": formatTime(res.LastModified)}
 	doc = scimdoc.Project(k.rs, doc, nil, nil)
-	urns := []string{k.coreURN}
-	for _, urn := range k.extURNs {
-		ext, ok := doc[urn].(map[string]any)
-		switch {
-		case ok && len(ext) > 0:
-			urns = append(urns, urn)
-		case ok:
-			delete(doc, urn)
-		}
-	}
-	doc["id"], doc["schemas"] = res.ID, urns
+	doc["id"] = res.ID
+	k.setSchemas(doc)
 	return doc
 }

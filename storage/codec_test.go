@@ -142,28 +142,14 @@ func randomBytes(n int) []byte {
 // TestEarlierDeflateRecords: records written before S2, DEFLATE with dictV1,
 // are still read. The record is an Absorb user copy from a file written then.
 func TestEarlierDeflateRecords(t *testing.T) {
-	v, err := hex.DecodeString("0101c403bc953d0ec2300c46b9030740ea6ef4e59f6c1c80110e10e2646a15d4322021ee8e440ba2b4124cd893657bb" +
-		"0dff0ccaa2e81295be7a24f8aa417d26ed32534a73aad63699633fdc5b5ff0900616cb464356bd22c4147a33c792154cecc3ab3ab262661e0910" +
-		"400a401d0e6590e213e6cb32b81c7863974a9955e483b70e8cd557d39666aa21f16dea9cf8c8f35b34fdd39b52f6cff50f5ed3e00")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c codec
-	d, payload, err := c.open(v, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	header := []string{d.str(), d.str(), d.str()}
-	if diff := cmp.Diff([]string{"load-f677c9e3-29126@example.com", "load-f677c9e3-29126", ""}, header); diff != "" || d.err != nil {
-		t.Errorf("header (-want +got):\n%s (err %v)", diff, d.err)
-	}
-	const want = `{"id":"000156c6-64d4-4d20-b539-9113ffdd4fd7","departmentId":"d0000000-0000-4000-8000-000000000001",` +
+	const payload = `{"id":"000156c6-64d4-4d20-b539-9113ffdd4fd7","departmentId":"d0000000-0000-4000-8000-000000000001",` +
 		`"firstName":"Load","lastName":"User29126","username":"load-f677c9e3-29126@example.com",` +
 		`"emailAddress":"load-f677c9e3-29126@example.com","externalId":"load-f677c9e3-29126","jobTitle":"Tester",` +
 		`"activeStatus":0,"isLearner":true,"isAdmin":false,"isInstructor":false,"isManager":false,"hasUsername":true}`
-	if string(payload) != want {
-		t.Errorf("payload = %s\nwant      %s", payload, want)
-	}
+	expectStoredRecord(t, "0101c403bc953d0ec2300c46b9030740ea6ef4e59f6c1c80110e10e2646a15d4322021ee8e440ba2b4124cd893657bb"+
+		"0dff0ccaa2e81295be7a24f8aa417d26ed32534a73aad63699633fdc5b5ff0900616cb464356bd22c4147a33c792154cecc3ab3ab262661e0910"+
+		"400a401d0e6590e213e6cb32b81c7863974a9955e483b70e8cd557d39666aa21f16dea9cf8c8f35b34fdd39b52f6cff50f5ed3e00",
+		[]string{"load-f677c9e3-29126@example.com", "load-f677c9e3-29126", ""}, []byte(payload))
 }
 
 // TestS2DictionaryIsFixed: the S2 dictionary's first repeat offset is where
@@ -175,12 +161,20 @@ func TestS2DictionaryIsFixed(t *testing.T) {
 	if got := bytes.LastIndex([]byte(dictV1), opening); got != s2DictV1Repeat {
 		t.Errorf("the opening of a user document is at %d of dictV1; s2DictV1Repeat is %d", got, s2DictV1Repeat)
 	}
-	v, err := hex.DecodeString("0102c40644100f616461406578616d706c652e636f6d7b3a71003665023a1a025d5328537072696e676669656c643e5202" +
-		"1036323730313e98005d8204494c4ab10228313030204d61696e2053743ae100047d5d3e26013c4169736861204a6f68616e73736f6e2232270132" +
-		"0e01364a00002c35443a050108227d5d3aef010465224d080475312eec012edd012e80002e0502469e002e0402184169736861227d664603462603" +
-		"3c353535203031302075313030227d5d2c711715006771995453656e696f7220536f66747761726520456e67696e65fe7803043a7b364905184343" +
-		"2d302d30303e3005116d08696e674e040824452d7531303030303030565905111e2c2d303030302d343030302d38110f0938103030227d7d32ec03" +
-		"2e2c0210636f6d227d")
+	expectStoredRecord(t, "0102c40644100f616461406578616d706c652e636f6d7b3a71003665023a1a025d5328537072696e676669656c643e5202"+
+		"1036323730313e98005d8204494c4ab10228313030204d61696e2053743ae100047d5d3e26013c4169736861204a6f68616e73736f6e2232270132"+
+		"0e01364a00002c35443a050108227d5d3aef010465224d080475312eec012edd012e80002e0502469e002e0402184169736861227d664603462603"+
+		"3c353535203031302075313030227d5d2c711715006771995453656e696f7220536f66747761726520456e67696e65fe7803043a7b364905184343"+
+		"2d302d30303e3005116d08696e674e040824452d7531303030303030565905111e2c2d303030302d343030302d38110f0938103030227d7d32ec03"+
+		"2e2c0210636f6d227d",
+		[]string{"ada@example.com"}, scimResource("u1", "ada@example.com", "e"))
+}
+
+// expectStoredRecord opens the record hexRecord and compares its first
+// header strings and its payload.
+func expectStoredRecord(t *testing.T, hexRecord string, wantHeader []string, wantPayload []byte) {
+	t.Helper()
+	v, err := hex.DecodeString(hexRecord)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,10 +183,14 @@ func TestS2DictionaryIsFixed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := d.str(); got != "ada@example.com" || d.err != nil {
-		t.Errorf("header = %q (err %v), want ada@example.com", got, d.err)
+	header := make([]string, len(wantHeader))
+	for i := range header {
+		header[i] = d.str()
 	}
-	if want := scimResource("u1", "ada@example.com", "e"); !bytes.Equal(payload, want) {
-		t.Errorf("payload = %s\nwant      %s", payload, want)
+	if diff := cmp.Diff(wantHeader, header); diff != "" || d.err != nil {
+		t.Errorf("header (-want +got):\n%s (err %v)", diff, d.err)
+	}
+	if !bytes.Equal(payload, wantPayload) {
+		t.Errorf("payload = %s\nwant      %s", payload, wantPayload)
 	}
 }
