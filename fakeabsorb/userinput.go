@@ -196,32 +196,10 @@ func decodeUserInputFast(data []byte, in *userInput) bool {
 }
 
 // field decodes the value of field k into in.
+//
+// As with encoding/json, null sets the pointers, slices and maps to nil
+// (their readers take it) and leaves a string as it was.
 func (p *inputParser) field(in *userInput, k int) bool {
-	if p.literal("null") {
-		switch k { // null sets pointers, slices and maps to nil, and leaves the rest
-		case inCCEmailAddresses:
-			in.CCEmailAddresses = nil
-		case inRoleIDs:
-			in.RoleIDs = nil
-		case inCustomFields:
-			in.CustomFields = nil
-		case inLanguageID:
-			in.LanguageID = nil
-		case inGender:
-			in.Gender = nil
-		case inActiveStatus:
-			in.ActiveStatus = nil
-		case inIsLearner:
-			in.IsLearner = nil
-		case inIsInstructor:
-			in.IsInstructor = nil
-		case inIsManager:
-			in.IsManager = nil
-		case inHasUsername:
-			in.HasUsername = nil
-		}
-		return true
-	}
 	switch k {
 	case inCCEmailAddresses:
 		return p.stringList(&in.CCEmailAddresses)
@@ -243,6 +221,9 @@ func (p *inputParser) field(in *userInput, k int) bool {
 		return p.bool(&in.IsManager)
 	case inHasUsername:
 		return p.bool(&in.HasUsername)
+	}
+	if p.literal("null") {
+		return true
 	}
 	s, ok := p.stringValue()
 	if !ok {
@@ -368,6 +349,10 @@ func (p *inputParser) stringValue() (string, bool) {
 
 // int reads an integer in int's range, as encoding/json decodes into *int.
 func (p *inputParser) int(dst **int) bool {
+	if p.literal("null") {
+		*dst = nil
+		return true
+	}
 	start := p.i
 	p.byte('-')
 	switch {
@@ -392,6 +377,10 @@ func (p *inputParser) int(dst **int) bool {
 }
 
 func (p *inputParser) bool(dst **bool) bool {
+	if p.literal("null") {
+		*dst = nil
+		return true
+	}
 	var v bool
 	switch {
 	case p.literal("true"):
@@ -406,6 +395,10 @@ func (p *inputParser) bool(dst **bool) bool {
 
 // stringList reads an array of strings: [] is an empty list, not nil.
 func (p *inputParser) stringList(dst *[]string) bool {
+	if p.literal("null") {
+		*dst = nil
+		return true
+	}
 	if !p.byte('[') {
 		return false
 	}
@@ -435,6 +428,10 @@ func (p *inputParser) stringList(dst *[]string) bool {
 // customFields reads an object of strings, numbers (as float64), booleans and
 // nulls (kept as nil values), a later duplicate key replacing an earlier one.
 func (p *inputParser) customFields(dst *map[string]any) bool {
+	if p.literal("null") {
+		*dst = nil
+		return true
+	}
 	if !p.byte('{') {
 		return false
 	}
