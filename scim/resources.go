@@ -84,12 +84,12 @@ func (s *Server) patch(k *resourceKind) http.HandlerFunc {
 			s.fail(w, r, err)
 			return
 		}
-		if err := checkJSON(body); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		ops, err := scimdoc.DecodePatch(body, s.maxPatchOps)
 		if err != nil {
+			// Malformed JSON is reported with its line and column.
+			if jerr := checkJSON(body); jerr != nil {
+				err = jerr
+			}
 			s.fail(w, r, asClientError(err))
 			return
 		}

@@ -1,7 +1,6 @@
 package scimdoc
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -32,73 +31,123 @@ func syntaxError(format string, args ...any) *Error {
 // op is not add, replace or remove, its path is not a string, or an add or
 // replace has no value.
 func DecodePatch(body []byte, maxOps int) ([]Operation, error) {
-	var req struct {
-		Schemas    []string          `json:"schemas"`
-		Operations []json.RawMessage `json:"Operations"`
-	}
-	if err := json.Unmarshal(body, &req); err != nil {
+	// DecodeDocument reads a valid body in one pass, as encoding/json would
+	// into an any; encoding/json reads an invalid one again to say why.
+	req, err := DecodeDocument(body)
+	if err != nil {
+		var v struct{}
+		if jerr := json.Unmarshal(body, &v); jerr != nil {
+			err = jerr
+		}
 		return nil, &Error{Status: 400, ScimType: TypeInvalidSyntax, Detail: "request body is not a valid PATCH request: " + jsonProblem(err), Err: err}
 	}
+	schemas, ok := member(req, "schemas").([]any)
+	if !ok && member(req, "schemas") != nil {
+		return nil, wrongType("schemas")
+	}
 	found := false
-	for _, s := range req.Schemas {
-		found = found || strings.EqualFold(strings.TrimSpace(s), PatchOpURN)
+	for _, s := range schemas {
+		switch s := s.(type) {
+		case string:
+			found = found || strings.EqualFold(strings.TrimSpace(s), PatchOpURN)
+		case nil:
+		default:
+			return nil, wrongType("schemas")
+		}
 	}
 	if !found {
 		return nil, syntaxError("request \"schemas\" must contain %q", PatchOpURN)
 	}
-	if len(req.Operations) == 0 {
+	operations, ok := member(req, "Operations").([]any)
+	if !ok && member(req, "Operations") != nil {
+		return nil, wrongType("Operations")
+	}
+	if len(operations) == 0 {
 		return nil, syntaxError("request has no \"Operations\"")
 	}
-	if maxOps > 0 && len(req.Operations) > maxOps {
-		return nil, syntaxError("request has %d operations; at most %d are allowed", len(req.Operations), maxOps)
+	if maxOps > 0 && len(operations) > maxOps {
+		return nil, syntaxError("request has %d operations; at most %d are allowed", len(operations), maxOps)
 	}
-	ops := make([]Operation, 0, len(req.Operations))
-	for i, raw := range req.Operations {
+	ops := make([]Operation, 0, len(operations))
+	for i, raw := range operations {
 		op, err := decodeOperation(raw)
 		if err != nil {
-			e, _ := AsError(err)
-			return nil, &Error{Status: e.Status, ScimType: e.ScimType, Detail: "operation " + itoa(i+1) + ": " + e.Detail, Err: e.Err}
+			return nil, &Error{Status: err.Status, ScimType: err.ScimType, Detail: "operation " + itoa(i+1) + ": " + err.Detail, Err: err.Err}
 		}
 		ops = append(ops, op)
 	}
 	return ops, nil
 }
 
-func decodeOperation(raw json.RawMessage) (Operation, error) {
-	var o struct {
-		Op    *string         `json:"op"`
-		Path  json.RawMessage `json:"path"`
-		Value json.RawMessage `json:"value"`
+// wrongType is the error for a member of the request of the wrong type.
+func wrongType(name string) *Error {
+	return syntaxError("request body is not a valid PATCH request: member %s has the wrong type", quote(name))
+}
+
+// member returns the value of m's member name, matched as encoding/json
+// matches a struct field: exactly if it can, else case-insensitively. It
+// returns nil when there is none.
+func member(m map[string]any, name string) any {
+	if v, ok := m[name]; ok {
+		return v
 	}
-	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return Operation{}, syntaxError("operation is null")
-	}
-	if err := json.Unmarshal(raw, &o); err != nil {
-		return Operation{}, &Error{Status: 400, ScimType: TypeInvalidSyntax, Detail: "operation is not an object with op, path and value: " + jsonProblem(err), Err: err}
-	}
-	if o.Op == nil {
-		return Operation{}, syntaxError("\"op\" is missing")
-	}
-	op := Operation{Op: strings.ToLower(strings.TrimSpace(*o.Op))}
-	switch op.Op {
-	case "add", "replace", "remove":
-	default:
-		return Operation{}, syntaxError("unknown op %q; use add, replace or remove", clip(*o.Op))
-	}
-	if len(o.Path) > 0 && !bytes.Equal(o.Path, []byte("null")) {
-		if err := json.Unmarshal(o.Path, &op.Path); err != nil {
-			return Operation{}, syntaxError("\"path\" must be a string")
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return v
 		}
 	}
-	if len(o.Value) == 0 {
+	return nil
+}
+
+// hasMember reports whether m has the member name (see member).
+func hasMember(m map[string]any, name string) bool {
+	if _, ok := m[name]; ok {
+		return true
+	}
+	for k := range m {
+		if strings.EqualFold(k, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeOperation(raw any) (Operation, *Error) {
+	o, ok := raw.(map[string]any)
+	if !ok {
+		if raw == nil {
+			return Operation{}, syntaxError("operation is null")
+		}
+		return Operation{}, syntaxError("operation is not an object with op, path and value: expected a JSON object")
+	}
+	var op Operation
+	switch name := member(o, "op").(type) {
+	case nil:
+		return Operation{}, syntaxError("\"op\" is missing")
+	case string:
+		op.Op = strings.ToLower(strings.TrimSpace(name))
+		switch op.Op {
+		case "add", "replace", "remove":
+		default:
+			return Operation{}, syntaxError("unknown op %q; use add, replace or remove", clip(name))
+		}
+	default:
+		return Operation{}, syntaxError("operation is not an object with op, path and value: member \"op\" has the wrong type")
+	}
+	switch path := member(o, "path").(type) {
+	case nil:
+	case string:
+		op.Path = path
+	default:
+		return Operation{}, syntaxError("\"path\" must be a string")
+	}
+	if !hasMember(o, "value") {
 		if op.Op != "remove" {
 			return Operation{}, syntaxError("%s operation has no \"value\"", op.Op)
 		}
 		return op, nil
 	}
-	if err := json.Unmarshal(o.Value, &op.Value); err != nil {
-		return Operation{}, &Error{Status: 400, ScimType: TypeInvalidSyntax, Detail: "\"value\" is not valid JSON", Err: err}
-	}
+	op.Value = member(o, "value")
 	return op, nil
 }
 
