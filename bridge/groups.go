@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,7 +32,7 @@ func groupRecord(id string, doc scimdoc.Document, base storage.Group) (storage.G
 		}
 		clean[k] = v
 	}
-	raw, err := json.Marshal(clean)
+	raw, err := scimdoc.AppendJSON(nil, clean)
 	if err != nil {
 		return storage.Group{}, fmt.Errorf("encode group %s: %w", id, err)
 	}
