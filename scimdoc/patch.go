@@ -41,8 +41,8 @@ func DecodePatch(body []byte, maxOps int) ([]Operation, error) {
 		}
 		return nil, &Error{Status: 400, ScimType: TypeInvalidSyntax, Detail: "request body is not a valid PATCH request: " + jsonProblem(err), Err: err}
 	}
-	schemas, ok := member(req, "schemas").([]any)
-	if !ok && member(req, "schemas") != nil {
+	schemas, ok := valueCI(req, "schemas").([]any)
+	if !ok && hasNonNull(req, "schemas") {
 		return nil, wrongType("schemas")
 	}
 	found := false
@@ -58,8 +58,8 @@ func DecodePatch(body []byte, maxOps int) ([]Operation, error) {
 	if !found {
 		return nil, syntaxError("request \"schemas\" must contain %q", PatchOpURN)
 	}
-	operations, ok := member(req, "Operations").([]any)
-	if !ok && member(req, "Operations") != nil {
+	operations, ok := valueCI(req, "Operations").([]any)
+	if !ok && hasNonNull(req, "Operations") {
 		return nil, wrongType("Operations")
 	}
 	if len(operations) == 0 {
@@ -79,37 +79,13 @@ func DecodePatch(body []byte, maxOps int) ([]Operation, error) {
 	return ops, nil
 }
 
+// hasNonNull reports whether m has the member name with a value other than
+// null.
+func hasNonNull(m map[string]any, name string) bool { return valueCI(m, name) != nil }
+
 // wrongType is the error for a member of the request of the wrong type.
 func wrongType(name string) *Error {
 	return syntaxError("request body is not a valid PATCH request: member %s has the wrong type", quote(name))
-}
-
-// member returns the value of m's member name, matched as encoding/json
-// matches a struct field: exactly if it can, else case-insensitively. It
-// returns nil when there is none.
-func member(m map[string]any, name string) any {
-	if v, ok := m[name]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
-}
-
-// hasMember reports whether m has the member name (see member).
-func hasMember(m map[string]any, name string) bool {
-	if _, ok := m[name]; ok {
-		return true
-	}
-	for k := range m {
-		if strings.EqualFold(k, name) {
-			return true
-		}
-	}
-	return false
 }
 
 func decodeOperation(raw any) (Operation, *Error) {
@@ -121,7 +97,7 @@ func decodeOperation(raw any) (Operation, *Error) {
 		return Operation{}, syntaxError("operation is not an object with op, path and value: expected a JSON object")
 	}
 	var op Operation
-	switch name := member(o, "op").(type) {
+	switch name := valueCI(o, "op").(type) {
 	case nil:
 		return Operation{}, syntaxError("\"op\" is missing")
 	case string:
@@ -134,20 +110,23 @@ func decodeOperation(raw any) (Operation, *Error) {
 	default:
 		return Operation{}, syntaxError("operation is not an object with op, path and value: member \"op\" has the wrong type")
 	}
-	switch path := member(o, "path").(type) {
+	switch path := valueCI(o, "path").(type) {
 	case nil:
 	case string:
 		op.Path = path
 	default:
 		return Operation{}, syntaxError("\"path\" must be a string")
 	}
-	if !hasMember(o, "value") {
+	// Member names are matched as encoding/json matches struct fields:
+	// exactly if they can be, else case-insensitively (getCI).
+	_, value, hasValue := getCI(o, "value")
+	if !hasValue {
 		if op.Op != "remove" {
 			return Operation{}, syntaxError("%s operation has no \"value\"", op.Op)
 		}
 		return op, nil
 	}
-	op.Value = member(o, "value")
+	op.Value = value
 	return op, nil
 }
 
