@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -124,7 +125,14 @@ func (w *world) openStore() *storage.Store {
 	if err != nil {
 		w.t.Fatalf("storage.Open: %v", err)
 	}
-	w.t.Cleanup(func() { _ = s.Close() })
+	w.t.Cleanup(func() {
+		// Whatever a test did, the records, indexes and counts it left agree
+		// (a store restart closed earlier is skipped: it is not ErrCorrupt).
+		if err := s.Check(); errors.Is(err, storage.ErrCorrupt) {
+			w.t.Errorf("the store is inconsistent after the test: %v", err)
+		}
+		_ = s.Close()
+	})
 	return s
 }
 

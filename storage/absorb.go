@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,7 +100,7 @@ func (tx *Tx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
 	}
-	if err := tx.b(bAbsorbUsers).Put([]byte(u.ID), p.v); err != nil {
+	if err := tx.storeAbsorbRecord(u.ID, p.v); err != nil {
 		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
 	}
 	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(old.Username), FoldCase(u.Username), u.ID); err != nil {
@@ -147,6 +148,17 @@ func (tx *Tx) DeleteAbsorbUser(id string) error {
 	if err := reindexLastWins(tx, bAbsorbExternalID, u.ExternalID, "", id); err != nil {
 		return fmt.Errorf("delete absorb user %q: externalId index: %w", id, err)
 	}
+	if userID, linked := linkedUser(tx.b(bAbsorbUsers).Get([]byte(id))); linked {
+		// The copy leaves the value of the user it was linked to
+		// (absorbUser above has checked that the user holds it).
+		userRec, _, err := splitUserValue(tx.b(bUsers).Get([]byte(userID)))
+		if err != nil {
+			return fmt.Errorf("delete absorb user %q: user %q: %w", id, userID, err)
+		}
+		if err := tx.put(bUsers, []byte(userID), bytes.Clone(userRec)); err != nil {
+			return fmt.Errorf("delete absorb user %q: %w", id, err)
+		}
+	}
 	if err := tx.b(bAbsorbUsers).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete absorb user %q: %w", id, err)
 	}
@@ -164,7 +176,11 @@ func (tx *Tx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
 func (tx *Tx) CountAbsorbUsers() int { return tx.count(cAbsorbUsers) }
 
 func (tx *Tx) decodeAbsorbUser(id string, v []byte, withRaw bool) (AbsorbUser, error) {
-	d, payload, err := tx.s.codec.open(v, withRaw)
+	rec, err := tx.absorbRecord(id, v)
+	if err != nil {
+		return AbsorbUser{}, err
+	}
+	d, payload, err := tx.s.codec.open(rec, withRaw)
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("decode absorb user %q: %w", id, err)
 	}

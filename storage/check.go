@@ -96,6 +96,11 @@ func (c *checker) users() {
 		}
 		u.Resource = nil
 		users[u.ID] = u
+		if _, absorbRec, _ := splitUserValue(v); absorbRec != nil {
+			if link := tx.b(bAbsorbUsers).Get([]byte(u.AbsorbID)); !bytes.Equal(link, linkValue(u.ID)) {
+				c.addf("user %q holds the copy of Absorb user %q, which does not link to it", u.ID, u.AbsorbID)
+			}
+		}
 		for _, x := range []struct {
 			idx bucketID
 			key string
@@ -147,6 +152,11 @@ func (c *checker) absorbUsers() {
 		if err != nil {
 			c.addf("%v", err)
 			return nil
+		}
+		if userID, linked := linkedUser(v); linked {
+			if holder, err := tx.user(userID, false); err != nil || holder.AbsorbID != u.ID {
+				c.addf("absorb user %q links to user %q, who is linked to %q", u.ID, userID, holder.AbsorbID)
+			}
 		}
 		u.Raw = nil
 		users[u.ID] = u

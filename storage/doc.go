@@ -23,14 +23,14 @@
 // composite key's first part unambiguous whatever bytes it holds, so a prefix
 // scan for lp(x) finds exactly the keys of x.
 //
-//	meta                 "schema"            -> "1"
+//	meta                 "schema"            -> "2" (files of "1" are read, and marked "2" when opened for writing)
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
-//	users                id                  -> user record
+//	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record
 //	users/userName       fold(userName)      -> id   (unique)
 //	users/externalId     lp(externalId) id   -> ""   (not unique, exact; RFC 7643 §3.1)
 //	users/absorbId       absorbID            -> id   (unique)
 //	users/email          lp(fold(email)) id  -> ""   (not unique)
-//	absorb/users         absorb id           -> absorb user record
+//	absorb/users         absorb id           -> absorb user record, or 3 id (a link to the user that holds it)
 //	absorb/username      fold(username)      -> absorb id (last write wins)
 //	absorb/externalId    externalId          -> absorb id (last write wins)
 //	intents              fold(key)           -> intent record
@@ -45,6 +45,12 @@
 //	audit                uint64 big-endian   -> audit record (Seq, from the bucket's NextSequence)
 //
 // fold is FoldCase. Empty values are never indexed (bbolt has no empty keys).
+// The Absorb copy of an account a user is linked to (users/absorbId) lives in
+// that user's value, after the user record, and absorb/users links to it, so
+// a write of a user and its copy changes one page instead of two (see
+// linked.go). Copies of accounts no user is linked to, and copies written
+// before their user was linked, stay in absorb/users; a copy moves in with its
+// next write and back out when its user is deleted or linked elsewhere.
 // Membership is one key per (group, user) in each direction and the member
 // count is a key of its own, so adding or removing one member writes the
 // same few small keys whatever the size of the group, and never rewrites the

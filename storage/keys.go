@@ -7,8 +7,14 @@ import (
 
 // The bucket layout is documented in doc.go.
 
-// schemaVersion is the value of meta/"schema" this package reads and writes.
-const schemaVersion = "1"
+// schemaVersion is the value of meta/"schema" this package writes. Version
+// 2 added the Absorb copies kept in their users' values (linked.go); files of
+// version 1 are read as they are and marked 2 when opened for writing, since
+// a version 1 reader would not understand what is written then.
+const schemaVersion = "2"
+
+// readableSchemaVersions are the versions Open accepts.
+var readableSchemaVersions = []string{"1", schemaVersion}
 
 type bucketID int
 

@@ -1,12 +1,13 @@
 package storage
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -151,7 +152,15 @@ func initLayout(tx *bolt.Tx) error {
 		}
 		return nil
 	}
-	return checkLayout(tx)
+	if err := checkLayout(tx); err != nil {
+		return err
+	}
+	if v := tx.Bucket(bucketNames[bMeta]).Get(keySchema); string(v) != schemaVersion {
+		if err := tx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte(schemaVersion)); err != nil {
+			return fmt.Errorf("write schema version: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkLayout verifies the schema version and that every bucket exists.
@@ -160,11 +169,11 @@ func checkLayout(tx *bolt.Tx) error {
 	if meta == nil {
 		return fmt.Errorf("%w: no meta bucket", ErrCorrupt)
 	}
-	if v := meta.Get(keySchema); !bytes.Equal(v, []byte(schemaVersion)) {
+	if v := meta.Get(keySchema); !slices.Contains(readableSchemaVersions, string(v)) {
 		if v == nil {
 			return fmt.Errorf("%w: no schema version", ErrCorrupt)
 		}
-		return fmt.Errorf("unsupported schema version %q (this build reads %q)", v, schemaVersion)
+		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, strings.Join(readableSchemaVersions, " and "))
 	}
 	for _, name := range bucketNames {
 		if tx.Bucket(name) == nil {

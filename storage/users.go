@@ -148,6 +148,12 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
+	var absorbRec []byte // the Absorb copy the user's value holds
+	if exists {
+		if _, absorbRec, err = splitUserValue(tx.b(bUsers).Get([]byte(u.ID))); err != nil {
+			return fmt.Errorf("put user %q: %w", u.ID, err)
+		}
+	}
 	unique := []struct {
 		idx        bucketID
 		name       string
@@ -165,7 +171,19 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 			return &ConflictError{Index: x.name, Value: x.value, ExistingID: string(id)}
 		}
 	}
-	if err := tx.put(bUsers, []byte(u.ID), p.v); err != nil {
+	value := p.v
+	switch {
+	case absorbRec == nil:
+	case old.AbsorbID == u.AbsorbID:
+		value = joinUserValue(p.v, absorbRec)
+	default:
+		// Linked to another account now: the copy of the one it leaves
+		// goes back to absorb/users.
+		if err := tx.unlinkAbsorbRecord(old.AbsorbID, absorbRec); err != nil {
+			return fmt.Errorf("put user %q: %w", u.ID, err)
+		}
+	}
+	if err := tx.put(bUsers, []byte(u.ID), value); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	for _, x := range unique {
@@ -281,6 +299,13 @@ func (tx *Tx) DeleteUser(id string) error {
 	if err := tx.b(bRuleState).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete user %q: rule state: %w", id, err)
 	}
+	_, absorbRec, err := splitUserValue(tx.b(bUsers).Get([]byte(id)))
+	if err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	if err := tx.unlinkAbsorbRecord(u.AbsorbID, absorbRec); err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
+	}
 	if err := tx.b(bUsers).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
 	}
@@ -314,7 +339,11 @@ func (s *Store) encodeUser(u User) []byte {
 }
 
 func (tx *Tx) decodeUser(id string, v []byte, withResource bool) (User, error) {
-	d, payload, err := tx.s.codec.open(v, withResource)
+	rec, _, err := splitUserValue(v)
+	if err != nil {
+		return User{}, fmt.Errorf("decode user %q: %w", id, err)
+	}
+	d, payload, err := tx.s.codec.open(rec, withResource)
 	if err != nil {
 		return User{}, fmt.Errorf("decode user %q: %w", id, err)
 	}

@@ -1,0 +1,286 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
+)
+
+func absorbAccount(id, username, externalID, edited string) AbsorbUser {
+	return AbsorbUser{ID: id, Username: username, ExternalID: externalID, DateEdited: edited,
+		Raw: absorbRaw(id, username, externalID)}
+}
+
+// rawValue returns a copy of the stored value of key in bucket.
+func rawValue(t *testing.T, s *Store, bucket bucketID, key string) []byte {
+	t.Helper()
+	var v []byte
+	view(t, s, func(tx *Tx) error {
+		v = bytes.Clone(tx.b(bucket).Get([]byte(key)))
+		return nil
+	})
+	return v
+}
+
+// wantAbsorbUser checks every way of reading the Absorb user.
+func wantAbsorbUser(t *testing.T, s *Store, want AbsorbUser) {
+	t.Helper()
+	view(t, s, func(tx *Tx) error {
+		for name, lookup := range map[string]func() (AbsorbUser, error){
+			"id":         func() (AbsorbUser, error) { return tx.AbsorbUser(want.ID) },
+			"username":   func() (AbsorbUser, error) { return tx.AbsorbUserByUsername(want.Username) },
+			"externalId": func() (AbsorbUser, error) { return tx.AbsorbUserByExternalID(want.ExternalID) },
+			"walk": func() (AbsorbUser, error) {
+				var found AbsorbUser
+				err := tx.ForEachAbsorbUser(func(u AbsorbUser) (bool, error) {
+					if u.ID == want.ID {
+						found = u
+					}
+					return true, nil
+				})
+				return found, err
+			},
+		} {
+			got, err := lookup()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			} else if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", name, diff)
+			}
+		}
+		return nil
+	})
+}
+
+func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
+	s := openTest(t)
+	u := testUser("u1", "ada@example.com", "ada@example.com")
+	u.AbsorbID = "a1"
+	first := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+	update(t, s, func(tx *Tx) error {
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return tx.PutAbsorbUser(first)
+	})
+	if v := rawValue(t, s, bUsers, "u1"); v[0] != valueWithCopy {
+		t.Fatalf("users value starts with %d, want the user with its Absorb copy (%d)", v[0], valueWithCopy)
+	}
+	link := rawValue(t, s, bAbsorbUsers, "a1")
+	if !bytes.Equal(link, linkValue("u1")) {
+		t.Fatalf("absorb/users value = %q, want a link to u1", link)
+	}
+	wantAbsorbUser(t, s, first)
+	checkStore(t, s)
+
+	// A PATCH writes both again: the link, and with it its page, stays.
+	second := absorbAccount("a1", "ada@example.com", "ext-1", "2025-04-02T09:00:00.000")
+	u.Version++
+	update(t, s, func(tx *Tx) error {
+		if err := tx.PutUser(u); err != nil {
+			return err
+		}
+		return tx.PutAbsorbUser(second)
+	})
+	wantAbsorbUser(t, s, second)
+	if got := rawValue(t, s, bAbsorbUsers, "a1"); !bytes.Equal(got, link) {
+		t.Errorf("absorb/users value = %q after an update, want the same link", got)
+	}
+	// A write of the user alone (a sync folding in a rename) keeps the copy.
+	u.Version++
+	update(t, s, func(tx *Tx) error { return tx.PutUser(u) })
+	wantAbsorbUser(t, s, second)
+	view(t, s, func(tx *Tx) error {
+		got, err := tx.User("u1")
+		if err != nil {
+			return err
+		}
+		if got.Version != u.Version || got.AbsorbID != "a1" {
+			t.Errorf("User = version %d, absorbId %q; want %d, a1", got.Version, got.AbsorbID, u.Version)
+		}
+		if n := tx.CountAbsorbUsers(); n != 1 {
+			t.Errorf("CountAbsorbUsers() = %d, want 1", n)
+		}
+		return nil
+	})
+	checkStore(t, s)
+}
+
+func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
+	link := func(t *testing.T) (*Store, User, AbsorbUser) {
+		s := openTest(t)
+		u := testUser("u1", "ada@example.com", "ada@example.com")
+		u.AbsorbID = "a1"
+		a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+		update(t, s, func(tx *Tx) error {
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			return tx.PutAbsorbUser(a)
+		})
+		return s, u, a
+	}
+
+	t.Run("the user is deleted", func(t *testing.T) {
+		s, _, a := link(t)
+		update(t, s, func(tx *Tx) error { return tx.DeleteUser("u1") })
+		if v := rawValue(t, s, bAbsorbUsers, "a1"); v[0] != recordFormat {
+			t.Errorf("absorb/users value starts with %d, want the record itself", v[0])
+		}
+		wantAbsorbUser(t, s, a)
+		checkStore(t, s)
+	})
+
+	t.Run("the user is linked to another account", func(t *testing.T) {
+		s, u, a := link(t)
+		b := absorbAccount("b2", "ada.new@example.com", "ext-2", "2025-05-01T00:00:00.000")
+		u.AbsorbID = "b2"
+		update(t, s, func(tx *Tx) error {
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+			return tx.PutAbsorbUser(b)
+		})
+		wantAbsorbUser(t, s, a)
+		wantAbsorbUser(t, s, b)
+		if !bytes.Equal(rawValue(t, s, bAbsorbUsers, "b2"), linkValue("u1")) {
+			t.Error("absorb/users b2 does not link to u1")
+		}
+		checkStore(t, s)
+	})
+
+	t.Run("the account is deleted", func(t *testing.T) {
+		s, u, _ := link(t)
+		update(t, s, func(tx *Tx) error { return tx.DeleteAbsorbUser("a1") })
+		if v := rawValue(t, s, bUsers, "u1"); v[0] != recordFormat {
+			t.Errorf("users value starts with %d, want the user record alone", v[0])
+		}
+		view(t, s, func(tx *Tx) error {
+			got, err := tx.User("u1")
+			if err != nil {
+				return err
+			}
+			if got.UserName != u.UserName || got.AbsorbID != "a1" {
+				t.Errorf("User = %+v", got)
+			}
+			if _, err := tx.AbsorbUser("a1"); !isNotFound(err) {
+				t.Errorf("AbsorbUser(a1) = %v, want ErrNotFound", err)
+			}
+			if n := tx.CountAbsorbUsers(); n != 0 {
+				t.Errorf("CountAbsorbUsers() = %d, want 0", n)
+			}
+			return nil
+		})
+		checkStore(t, s)
+	})
+}
+
+// An account mirrored before any user is linked to it, as every file of
+// schema version 1 holds them, is read where it is and moves in with the
+// next write of its copy.
+func TestAbsorbCopyMovesInOnItsNextWrite(t *testing.T) {
+	s := openTest(t)
+	a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
+	u := testUser("u1", "ada@example.com", "ada@example.com")
+	u.AbsorbID = "a1"
+	putUsers(t, s, u)
+	if v := rawValue(t, s, bUsers, "u1"); v[0] != recordFormat {
+		t.Fatalf("users value starts with %d before the copy is written again", v[0])
+	}
+	wantAbsorbUser(t, s, a)
+	checkStore(t, s)
+
+	a.DateEdited = "2025-06-01T00:00:00.000"
+	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
+	if !bytes.Equal(rawValue(t, s, bAbsorbUsers, "a1"), linkValue("u1")) {
+		t.Error("absorb/users a1 does not link to u1 after the copy was written again")
+	}
+	wantAbsorbUser(t, s, a)
+	checkStore(t, s)
+}
+
+func TestCheckFindsBrokenLinks(t *testing.T) {
+	for name, breakIt := range map[string]func(tx *bolt.Tx) error{
+		"link to a user without the copy": func(tx *bolt.Tx) error {
+			v := tx.Bucket(bucketNames[bUsers]).Get([]byte("u1"))
+			rec, _, err := splitUserValue(v)
+			if err != nil {
+				return err
+			}
+			return tx.Bucket(bucketNames[bUsers]).Put([]byte("u1"), bytes.Clone(rec))
+		},
+		"link to another user": func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketNames[bAbsorbUsers]).Put([]byte("a1"), linkValue("u9"))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openTest(t)
+			u := testUser("u1", "ada@example.com", "ada@example.com")
+			u.AbsorbID = "a1"
+			update(t, s, func(tx *Tx) error {
+				if err := tx.PutUser(u); err != nil {
+					return err
+				}
+				return tx.PutAbsorbUser(absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456"))
+			})
+			if err := s.db.Update(breakIt); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Check(); !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Check() = %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+// A file of schema version 1 is read as it is, and marked version 2 only when
+// opened for writing.
+func TestOpenSchemaVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bridge.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte("1"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+
+	schema := func(s *Store) string {
+		var v string
+		view(t, s, func(tx *Tx) error {
+			v = string(tx.b(bMeta).Get(keySchema))
+			return nil
+		})
+		return v
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only Open of a version 1 file: %v", err)
+	}
+	if got := schema(ro); got != "1" {
+		t.Errorf("schema after a read-only open = %q, want 1", got)
+	}
+	wantAbsorbUser(t, ro, a)
+	_ = ro.Close()
+
+	rw, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatalf("Open of a version 1 file: %v", err)
+	}
+	defer rw.Close()
+	if got := schema(rw); got != schemaVersion {
+		t.Errorf("schema after a writable open = %q, want %q", got, schemaVersion)
+	}
+	wantAbsorbUser(t, rw, a)
+	checkStore(t, rw)
+}
