@@ -56,17 +56,31 @@ func wantAbsorbUser(t *testing.T, s *Store, want AbsorbUser) {
 	})
 }
 
-func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
-	s := openTest(t)
-	u := testUser("u1", "ada@example.com", "ada@example.com")
-	u.AbsorbID = "a1"
-	first := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+// putLinked writes u and the copy of its Absorb account a in one
+// transaction, as every create, replace and PATCH does.
+func putLinked(t *testing.T, s *Store, u User, a AbsorbUser) {
+	t.Helper()
 	update(t, s, func(tx *Tx) error {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
-		return tx.PutAbsorbUser(first)
+		return tx.PutAbsorbUser(a)
 	})
+}
+
+// linkedStore returns a store holding user u1 linked to Absorb account a1.
+func linkedStore(t *testing.T) (*Store, User, AbsorbUser) {
+	t.Helper()
+	s := openTest(t)
+	u := testUser("u1", "ada@example.com", "ada@example.com")
+	u.AbsorbID = "a1"
+	a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
+	putLinked(t, s, u, a)
+	return s, u, a
+}
+
+func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
+	s, u, first := linkedStore(t)
 	if v := rawValue(t, s, bUsers, "u1"); v[0] != valueWithCopy {
 		t.Fatalf("users value starts with %d, want the user with its Absorb copy (%d)", v[0], valueWithCopy)
 	}
@@ -80,12 +94,7 @@ func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
 	// A PATCH writes both again: the link, and with it its page, stays.
 	second := absorbAccount("a1", "ada@example.com", "ext-1", "2025-04-02T09:00:00.000")
 	u.Version++
-	update(t, s, func(tx *Tx) error {
-		if err := tx.PutUser(u); err != nil {
-			return err
-		}
-		return tx.PutAbsorbUser(second)
-	})
+	putLinked(t, s, u, second)
 	wantAbsorbUser(t, s, second)
 	if got := rawValue(t, s, bAbsorbUsers, "a1"); !bytes.Equal(got, link) {
 		t.Errorf("absorb/users value = %q after an update, want the same link", got)
@@ -111,22 +120,8 @@ func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
 }
 
 func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
-	link := func(t *testing.T) (*Store, User, AbsorbUser) {
-		s := openTest(t)
-		u := testUser("u1", "ada@example.com", "ada@example.com")
-		u.AbsorbID = "a1"
-		a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
-		update(t, s, func(tx *Tx) error {
-			if err := tx.PutUser(u); err != nil {
-				return err
-			}
-			return tx.PutAbsorbUser(a)
-		})
-		return s, u, a
-	}
-
 	t.Run("the user is deleted", func(t *testing.T) {
-		s, _, a := link(t)
+		s, _, a := linkedStore(t)
 		update(t, s, func(tx *Tx) error { return tx.DeleteUser("u1") })
 		if v := rawValue(t, s, bAbsorbUsers, "a1"); v[0] != recordFormat {
 			t.Errorf("absorb/users value starts with %d, want the record itself", v[0])
@@ -136,15 +131,10 @@ func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
 	})
 
 	t.Run("the user is linked to another account", func(t *testing.T) {
-		s, u, a := link(t)
+		s, u, a := linkedStore(t)
 		b := absorbAccount("b2", "ada.new@example.com", "ext-2", "2025-05-01T00:00:00.000")
 		u.AbsorbID = "b2"
-		update(t, s, func(tx *Tx) error {
-			if err := tx.PutUser(u); err != nil {
-				return err
-			}
-			return tx.PutAbsorbUser(b)
-		})
+		putLinked(t, s, u, b)
 		wantAbsorbUser(t, s, a)
 		wantAbsorbUser(t, s, b)
 		if !bytes.Equal(rawValue(t, s, bAbsorbUsers, "b2"), linkValue("u1")) {
@@ -154,7 +144,7 @@ func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
 	})
 
 	t.Run("the account is deleted", func(t *testing.T) {
-		s, u, _ := link(t)
+		s, u, _ := linkedStore(t)
 		update(t, s, func(tx *Tx) error { return tx.DeleteAbsorbUser("a1") })
 		if v := rawValue(t, s, bUsers, "u1"); v[0] != recordFormat {
 			t.Errorf("users value starts with %d, want the user record alone", v[0])
@@ -219,15 +209,7 @@ func TestCheckFindsBrokenLinks(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			s := openTest(t)
-			u := testUser("u1", "ada@example.com", "ada@example.com")
-			u.AbsorbID = "a1"
-			update(t, s, func(tx *Tx) error {
-				if err := tx.PutUser(u); err != nil {
-					return err
-				}
-				return tx.PutAbsorbUser(absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456"))
-			})
+			s, _, _ := linkedStore(t)
 			if err := s.db.Update(breakIt); err != nil {
 				t.Fatal(err)
 			}
