@@ -3,6 +3,8 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
@@ -265,4 +267,111 @@ func TestOpenSchemaVersion1(t *testing.T) {
 	}
 	wantAbsorbUser(t, rw, a)
 	checkStore(t, rw)
+}
+
+// Random sequences of the writes that touch users and their Absorb copies,
+// several to a transaction, against a model of what each read must return:
+// whatever the order, every copy reads back as last written, none is lost or
+// left behind, and Check agrees.
+func TestLinkedAbsorbCopiesAgainstAModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 11))
+	s := openTest(t)
+	users := map[string]string{}        // SCIM id -> Absorb id ("" when none)
+	accounts := map[string]AbsorbUser{} // Absorb id -> the copy last written
+	userIDs := []string{"u1", "u2", "u3", "u4"}
+	absorbIDs := []string{"a1", "a2", "a3", "a4", "a5"}
+	holderOf := func(aid string) string {
+		for uid, a := range users {
+			if a == aid && aid != "" {
+				return uid
+			}
+		}
+		return ""
+	}
+	edits, links, linkedRecords := 0, 0, 0
+	for round := range 300 {
+		update(t, s, func(tx *Tx) error {
+			for range 1 + r.IntN(4) {
+				uid, aid := userIDs[r.IntN(len(userIDs))], absorbIDs[r.IntN(len(absorbIDs))]
+				switch r.IntN(5) {
+				case 0, 1: // a user written, linked to an account no other user holds, or to none
+					if h := holderOf(aid); h != "" && h != uid {
+						aid = ""
+					}
+					if r.IntN(6) == 0 {
+						aid = ""
+					}
+					u := testUser(uid, uid+"@example.com")
+					u.AbsorbID = aid
+					if err := tx.PutUser(u); err != nil {
+						return err
+					}
+					users[uid] = aid
+				case 2: // a copy written, with or without the user it belongs to in the same transaction
+					edits++
+					a := absorbAccount(aid, aid+"@absorb.example", "ext-"+aid, fmt.Sprintf("2025-01-01T00:00:%02d.%03d", edits%60, edits))
+					if err := tx.PutAbsorbUser(a); err != nil {
+						return err
+					}
+					accounts[aid] = a
+				case 3:
+					if _, ok := users[uid]; ok {
+						if err := tx.DeleteUser(uid); err != nil {
+							return err
+						}
+						delete(users, uid)
+					}
+				case 4:
+					if _, ok := accounts[aid]; ok {
+						if err := tx.DeleteAbsorbUser(aid); err != nil {
+							return err
+						}
+						delete(accounts, aid)
+					}
+				}
+			}
+			return nil
+		})
+		if err := s.Check(); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		view(t, s, func(tx *Tx) error {
+			for _, aid := range absorbIDs {
+				got, err := tx.AbsorbUser(aid)
+				want, ok := accounts[aid]
+				switch {
+				case !ok && !isNotFound(err):
+					t.Fatalf("round %d: AbsorbUser(%s) = %v, want ErrNotFound", round, aid, err)
+				case ok && err != nil:
+					t.Fatalf("round %d: AbsorbUser(%s): %v", round, aid, err)
+				case ok && !cmp.Equal(got, want):
+					t.Fatalf("round %d: AbsorbUser(%s) = %s, want %s", round, aid, got.DateEdited, want.DateEdited)
+				}
+			}
+			for _, uid := range userIDs {
+				got, err := tx.User(uid)
+				aid, ok := users[uid]
+				switch {
+				case !ok && !isNotFound(err):
+					t.Fatalf("round %d: User(%s) = %v, want ErrNotFound", round, uid, err)
+				case ok && (err != nil || got.AbsorbID != aid):
+					t.Fatalf("round %d: User(%s) = %q, %v; want linked to %q", round, uid, got.AbsorbID, err, aid)
+				}
+			}
+			if n := tx.CountAbsorbUsers(); n != len(accounts) {
+				t.Fatalf("round %d: CountAbsorbUsers() = %d, want %d", round, n, len(accounts))
+			}
+			for aid := range accounts {
+				if _, linked := linkedUser(tx.b(bAbsorbUsers).Get([]byte(aid))); linked {
+					links++
+				} else if holderOf(aid) != "" {
+					linkedRecords++ // written before its user was linked, as schema 1 keeps them
+				}
+			}
+			return nil
+		})
+	}
+	if links == 0 || linkedRecords == 0 {
+		t.Errorf("the sequence left %d links and %d copies of linked accounts in absorb/users: it should exercise both", links, linkedRecords)
+	}
 }
