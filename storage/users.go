@@ -143,14 +143,18 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 	if u.ID == "" {
 		return errors.New("put user: empty id")
 	}
-	old, err := tx.user(u.ID, false)
-	exists := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("put user %q: %w", u.ID, err)
-	}
-	var absorbRec []byte // the Absorb copy the user's value holds
+	// One read of the value it replaces gives both the old user (for its
+	// index entries) and the Absorb copy the value holds.
+	var old User
+	var absorbRec []byte
+	prev := tx.b(bUsers).Get([]byte(u.ID))
+	exists := prev != nil
 	if exists {
-		if _, absorbRec, err = splitUserValue(tx.b(bUsers).Get([]byte(u.ID))); err != nil {
+		var err error
+		if old, err = tx.decodeUser(u.ID, prev, false); err != nil {
+			return fmt.Errorf("put user %q: %w", u.ID, err)
+		}
+		if _, absorbRec, err = splitUserValue(prev); err != nil {
 			return fmt.Errorf("put user %q: %w", u.ID, err)
 		}
 	}
