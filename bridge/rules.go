@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
+
 	"slices"
 	"strings"
 	"sync"
@@ -55,8 +55,8 @@ func ValidateRules(rules []Rule) error {
 			problems = append(problems, label+": needs displayName, displayNamePattern, externalId or externalIdPattern")
 		}
 		for _, p := range []string{r.DisplayNamePattern, r.ExternalIDPattern} {
-			if _, err := path.Match(p, ""); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: bad pattern %q", label, p))
+			if _, err := compileRulePattern(p); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: bad %v", label, err))
 			}
 		}
 		if r.Department == "" && len(r.Courses) == 0 {
@@ -79,17 +79,7 @@ func (r Rule) matches(displayName, externalID string) bool {
 	if r.ExternalID != "" && r.ExternalID != externalID {
 		return false
 	}
-	if r.DisplayNamePattern != "" {
-		if ok, _ := path.Match(strings.ToLower(r.DisplayNamePattern), strings.ToLower(displayName)); !ok {
-			return false
-		}
-	}
-	if r.ExternalIDPattern != "" {
-		if ok, _ := path.Match(strings.ToLower(r.ExternalIDPattern), strings.ToLower(externalID)); !ok {
-			return false
-		}
-	}
-	return true
+	return patternMatches(r.DisplayNamePattern, displayName) && patternMatches(r.ExternalIDPattern, externalID)
 }
 
 // ruleState is the per-user state the rules keep in storage: pending work,
@@ -679,4 +669,15 @@ func (b *Bridge) WaitRules(ctx context.Context) error {
 		return nil
 	}
 	return b.rules.wait(ctx)
+}
+
+// patternMatches reports whether s matches the rule pattern glob; an empty
+// pattern matches everything. Rules are validated at start, so a pattern
+// that does not compile here matches nothing.
+func patternMatches(glob, s string) bool {
+	if glob == "" {
+		return true
+	}
+	p, err := compileRulePattern(glob)
+	return err == nil && p.match(s)
 }

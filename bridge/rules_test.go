@@ -411,3 +411,14 @@ func TestValidateRules(t *testing.T) {
 		})
 	}
 }
+
+// A pattern's `*` crosses `/`: a group named like a path is still matched.
+func TestRulesPatternMatchesSlashInGroupName(t *testing.T) {
+	w := ruleWorld(t)
+	u := w.create(userDoc("backend@example.com", "Back", "End"))
+	w.createGroup("Engineering/Backend", u.ID)
+	w.waitRules()
+	if got := w.department(u.ID); got != fakeabsorb.DeptEngineeringID {
+		t.Errorf("member of Engineering/Backend: department %s, want Engineering (rule Engineering*)", got)
+	}
+}
