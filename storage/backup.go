@@ -11,30 +11,66 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// Backup writes a consistent copy of the whole file to w, from one read
-// transaction, while other transactions go on reading and writing. It returns
-// the number of bytes written.
+// Backup writes a consistent copy of the whole file to w while other
+// transactions go on reading and writing, and returns the number of bytes
+// written. The copy is first taken, in one read transaction, into an
+// unlinked temporary file beside the store, and only then sent to w: bbolt
+// grows its file only when no read transaction is open, so a transaction
+// held for as long as a slow reader of w takes would stall every write.
+// It needs free space for one copy of the file while it runs.
 func (s *Store) Backup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.View(func(tx *Tx) error {
-		var err error
-		n, err = tx.tx.WriteTo(w)
-		return err
-	})
+	snap, err := s.snapshot()
+	if err != nil {
+		return 0, fmt.Errorf("backup store %s: %w", s.path, err)
+	}
+	defer snap.Close()
+	n, err := io.Copy(w, snap)
 	if err != nil {
 		return n, fmt.Errorf("backup store %s: %w", s.path, err)
 	}
 	return n, nil
 }
 
+// snapshot copies the store into a temporary file that is unlinked at once,
+// so nothing is left behind whatever happens, and returns it positioned at
+// its start.
+func (s *Store) snapshot() (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(s.path), "."+filepath.Base(s.path)+".backup-*")
+	if err != nil {
+		// A store opened read-only may sit in a directory it cannot write.
+		if f, err = os.CreateTemp("", "absorb-scim-backup-*"); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	err = s.writeTo(f)
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// writeTo writes a consistent copy of the store to f from one read
+// transaction.
+func (s *Store) writeTo(f *os.File) error {
+	return s.View(func(tx *Tx) error {
+		_, err := tx.tx.WriteTo(f)
+		return err
+	})
+}
+
 // BackupToFile writes a consistent copy of the store to path, through a
 // temporary file in the same directory that is synced and then renamed over
 // path, so path never holds a partial copy. The copy has mode 0600.
 func (s *Store) BackupToFile(path string) error {
-	err := writeFileAtomic(path, func(f *os.File) error {
-		_, err := s.Backup(f)
-		return err
-	})
+	err := writeFileAtomic(path, s.writeTo)
 	if err != nil {
 		return fmt.Errorf("backup store to %s: %w", path, err)
 	}
