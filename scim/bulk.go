@@ -263,7 +263,7 @@ func (s *Server) decodeBulkOp(i int, raw json.RawMessage) *bulkOp {
 	if op.method != http.MethodDelete && bytes.Contains(in.Data, []byte(bulkIDPrefix)) {
 		var v any
 		if err := json.Unmarshal(in.Data, &v); err == nil {
-			op.refs = collectRefs(v, op.refs)
+			op.refs = collectRefs(op.method, v, op.refs)
 		}
 	}
 	return op
@@ -297,48 +297,147 @@ func (s *Server) bulkPath(p string) (*resourceKind, string, error) {
 	return kind, unescaped, nil
 }
 
-// collectRefs appends the bulkIds that string values of v reference.
-func collectRefs(v any, refs []string) []string {
-	switch t := v.(type) {
-	case string:
-		if ref, ok := strings.CutPrefix(t, bulkIDPrefix); ok {
+// A bulkId reference ("bulkId:…") is only honoured where RFC 7644 §3.7.2
+// puts one: in an operation's path, and in the "value" (or "$ref") of a
+// reference attribute, a group's members or a user's manager. The same
+// string anywhere else, a title say, is data and is stored as sent.
+
+// collectRefs appends the bulkIds that the reference positions of an
+// operation's data (method's body, decoded) name.
+func collectRefs(method string, data any, refs []string) []string {
+	visitRefs(method, data, func(s string) string {
+		if ref, ok := strings.CutPrefix(s, bulkIDPrefix); ok {
 			refs = append(refs, ref)
 		}
-	case []any:
-		for _, e := range t {
-			refs = collectRefs(e, refs)
-		}
-	case map[string]any:
-		for _, e := range t {
-			refs = collectRefs(e, refs)
-		}
-	}
+		return s
+	})
 	return refs
 }
 
-// replaceRefs returns v with every "bulkId:…" string value replaced by the
-// id created for it.
-func replaceRefs(v any, created map[string]string) any {
-	switch t := v.(type) {
-	case string:
-		if ref, ok := strings.CutPrefix(t, bulkIDPrefix); ok {
+// replaceRefs returns data with every bulkId reference replaced by the id
+// created for it.
+func replaceRefs(method string, data any, created map[string]string) any {
+	return visitRefs(method, data, func(s string) string {
+		if ref, ok := strings.CutPrefix(s, bulkIDPrefix); ok {
 			if id, ok := created[ref]; ok {
 				return id
 			}
 		}
-		return t
+		return s
+	})
+}
+
+// visitRefs calls fn on each string in a reference position of data, the
+// body of a POST or PUT (a resource) or of a PATCH (a PatchOp), and stores
+// what fn returns in its place.
+func visitRefs(method string, data any, fn func(string) string) any {
+	if method != http.MethodPatch {
+		return visitResourceRefs(data, fn)
+	}
+	body, ok := data.(map[string]any)
+	if !ok {
+		return data
+	}
+	_, opsValue := lookupCI(body, "Operations")
+	ops, _ := opsValue.([]any)
+	for _, o := range ops {
+		op, ok := o.(map[string]any)
+		if !ok {
+			continue
+		}
+		key, value := lookupCI(op, "value")
+		if key == "" {
+			continue
+		}
+		_, pathValue := lookupCI(op, "path")
+		path, _ := pathValue.(string)
+		if path == "" {
+			op[key] = visitResourceRefs(value, fn)
+			continue
+		}
+		attr, sub := refPathAttr(path)
+		if !isRefAttr(attr) {
+			continue
+		}
+		if s, ok := value.(string); ok && (strings.EqualFold(sub, "value") || sub == "$ref") {
+			op[key] = fn(s)
+			continue
+		}
+		op[key] = visitRefValue(value, fn)
+	}
+	return data
+}
+
+// visitResourceRefs visits the reference attributes of a resource, in its
+// core schema and in its extensions.
+func visitResourceRefs(v any, fn func(string) string) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	for k, e := range m {
+		if isRefAttr(k) {
+			m[k] = visitRefValue(e, fn)
+		} else if sub, ok := e.(map[string]any); ok {
+			m[k] = visitResourceRefs(sub, fn)
+		}
+	}
+	return m
+}
+
+// visitRefValue visits the "value" and "$ref" of a reference attribute's
+// value or values.
+func visitRefValue(v any, fn func(string) string) any {
+	switch t := v.(type) {
 	case []any:
 		for i, e := range t {
-			t[i] = replaceRefs(e, created)
+			t[i] = visitRefValue(e, fn)
 		}
-		return t
 	case map[string]any:
 		for k, e := range t {
-			t[k] = replaceRefs(e, created)
+			if s, ok := e.(string); ok && (strings.EqualFold(k, "value") || k == "$ref") {
+				t[k] = fn(s)
+			}
 		}
-		return t
 	}
 	return v
+}
+
+// isRefAttr reports whether an attribute name, bare or URN-qualified, is a
+// reference attribute that may carry a bulkId.
+func isRefAttr(name string) bool {
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.EqualFold(name, "members") || strings.EqualFold(name, "manager")
+}
+
+// refPathAttr splits a PATCH path into its attribute and sub-attribute:
+// "members[value eq \"x\"].value" gives members and value,
+// "urn:…:User:manager.value" gives manager and value.
+func refPathAttr(path string) (attr, sub string) {
+	head, filterTail, hasFilter := strings.Cut(path, "[")
+	if i := strings.LastIndexByte(head, ':'); i >= 0 {
+		head = head[i+1:]
+	}
+	attr, sub, _ = strings.Cut(head, ".")
+	if hasFilter {
+		if _, after, ok := strings.Cut(filterTail, "]"); ok {
+			sub = strings.TrimPrefix(after, ".")
+		}
+	}
+	return attr, sub
+}
+
+// lookupCI returns the key of m equal to name without regard to case, and
+// its value; the key is "" when there is none.
+func lookupCI(m map[string]any, name string) (string, any) {
+	for k, v := range m {
+		if strings.EqualFold(k, name) {
+			return k, v
+		}
+	}
+	return "", nil
 }
 
 // clipText shortens a client's value quoted in a detail.
@@ -485,7 +584,7 @@ func (s *Server) prepareBulkOp(op *bulkOp, defined map[string]*bulkOp, created m
 		if err := json.Unmarshal(data, &v); err != nil {
 			return bo, syntaxError(data, err)
 		}
-		b, err := json.Marshal(replaceRefs(v, created))
+		b, err := json.Marshal(replaceRefs(op.method, v, created))
 		if err != nil {
 			return bo, fmt.Errorf("encode operation %d: %w", op.index+1, err)
 		}

@@ -327,3 +327,60 @@ func TestBulkEmpty(t *testing.T) {
 		t.Errorf("operations = %v, want none", ops)
 	}
 }
+
+// A "bulkId:…" string outside a reference position is data: it is neither
+// waited for nor replaced, and stored as sent.
+func TestBulkIDTextIsData(t *testing.T) {
+	e, _ := newBulkEnv(t)
+	ops := bulkOps(t, e, bulkBody(0,
+		postUserOp("u1", "one@example.com"),
+		`{"method":"POST","path":"/Users","bulkId":"u2","data":{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],
+		  "userName":"two@example.com","title":"bulkId:u1","nickName":"bulkId:nobody",
+		  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":{"value":"bulkId:u1"}}}}`,
+		`{"method":"PATCH","path":"/Users/bulkId:u1","data":{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		  "Operations":[{"op":"replace","path":"displayName","value":"bulkId:u2"},
+		                {"op":"replace","value":{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager":{"value":"bulkId:u2"}}}]}}`,
+	))
+	if diff := cmp.Diff([]string{"u1 201", "u2 201", "PATCH 200"}, statuses(ops)); diff != "" {
+		t.Fatalf("statuses (-want +got):\n%s\n%v", diff, ops)
+	}
+	idOf := func(op map[string]any) string {
+		loc, _ := op["location"].(string)
+		return loc[strings.LastIndex(loc, "/")+1:]
+	}
+	u1, u2 := idOf(ops[0]), idOf(ops[1])
+	two := expect(t, e.do(t, http.MethodGet, "/Users/"+u2, ""), http.StatusOK)
+	if two["title"] != "bulkId:u1" || two["nickName"] != "bulkId:nobody" {
+		t.Errorf("title, nickName = %v, %v; want the strings as sent", two["title"], two["nickName"])
+	}
+	manager := func(u map[string]any) any {
+		ext, _ := u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"].(map[string]any)
+		m, _ := ext["manager"].(map[string]any)
+		return m["value"]
+	}
+	if got := manager(two); got != u1 {
+		t.Errorf("u2's manager = %v, want u1's id %s (a reference position)", got, u1)
+	}
+	one := expect(t, e.do(t, http.MethodGet, "/Users/"+u1, ""), http.StatusOK)
+	if one["displayName"] != "bulkId:u2" {
+		t.Errorf("displayName = %v, want the string as sent", one["displayName"])
+	}
+	if got := manager(one); got != u2 {
+		t.Errorf("u1's manager = %v, want u2's id %s (set by PATCH without path)", got, u2)
+	}
+}
+
+func TestRefPathAttr(t *testing.T) {
+	for _, c := range []struct{ path, attr, sub string }{
+		{"members", "members", ""},
+		{`members[value eq "x"].value`, "members", "value"},
+		{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "manager", "value"},
+		{"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "manager", ""},
+		{"title", "title", ""},
+	} {
+		attr, sub := refPathAttr(c.path)
+		if attr != c.attr || sub != c.sub {
+			t.Errorf("refPathAttr(%q) = %q, %q; want %q, %q", c.path, attr, sub, c.attr, c.sub)
+		}
+	}
+}
