@@ -14,6 +14,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+	"github.com/absorb-scim/absorb-scim/server"
 )
 
 // demoRules are the group rules the demo ships, so a newcomer can see a
@@ -125,8 +126,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 Try:
   curl -H "Authorization: Bearer %s" %s%s/Users
-`, cfg.PublicURL, scimPrefix, *token, fakeURL, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword,
-		fakeURL, fakeURL, fakeURL, *dataDir, *token, cfg.PublicURL, scimPrefix)
+`, cfg.PublicURL, server.SCIMPrefix, *token, fakeURL, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword,
+		fakeURL, fakeURL, fakeURL, *dataDir, *token, cfg.PublicURL, server.SCIMPrefix)
 	err = a.serve(ctx, ln)
 	if errors.Is(err, context.Canceled) {
 		err = nil

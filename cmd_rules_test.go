@@ -97,18 +97,3 @@ func TestAdminApplyRules(t *testing.T) {
 		t.Errorf("department after rules apply = %s, want Sales; report %+v", got, rep)
 	}
 }
-
-func TestScimTarget(t *testing.T) {
-	for path, want := range map[string][2]string{
-		"/scim/v2/Users/abc":         {"Users", "abc"},
-		"/scim/v2/Groups":            {"Groups", ""},
-		"/scim/v2/Users/.search":     {"Users", ".search"},
-		"/healthz":                   {"", ""},
-		"/scim/v2/Schemas/urn:a:b:c": {"Schemas", "urn:a:b:c"},
-	} {
-		r, id := scimTarget(path)
-		if r != want[0] || id != want[1] {
-			t.Errorf("scimTarget(%q) = %q, %q; want %q, %q", path, r, id, want[0], want[1])
-		}
-	}
-}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/server"
 )
 
 // serveFlags are the flags of serve; they override the file and environment.
@@ -94,7 +95,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ln.Close()
 		return err
 	}
-	log.Info("absorb-scim serving", "scim", publicBase(cfg)+scimPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
+	log.Info("absorb-scim serving", "scim", publicBase(cfg)+server.SCIMPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
 	return a.serve(ctx, ln)
 }
 

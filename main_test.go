@@ -816,27 +816,3 @@ func unusedAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
-
-func TestIsCleanPath(t *testing.T) {
-	tests := []struct {
-		path string
-		want bool
-	}{
-		{"/scim/v2", true},
-		{"/scim/v2/", true},
-		{"/scim/v2/Users", true},
-		{"/scim/v2/Users/", true},
-		{"/scim/v2/Users/2819c223-7f76-453a-919d-413861904646", true},
-		{"/scim/v2//Users", false},
-		{"/scim/v2/Users//", false},
-		{"/scim/v2/./Users", false},
-		{"/scim/v2/Schemas/../Users", false},
-		{"/scim/v2/Users/x/.", false},
-		{"/scim/v2/Users/x/..", false},
-	}
-	for _, tc := range tests {
-		if got := isCleanPath(tc.path); got != tc.want {
-			t.Errorf("isCleanPath(%q) = %v, want %v", tc.path, got, tc.want)
-		}
-	}
-}

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -65,7 +65,7 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 // scimTarget names the resource type and id a SCIM path addresses
 // (/scim/v2/Users/{id} gives "Users" and the id).
 func scimTarget(path string) (resource, id string) {
-	rest, ok := strings.CutPrefix(path, scimPrefix+"/")
+	rest, ok := strings.CutPrefix(path, SCIMPrefix+"/")
 	if !ok {
 		return "", ""
 	}
@@ -73,8 +73,10 @@ func scimTarget(path string) (resource, id string) {
 	return resource, id
 }
 
-// countUpstream counts each request sent to Absorb against the SCIM request
-// whose context it carries, for the access log.
+// CountUpstream counts each request sent to Absorb through next against the
+// SCIM request whose context it carries, for the access log.
+func CountUpstream(next http.RoundTripper) http.RoundTripper { return countUpstream{next: next} }
+
 type countUpstream struct{ next http.RoundTripper }
 
 func (c countUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -82,6 +84,16 @@ func (c countUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
 		info.upstream.Add(1)
 	}
 	return c.next.RoundTrip(r)
+}
+
+// Credential is the name of the credential that authenticated r, as the
+// access log records it; "" before authentication or without it. The
+// metrics label SCIM requests with it.
+func Credential(r *http.Request) string {
+	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.credential
+	}
+	return ""
 }
 
 // noteCredential records the authenticated credential's name for the log,

@@ -1,59 +1,32 @@
-package main
+package server
 
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gorilla/mux"
 
-	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/auth"
-	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/metrics"
-	"github.com/absorb-scim/absorb-scim/scim"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
-
-// newMetrics returns the bridge's metrics, measuring SCIM requests under
-// scimPrefix with the credential name the access log records.
-func newMetrics() *metrics.Metrics {
-	return metrics.New(metrics.Options{SCIMPrefix: scimPrefix, Credential: requestCredential})
-}
-
-// requestCredential is the credential name noteCredential recorded for r.
-func requestCredential(r *http.Request) string {
-	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
-		return info.credential
-	}
-	return ""
-}
-
-// wrapAbsorb puts the dry-run (when configured) and audit decorators around
-// the Absorb client: every write is recorded, and in dry-run mode none is
-// sent.
-func (a *app) wrapAbsorb(c *absorbapi.Client) bridge.Absorb {
-	var abs bridge.Absorb = c
-	if a.cfg.DryRun {
-		abs = bridge.NewDryRunAbsorb(abs, a.log)
-	}
-	return bridge.NewAuditedAbsorb(abs, a.store, time.Now, bridge.AuditLogger(a.log))
-}
 
 // opsRoutes adds GET /metrics (no authentication: it holds counts, never
 // personal data) and the admin endpoints, which need a read-write SCIM
 // credential, and starts reporting the bridge's state to the metrics.
-func (a *app) opsRoutes(r *mux.Router, authn *auth.Authenticator) error {
-	b := a.bridge
-	err := a.metrics.Watch(metrics.Sources{
+func opsRoutes(r *mux.Router, cfg Config) error {
+	b, store := cfg.Bridge, cfg.Store
+	err := cfg.Metrics.Watch(metrics.Sources{
 		Sync: func() metrics.SyncState {
 			s := b.SyncStatus()
 			return metrics.SyncState{MirrorComplete: s.MirrorComplete, LastSuccess: s.LastSuccess, Failing: s.LastError != "", Folded: s.Folded}
 		},
 		Store: func() metrics.StoreCounts {
-			c, bs := a.store.Stats(), a.store.BatchStats()
+			c, bs := store.Stats(), store.BatchStats()
 			return metrics.StoreCounts{Users: c.Users, AbsorbUsers: c.AbsorbUsers, Groups: c.Groups, Memberships: c.Memberships, Intents: c.Intents,
 				Commits: bs.Commits, BatchedWrites: bs.Writes, CommitTime: bs.CommitTime}
 		},
@@ -65,24 +38,33 @@ func (a *app) opsRoutes(r *mux.Router, authn *auth.Authenticator) error {
 	if err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	r.Handle("/metrics", a.metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
-	admin := func(h http.HandlerFunc) http.Handler {
-		return authn.Middleware(noteCredential(requireReadWrite(h)))
+	r.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
+	a := &admin{bridge: b, store: store, log: cfg.Logger, writeError: cfg.WriteError}
+	guard := func(h http.HandlerFunc) http.Handler {
+		return cfg.Auth.Middleware(noteCredential(a.requireReadWrite(h)))
 	}
-	r.Handle("/admin/reconcile", admin(a.adminReconcile)).Methods(http.MethodPost)
-	r.Handle("/admin/backup", admin(a.adminBackup)).Methods(http.MethodGet)
-	r.Handle("/admin/rules/apply", admin(a.adminApplyRules)).Methods(http.MethodPost)
+	r.Handle("/admin/reconcile", guard(a.reconcile)).Methods(http.MethodPost)
+	r.Handle("/admin/backup", guard(a.backup)).Methods(http.MethodGet)
+	r.Handle("/admin/rules/apply", guard(a.applyRules)).Methods(http.MethodPost)
 	return nil
 }
 
-// adminApplyRules answers POST /admin/rules/apply: every user's groups are
+// admin holds what the admin endpoints need.
+type admin struct {
+	bridge     Bridge
+	store      Store
+	log        *slog.Logger
+	writeError func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// applyRules answers POST /admin/rules/apply: every user's groups are
 // re-evaluated against the group rules, Absorb is brought in line, and the
 // answer reports what changed (bridge.ReapplyReport as JSON).
-func (a *app) adminApplyRules(w http.ResponseWriter, r *http.Request) {
+func (a *admin) applyRules(w http.ResponseWriter, r *http.Request) {
 	rep, err := a.bridge.ReapplyRules(r.Context())
 	if err != nil {
 		a.log.Error("re-applying group rules failed", "error", err)
-		scim.WriteError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "re-applying the group rules did not finish; see the bridge's log"))
+		a.writeError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "re-applying the group rules did not finish; see the bridge's log"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -92,32 +74,32 @@ func (a *app) adminApplyRules(w http.ResponseWriter, r *http.Request) {
 }
 
 // requireReadWrite refuses read-only credentials with 403.
-func requireReadWrite(next http.Handler) http.Handler {
+func (a *admin) requireReadWrite(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, ok := auth.CredentialFrom(r.Context())
 		if !ok || c.ReadOnly {
-			scim.WriteError(w, r, scimdoc.Errorf(http.StatusForbidden, "", "the admin endpoints need a read-write credential"))
+			a.writeError(w, r, scimdoc.Errorf(http.StatusForbidden, "", "the admin endpoints need a read-write credential"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// adminReconcile answers POST /admin/reconcile[?fix=true] with the
+// reconcile answers POST /admin/reconcile[?fix=true] with the
 // bridge.ReconcileReport as JSON.
-func (a *app) adminReconcile(w http.ResponseWriter, r *http.Request) {
+func (a *admin) reconcile(w http.ResponseWriter, r *http.Request) {
 	fix := false
 	if v := r.URL.Query().Get("fix"); v != "" {
 		var err error
 		if fix, err = strconv.ParseBool(v); err != nil {
-			scim.WriteError(w, r, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "fix must be true or false"))
+			a.writeError(w, r, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "fix must be true or false"))
 			return
 		}
 	}
 	rep, err := a.bridge.Reconcile(r.Context(), fix)
 	if err != nil {
 		a.log.Error("reconcile failed", "error", err)
-		scim.WriteError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "reconcile failed; see the bridge's log"))
+		a.writeError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "reconcile failed; see the bridge's log"))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -126,10 +108,10 @@ func (a *app) adminReconcile(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(rep)
 }
 
-// adminBackup streams a consistent copy of the bbolt file (GET
+// backup streams a consistent copy of the bbolt file (GET
 // /admin/backup), taken in one read transaction while the bridge goes on
 // serving.
-func (a *app) adminBackup(w http.ResponseWriter, r *http.Request) {
+func (a *admin) backup(w http.ResponseWriter, r *http.Request) {
 	name := "absorb-scim-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

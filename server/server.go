@@ -1,0 +1,279 @@
+// Package server is absorb-scim's HTTP server: the router, the access log,
+// the metrics middleware, the health, readiness, metrics and admin endpoints,
+// and the lifecycle of the listener (Open, then Close).
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/absorb-scim/absorb-scim/bridge"
+	"github.com/absorb-scim/absorb-scim/metrics"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// SCIMPrefix is where the SCIM endpoint is served.
+const SCIMPrefix = "/scim/v2"
+
+// Bridge is what the readiness check, the metrics and the admin endpoints
+// need of the bridge.
+type Bridge interface {
+	SyncStatus() bridge.SyncStatus
+	RuleStats() bridge.RuleStats
+	Reconcile(ctx context.Context, fix bool) (bridge.ReconcileReport, error)
+	ReapplyRules(ctx context.Context) (bridge.ReapplyReport, error)
+}
+
+// Store is what the metrics and GET /admin/backup need of storage.
+type Store interface {
+	Stats() storage.Counts
+	BatchStats() storage.BatchStats
+	Backup(w io.Writer) (int64, error)
+}
+
+// Authenticator wraps the handlers that need a credential.
+type Authenticator interface {
+	Middleware(next http.Handler) http.Handler
+}
+
+var (
+	_ Bridge = (*bridge.Bridge)(nil)
+	_ Store  = (*storage.Store)(nil)
+)
+
+// Timeouts bound the server's connections. Zero values mean no limit, as in
+// net/http, except ShutdownGrace, where zero closes at once.
+type Timeouts struct {
+	// ReadHeader bounds reading a request's headers (http.Server.ReadHeaderTimeout).
+	ReadHeader time.Duration
+	// Read bounds reading a whole request (http.Server.ReadTimeout).
+	Read time.Duration
+	// Write bounds writing a response (http.Server.WriteTimeout).
+	Write time.Duration
+	// Idle bounds how long a kept-alive connection waits for its next request.
+	Idle time.Duration
+	// ShutdownGrace is how long Close waits for requests in flight before it
+	// closes the connections still open.
+	ShutdownGrace time.Duration
+}
+
+// Config is what Open needs.
+type Config struct {
+	// Listener, when set, is served as is: a socket handed over by a
+	// supervisor, or one a test bound. Otherwise Open listens on Addr.
+	Listener net.Listener
+	Addr     string
+	// TLSCert and TLSKey, when set, are PEM files: Open serves HTTPS
+	// (TLS 1.2 at least) on the listener.
+	TLSCert, TLSKey string
+	Timeouts        Timeouts
+	Logger          *slog.Logger
+
+	// SCIM serves the SCIM endpoint, with paths relative to SCIMPrefix.
+	SCIM http.Handler
+	// Auth guards the SCIM endpoint and the admin endpoints.
+	Auth Authenticator
+	// DiscoveryWithoutAuth serves the discovery endpoints without credentials.
+	DiscoveryWithoutAuth bool
+	// WriteError writes the SCIM error answers of the admin endpoints.
+	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+
+	Metrics *metrics.Metrics
+	Bridge  Bridge
+	Store   Store
+	// SyncInterval is how often the bridge polls Absorb; readiness allows
+	// three intervals and a minute without a successful call.
+	SyncInterval time.Duration
+}
+
+// Server is the running HTTP server.
+type Server struct {
+	srv   *http.Server
+	ln    net.Listener
+	log   *slog.Logger
+	grace time.Duration
+	errc  chan error    // Serve's result
+	done  chan struct{} // closed when Serve returns
+}
+
+// Open builds the handler, starts reporting the bridge's state to the
+// metrics and serves on the listener until Close. A busy address, unreadable
+// TLS files or a second Watch of the same metrics fail Open, which then
+// closes the listener it was given.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	ln := cfg.Listener
+	h, err := newHandler(cfg)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return nil, err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
+		ReadTimeout:       cfg.Timeouts.Read,
+		WriteTimeout:      cfg.Timeouts.Write,
+		IdleTimeout:       cfg.Timeouts.Idle,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			if ln != nil {
+				ln.Close()
+			}
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
+	if ln == nil {
+		var lc net.ListenConfig
+		if ln, err = lc.Listen(ctx, "tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	s := &Server{srv: srv, ln: ln, log: cfg.Logger, grace: cfg.Timeouts.ShutdownGrace,
+		errc: make(chan error, 1), done: make(chan struct{})}
+	if srv.TLSConfig != nil {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	go func() {
+		s.errc <- srv.Serve(ln)
+		close(s.done)
+	}()
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Done is closed when the server stops serving: after Close, or when
+// accepting connections failed.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Close stops the server gracefully: new connections are refused and the
+// requests in flight finish within the shutdown grace; connections still open
+// after it are closed. It returns the error that stopped serving, if any
+// other than the close itself.
+func (s *Server) Close() error {
+	sctx, cancel := context.WithTimeout(context.Background(), s.grace)
+	err := s.srv.Shutdown(sctx)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A request still running, or a connection a client opened and
+		// never used (net/http waits five seconds for those): the stop goes
+		// on, as it would have to anyway.
+		s.log.Warn("shutdown grace over: closing the connections still open", "shutdownGrace", s.grace.String())
+		err = s.srv.Close()
+	}
+	if serveErr := <-s.errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	// Give the result back to a second Close.
+	s.errc <- err
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// newHandler is the whole HTTP handler: the access log, then the metrics,
+// then the router.
+func newHandler(cfg Config) (http.Handler, error) {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	r.HandleFunc("/readyz", readiness(cfg.Bridge, cfg.SyncInterval))
+	if err := opsRoutes(r, cfg); err != nil {
+		return nil, err
+	}
+	scimServer := cfg.SCIM
+	protected := cfg.Auth.Middleware(noteCredential(scimServer))
+	scimHandler := http.StripPrefix(SCIMPrefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg.DiscoveryWithoutAuth && isDiscovery(r.URL.Path) {
+			scimServer.ServeHTTP(w, r)
+			return
+		}
+		protected.ServeHTTP(w, r)
+	}))
+	r.PathPrefix(SCIMPrefix + "/").Handler(scimHandler)
+	r.Handle(SCIMPrefix, scimHandler)
+	return requestLog(cfg.Logger, cfg.Metrics.Middleware(scimFirst{scim: scimHandler, rest: r})), nil
+}
+
+// scimFirst sends requests for clean paths under the SCIM prefix straight to
+// the SCIM handler, which routes them itself, and everything else to rest.
+// gorilla/mux tries each route's regular expression in turn, which nearly
+// every request would pay for only to reach the SCIM prefix; unclean paths
+// still go through rest, which answers them with its redirect to the clean
+// path.
+type scimFirst struct{ scim, rest http.Handler }
+
+func (h scimFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, SCIMPrefix) && (len(p) == len(SCIMPrefix) || p[len(SCIMPrefix)] == '/') && isCleanPath(p) {
+		h.scim.ServeHTTP(w, r)
+		return
+	}
+	h.rest.ServeHTTP(w, r)
+}
+
+// isCleanPath reports whether p is as gorilla/mux's path cleaning leaves it:
+// path.Clean's form, with a trailing slash kept.
+func isCleanPath(p string) bool {
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		return len(p) == len(clean)+1 && p[:len(clean)] == clean
+	}
+	return clean == p
+}
+
+func isDiscovery(path string) bool {
+	for _, p := range []string{"/ServiceProviderConfig", "/serviceConfiguration", "/Schemas", "/ResourceTypes"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// readiness answers /readyz: storage open, Absorb reachable with a valid
+// login recently, and the first full sync done.
+func readiness(b Bridge, syncInterval time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		st := b.SyncStatus()
+		var problems []string
+		if !st.MirrorComplete {
+			problems = append(problems, "first sync with Absorb not done")
+		}
+		window := 3*syncInterval + time.Minute
+		if st.LastSuccess.IsZero() || time.Since(st.LastSuccess) > window {
+			problems = append(problems, "no successful call to Absorb in the last "+window.String())
+		}
+		if st.LastError != "" {
+			problems = append(problems, "last sync failed")
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if len(problems) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "not ready: "+strings.Join(problems, "; "))
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	}
+}
