@@ -103,14 +103,17 @@ type opsServer struct {
 	stop   func() error
 }
 
-// startOpsServe runs serve with args, waits for its address and for
-// /readyz, and returns it; stop ends it and returns run's error.
+// startOpsServe runs serve with args on a socket handed over with
+// -listen-fd, waits for /readyz, and returns it; stop ends it and returns
+// run's error.
 func startOpsServe(t *testing.T, args ...string) *opsServer {
 	t.Helper()
+	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &opsServer{stderr: newSyncBuffer()}
+	s := &opsServer{base: "http://" + addr, stderr: newSyncBuffer()}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve"}, args...), noEnvOps, io.Discard, s.stderr) }()
+	args = append([]string{"serve", "-listen-fd", strconv.Itoa(fd)}, args...)
+	go func() { done <- run(ctx, args, noEnvOps, io.Discard, s.stderr) }()
 	stopped := false
 	var runErr error
 	s.stop = func() error {
@@ -126,38 +129,8 @@ func startOpsServe(t *testing.T, args ...string) *opsServer {
 		return runErr
 	}
 	t.Cleanup(func() { _ = s.stop() })
-	deadline := time.Now().Add(15 * time.Second)
-	for s.base == "" {
-		sc := bufio.NewScanner(strings.NewReader(s.stderr.String()))
-		for sc.Scan() {
-			var line struct{ Msg, Listen string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "absorb-scim serving" {
-				s.base = "http://" + line.Listen
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, s.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", s.stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	for {
-		resp, err := http.Get(s.base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never became ready:\n%s", s.stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitReady(t, s.base, nil, done, s.stderr)
+	return s
 }
 
 func noEnvOps(string) string { return "" }

@@ -29,7 +29,8 @@ var demoRules = []config.GroupRule{
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "address the SCIM server listens on")
+	listenAddr := fs.String("listen", "127.0.0.1:8080", "address the SCIM server listens on")
+	listenFD := registerListenFD(fs)
 	token := fs.String("token", "", "SCIM bearer token (default: generated and printed)")
 	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (default: a free loopback port)")
 	dataDir := fs.String("data", "", "bbolt data directory (default: a temporary directory, removed at exit)")
@@ -81,9 +82,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		<-fakeDone
 	}()
 
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := listen(ctx, *listenAddr, *listenFD)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *listen, err)
+		return err
 	}
 	cfg := config.Default()
 	cfg.Listen = ln.Addr().String()

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 
 	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/config"
@@ -17,6 +16,7 @@ import (
 type serveFlags struct {
 	config, listen, data, tlsCert, tlsKey, publicURL string
 	dryRun                                           bool
+	listenFD                                         int
 }
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, error) {
@@ -25,6 +25,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.config, "config", "", "configuration file (YAML); also "+config.EnvPrefix+"CONFIG")
 	fs.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080)")
+	fs.IntVar(&f.listenFD, "listen-fd", -1, listenFDUsage)
 	fs.StringVar(&f.data, "data", "", "data directory holding the bbolt file")
 	fs.StringVar(&f.tlsCert, "tls-cert", "", "TLS certificate (PEM) to serve HTTPS in-process")
 	fs.StringVar(&f.tlsKey, "tls-key", "", "TLS private key (PEM)")
@@ -83,9 +84,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return configError(err, stderr)
 	}
 	log := newLogger(cfg.Log, stderr)
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := listen(ctx, cfg.Listen, f.listenFD)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+		return err
 	}
 	// Without a public URL, locations name the address actually bound (not
 	// ":0").

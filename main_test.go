@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -23,8 +22,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,26 +236,27 @@ type e2eServer struct {
 	base   string // scheme://host:port of the listener
 	stderr *lockedBuffer
 	client *http.Client
+	done   chan error // run's result, put back once read
 
 	mu        sync.Mutex
 	responses []string // every response's status line, headers and body
 }
 
-// startServe runs `serve -config <cfg> args...` until the test ends and
-// returns once it listens.
+// startServe runs `serve -config <cfg> args...` until the test ends, on a
+// socket the test bound and hands over with -listen-fd: requests sent at
+// once wait in the socket's queue until serve takes them.
 func startServe(t *testing.T, cfg map[string]any, args ...string) *e2eServer {
 	t.Helper()
 	path := writeConfig(t, cfg)
+	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &e2eServer{stderr: &lockedBuffer{}, client: &http.Client{Timeout: 20 * time.Second}}
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"serve", "-config", path}, args...), emptyEnv, io.Discard, s.stderr)
-	}()
+	s := &e2eServer{stderr: &lockedBuffer{}, client: &http.Client{Timeout: 20 * time.Second}, done: make(chan error, 1)}
+	args = append([]string{"serve", "-config", path, "-listen-fd", strconv.Itoa(fd)}, args...)
+	go func() { s.done <- run(ctx, args, emptyEnv, io.Discard, s.stderr) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
-		case err := <-done:
+		case err := <-s.done:
 			if err != nil {
 				t.Errorf("serve returned %v", err)
 			}
@@ -262,7 +264,6 @@ func startServe(t *testing.T, cfg map[string]any, args ...string) *e2eServer {
 			t.Errorf("serve did not stop within 15s of its context ending")
 		}
 	})
-	addr := waitListening(t, s.stderr, done)
 	scheme := "http"
 	if slices.Contains(args, "-tls-cert") {
 		scheme = "https"
@@ -271,48 +272,62 @@ func startServe(t *testing.T, cfg map[string]any, args ...string) *e2eServer {
 	return s
 }
 
-// waitListening reads the "absorb-scim serving" log line for the bound
-// address.
-func waitListening(t *testing.T, stderr *lockedBuffer, done chan error) string {
+// listenFD binds a loopback port and returns its address and a descriptor
+// of the listening socket for -listen-fd, which the program takes over (and
+// closes).
+func listenFD(t *testing.T) (addr string, fd int) {
 	t.Helper()
-	deadline := time.After(15 * time.Second)
-	for {
-		sc := bufio.NewScanner(strings.NewReader(stderr.String()))
-		for sc.Scan() {
-			var line struct {
-				Msg    string `json:"msg"`
-				Listen string `json:"listen"`
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "absorb-scim serving" && line.Listen != "" {
-				return line.Listen
-			}
-		}
-		select {
-		case err := <-done:
-			done <- err
-			t.Fatalf("serve stopped before listening: %v\nstderr:\n%s", err, stderr.String())
-		case <-deadline:
-			t.Fatalf("serve did not log its address within 15s; stderr:\n%s", stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	defer ln.Close()
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// A descriptor no *os.File owns, so nothing here closes it after the
+	// program has.
+	fd, err = syscall.Dup(int(f.Fd()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln.Addr().String(), fd
 }
 
-// waitReady polls /readyz until the first sync with Absorb is done.
+// waitReady polls /readyz until the first sync with Absorb is done: a state
+// of the server, not an event the test could wait on.
 func (s *e2eServer) waitReady(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := s.client.Get(s.base + "/readyz")
+	waitReady(t, s.base, s.client.Transport, s.done, s.stderr)
+}
+
+// waitReady polls base's /readyz until it answers 200, failing the test
+// when serve stops first (done yields its error) or after 15 s.
+func waitReady(t *testing.T, base string, rt http.RoundTripper, done chan error, stderr fmt.Stringer) {
+	t.Helper()
+	client := &http.Client{Transport: rt, Timeout: 2 * time.Second}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(15 * time.Second)
+	for {
+		resp, err := client.Get(base + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("serve stopped before it was ready: %v\nstderr:\n%s", err, stderr.String())
+		case <-deadline:
+			t.Fatalf("serve never became ready; stderr:\n%s", stderr.String())
+		case <-tick.C:
+		}
 	}
-	t.Fatalf("serve never became ready; stderr:\n%s", s.stderr.String())
 }
 
 // e2eRequest is one request to an e2eServer.
