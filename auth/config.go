@@ -15,8 +15,9 @@ import (
 // DefaultRealm is the WWW-Authenticate realm used when Config.Realm is empty.
 const DefaultRealm = "absorb-scim"
 
-// minTokenLength is the shortest static bearer token New accepts as a plain value.
-const minTokenLength = 16
+// MinTokenLength is the shortest static bearer token New accepts as a plain
+// value, and the shortest secret hash-secret hashes.
+const MinTokenLength = 16
 
 // Config configures an Authenticator. At least one of Tokens, Basic, JWT and Entra must be set.
 type Config struct {
@@ -173,8 +174,8 @@ func New(cfg Config) (*Authenticator, error) {
 		case t.Value != "" && t.Hash != "":
 			c.addf("%s: Value and Hash are both set; set one", where)
 		case t.Value != "":
-			if len(t.Value) < minTokenLength {
-				c.addf("%s: Value is shorter than %d characters; use a random token such as `openssl rand -hex 32`", where, minTokenLength)
+			if len(t.Value) < MinTokenLength {
+				c.addf("%s: Value is shorter than %d characters; use a random token such as `openssl rand -hex 32`", where, MinTokenLength)
 			}
 			if !visibleASCII(t.Value) {
 				c.addf("%s: Value must be printable ASCII without spaces", where)
@@ -185,6 +186,8 @@ func New(cfg Config) (*Authenticator, error) {
 			d, err := parseHash(t.Hash)
 			if err != nil {
 				c.addf("%s: Hash %s", where, err)
+			} else if isWeakDigest(d) {
+				c.addf("%s: Hash is the hash of a well-known weak secret; make a random token (`openssl rand -hex 32`) and hash it with `absorb-scim hash-secret`", where)
 			}
 			st.digest = d
 		default:
@@ -218,10 +221,15 @@ func New(cfg Config) (*Authenticator, error) {
 			c.addf("%s: Password and PasswordHash are both set; set one", where)
 		case u.Password != "":
 			bu.password, _ = parseHash(HashSecret(u.Password))
+			if isWeakDigest(bu.password) {
+				c.addf("%s: Password is a well-known weak secret; use a random one such as `openssl rand -base64 24`", where)
+			}
 		case u.PasswordHash != "":
 			d, err := parseHash(u.PasswordHash)
 			if err != nil {
 				c.addf("%s: PasswordHash %s", where, err)
+			} else if isWeakDigest(d) {
+				c.addf("%s: PasswordHash is the hash of a well-known weak secret; use a random password (`openssl rand -base64 24`) and hash it with `absorb-scim hash-secret`", where)
 			}
 			bu.password = d
 		default:

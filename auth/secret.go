@@ -21,6 +21,26 @@ func HashSecret(secret string) string {
 	return hashPrefix + hex.EncodeToString(sum[:])
 }
 
+// weakSecrets are secrets an attacker tries first: placeholders from
+// examples and the passwords every list of leaked passwords starts with. A
+// hash of one of them in a configuration lets anyone in.
+var weakSecrets = []string{
+	"", "test", "password", "changeme", "secret", "admin", "token",
+	"123456", "12345678", "qwerty", "letmein", "passw0rd", "example", "demo",
+}
+
+// weakDigests are the SHA-256 digests of weakSecrets.
+var weakDigests = func() map[[sha256.Size]byte]bool {
+	m := make(map[[sha256.Size]byte]bool, len(weakSecrets))
+	for _, s := range weakSecrets {
+		m[sha256.Sum256([]byte(s))] = true
+	}
+	return m
+}()
+
+// isWeakDigest reports whether d is the digest of a well-known weak secret.
+func isWeakDigest(d [sha256.Size]byte) bool { return weakDigests[d] }
+
 // parseHash decodes a "sha256:<64 hex digits>" string.
 func parseHash(s string) ([sha256.Size]byte, error) {
 	var d [sha256.Size]byte

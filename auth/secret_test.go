@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -101,4 +102,32 @@ func TestBasic(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestNewRefusesWeakSecrets(t *testing.T) {
+	for _, weak := range []string{"", "test", "password", "changeme", "secret", "admin", "token"} {
+		t.Run("token hash of "+strconv.Quote(weak), func(t *testing.T) {
+			_, err := New(Config{Tokens: []Token{{Name: "okta", Hash: HashSecret(weak)}}})
+			if err == nil || !strings.Contains(err.Error(), `Tokens[0] "okta": Hash is the hash of a well-known weak secret`) {
+				t.Errorf("New = %v, want the weak hash refused", err)
+			}
+		})
+		t.Run("basic password hash of "+strconv.Quote(weak), func(t *testing.T) {
+			_, err := New(Config{Basic: []BasicUser{{Name: "okta", Username: "okta", PasswordHash: HashSecret(weak)}}})
+			if err == nil || !strings.Contains(err.Error(), `Basic[0] "okta": PasswordHash is the hash of a well-known weak secret`) {
+				t.Errorf("New = %v, want the weak hash refused", err)
+			}
+		})
+	}
+	t.Run("basic password", func(t *testing.T) {
+		_, err := New(Config{Basic: []BasicUser{{Name: "okta", Username: "okta", Password: "changeme"}}})
+		if err == nil || !strings.Contains(err.Error(), `Basic[0] "okta": Password is a well-known weak secret`) {
+			t.Errorf("New = %v, want the weak password refused", err)
+		}
+	})
+	t.Run("random secret", func(t *testing.T) {
+		if _, err := New(Config{Tokens: []Token{{Name: "okta", Hash: HashSecret(oktaToken)}}}); err != nil {
+			t.Errorf("New = %v, want a random token's hash accepted", err)
+		}
+	})
 }
