@@ -4,15 +4,10 @@
 package config
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the whole configuration. The YAML keys are the field names in
@@ -195,19 +190,17 @@ func Default() Config {
 // The error lists every problem, one per line, each with its key.
 func Load(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
+	var p problems
 	if path != "" {
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("read config: %w", err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(raw))
-		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
+		if err := decodeFile(path, raw, &cfg, &p); err != nil {
+			return cfg, err
 		}
 	}
-	applyEnv(&cfg, getenv)
-	var p problems
+	applyEnv(&cfg, getenv, &p)
 	cfg.resolveSecrets(&p)
 	cfg.validate(&p)
 	return cfg, p.err()

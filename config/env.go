@@ -12,8 +12,10 @@ const EnvPrefix = "ABSORB_SCIM_"
 
 // applyEnv overrides file values with environment variables. Secrets may
 // also be given as NAME_FILE, the path of a file holding the value (as
-// container secret mounts provide).
-func applyEnv(c *Config, getenv func(string) string) {
+// container secret mounts provide). A value that does not parse is a
+// problem named after its variable: silently ignoring ABSORB_SCIM_DRY_RUN=yes
+// would send real writes to Absorb.
+func applyEnv(c *Config, getenv func(string) string, p *problems) {
 	str := func(name string, dst *string) {
 		if v := getenv(EnvPrefix + name); v != "" {
 			*dst = v
@@ -36,17 +38,25 @@ func applyEnv(c *Config, getenv func(string) string) {
 	str("ABSORB_API_VERSION", &c.Absorb.APIVersion)
 	str("DEFAULT_DEPARTMENT", &c.Mapping.DefaultDepartment)
 	if v := getenv(EnvPrefix + "ABSORB_RATE_LIMIT"); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 			c.Absorb.RateLimit = f
+		} else {
+			p.add(EnvPrefix+"ABSORB_RATE_LIMIT", "%q is not a number of requests per second (e.g. 200, or -1 for unlimited)", v)
 		}
 	}
 	if v := getenv(EnvPrefix + "SYNC_INTERVAL"); v != "" {
-		if d, err := time.ParseDuration(v); err == nil {
+		if d, err := time.ParseDuration(strings.TrimSpace(v)); err == nil {
 			c.Sync.Interval = d
+		} else {
+			p.add(EnvPrefix+"SYNC_INTERVAL", "%q is not a duration (e.g. 30s, 5m, 1h)", v)
 		}
 	}
 	if v := getenv(EnvPrefix + "DRY_RUN"); v != "" {
-		c.DryRun, _ = strconv.ParseBool(v)
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			c.DryRun = b
+		} else {
+			p.add(EnvPrefix+"DRY_RUN", "%q is not true or false", v)
+		}
 	}
 	if v := getenv(EnvPrefix + "TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = splitList(v)

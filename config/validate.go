@@ -5,14 +5,17 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // validate checks everything that can be checked without the network.
 func (c *Config) validate(p *problems) {
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		p.add("listen", "%q is not host:port (e.g. 0.0.0.0:8080)", c.Listen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		p.add("listen", "%q: the port must be a number from 0 to 65535 (e.g. 0.0.0.0:8080)", c.Listen)
 	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
