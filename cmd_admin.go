@@ -39,22 +39,29 @@ func (d *dataFlags) register(fs *flag.FlagSet) {
 }
 
 // dataDir is -data, else the dataDir of the configuration (file and
-// environment). Only the location matters here, so a configuration that
-// would not validate for serving is still read.
+// environment).
 func (d dataFlags) dataDir(getenv func(string) string) (string, error) {
-	if d.data != "" {
-		return d.data, nil
-	}
+	cfg, err := d.load(getenv)
+	return cfg.DataDir, err
+}
+
+// config reads the configuration (file and environment) with -data applied.
+// Only settings of the data (its location, audit.retention) matter here, so
+// a configuration that would not validate for serving is still read.
+func (d dataFlags) load(getenv func(string) string) (config.Config, error) {
 	path := d.config
 	if path == "" {
 		path = getenv(config.EnvPrefix + "CONFIG")
 	}
 	cfg, err := config.Load(path, getenv)
 	var ce *config.Error
-	if err != nil && !errors.As(err, &ce) {
-		return "", err
+	if err != nil && !errors.As(err, &ce) && d.data == "" {
+		return cfg, err
 	}
-	return cfg.DataDir, nil
+	if d.data != "" {
+		cfg.DataDir = d.data
+	}
+	return cfg, nil
 }
 
 // open opens the data file the flags name, read-only.
@@ -80,11 +87,31 @@ func openData(dir string, write bool) (*storage.Store, error) {
 	return s, err
 }
 
-// newFlagSet returns a flag set that prints its usage to stderr.
+// newFlagSet returns a flag set that prints its usage, headed by the
+// command's own name and arguments, to stderr.
 func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	return newFlagSetArgs(name, "[flags]", stderr)
+}
+
+// newFlagSetArgs is newFlagSet for a command whose usage line shows args.
+func newFlagSetArgs(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: absorb-scim %s %s\n\nflags:\n", name, args)
+		fs.PrintDefaults()
+	}
 	return fs
+}
+
+// flagError is what a command returns when its flags do not parse: -h
+// printed the usage as asked (flag.ErrHelp, which run treats as success),
+// anything else printed the usage of a mistake.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return flag.ErrHelp
+	}
+	return errUsage
 }
 
 // userLine is one user in `users list -json`.
@@ -108,25 +135,33 @@ func runUsers(args []string, getenv func(string) string, stdout, stderr io.Write
 func runBrowse(name, keyName string, args []string, getenv func(string) string, stdout, stderr io.Writer,
 	show func(s *storage.Store, key string) error, list func(s *storage.Store, asJSON bool) error) error {
 	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, use)
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
 		fmt.Fprintln(stderr, use)
 		return errUsage
 	}
 	verb, rest := args[0], args[1:]
 	var key string
+	synopsis := "[flags]"
 	if verb == "show" {
-		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
+		synopsis = keyName + " [flags]"
+		if len(rest) == 0 || (strings.HasPrefix(rest[0], "-") && !isHelpFlag(rest[0])) {
 			fmt.Fprintln(stderr, use)
 			return errUsage
 		}
-		key, rest = rest[0], rest[1:]
+		if !isHelpFlag(rest[0]) {
+			key, rest = rest[0], rest[1:]
+		}
 	}
-	fs := newFlagSet(name+" "+verb, stderr)
+	fs := newFlagSetArgs(name+" "+verb, synopsis, stderr)
 	var d dataFlags
 	d.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	if err := fs.Parse(rest); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	s, err := d.open(getenv)
 	if err != nil {
@@ -239,7 +274,7 @@ type memberLine struct {
 }
 
 func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runBrowse("groups", "ID", args, getenv, stdout, stderr,
+	return runBrowse("groups", "ID-or-displayName", args, getenv, stdout, stderr,
 		func(s *storage.Store, key string) error { return showGroup(s, key, stdout) },
 		func(s *storage.Store, asJSON bool) error { return listGroups(s, asJSON, stdout) })
 }
@@ -277,9 +312,13 @@ func showGroup(s *storage.Store, id string, stdout io.Writer) error {
 	var out groupDetail
 	err := s.View(func(tx *storage.Tx) error {
 		g, err := tx.Group(id)
+		if errors.Is(err, storage.ErrNotFound) {
+			g, err = groupByDisplayName(tx, id)
+		}
 		if err != nil {
 			return err
 		}
+		id = g.ID
 		out = groupDetail{ID: g.ID, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Created: g.Created,
 			LastModified: g.LastModified, Resource: g.Resource, Members: []memberLine{}}
 		return tx.ForEachMember(id, func(m storage.Member) (bool, error) {
@@ -288,12 +327,31 @@ func showGroup(s *storage.Store, id string, stdout io.Writer) error {
 		})
 	})
 	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no group with id %q", id)
+		return fmt.Errorf("no group with id or displayName %q", id)
 	}
 	if err != nil {
 		return fmt.Errorf("show group %q: %w", id, err)
 	}
 	return writeJSONIndent(stdout, out)
+}
+
+// groupByDisplayName finds the one group whose displayName is name, compared
+// without regard to case as SCIM compares displayName (RFC 7643 §4.2).
+func groupByDisplayName(tx *storage.Tx, name string) (storage.Group, error) {
+	groups, err := tx.GroupsByDisplayName(name)
+	switch {
+	case err != nil:
+		return storage.Group{}, err
+	case len(groups) == 0:
+		return storage.Group{}, storage.ErrNotFound
+	case len(groups) > 1:
+		ids := make([]string, len(groups))
+		for i, g := range groups {
+			ids[i] = g.ID
+		}
+		return storage.Group{}, fmt.Errorf("%d groups are named %q (ids %s): show one by its id", len(groups), name, strings.Join(ids, ", "))
+	}
+	return groups[0], nil
 }
 
 func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -302,7 +360,7 @@ func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writ
 	d.register(fs)
 	out := fs.String("out", "", "file to write the copy to (required)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	if *out == "" {
 		fmt.Fprintln(stderr, "usage: absorb-scim backup [-data DIR | -config FILE] -out FILE")
@@ -327,7 +385,7 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	d.register(fs)
 	in := fs.String("in", "", "backup file to restore (required)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	if *in == "" {
 		fmt.Fprintln(stderr, "usage: absorb-scim restore [-data DIR | -config FILE] -in FILE")
@@ -340,7 +398,14 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w", dir, err)
 	}
+	kept, err := keepCurrentData(dir, *in, time.Now(), stdout)
+	if err != nil {
+		return err
+	}
 	err = storage.Restore(*in, dbPath(dir))
+	if err != nil && kept != "" {
+		os.Remove(kept) // nothing was replaced
+	}
 	if errors.Is(err, storage.ErrLocked) {
 		return fmt.Errorf("%w; stop the bridge before restoring", err)
 	}
@@ -354,8 +419,70 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	defer s.Close()
 	c := s.Stats()
 	fmt.Fprintf(stdout, "restored %s from %s: %d users, %d groups, %d memberships\n", s.Path(), *in, c.Users, c.Groups, c.Memberships)
+	if kept != "" {
+		fmt.Fprintf(stdout, "the replaced file is kept as %s; delete it once the restored data is right\n", kept)
+	}
 	return nil
 }
+
+// keepCurrentData says what restore is about to do and copies the data file
+// it will replace beside it (absorb-scim.db.replaced-<time>), so a restore
+// of the wrong backup can be undone. It returns the copy's path, "" when
+// there is no data file yet. A running bridge holds the file's lock, and
+// that stops the restore here.
+func keepCurrentData(dir, backup string, now time.Time, stdout io.Writer) (string, error) {
+	path := dbPath(dir)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stdout, "restoring %s from %s (there is no data file yet)\n", path, backup)
+		return "", nil
+	}
+	kept := path + ".replaced-" + now.UTC().Format("20060102T150405Z")
+	s, err := openData(dir, false)
+	switch {
+	case errors.Is(err, storage.ErrLocked):
+		return "", fmt.Errorf("%w; stop the bridge before restoring", err)
+	case err != nil:
+		// A damaged file is a reason to restore: keep its bytes as they are.
+		fmt.Fprintf(stdout, "replacing %s (unreadable: %v) with %s; keeping the current file as %s\n", path, err, backup, kept)
+		if err := copyFile(path, kept); err != nil {
+			return "", fmt.Errorf("keep a copy of %s: %w", path, err)
+		}
+		return kept, nil
+	}
+	defer s.Close()
+	c := s.Stats()
+	fmt.Fprintf(stdout, "replacing %s (%d users, %d groups, %d memberships) with %s; keeping the current file as %s\n",
+		path, c.Users, c.Groups, c.Memberships, backup, kept)
+	if err := s.BackupToFile(kept); err != nil {
+		return "", fmt.Errorf("keep a copy of %s: %w", path, err)
+	}
+	return kept, nil
+}
+
+// copyFile copies src to a new file dst, readable by its owner only.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if serr := out.Sync(); err == nil {
+		err = serr
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// exitDrift is reconcile's exit status with -exit-code when it finds drift,
+// so a cron job can tell drift (3) from failure (1) and from clean (0).
+const exitDrift = 3
 
 func runReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reconcile", stderr)
@@ -363,8 +490,10 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	data := fs.String("data", "", "data directory (default: the configuration's dataDir)")
 	fix := fs.Bool("fix", false, "push the SCIM truth to Absorb (one PUT per drifted user) and drop copies of missing accounts")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	exitCode := fs.Bool("exit-code", false, fmt.Sprintf("exit with status %d when drift is found (1 is a failure, 0 no drift)", exitDrift))
+	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	cfg, err := loadConfig(serveFlags{config: *cfgPath, data: *data}, getenv)
 	if err != nil {
@@ -379,6 +508,12 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		s.Close()
 		return err
 	}
+	if *fix {
+		fmt.Fprintf(stderr, "reconcile -fix: every SCIM user of %s is compared with its Absorb account; each drifted account is overwritten in Absorb with what its SCIM user maps to (audited), and the local copy of each missing account is dropped\n", s.Path())
+	}
+	if !*quiet {
+		ctx = bridge.WithProgress(ctx, progressPrinter(stderr, time.Now, 2*time.Second))
+	}
 	rep, err := a.bridge.Reconcile(ctx, *fix)
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -387,10 +522,38 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	if *asJSON {
-		return writeJSONIndent(stdout, rep)
+		err = writeJSONIndent(stdout, rep)
+	} else {
+		printReconcile(stdout, rep, *fix)
 	}
-	printReconcile(stdout, rep, *fix)
-	return nil
+	if err == nil && *exitCode && len(rep.Drift) > 0 {
+		return &exitError{code: exitDrift, err: fmt.Errorf("reconcile: %d users drifted", rep.Drifted)}
+	}
+	return err
+}
+
+// progressPrinter writes a line about a long operation's progress at most
+// once per every, and whenever its phase changes or a known total is
+// reached.
+func progressPrinter(w io.Writer, now func() time.Time, every time.Duration) bridge.Progress {
+	var (
+		phase string
+		last  time.Time
+		start = now()
+	)
+	return func(p string, done, total int) {
+		t := now()
+		if p == phase && t.Sub(last) < every && (total == 0 || done < total) {
+			return
+		}
+		phase, last = p, t
+		elapsed := t.Sub(start).Round(time.Second)
+		if total > 0 {
+			fmt.Fprintf(w, "reconcile: %s %d of %d (%s)\n", p, done, total, elapsed)
+			return
+		}
+		fmt.Fprintf(w, "reconcile: %s %d (%s)\n", p, done, elapsed)
+	}
 }
 
 // printReconcile writes a report for people: a summary line, then one line

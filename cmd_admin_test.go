@@ -459,6 +459,13 @@ func TestOperationsEndToEnd(t *testing.T) {
 		if g.DisplayName != "Sailors" || len(g.Members) != 1 || g.Members[0].Value != created.ID {
 			t.Errorf("groups show: %+v", g)
 		}
+		var byName groupDetail
+		if err := json.Unmarshal([]byte(mustRunCmd(t, "groups", "show", "sailors", "-data", dataDir)), &byName); err != nil {
+			t.Fatal(err)
+		}
+		if byName.ID != createdGroup.ID {
+			t.Errorf("groups show sailors gave group %q, want %q (by displayName, any case)", byName.ID, createdGroup.ID)
+		}
 		if _, _, err := runCmd(t, "users", "show", "nobody", "-data", dataDir); err == nil || !strings.Contains(err.Error(), "no user") {
 			t.Errorf("show of an unknown user: %v", err)
 		}
@@ -470,9 +477,20 @@ func TestOperationsEndToEnd(t *testing.T) {
 		if !strings.Contains(out, "1 users compared, 1 drifted, 0 fixed") || !strings.Contains(out, `firstName: absorb "Bluto", scim "Olivia"`) {
 			t.Errorf("reconcile report:\n%s", out)
 		}
+		_, progress, err := runCmd(t, "reconcile", "-config", cfgPath, "-exit-code")
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != exitDrift {
+			t.Errorf("reconcile -exit-code with drift = %v, want exit status %d", err, exitDrift)
+		}
+		if !strings.Contains(progress, "reconcile: compared users 1 of 1") {
+			t.Errorf("no progress on stderr:\n%s", progress)
+		}
 		out = mustRunCmd(t, "reconcile", "-config", cfgPath, "-fix")
 		if !strings.Contains(out, "fields [fixed]") {
 			t.Errorf("reconcile -fix:\n%s", out)
+		}
+		if _, _, err := runCmd(t, "reconcile", "-config", cfgPath, "-exit-code", "-quiet"); err != nil {
+			t.Errorf("reconcile -exit-code without drift = %v, want success", err)
 		}
 		audit := mustRunCmd(t, "audit", "-data", dataDir, "-json")
 		if !strings.Contains(audit, `"credential":"`+bridge.ActorReconcile+`"`) {
@@ -492,6 +510,18 @@ func TestOperationsEndToEnd(t *testing.T) {
 		}
 		if line.ID != created.ID || line.AbsorbID != absorbID {
 			t.Errorf("restored mapping %s -> %s, want %s -> %s", line.ID, line.AbsorbID, created.ID, absorbID)
+		}
+		// A second restore replaces a data file: the file it replaces is kept.
+		out = mustRunCmd(t, "restore", "-data", restored, "-in", backupFile)
+		if !strings.Contains(out, "replacing "+dbPath(restored)+" (1 users") {
+			t.Errorf("restore over a data file does not say what it replaces:\n%s", out)
+		}
+		kept, _ := filepath.Glob(dbPath(restored) + ".replaced-*")
+		if len(kept) != 1 {
+			t.Fatalf("copies kept of the replaced file: %q, want one", kept)
+		}
+		if keptUsers := mustRunCmd(t, "users", "list", "-data", restoredCopyDir(t, kept[0]), "-json"); !strings.Contains(keptUsers, created.ID) {
+			t.Errorf("the kept copy does not hold the replaced data: %s", keptUsers)
 		}
 		again := startOpsServe(t, "-config", opsConfig(t, fakeURL, restored))
 		status, body := again.call(t, "GET", userPath, opsToken, "")
@@ -603,4 +633,15 @@ func metricValue(t *testing.T, text, name string) float64 {
 	}
 	t.Fatalf("/metrics lacks %s", name)
 	return 0
+}
+
+// restoredCopyDir puts a kept data file in a directory of its own, as
+// absorb-scim.db, so the admin commands can read it.
+func restoredCopyDir(t *testing.T, file string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := copyFile(file, dbPath(dir)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

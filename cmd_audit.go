@@ -53,7 +53,7 @@ func runAudit(args []string, getenv func(string) string, stdout, stderr io.Write
 	since := fs.String("since", "", "only records at or after this time: RFC 3339, a date (2006-01-02) or a duration back from now (24h)")
 	asJSON := fs.Bool("json", false, "print JSON lines, one record each")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	from, err := parseSince(*since, time.Now())
 	if err != nil {
@@ -89,31 +89,64 @@ func runAuditPrune(args []string, getenv func(string) string, stdout, stderr io.
 	d.register(fs)
 	before := fs.String("before", "", "delete the records made before this time: RFC 3339, a date (2006-01-02) or a duration back from now (2160h)")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	if *before == "" {
 		fmt.Fprintln(stderr, "absorb-scim audit prune: -before is required")
 		return errUsage
 	}
-	cutoff, err := parseTimeFlag("-before", *before, time.Now())
+	now := time.Now()
+	cutoff, err := parseTimeFlag("-before", *before, now)
 	if err != nil {
 		fmt.Fprintln(stderr, "absorb-scim audit prune:", err)
 		return errUsage
 	}
-	dir, err := d.dataDir(getenv)
+	cfg, err := d.load(getenv)
 	if err != nil {
 		return err
 	}
-	s, err := openData(dir, true)
+	if err := checkPruneCutoff(cutoff, now, cfg.Audit.Retention); err != nil {
+		fmt.Fprintln(stderr, "absorb-scim audit prune:", err)
+		return errUsage
+	}
+	s, err := openData(cfg.DataDir, true)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	var older, total int
+	err = s.View(func(tx *storage.Tx) error {
+		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
+			total++
+			if r.Time.Before(cutoff) {
+				older++
+			}
+			return true, nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("count audit records: %w", err)
+	}
+	fmt.Fprintf(stdout, "deleting the %d of %d audit records in %s made before %s\n", older, total, s.Path(), cutoff.UTC().Format(time.RFC3339))
 	n, err := bridge.PruneAudit(s, cutoff)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "deleted %d audit records made before %s\n", n, cutoff.UTC().Format(time.RFC3339))
+	return nil
+}
+
+// checkPruneCutoff refuses a cut-off that would delete records the
+// configuration says to keep: one in the future (every record, including
+// those being written), or one inside audit.retention.
+func checkPruneCutoff(cutoff, now time.Time, retention time.Duration) error {
+	if cutoff.After(now) {
+		return fmt.Errorf("-before %s is in the future: it would delete every record; give a time in the past or a duration back from now (2160h)", cutoff.UTC().Format(time.RFC3339))
+	}
+	if retention > 0 && cutoff.After(now.Add(-retention)) {
+		return fmt.Errorf("-before %s is inside audit.retention (%s): the configuration keeps those records; give a time before %s, or shorten audit.retention",
+			cutoff.UTC().Format(time.RFC3339), retention, now.Add(-retention).UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

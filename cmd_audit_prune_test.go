@@ -35,7 +35,7 @@ func TestAuditPrune(t *testing.T) {
 	}
 
 	out := mustRunCmd(t, "audit", "prune", "-data", dataDir, "-before", "2160h")
-	if !strings.HasPrefix(out, "deleted 2 audit records made before ") {
+	if !strings.Contains(out, "deleted 2 audit records made before ") {
 		t.Errorf("prune said %q; want 2 records deleted", out)
 	}
 	left := mustRunCmd(t, "audit", "-data", dataDir)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -27,8 +26,7 @@ var demoRules = []config.GroupRule{
 
 // runDemo starts the fake Absorb in-process and the bridge against it.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("demo", stderr)
 	listenAddr := fs.String("listen", "127.0.0.1:8080", "address the SCIM server listens on")
 	listenFD := registerListenFD(fs)
 	token := fs.String("token", "", "SCIM bearer token (default: generated and printed)")
@@ -42,7 +40,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	bulkMaxOps := fs.Int("bulk-max-operations", 1000, "most operations of one /Bulk request")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (bridge and fake) to this file")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	if *cpuProfile != "" {
 		stop, err := startCPUProfile(*cpuProfile)

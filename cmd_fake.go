@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,15 +10,14 @@ import (
 
 // runFakeAbsorb serves the fake Absorb alone, for scripts and manual tests.
 func runFakeAbsorb(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("fake-absorb", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("fake-absorb", stderr)
 	listenAddr := fs.String("listen", "127.0.0.1:8081", "address to listen on")
 	listenFD := registerListenFD(fs)
 	faults := fs.String("faults", "", "fault spec, e.g. latency=20ms,error5xx=0.05,throttle=0.05,reset=0.01")
 	rateLimit := fs.Float64("rate", 200, "requests per second the fake allows before answering 429 (negative: unlimited)")
 	burst := fs.Int("burst", 100, "burst above the rate")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	opts := fakeabsorb.Options{Faults: *faults, RateLimit: *rateLimit, Burst: *burst}
 	fake, err := fakeabsorb.New(opts)

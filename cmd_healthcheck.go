@@ -15,7 +15,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "health URL to check")
 	timeout := fs.Duration("timeout", 5*time.Second, "how long to wait for the answer")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +14,7 @@ import (
 // runLoad drives a SCIM server on this machine with a mix of requests and
 // prints throughput and latency percentiles per operation (see loadtest).
 func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("load", stderr)
 	base := fs.String("url", "http://127.0.0.1:8080/scim/v2", "SCIM base URL (loopback only)")
 	token := fs.String("token", "", "SCIM bearer token (default: $ABSORB_SCIM_TOKEN)")
 	mix := fs.String("mix", "get=70,filter=20,patch=10", "operations and weights: get, filter (userName eq), extfilter (externalId eq), patch, create")
@@ -28,7 +26,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	absorbStats := fs.String("absorb-stats", "", "a fake Absorb's /_fake/stats URL, to report the upstream cost (loopback only)")
 	quiet := fs.Bool("quiet", false, "no progress lines during the preload")
 	if err := fs.Parse(args); err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	m, err := loadtest.ParseMix(*mix)
 	if err != nil {

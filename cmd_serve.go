@@ -3,9 +3,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/config"
@@ -21,8 +21,7 @@ type serveFlags struct {
 
 func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, error) {
 	var f serveFlags
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, stderr)
 	fs.StringVar(&f.config, "config", "", "configuration file (YAML); also "+config.EnvPrefix+"CONFIG")
 	fs.StringVar(&f.listen, "listen", "", "address to listen on (default 127.0.0.1:8080)")
 	fs.IntVar(&f.listenFD, "listen-fd", -1, listenFDUsage)
@@ -32,7 +31,7 @@ func parseServeFlags(name string, args []string, stderr io.Writer) (serveFlags, 
 	fs.StringVar(&f.publicURL, "public-url", "", "public URL of the server, for meta.location")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "answer the IdP as if written, but send no write to Absorb")
 	if err := fs.Parse(args); err != nil {
-		return f, errUsage
+		return f, flagError(err)
 	}
 	return f, nil
 }
@@ -113,32 +112,70 @@ func configError(err error, stderr io.Writer) error {
 }
 
 func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const use = "usage: absorb-scim config check [-config FILE]"
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintln(stdout, use)
+		return nil
+	}
 	if len(args) == 0 || args[0] != "check" {
-		fmt.Fprintln(stderr, "usage: absorb-scim config check [-config FILE]")
+		fmt.Fprintln(stderr, use)
 		return errUsage
 	}
-	f, err := parseServeFlags("config check", args[1:], stderr)
-	if err != nil {
-		return err
+	fs := newFlagSet("config check", stderr)
+	path := fs.String("config", "", "configuration file (YAML) to check, with the environment applied; also "+config.EnvPrefix+"CONFIG")
+	if err := fs.Parse(args[1:]); err != nil {
+		return flagError(err)
 	}
-	if _, err := loadConfig(f, getenv); err != nil {
+	if _, err := loadConfig(serveFlags{config: *path}, getenv); err != nil {
 		return configError(err, stderr)
 	}
 	fmt.Fprintln(stdout, "configuration is valid")
 	return nil
 }
 
-func runHashSecret(stdin io.Reader, stdout io.Writer) error {
+// isHelpFlag reports whether arg asks for a command's usage.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// runHashSecret is `hash-secret`: it reads a secret from stdin (so it stays
+// out of the shell history and the process list) and prints the hash that
+// auth.tokens[].hash and auth.basic[].passwordHash take. A short secret is
+// refused: an unsalted SHA-256 protects only a secret too long to guess.
+func runHashSecret(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSetArgs("hash-secret", "< FILE", stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `usage: absorb-scim hash-secret < FILE
+
+Reads a secret from standard input (one line; the line ending is dropped)
+and prints its hash, "sha256:<hex>", for auth.tokens[].hash or
+auth.basic[].passwordHash. The secret must have at least %d characters:
+make one with `+"`openssl rand -hex 32`"+`.
+
+It takes no flags.
+`, auth.MinTokenLength)
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagError(err)
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
 	b, err := io.ReadAll(io.LimitReader(stdin, 1<<16))
 	if err != nil {
 		return err
 	}
-	secret := string(b)
-	for len(secret) > 0 && (secret[len(secret)-1] == '\n' || secret[len(secret)-1] == '\r') {
-		secret = secret[:len(secret)-1]
-	}
-	if secret == "" {
+	secret := strings.TrimRight(string(b), "\r\n")
+	switch {
+	case secret == "":
 		return errors.New("hash-secret: give the secret on standard input")
+	case len(secret) < auth.MinTokenLength:
+		return fmt.Errorf("hash-secret: the secret has %d characters, fewer than the %d required; make a random one with `openssl rand -hex 32`", len(secret), auth.MinTokenLength)
 	}
 	fmt.Fprintln(stdout, auth.HashSecret(secret))
 	return nil

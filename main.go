@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +21,23 @@ func main() {
 		if !errors.Is(err, errUsage) {
 			fmt.Fprintln(os.Stderr, "absorb-scim:", err)
 		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
 		os.Exit(1)
 	}
 }
+
+// exitError asks main to exit with a status other than 1, for commands whose
+// status says more than failure (reconcile -exit-code).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
 
 // errUsage means the usage was already printed.
 var errUsage = errors.New("usage")
@@ -34,15 +49,17 @@ commands:
   demo          run the bridge against a built-in fake Absorb
   fake-absorb   run the fake Absorb alone
   config check  validate a configuration file
-  hash-secret   print the sha256 hash of a secret read from standard input
+  hash-secret   print the sha256 hash of a secret (16 characters or more) read from standard input
   users         list or show SCIM users held (list | show ID-or-userName)
-  groups        list or show SCIM groups held (list | show ID)
+  groups        list or show SCIM groups held (list | show ID-or-displayName)
   audit         list the audit log of changes made in Absorb (audit prune -before TIME: delete old records)
   reconcile     compare SCIM users with Absorb and report (or -fix) drift
   backup        copy the data file of a stopped bridge
   restore       replace the data file from a backup
+  rules apply   re-apply the group rules to every user and report what changed
   healthcheck   exit 0 when the bridge answers its health URL
   load          measure a SCIM server on this machine under a mix of requests
+  version       print the version, commit and Go version of this build
 
 Run 'absorb-scim <command> -h' for a command's flags.
 `
@@ -50,6 +67,15 @@ Run 'absorb-scim <command> -h' for a command's flags.
 // run is the whole program behind main, so tests can call it with their own
 // arguments, environment and output.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // -h printed the command's usage, as asked
+	}
+	return err
+}
+
+// dispatch runs the command args name.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -65,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "config":
 		return runConfig(rest, getenv, stdout, stderr)
 	case "hash-secret":
-		return runHashSecret(os.Stdin, stdout)
+		return runHashSecret(rest, os.Stdin, stdout, stderr)
 	case "users":
 		return runUsers(rest, getenv, stdout, stderr)
 	case "groups":
@@ -78,10 +104,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBackup(rest, getenv, stdout, stderr)
 	case "restore":
 		return runRestore(rest, getenv, stdout, stderr)
+	case "rules":
+		return runRules(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, getenv, stdout, stderr)
+	case "version", "-version", "--version":
+		return runVersion(rest, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -769,8 +769,8 @@ func TestConfigProblems(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			err := run(ctx, append(cmd, "-config", path), emptyEnv, &stdout, &stderr)
 			cancel()
-			if err == nil || !strings.Contains(err.Error(), `field token not found`) {
-				t.Errorf("%s with auth.token instead of auth.tokens: err %v, want it to name the unknown field", cmd[0], err)
+			if err == nil || !strings.Contains(stderr.String(), `auth.token: unknown key`) {
+				t.Errorf("%s with auth.token instead of auth.tokens: err %v, stderr %q, want it to name the unknown key", cmd[0], err, stderr.String())
 			}
 			if strings.Contains(stderr.String(), "absorb-scim serving") {
 				t.Errorf("%s started serving with a misspelt auth section", cmd[0])

@@ -75,10 +75,12 @@ func (b *Bridge) Reconcile(ctx context.Context, fix bool) (ReconcileReport, erro
 	if a, ok := ActorFrom(ctx); !ok || a.Credential == "" {
 		ctx = WithActor(ctx, Actor{Credential: ActorReconcile})
 	}
+	progress := progressFrom(ctx)
 	byID := map[string]absorbapi.User{}
 	byName := map[string][]string{} // folded username -> account ids
 	err := b.absorb.ScanUsers(ctx, "", func(u absorbapi.User) error {
 		byID[u.ID] = u
+		progress("read Absorb accounts", len(byID), 0)
 		key := foldKey(u.Username)
 		byName[key] = append(byName[key], u.ID)
 		return nil
@@ -114,6 +116,7 @@ func (b *Bridge) Reconcile(ctx context.Context, fix bool) (ReconcileReport, erro
 			return rep, err
 		}
 		rep.Users++
+		progress("compared users", rep.Users, len(ids))
 		for _, d := range b.reconcileUser(ctx, id, byID, byName, fix) {
 			drifted[id] = true
 			if d.Fixed {

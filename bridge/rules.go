@@ -123,10 +123,10 @@ type ruleEngine struct {
 
 // RuleStats counts what the rules did.
 type RuleStats struct {
-	DepartmentChanges int
-	Enrollments       int
-	Unenrollments     int
-	Failures          int
+	DepartmentChanges int `json:"departmentChanges"`
+	Enrollments       int `json:"enrollments"`
+	Unenrollments     int `json:"unenrollments"`
+	Failures          int `json:"failures"`
 }
 
 func newRuleEngine(b *Bridge, rules []Rule, absorb Absorb) *ruleEngine {
@@ -618,8 +618,11 @@ func (e *ruleEngine) resume() error {
 
 // ReapplyReport says what re-applying the rules changed.
 type ReapplyReport struct {
-	Users int
+	Users int `json:"users"`
 	RuleStats
+	// Problems names each rule reference that resolved to nothing in Absorb
+	// during the run (a department or course), each also counted in Failures.
+	Problems []string `json:"problems"`
 }
 
 // ReapplyRules re-evaluates every user's groups against the rules and brings

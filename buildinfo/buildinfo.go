@@ -1,0 +1,57 @@
+// Package buildinfo says which build of absorb-scim is running: its version,
+// the commit it was built from and the Go release that compiled it, read from
+// the information the Go toolchain embeds in every binary.
+package buildinfo
+
+import (
+	"fmt"
+	"runtime/debug"
+)
+
+// Info identifies a build.
+type Info struct {
+	// Version is the module version ("v1.2.3"), or "(devel)" for a build
+	// from a checkout.
+	Version string `json:"version"`
+	// Commit is the VCS revision, with "+dirty" when the checkout had
+	// uncommitted changes; "unknown" when the build recorded none (go run,
+	// go test).
+	Commit string `json:"commit"`
+	// GoVersion is the Go release that compiled the binary.
+	GoVersion string `json:"goVersion"`
+}
+
+// Read returns the running binary's build information.
+func Read() Info {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Info{Version: "unknown", Commit: "unknown", GoVersion: "unknown"}
+	}
+	return FromBuildInfo(bi)
+}
+
+// FromBuildInfo extracts an Info from Go's build information.
+func FromBuildInfo(bi *debug.BuildInfo) Info {
+	info := Info{Version: bi.Main.Version, Commit: "unknown", GoVersion: bi.GoVersion}
+	if info.Version == "" {
+		info.Version = "(devel)"
+	}
+	var modified bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			info.Commit = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if modified && info.Commit != "unknown" {
+		info.Commit += "+dirty"
+	}
+	return info
+}
+
+// String is the one line `absorb-scim version` prints.
+func (i Info) String() string {
+	return fmt.Sprintf("absorb-scim %s (commit %s, %s)", i.Version, i.Commit, i.GoVersion)
+}
