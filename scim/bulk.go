@@ -678,8 +678,10 @@ func (s *Server) logBulkFailure(r *http.Request, op *bulkOp, status int, err err
 	switch {
 	case status >= 500 && status != http.StatusServiceUnavailable:
 		s.log.ErrorContext(r.Context(), "scim bulk operation failed", attrs...)
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+	case status == http.StatusTooManyRequests:
 		s.log.WarnContext(r.Context(), "scim bulk operation throttled", attrs...)
+	case status == http.StatusServiceUnavailable:
+		s.log.WarnContext(r.Context(), "scim bulk operation deferred: Absorb cannot serve it now", attrs...)
 	default:
 		s.log.DebugContext(r.Context(), "scim bulk operation rejected", attrs...)
 	}

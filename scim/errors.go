@@ -48,8 +48,12 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.InfoContext(ctx, "scim request canceled", append(attrs, "err", err)...)
 	case status >= 500 && status != http.StatusServiceUnavailable:
 		log.ErrorContext(ctx, "scim request failed", append(attrs, "status", status, "err", err)...)
-	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+	case status == http.StatusTooManyRequests:
 		log.WarnContext(ctx, "scim request throttled", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
+	case status == http.StatusServiceUnavailable:
+		// Absorb down, failing or refusing the bridge's login: not
+		// throttling, and the error says which.
+		log.WarnContext(ctx, "scim request deferred: Absorb cannot serve it now", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
 	default:
 		log.DebugContext(ctx, "scim request rejected", append(attrs, "status", status, "err", err)...)
 	}
