@@ -38,6 +38,11 @@ type app struct {
 	metrics *metrics.Metrics
 	// writeError renders every SCIM error answer.
 	writeError func(w http.ResponseWriter, r *http.Request, err error)
+	// health says why Absorb cannot be used although the bridge runs.
+	health *absorbHealth
+	// namesPending: the configured names could not be checked at start, so
+	// serve checks them in the background.
+	namesPending bool
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
@@ -65,6 +70,7 @@ func (a *app) build() error {
 		baseURL = cfg.Absorb.Region
 	}
 	a.metrics = newMetrics()
+	a.health = newAbsorbHealth(a.log)
 	client, err := absorbapi.New(absorbapi.Config{
 		BaseURL:    baseURL,
 		PrivateKey: cfg.Absorb.PrivateKey,
@@ -74,7 +80,7 @@ func (a *app) build() error {
 		RateLimit:  cfg.Absorb.RateLimit,
 		Burst:      cfg.Absorb.Burst,
 		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: server.CountUpstream(absorbapi.NewTransport())},
-		Observer:   a.metrics,
+		Observer:   loginObserver{Observer: a.metrics, health: a.health},
 	})
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)
@@ -165,6 +171,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Bridge:               a.bridge,
 		Store:                a.store,
 		SyncInterval:         a.cfg.Sync.Interval,
+		NotReady:             a.health.notReady,
 	})
 	if err != nil {
 		a.store.Close()
@@ -172,6 +179,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	bgCtx, stopBG := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	if a.namesPending {
+		wg.Go(func() { a.recheckNames(bgCtx) })
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

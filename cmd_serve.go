@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/auth"
+	"github.com/absorb-scim/absorb-scim/buildinfo"
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/server"
 )
@@ -83,6 +85,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return configError(err, stderr)
 	}
 	log := newLogger(cfg.Log, stderr)
+	build := buildinfo.Read()
+	log.Info("absorb-scim starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
 	ln, err := listen(ctx, cfg.Listen, f.listenFD)
 	if err != nil {
 		return err
@@ -95,8 +99,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ln.Close()
 		return err
 	}
+	if a.namesPending, err = a.checkNamesAtStart(ctx, stderr); err != nil {
+		a.store.Close()
+		ln.Close()
+		return err
+	}
 	log.Info("absorb-scim serving", "scim", publicBase(cfg)+server.SCIMPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
-	return a.serve(ctx, ln)
+	err = a.serve(ctx, ln)
+	logStopped(ctx, log, err)
+	return err
+}
+
+// logStopped writes the last line of a run: why serve stopped.
+func logStopped(ctx context.Context, log *slog.Logger, err error) {
+	switch {
+	case err != nil:
+		log.Error("absorb-scim stopped", "error", err)
+	case ctx.Err() != nil:
+		log.Info("absorb-scim stopped", "reason", "asked to stop (SIGTERM or interrupt)")
+	default:
+		log.Info("absorb-scim stopped", "reason", "the listener closed")
+	}
 }
 
 // configError prints each configuration problem on its own line.

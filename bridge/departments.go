@@ -127,6 +127,7 @@ func (b *Bridge) departmentFor(ctx context.Context, userID string, doc scimdoc.D
 			return "", upstreamError("resolve rule department", err)
 		}
 		b.log.Warn("group rule names no Absorb department; using the user's own", "department", byRule)
+		b.rules.noteUnresolved("department", byRule)
 	}
 	ref, ok := b.mapper.Department(doc)
 	if ok {

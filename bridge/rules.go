@@ -111,14 +111,15 @@ type ruleEngine struct {
 	rules  []Rule
 	absorb Absorb
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queue   []string
-	queued  map[string]bool
-	busy    int // users being applied, or waiting to be retried after a failure
-	closed  bool
-	courses map[string]string // lower name or id -> course id
-	stats   RuleStats
+	mu       sync.Mutex
+	cond     *sync.Cond
+	queue    []string
+	queued   map[string]bool
+	busy     int // users being applied, or waiting to be retried after a failure
+	closed   bool
+	courses  map[string]string // lower name or id -> course id
+	stats    RuleStats
+	problems ruleProblems
 }
 
 // RuleStats counts what the rules did.
@@ -525,6 +526,7 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 		}
 		if courseID == "" {
 			e.b.log.Warn("group rules: no such course", "course", ref)
+			e.noteUnresolved("course", ref)
 			continue
 		}
 		want[courseID] = true
@@ -628,11 +630,11 @@ type ReapplyReport struct {
 // ReapplyRules re-evaluates every user's groups against the rules and brings
 // Absorb in line, reporting what it changed.
 func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
-	var rep ReapplyReport
+	rep := ReapplyReport{Problems: []string{}}
 	if !b.rules.active() {
 		return rep, nil
 	}
-	before := b.RuleStats()
+	before, beforeProblems := b.RuleStats(), b.rules.problemCounts()
 	var users []string
 	err := b.store.View(func(tx *storage.Tx) error {
 		return tx.ForEachUser("", func(u storage.User) (bool, error) {
@@ -653,6 +655,7 @@ func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
 	rep.Enrollments = after.Enrollments - before.Enrollments
 	rep.Unenrollments = after.Unenrollments - before.Unenrollments
 	rep.Failures = after.Failures - before.Failures
+	rep.Problems = b.rules.problemsSince(beforeProblems)
 	return rep, nil
 }
 

@@ -312,7 +312,7 @@ func TestReapplyRulesRepairsDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := bridge.ReapplyReport{Users: 2, RuleStats: bridge.RuleStats{DepartmentChanges: 1, Enrollments: 1}}
+	want := bridge.ReapplyReport{Users: 2, RuleStats: bridge.RuleStats{DepartmentChanges: 1, Enrollments: 1}, Problems: []string{}}
 	if diff := cmp.Diff(want, rep); diff != "" {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}

@@ -95,6 +95,10 @@ type Config struct {
 	// SyncInterval is how often the bridge polls Absorb; readiness allows
 	// three intervals and a minute without a successful call.
 	SyncInterval time.Duration
+	// NotReady, when set, gives further reasons /readyz answers 503 (Absorb
+	// refusing the login, configured names not resolved); none means ready
+	// as far as it knows.
+	NotReady func() []string
 }
 
 // Server is the running HTTP server.
@@ -198,7 +202,7 @@ func newHandler(cfg Config) (http.Handler, error) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	r.HandleFunc("/readyz", readiness(cfg.Bridge, cfg.SyncInterval))
+	r.HandleFunc("/readyz", readiness(cfg.Bridge, cfg.SyncInterval, cfg.NotReady))
 	if err := opsRoutes(r, cfg); err != nil {
 		return nil, err
 	}
@@ -254,10 +258,13 @@ func isDiscovery(path string) bool {
 
 // readiness answers /readyz: storage open, Absorb reachable with a valid
 // login recently, and the first full sync done.
-func readiness(b Bridge, syncInterval time.Duration) http.HandlerFunc {
+func readiness(b Bridge, syncInterval time.Duration, notReady func() []string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		st := b.SyncStatus()
 		var problems []string
+		if notReady != nil {
+			problems = append(problems, notReady()...)
+		}
 		if !st.MirrorComplete {
 			problems = append(problems, "first sync with Absorb not done")
 		}
