@@ -98,6 +98,13 @@ func (a *app) build() error {
 		Rules:          cfg.Rules(),
 		SyncInterval:   cfg.Sync.Interval,
 		AuditRetention: cfg.Audit.Retention,
+		CountUsers: func(ctx context.Context) (int, error) {
+			page, err := client.ListUsers(ctx, absorbapi.ListUsersOptions{Limit: 1})
+			if err != nil {
+				return 0, err
+			}
+			return page.TotalItems, nil
+		},
 	})
 	if err != nil {
 		return err

@@ -62,6 +62,9 @@ type Config struct {
 	// AuditRetention is how long audit records are kept; Run deletes older
 	// ones every hour. Zero keeps every record.
 	AuditRetention time.Duration
+	// CountUsers, when set, says how many accounts Absorb holds, so the
+	// first full sync can estimate the time it has left.
+	CountUsers func(ctx context.Context) (int, error)
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -82,6 +85,7 @@ type Bridge struct {
 	wrote   *writeLog // when the bridge's own user writes finished
 
 	auditRetention time.Duration
+	countUsers     func(ctx context.Context) (int, error)
 }
 
 // New returns a Bridge. It fails when a required dependency is missing.
@@ -100,6 +104,7 @@ func New(cfg Config) (*Bridge, error) {
 		newID:  cfg.NewID,
 
 		auditRetention: cfg.AuditRetention,
+		countUsers:     cfg.CountUsers,
 		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
 		groups:         scimdoc.NewResourceSchema(schemas.Group()),
 	}

@@ -144,9 +144,13 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		filter = fmt.Sprintf("dateEdited ge datetime'%s'", since)
 	}
 	var (
-		batch  []absorbapi.User
-		newest = since
+		batch    []absorbapi.User
+		newest   = since
+		progress *fullSyncProgress
 	)
+	if full {
+		progress = newFullSyncProgress(ctx, s.b)
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -160,6 +164,9 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 			newest = u.DateEdited
 		}
 		batch = append(batch, u)
+		if progress != nil {
+			progress.accountRead()
+		}
 		if len(batch) >= syncBatch {
 			return flush()
 		}
@@ -188,7 +195,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	}
 	if full {
 		s.b.mirrorC.complete.Store(true)
-		s.b.log.Info("full sync with Absorb done")
+		s.b.log.Info("full sync with Absorb done", "read", progress.read, "took", s.b.now().Sub(progress.start).Round(time.Second).String())
 	}
 	return nil
 }
