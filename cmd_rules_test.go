@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,5 +97,30 @@ func TestAdminApplyRules(t *testing.T) {
 	}
 	if got := department(); got != fakeabsorb.DeptSalesID {
 		t.Errorf("department after rules apply = %s, want Sales; report %+v", got, rep)
+	}
+	for _, key := range []string{`"users"`, `"departmentChanges"`, `"enrollments"`, `"unenrollments"`, `"failures"`, `"problems"`} {
+		if !strings.Contains(string(body), key) {
+			t.Errorf("report %s lacks the camelCase key %s", body, key)
+		}
+	}
+
+	// The command does the same through the endpoint.
+	u.DepartmentID = fakeabsorb.DeptEngineeringID
+	if _, err := auditor.UpdateUser(ctx, *u); err != nil {
+		t.Fatal(err)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(opsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out := mustRunCmd(t, "rules", "apply", "-url", srv.base, "-token-file", tokenFile)
+	if !strings.HasPrefix(out, "1 users: ") || strings.Contains(out, " 0 department changes") {
+		t.Errorf("rules apply printed %q, want 1 user and a department change", out)
+	}
+	if got := department(); got != fakeabsorb.DeptSalesID {
+		t.Errorf("department after the rules apply command = %s, want Sales", got)
+	}
+	if _, _, err := runCmd(t, "rules", "apply", "-url", srv.base); err == nil {
+		t.Error("rules apply without a token succeeded")
 	}
 }
