@@ -62,6 +62,9 @@ type Config struct {
 	// AuditRetention is how long audit records are kept; Run deletes older
 	// ones every hour. Zero keeps every record.
 	AuditRetention time.Duration
+	// DeactivationLimit is the brake on mass deactivation (holds.go); the
+	// zero value turns it off.
+	DeactivationLimit DeactivationLimit
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -80,6 +83,7 @@ type Bridge struct {
 	rules   *ruleEngine
 	syncer  *syncer
 	wrote   *writeLog // when the bridge's own user writes finished
+	brake   *brake    // the brake on mass deactivation and its holds
 
 	auditRetention time.Duration
 }
@@ -117,6 +121,10 @@ func New(cfg Config) (*Bridge, error) {
 		ttl = 10 * time.Minute
 	}
 	b.depts = newDepartmentCache(cfg.Absorb, ttl, b.now)
+	var err error
+	if b.brake, err = loadBrake(cfg.Store, cfg.DeactivationLimit); err != nil {
+		return nil, err
+	}
 	if err := ValidateRules(cfg.Rules); err != nil {
 		return nil, err
 	}

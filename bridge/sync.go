@@ -251,7 +251,9 @@ func (s *syncer) mergedDoc(rec storage.User, account absorbapi.User) (scimdoc.Do
 	if err != nil {
 		return nil, false, err
 	}
-	doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), account)
+	// A held user is compared with its account as the hold will leave it,
+	// so the active account is not folded back over the held deactivation.
+	doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), s.b.asHeld(rec.ID, account))
 	return doc, changed, nil
 }
 

@@ -713,6 +713,10 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	// The brake on mass deactivation may keep the account active (holds.go).
+	if u, err = b.holdUpdate(ctx, rec, res, account, u); err != nil {
+		return scimdoc.Resource{}, err
+	}
 	ctx, audit := withAuditStage(ctx, id, &account)
 	defer audit.flush()
 	saved := account
@@ -878,9 +882,14 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	// The brake on mass deactivation may keep the account active (holds.go).
+	held, err := b.holdDelete(ctx, rec, res, account)
+	if err != nil {
+		return err
+	}
 	ctx, audit := withAuditStage(ctx, id, &account)
 	defer audit.flush()
-	if account.Active() {
+	if account.Active() && !held {
 		account.ActiveStatus = absorbapi.StatusInactive
 		answer, err := b.absorb.UpdateUser(ctx, account)
 		if absorbapi.IsNotFound(err) {

@@ -47,6 +47,8 @@ type worldConfig struct {
 	wrap func(bridge.Absorb) bridge.Absorb
 	// log, when set, receives the bridge's log as text.
 	log io.Writer
+	// limit is the brake on mass deactivation; off when zero.
+	limit bridge.DeactivationLimit
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -170,6 +172,8 @@ func (w *world) newBridge() *bridge.Bridge {
 		Mapper:       w.mapper(),
 		Rules:        w.cfg.rules,
 		SyncInterval: time.Hour, // tests sync with SyncNow
+
+		DeactivationLimit: w.cfg.limit,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
