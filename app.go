@@ -92,6 +92,8 @@ func (a *app) build() error {
 		Rules:          cfg.Rules(),
 		SyncInterval:   cfg.Sync.Interval,
 		AuditRetention: cfg.Audit.Retention,
+
+		DeactivationLimit: cfg.BridgeDeactivationLimit(),
 	})
 	if err != nil {
 		return err
