@@ -405,6 +405,9 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 		} else if err != nil {
 			return err
 		}
+		if err := s.b.auditFold(tx, rec, next); err != nil { // trace.go
+			return err
+		}
 		s.mu.Lock()
 		s.status.Folded++
 		s.mu.Unlock()

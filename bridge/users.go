@@ -104,6 +104,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
 	if err := b.commitUser(ctx, rec, saved, key); err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -690,6 +691,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	current := withoutServerAttributes(res.Doc)
+	before := flatAttributes(current) // for the request's audit record (trace.go); change may edit current
 	doc, err := change(current)
 	if err != nil {
 		return scimdoc.Resource{}, err
@@ -739,6 +741,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
 	if err := b.commitUser(ctx, next, saved, ""); err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -904,6 +907,7 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
 	staged := audit.prepare(b.store)
 	audited := 0
 	if err := b.store.Update(func(tx *storage.Tx) error {
