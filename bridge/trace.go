@@ -423,3 +423,75 @@ func (b *Bridge) auditFold(tx *storage.Tx, before, after storage.User) error {
 		Changes: attributeChanges(flatAttributes(old.Doc), flatAttributes(now.Doc))})
 	return err
 }
+
+// AuditQuery selects audit records for ReadAudit.
+type AuditQuery struct {
+	// User, when set, keeps the records about this user: its userName
+	// (any case), SCIM id or Absorb id.
+	User string
+	// Since, when set, keeps the records made at or after it.
+	Since time.Time
+}
+
+// Matches reports whether r is selected by q.
+func (q AuditQuery) Matches(r storage.AuditRecord) bool {
+	if r.Time.Before(q.Since) {
+		return false
+	}
+	return q.User == "" || strings.EqualFold(r.UserName, q.User) || r.ResourceID == q.User || r.AbsorbID == q.User
+}
+
+// ReadAudit calls fn for each audit record q selects, oldest first, in one
+// read transaction; fn's error stops the walk and is returned.
+func ReadAudit(store *storage.Store, q AuditQuery, fn func(storage.AuditRecord) error) error {
+	return store.View(func(tx *storage.Tx) error {
+		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
+			if !q.Matches(r) {
+				return true, nil
+			}
+			return true, fn(r)
+		})
+	})
+}
+
+// ReadAudit is ReadAudit over the bridge's own store, for a running bridge.
+func (b *Bridge) ReadAudit(q AuditQuery, fn func(storage.AuditRecord) error) error {
+	return ReadAudit(b.store, q, fn)
+}
+
+// AuditEntry is an audit record as the admin API and `audit -json` write
+// it: one JSON object per line.
+type AuditEntry struct {
+	Seq          uint64        `json:"seq"`
+	Time         time.Time     `json:"time"`
+	Credential   string        `json:"credential"`
+	RequestID    string        `json:"requestId,omitempty"`
+	Operation    string        `json:"operation"`
+	ResourceType string        `json:"resourceType"`
+	ResourceID   string        `json:"resourceId,omitempty"`
+	AbsorbID     string        `json:"absorbId,omitempty"`
+	UserName     string        `json:"userName,omitempty"`
+	Outcome      string        `json:"outcome"`
+	Changes      []TraceChange `json:"changes"`
+}
+
+// AuditEntryOf is the AuditEntry of r.
+func AuditEntryOf(r storage.AuditRecord) AuditEntry {
+	e := AuditEntry{Seq: r.Seq, Time: r.Time, Credential: r.Credential, RequestID: r.RequestID, Operation: r.Operation,
+		ResourceType: r.ResourceType, ResourceID: r.ResourceID, AbsorbID: r.AbsorbID, UserName: r.UserName,
+		Outcome: r.Outcome, Changes: []TraceChange{}}
+	for _, c := range r.Changes {
+		e.Changes = append(e.Changes, TraceChange(c))
+	}
+	return e
+}
+
+// Record is the storage.AuditRecord e was made from.
+func (e AuditEntry) Record() storage.AuditRecord {
+	r := storage.AuditRecord{Seq: e.Seq, Time: e.Time, Credential: e.Credential, RequestID: e.RequestID, Operation: e.Operation,
+		ResourceType: e.ResourceType, ResourceID: e.ResourceID, AbsorbID: e.AbsorbID, UserName: e.UserName, Outcome: e.Outcome}
+	for _, c := range e.Changes {
+		r.Changes = append(r.Changes, storage.FieldChange(c))
+	}
+	return r
+}
