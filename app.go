@@ -105,6 +105,8 @@ func (a *app) build() error {
 			}
 			return page.TotalItems, nil
 		},
+
+		DeactivationLimit: cfg.BridgeDeactivationLimit(),
 	})
 	if err != nil {
 		return err

@@ -221,6 +221,16 @@ func (a *auditedAbsorb) UnenrollUser(ctx context.Context, enrollmentIDs []string
 	rec := a.base(ctx, OpUnenroll, absorbapi.User{})
 	rec.ResourceType = "Enrollment"
 	rec.ResourceID = strings.Join(enrollmentIDs, ",")
+	if scimID, _, ok := auditStageFrom(ctx).subject(""); ok {
+		// The bridge said whose enrollments these are.
+		rec.ResourceType, rec.ResourceID = "User", scimID
+		_ = a.store.View(func(tx *storage.Tx) error {
+			if u, err := tx.User(scimID); err == nil {
+				rec.AbsorbID, rec.UserName = u.AbsorbID, u.UserName
+			}
+			return nil
+		})
+	}
 	for _, id := range enrollmentIDs {
 		rec.Changes = append(rec.Changes, storage.FieldChange{Field: "enrollment", From: id})
 	}

@@ -98,7 +98,22 @@ func opsSet(key string, value any) func(scimdoc.Document) (scimdoc.Document, err
 	}
 }
 
+// opsAuditRecords returns the audit records of writes to Absorb, without
+// those of the IdP's requests (allAuditRecords has every record).
 func opsAuditRecords(t *testing.T, s *storage.Store) []storage.AuditRecord {
+	t.Helper()
+	var out []storage.AuditRecord
+	for _, r := range allAuditRecords(t, s) {
+		switch r.Operation {
+		case bridge.OpSCIMCreate, bridge.OpSCIMUpdate, bridge.OpSCIMDelete:
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func allAuditRecords(t *testing.T, s *storage.Store) []storage.AuditRecord {
 	t.Helper()
 	var out []storage.AuditRecord
 	err := s.View(func(tx *storage.Tx) error {

@@ -65,6 +65,9 @@ type Config struct {
 	// CountUsers, when set, says how many accounts Absorb holds, so the
 	// first full sync can estimate the time it has left.
 	CountUsers func(ctx context.Context) (int, error)
+	// DeactivationLimit is the brake on mass deactivation (holds.go); the
+	// zero value turns it off.
+	DeactivationLimit DeactivationLimit
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -83,6 +86,7 @@ type Bridge struct {
 	rules   *ruleEngine
 	syncer  *syncer
 	wrote   *writeLog // when the bridge's own user writes finished
+	brake   *brake    // the brake on mass deactivation and its holds
 
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
@@ -122,6 +126,10 @@ func New(cfg Config) (*Bridge, error) {
 		ttl = 10 * time.Minute
 	}
 	b.depts = newDepartmentCache(cfg.Absorb, ttl, b.now)
+	var err error
+	if b.brake, err = loadBrake(cfg.Store, cfg.DeactivationLimit); err != nil {
+		return nil, err
+	}
 	if err := ValidateRules(cfg.Rules); err != nil {
 		return nil, err
 	}

@@ -401,6 +401,10 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if err != nil {
 		return err
 	}
+	// The brake on mass deactivation may keep the account active (holds.go).
+	if u, err = b.holdUpdate(ctx, rec, res, account, u); err != nil {
+		return err
+	}
 	e.rec, e.doc, e.u, e.saved = rec, doc, u, account
 	e.send = len(mapping.Diff(account, u)) > 0 || u.Password != ""
 	return nil

@@ -166,6 +166,7 @@ func (b *Bridge) reconcileUser(ctx context.Context, id string, byID map[string]a
 		return []Drift{errorDrift(base, err)}
 	}
 	want.Password = ""
+	want = b.keepHeld(id, account, want) // a held deactivation waits for an operator: not drift
 	diff := mapping.Diff(account, want)
 	if len(diff) > 0 && seen {
 		// The scan may predate a write the bridge made since: confirm
@@ -182,6 +183,7 @@ func (b *Bridge) reconcileUser(ctx context.Context, id string, byID map[string]a
 			return []Drift{errorDrift(base, err)}
 		}
 		want.Password = ""
+		want = b.keepHeld(id, account, want)
 		diff = mapping.Diff(account, want)
 	}
 	if holders := otherHolders(byName[foldKey(want.Username)], rec.AbsorbID); len(holders) > 0 {

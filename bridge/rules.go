@@ -518,6 +518,10 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 	if len(wantRefs) == 0 && len(drop) == 0 {
 		return nil
 	}
+	// The enrollments' audit records name the user (Absorb's unenroll
+	// call names only enrollments).
+	ctx, stage := withAuditStage(ctx, rec.ID, nil)
+	defer stage.flush()
 	want := make(map[string]bool, len(wantRefs)) // course ids
 	for ref := range wantRefs {
 		courseID, err := e.courseID(ctx, ref)

@@ -258,7 +258,9 @@ func (s *syncer) mergedDoc(rec storage.User, account absorbapi.User) (scimdoc.Do
 	if err != nil {
 		return nil, false, err
 	}
-	doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), account)
+	// A held user is compared with its account as the hold will leave it,
+	// so the active account is not folded back over the held deactivation.
+	doc, changed := s.b.mapper.Merge(withoutServerAttributes(res.Doc), s.b.asHeld(rec.ID, account))
 	return doc, changed, nil
 }
 
@@ -408,6 +410,9 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 				"user", id, "absorbId", account.ID, "attribute", conflict.Index, "holder", conflict.ExistingID)
 			return nil
 		} else if err != nil {
+			return err
+		}
+		if err := s.b.auditFold(tx, rec, next); err != nil { // trace.go
 			return err
 		}
 		s.mu.Lock()

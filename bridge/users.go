@@ -104,6 +104,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
 	if err := b.commitUser(ctx, rec, saved, key); err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -690,6 +691,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	current := withoutServerAttributes(res.Doc)
+	before := flatAttributes(current) // for the request's audit record (trace.go); change may edit current
 	doc, err := change(current)
 	if err != nil {
 		return scimdoc.Resource{}, err
@@ -711,6 +713,10 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	// The brake on mass deactivation may keep the account active (holds.go).
+	if u, err = b.holdUpdate(ctx, rec, res, account, u); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	ctx, audit := withAuditStage(ctx, id, &account)
@@ -735,6 +741,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
 	if err := b.commitUser(ctx, next, saved, ""); err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -878,9 +885,14 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	// The brake on mass deactivation may keep the account active (holds.go).
+	held, err := b.holdDelete(ctx, rec, res, account)
+	if err != nil {
+		return err
+	}
 	ctx, audit := withAuditStage(ctx, id, &account)
 	defer audit.flush()
-	if account.Active() {
+	if account.Active() && !held {
 		account.ActiveStatus = absorbapi.StatusInactive
 		answer, err := b.absorb.UpdateUser(ctx, account)
 		if absorbapi.IsNotFound(err) {
@@ -895,6 +907,7 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
+	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
 	staged := audit.prepare(b.store)
 	audited := 0
 	if err := b.store.Update(func(tx *storage.Tx) error {

@@ -47,6 +47,10 @@ type worldConfig struct {
 	wrap func(bridge.Absorb) bridge.Absorb
 	// log, when set, receives the bridge's log as text.
 	log io.Writer
+	// limit is the brake on mass deactivation; off when zero.
+	limit bridge.DeactivationLimit
+	// audited puts the audit decorator around the Absorb client.
+	audited bool
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -159,6 +163,9 @@ func (w *world) newBridge() *bridge.Bridge {
 	if w.cfg.wrap != nil {
 		absorb = w.cfg.wrap(absorb)
 	}
+	if w.cfg.audited {
+		absorb = bridge.NewAuditedAbsorb(absorb, w.store, nil)
+	}
 	var logger *slog.Logger
 	if w.cfg.log != nil {
 		logger = slog.New(slog.NewTextHandler(w.cfg.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -170,6 +177,8 @@ func (w *world) newBridge() *bridge.Bridge {
 		Mapper:       w.mapper(),
 		Rules:        w.cfg.rules,
 		SyncInterval: time.Hour, // tests sync with SyncNow
+
+		DeactivationLimit: w.cfg.limit,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)

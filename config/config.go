@@ -26,6 +26,7 @@ type Config struct {
 	Limits         RequestLimits `yaml:"limits"`
 	Sync           Sync          `yaml:"sync"`
 	Audit          Audit         `yaml:"audit"`
+	Safety         Safety        `yaml:"safety"`
 	DryRun         bool          `yaml:"dryRun"`
 	ShutdownGrace  time.Duration `yaml:"shutdownGrace"`
 }
@@ -182,6 +183,7 @@ func Default() Config {
 			MaxResults: 1000, BulkMaxOperations: 1000,
 		},
 		ShutdownGrace: 15 * time.Second,
+		Safety:        defaultSafety(),
 	}
 }
 

@@ -54,6 +54,7 @@ func (c *Config) validate(p *problems) {
 	c.validateAbsorb(p)
 	c.validateAuth(p)
 	c.validateComponents(p)
+	c.validateSafety(p)
 	if c.Limits.MaxBodyBytes < 1024 {
 		p.add("limits.maxBodyBytes", "%d is too small (at least 1024)", c.Limits.MaxBodyBytes)
 	}

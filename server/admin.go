@@ -46,7 +46,7 @@ func opsRoutes(r *mux.Router, cfg Config) error {
 	r.Handle("/admin/reconcile", guard(a.reconcile)).Methods(http.MethodPost)
 	r.Handle("/admin/backup", guard(a.backup)).Methods(http.MethodGet)
 	r.Handle("/admin/rules/apply", guard(a.applyRules)).Methods(http.MethodPost)
-	return nil
+	return brakeRoutes(r, guard, a, b, cfg.Metrics)
 }
 
 // admin holds what the admin endpoints need.

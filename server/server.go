@@ -33,6 +33,7 @@ type Bridge interface {
 	RuleStats() bridge.RuleStats
 	Reconcile(ctx context.Context, fix bool) (bridge.ReconcileReport, error)
 	ReapplyRules(ctx context.Context) (bridge.ReapplyReport, error)
+	Brake // holds.go
 }
 
 // Store is what the metrics and GET /admin/backup need of storage.

@@ -43,6 +43,8 @@
 //	cursors              name                -> value (raw UTF-8)
 //	ruleState            userID              -> opaque JSON, as given
 //	audit                uint64 big-endian   -> audit record (Seq, from the bucket's NextSequence)
+//	holds                id                  -> hold record (a deactivation kept from Absorb; added without a
+//	                                           schema change: created when missing, read as empty when absent)
 //
 // fold is FoldCase. Empty values are never indexed (bbolt has no empty keys).
 // The Absorb copy of an account a user is linked to (users/absorbId) lives in
@@ -88,6 +90,7 @@
 //	group    header: displayName externalID created lastModified version; payload: resource
 //	audit    header: time credential requestID operation resourceType resourceID absorbID userName outcome
 //	         list(field from to); no payload
+//	hold     header: absorbID userName kind time credential requestID; payload: the SCIM resource before
 //
 // Compressing header and payload together lets the userName, emails and
 // externalId of the header share bytes with the same values in the document.

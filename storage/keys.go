@@ -38,6 +38,7 @@ const (
 	bCursors
 	bRuleState
 	bAudit
+	bHolds
 	numBuckets
 )
 
@@ -62,7 +63,14 @@ var bucketNames = [numBuckets][]byte{
 	bCursors:          []byte("cursors"),
 	bRuleState:        []byte("ruleState"),
 	bAudit:            []byte("audit"),
+	bHolds:            []byte("holds"),
 }
+
+// laterBuckets were added after schema version 2 without a new version: a
+// writable Open creates them in a file that lacks them (an older reader
+// ignores them), and a read-only transaction over such a file reads them as
+// empty.
+var laterBuckets = [numBuckets]bool{bHolds: true}
 
 // meta keys.
 var keySchema = []byte("schema")

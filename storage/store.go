@@ -152,6 +152,13 @@ func initLayout(tx *bolt.Tx) error {
 		}
 		return nil
 	}
+	for id, name := range bucketNames {
+		if laterBuckets[id] && tx.Bucket(name) == nil {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+	}
 	if err := checkLayout(tx); err != nil {
 		return err
 	}
@@ -175,8 +182,8 @@ func checkLayout(tx *bolt.Tx) error {
 		}
 		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, strings.Join(readableSchemaVersions, " and "))
 	}
-	for _, name := range bucketNames {
-		if tx.Bucket(name) == nil {
+	for id, name := range bucketNames {
+		if tx.Bucket(name) == nil && !laterBuckets[id] {
 			return fmt.Errorf("%w: bucket %s is missing", ErrCorrupt, name)
 		}
 	}
