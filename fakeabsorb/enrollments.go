@@ -22,8 +22,8 @@ func (s *Server) enrollmentDoc(e *enrollment) map[string]any {
 	if co := s.st.courses[e.courseID]; co != nil {
 		d["courseName"] = co.name
 	}
-	if u, found := s.st.account(e.userID); found {
-		d["fullName"] = strings.TrimSpace(u.str(slotFirstName) + " " + u.str(slotLastName))
+	if u, found := s.st.users[e.userID]; found {
+		d["fullName"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
 	}
 	return d
 }

@@ -267,23 +267,8 @@ func stringSortValue(k kind, s string) sortValue {
 	return sortValue{str: true, s: s, lower: lower}
 }
 
-// sortValueFor is sortValueOf(ref.kind, fieldValue(ref, rec)); the string
-// fields of a packed account are read without boxing them.
+// sortValueFor is the sort value of field ref in rec.
 func sortValueFor(ref fieldRef, rec record) sortValue {
-	if p, packed := rec.(*packedUser); packed && len(ref.path) == 1 && (ref.kind == kindString || ref.kind == kindGUID) {
-		if k, found := slotOf[ref.path[0]]; found && slots[k].enc == encString {
-			// As p.get and typed give it: empty is null but for the id, and
-			// a GUID is lowered.
-			s := p.str(k)
-			if s == "" && k != slotID {
-				return sortValue{null: true}
-			}
-			if ref.kind == kindGUID {
-				s = strings.ToLower(s)
-			}
-			return stringSortValue(ref.kind, s)
-		}
-	}
 	return sortValueOf(ref.kind, fieldValue(ref, rec))
 }
 

@@ -115,9 +115,9 @@ func (s *Server) SetRateLimit(perSecond float64, burst int) {
 func (s *Server) Users() []User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]User, 0, len(s.st.accounts))
-	for _, p := range s.st.accounts {
-		out = append(out, *p.mustUnpack())
+	out := make([]User, 0, len(s.st.users))
+	for _, u := range s.st.users {
+		out = append(out, *u.clone())
 	}
 	return ordered(out, func(u User) (time.Time, string) { return u.DateAdded, u.ID })
 }

@@ -12,8 +12,7 @@ import (
 // maxUpload is the most users one POST /users/upload may carry.
 const maxUpload = 200
 
-// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>;
-// keyValues writes the answer.
+// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>.
 type keyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -36,11 +35,9 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(c.body) == 0 || bytes.Equal(c.body, []byte("null")) {
 		return noUsers()
 	}
-	raw, split := splitUpload(c.body)
-	if !split {
-		if err := json.Unmarshal(c.body, &raw); err != nil {
-			return invalidRequest()
-		}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(c.body, &raw); err != nil {
+		return invalidRequest()
 	}
 	if len(raw) == 0 {
 		return noUsers()
@@ -48,10 +45,10 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(raw) > maxUpload {
 		return validation(fmt.Sprintf("Request may contain at most %d Users.", maxUpload))
 	}
-	results := keyValues{}
+	results := []keyValue{}
 	for _, elem := range raw {
 		var in userInput
-		if err := decodeUserInput(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
+		if err := json.Unmarshal(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
 			continue
 		}
 		u, err := s.upsertLocked(c, in)

@@ -1,6 +1,7 @@
 package fakeabsorb
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -162,7 +163,7 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 		*g.dst = id
 	}
 	if u.SupervisorID != "" {
-		if _, found := s.st.account(u.SupervisorID); !found || u.SupervisorID == u.ID {
+		if _, found := s.st.users[u.SupervisorID]; !found || u.SupervisorID == u.ID {
 			bad("Supervisor '%s' does not exist.", u.SupervisorID)
 		}
 	}
@@ -206,7 +207,7 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 	u.IsManager = boolOr(in.IsManager, false)
 
 	if u.Username != "" {
-		if other, found := s.st.accountByUsername(u.Username); found && (existing == nil || other.id() != existing.ID) {
+		if other := s.st.userByUsername(u.Username); other != nil && (existing == nil || other.ID != existing.ID) {
 			bad("Username '%s' is already in use.", u.Username)
 		}
 	}
@@ -267,9 +268,7 @@ func (s *Server) createUserLocked(c *call, in userInput) (*User, []string, error
 	}
 	u.ID = newGUID()
 	u.DateAdded, u.DateEdited = c.now, c.now
-	if err := s.st.putUser(&u); err != nil {
-		return nil, nil, fmt.Errorf("create user %q: %w", u.Username, err)
-	}
+	s.st.putUser(&u)
 	return &u, nil, nil
 }
 
@@ -282,9 +281,7 @@ func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) (*User
 		return nil, msgs, nil
 	}
 	u.DateEdited = c.now
-	if err := s.st.putUser(&u); err != nil {
-		return nil, nil, fmt.Errorf("replace user %s: %w", u.ID, err)
-	}
+	s.st.putUser(&u)
 	return &u, nil, nil
 }
 
@@ -297,18 +294,17 @@ func (s *Server) listUsers(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	// The accounts are read packed: a scan of every account unpacks none.
-	var preds []func(*packedUser) bool
+	var preds []func(*User) bool
 	for _, p := range []struct {
 		param string
-		slot  slot
+		field func(*User) string
 	}{
-		{"username", slotUsername},
-		{"externalId", slotExternalID},
-		{"email", slotEmailAddress},
+		{"username", func(u *User) string { return u.Username }},
+		{"externalId", func(u *User) string { return u.ExternalID }},
+		{"email", func(u *User) string { return u.EmailAddress }},
 	} {
 		if v, found := q.get(p.param); found && v != "" {
-			preds = append(preds, func(u *packedUser) bool { return strings.EqualFold(u.str(p.slot), v) })
+			preds = append(preds, func(u *User) bool { return strings.EqualFold(p.field(u), v) })
 		}
 	}
 	if v, found := q.get("modifiedSince"); found && v != "" {
@@ -316,19 +312,12 @@ func (s *Server) listUsers(c *call) reply {
 		if !isTime {
 			return invalidFormat("modifiedSince")
 		}
-		preds = append(preds, func(u *packedUser) bool { return !u.time(slotDateEdited).Before(since) })
+		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
 	}
-	if lq.filter != nil {
-		// Filtered here, before the default order is put on what is left.
-		f := *lq.filter
-		preds = append(preds, func(u *packedUser) bool { return f.match(u) })
-		lq.filter = nil
-	}
-	var users []*packedUser
+	var users []*User
 next:
-	for i := range s.st.accounts {
-		u := &s.st.accounts[i]
-		if c.who.scope != "" && !s.st.inScope(c.who.scope, u.departmentID()) { // "" is the whole portal
+	for _, u := range s.st.users {
+		if !s.st.inScope(c.who.scope, u.DepartmentID) {
 			continue
 		}
 		for _, p := range preds {
@@ -338,37 +327,7 @@ next:
 		}
 		users = append(users, u)
 	}
-	// Each account's order key is read once, not at every comparison.
-	type keyed struct {
-		u     *packedUser
-		added time.Time
-		id    string
-	}
-	rows := make([]keyed, len(users))
-	for i, u := range users {
-		rows[i] = keyed{u: u, added: u.time(slotDateAdded), id: u.id()}
-	}
-	key := func(r keyed) (time.Time, string) { return r.added, r.id }
-	var tie func(i, j int) int
-	if len(lq.sort) == 0 {
-		ordered(rows, key)
-	} else {
-		// Sorted by _sort with ties in the default order, rather than put in
-		// the default order and then sorted stably: the same order.
-		tie = func(i, j int) int { return defaultOrder(rows[i], rows[j], key) }
-	}
-	recs := make([]record, len(rows))
-	for i, r := range rows {
-		recs[i] = r.u
-	}
-	page, total := lq.apply(recs, tie)
-	// The page is written after the lock is released: it takes the accounts
-	// (immutable strings), not pointers into the store.
-	accounts := make([]packedUser, len(page))
-	for i, r := range page {
-		accounts[i] = *r.(*packedUser)
-	}
-	return ok(http.StatusOK, userPage{limit: lq.limit, offset: lq.page, total: total, users: accounts})
+	return listed(lq, "users", users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }, (*User).doc)
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
@@ -399,7 +358,7 @@ func (s *Server) getUser(c *call) reply {
 // createUser is POST /users: 201 {"id","username"}, or 422 with validations.
 func (s *Server) createUser(c *call) reply {
 	var in userInput
-	if err := decodeUserInput(c.body, &in); err != nil {
+	if err := json.Unmarshal(c.body, &in); err != nil {
 		return invalidRequest()
 	}
 	u, msgs, err := s.createUserLocked(c, in)
@@ -409,7 +368,7 @@ func (s *Server) createUser(c *call) reply {
 	if len(msgs) > 0 {
 		return validation(msgs...)
 	}
-	return ok(http.StatusCreated, createdUser{id: u.ID, username: u.Username})
+	return ok(http.StatusCreated, map[string]string{"id": u.ID, "username": u.Username})
 }
 
 // replaceUser is PUT /users/{id}: a full replace answered with the whole user.
@@ -427,7 +386,7 @@ func (s *Server) replaceUser(c *call) reply {
 		return notFound()
 	}
 	var in userInput
-	if err := decodeUserInput(c.body, &in); err != nil {
+	if err := json.Unmarshal(c.body, &in); err != nil {
 		return invalidRequest()
 	}
 	u, msgs, err := s.replaceUserLocked(c, in, existing)
