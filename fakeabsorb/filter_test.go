@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -151,23 +150,6 @@ func TestBadFilter(t *testing.T) {
 	}
 }
 
-// TestUserDatesReadAsTheWireHasThem: filters read a user's dates from the
-// account as they would from its document (whole seconds, UTC).
-func TestUserDatesReadAsTheWireHasThem(t *testing.T) {
-	at := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("x", 3600))
-	u := &User{ID: "u", DateEdited: at, DateAdded: at.Add(-time.Nanosecond)}
-	for _, name := range []string{"dateEdited", "dateAdded", "dateHired", "lastLoginDate"} {
-		ref, err := userFields.resolve(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := fieldValue(ref, u)
-		want := typed(ref.kind, ref.value(docRecord(u.doc())))
-		if got != want {
-			t.Errorf("%s: %v from the account, %v from its document", name, got, want)
-		}
-	}
-}
 
 // lowerStrings are strings whose lower-case forms order awkwardly: case
 // mappings that change the length of a rune's UTF-8, title case, invalid

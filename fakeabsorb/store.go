@@ -53,71 +53,62 @@ type User struct {
 	password string
 }
 
-// MarshalJSON writes the user in the Integration API's v2 shape, without the
-// password. It returns json.Marshal's error for a custom field value that has
-// no JSON form.
+// MarshalJSON writes the user in the Integration API's v2 shape, with the
+// default dates, without the password. It returns json.Marshal's error for
+// a custom field value that has no JSON form.
 func (u User) MarshalJSON() ([]byte, error) {
-	return json.Marshal(u.doc())
+	return json.Marshal(u.doc(rfc3339Layout))
 }
 
-// doc is the user's wire form, as a document.
-func (u *User) doc() map[string]any {
+// doc is the user's wire form, its dates written with layout.
+func (u *User) doc(layout string) map[string]any {
 	m := make(map[string]any, len(userWire))
 	for name, value := range userWire {
-		m[name] = value(u)
+		m[name] = value(u, layout)
 	}
 	return m
 }
 
-// get is the value of one member of the user's wire form, for filters and
-// sorts, without building the rest.
-func (u *User) get(name string) any {
-	if value, ok := userWire[name]; ok {
-		return value(u)
-	}
-	return nil
-}
-
 // userWire gives each member of a user's wire form: every field present,
 // unset ones null.
-var userWire = map[string]func(*User) any{
-	"id":               func(u *User) any { return u.ID },
-	"departmentId":     func(u *User) any { return nullable(u.DepartmentID) },
-	"firstName":        func(u *User) any { return nullable(u.FirstName) },
-	"middleName":       func(u *User) any { return nullable(u.MiddleName) },
-	"lastName":         func(u *User) any { return nullable(u.LastName) },
-	"username":         func(u *User) any { return nullable(u.Username) },
-	"emailAddress":     func(u *User) any { return nullable(u.EmailAddress) },
-	"ccEmailAddresses": func(u *User) any { return list(u.CCEmailAddresses) },
-	"externalId":       func(u *User) any { return nullable(u.ExternalID) },
-	"languageId":       func(u *User) any { return intOrNull(u.LanguageID) },
-	"gender":           func(u *User) any { return intOrNull(u.Gender) },
-	"address":          func(u *User) any { return nullable(u.Address) },
-	"address2":         func(u *User) any { return nullable(u.Address2) },
-	"city":             func(u *User) any { return nullable(u.City) },
-	"postalCode":       func(u *User) any { return nullable(u.PostalCode) },
-	"provinceId":       func(u *User) any { return nullable(u.ProvinceID) },
-	"countryId":        func(u *User) any { return nullable(u.CountryID) },
-	"phone":            func(u *User) any { return nullable(u.Phone) },
-	"employeeNumber":   func(u *User) any { return nullable(u.EmployeeNumber) },
-	"location":         func(u *User) any { return nullable(u.Location) },
-	"jobTitle":         func(u *User) any { return nullable(u.JobTitle) },
-	"referenceNumber":  func(u *User) any { return nullable(u.ReferenceNumber) },
-	"notes":            func(u *User) any { return nullable(u.Notes) },
-	"dateHired":        func(u *User) any { return timeOrNull(u.DateHired) },
-	"dateTerminated":   func(u *User) any { return timeOrNull(u.DateTerminated) },
-	"dateAdded":        func(u *User) any { return timeOrNull(u.DateAdded) },
-	"dateEdited":       func(u *User) any { return timeOrNull(u.DateEdited) },
-	"lastLoginDate":    func(u *User) any { return timeOrNull(u.LastLoginDate) },
-	"customFields":     func(u *User) any { return customDoc(u.CustomFields) },
-	"roleIds":          func(u *User) any { return list(u.RoleIDs) },
-	"activeStatus":     func(u *User) any { return u.ActiveStatus },
-	"isLearner":        func(u *User) any { return u.IsLearner },
-	"isAdmin":          func(u *User) any { return u.IsAdmin },
-	"isInstructor":     func(u *User) any { return u.IsInstructor },
-	"isManager":        func(u *User) any { return u.IsManager },
-	"supervisorId":     func(u *User) any { return nullable(u.SupervisorID) },
-	"hasUsername":      func(u *User) any { return u.HasUsername },
+var userWire = map[string]func(u *User, layout string) any{
+	"id":               func(u *User, layout string) any { return u.ID },
+	"departmentId":     func(u *User, layout string) any { return nullable(u.DepartmentID) },
+	"firstName":        func(u *User, layout string) any { return nullable(u.FirstName) },
+	"middleName":       func(u *User, layout string) any { return nullable(u.MiddleName) },
+	"lastName":         func(u *User, layout string) any { return nullable(u.LastName) },
+	"username":         func(u *User, layout string) any { return nullable(u.Username) },
+	"emailAddress":     func(u *User, layout string) any { return nullable(u.EmailAddress) },
+	"ccEmailAddresses": func(u *User, layout string) any { return list(u.CCEmailAddresses) },
+	"externalId":       func(u *User, layout string) any { return nullable(u.ExternalID) },
+	"languageId":       func(u *User, layout string) any { return intOrNull(u.LanguageID) },
+	"gender":           func(u *User, layout string) any { return intOrNull(u.Gender) },
+	"address":          func(u *User, layout string) any { return nullable(u.Address) },
+	"address2":         func(u *User, layout string) any { return nullable(u.Address2) },
+	"city":             func(u *User, layout string) any { return nullable(u.City) },
+	"postalCode":       func(u *User, layout string) any { return nullable(u.PostalCode) },
+	"provinceId":       func(u *User, layout string) any { return nullable(u.ProvinceID) },
+	"countryId":        func(u *User, layout string) any { return nullable(u.CountryID) },
+	"phone":            func(u *User, layout string) any { return nullable(u.Phone) },
+	"employeeNumber":   func(u *User, layout string) any { return nullable(u.EmployeeNumber) },
+	"location":         func(u *User, layout string) any { return nullable(u.Location) },
+	"jobTitle":         func(u *User, layout string) any { return nullable(u.JobTitle) },
+	"referenceNumber":  func(u *User, layout string) any { return nullable(u.ReferenceNumber) },
+	"notes":            func(u *User, layout string) any { return nullable(u.Notes) },
+	"dateHired":        func(u *User, layout string) any { return timeOrNull(u.DateHired, layout) },
+	"dateTerminated":   func(u *User, layout string) any { return timeOrNull(u.DateTerminated, layout) },
+	"dateAdded":        func(u *User, layout string) any { return timeOrNull(u.DateAdded, layout) },
+	"dateEdited":       func(u *User, layout string) any { return timeOrNull(u.DateEdited, layout) },
+	"lastLoginDate":    func(u *User, layout string) any { return timeOrNull(u.LastLoginDate, layout) },
+	"customFields":     func(u *User, layout string) any { return customDoc(u.CustomFields, layout) },
+	"roleIds":          func(u *User, layout string) any { return list(u.RoleIDs) },
+	"activeStatus":     func(u *User, layout string) any { return u.ActiveStatus },
+	"isLearner":        func(u *User, layout string) any { return u.IsLearner },
+	"isAdmin":          func(u *User, layout string) any { return u.IsAdmin },
+	"isInstructor":     func(u *User, layout string) any { return u.IsInstructor },
+	"isManager":        func(u *User, layout string) any { return u.IsManager },
+	"supervisorId":     func(u *User, layout string) any { return nullable(u.SupervisorID) },
+	"hasUsername":      func(u *User, layout string) any { return u.HasUsername },
 }
 
 // department is a node of the department tree.
@@ -130,14 +121,14 @@ type department struct {
 	dateEdited time.Time
 }
 
-func (d *department) doc() map[string]any {
+func (d *department) doc(layout string) map[string]any {
 	return map[string]any{
 		"id":         d.id,
 		"name":       d.name,
 		"parentId":   nullable(d.parentID),
 		"externalId": nullable(d.externalID),
-		"dateAdded":  timeOrNull(d.dateAdded),
-		"dateEdited": timeOrNull(d.dateEdited),
+		"dateAdded":  timeOrNull(d.dateAdded, layout),
+		"dateEdited": timeOrNull(d.dateEdited, layout),
 	}
 }
 
@@ -161,15 +152,15 @@ type course struct {
 	dateEdited  time.Time
 }
 
-func (c *course) doc() map[string]any {
+func (c *course) doc(layout string) map[string]any {
 	return map[string]any{
 		"id":           c.id,
 		"name":         c.name,
 		"externalId":   nullable(c.externalID),
 		"description":  nullable(c.description),
 		"activeStatus": 0,
-		"dateAdded":    timeOrNull(c.dateAdded),
-		"dateEdited":   timeOrNull(c.dateEdited),
+		"dateAdded":    timeOrNull(c.dateAdded, layout),
+		"dateEdited":   timeOrNull(c.dateEdited, layout),
 	}
 }
 
@@ -347,22 +338,33 @@ func list(s []string) []string {
 	return slices.Clone(s)
 }
 
-// timeFormat is the output form of every date: RFC 3339, UTC, whole seconds.
-const timeFormat = "2006-01-02T15:04:05Z"
+// The layouts of dates on the wire: RFC 3339 in UTC with whole seconds
+// (dates=rfc3339), or Absorb's own form, without a zone and with a fraction
+// of up to three digits, trailing zeros dropped (dates=absorb).
+const (
+	rfc3339Layout = "2006-01-02T15:04:05Z"
+	absorbLayout  = "2006-01-02T15:04:05.999"
+)
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+func formatTime(t time.Time, layout string) string { return t.UTC().Format(layout) }
 
-func timeOrNull(t time.Time) any {
+func timeOrNull(t time.Time, layout string) any {
 	if t.IsZero() {
 		return nil
 	}
-	return formatTime(t)
+	return formatTime(t, layout)
 }
 
-func customDoc(m map[string]any) map[string]any {
+// customDoc is the wire form of custom fields: the set ones, datetimes
+// written with layout.
+func customDoc(m map[string]any, layout string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		if v != nil {
+		switch t := v.(type) {
+		case nil:
+		case time.Time:
+			out[k] = formatTime(t, layout)
+		default:
 			out[k] = v
 		}
 	}
