@@ -150,7 +150,6 @@ func TestBadFilter(t *testing.T) {
 	}
 }
 
-
 // lowerStrings are strings whose lower-case forms order awkwardly: case
 // mappings that change the length of a rune's UTF-8, title case, invalid
 // bytes (lowered to U+FFFD), U+FFFD itself, prefixes.

@@ -290,3 +290,11 @@ func (s *Server) work(r *http.Request, a access, h handlerFunc) reply {
 	}
 	return h(c)
 }
+
+// userByID returns a copy of the user with that id, whatever any admin's
+// scope, or nil.
+func (s *Server) userByID(id string) *User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.user(id)
+}
