@@ -33,6 +33,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (default: a free loopback port)")
 	dataDir := fs.String("data", "", "bbolt data directory (default: a temporary directory, removed at exit)")
 	faults := fs.String("absorb-faults", "", "fault spec for the fake Absorb, e.g. latency=20ms,error5xx=0.05")
+	absorbVariant := fs.String("absorb-variant", "", "how the fake Absorb plays the behaviours Absorb leaves open, e.g. create=upsert,sort=limited")
 	absorbRate := fs.Float64("absorb-rate", 200, "requests per second for both the fake's limit and the bridge's (negative: unlimited)")
 	syncInterval := fs.Duration("sync-interval", 30*time.Second, "how often changes made in the fake Absorb are folded in")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
@@ -63,7 +64,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		*dataDir = dir
 	}
 
-	fake, err := fakeabsorb.New(fakeabsorb.Options{Faults: *faults, RateLimit: *absorbRate})
+	variants, err := fakeabsorb.ParseVariants(*absorbVariant)
+	if err != nil {
+		return fmt.Errorf("demo: -absorb-variant: %w", err)
+	}
+	fake, err := fakeabsorb.New(fakeabsorb.Options{Faults: *faults, RateLimit: *absorbRate, Variants: variants})
 	if err != nil {
 		return err
 	}

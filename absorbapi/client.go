@@ -29,9 +29,6 @@ type route struct {
 	// the request may be sent again. Creates set it false and resolve the
 	// ambiguity themselves.
 	idempotent bool
-	// idLookup: a 422 "Request Model Validation Error" means the id in the
-	// path does not exist.
-	idLookup bool
 }
 
 type routeKey struct{}
@@ -83,11 +80,7 @@ func (c *Client) NewRequest(ctx context.Context, method, pattern string, query u
 	if err != nil {
 		return nil, fmt.Errorf("build %s %s: %w", method, pattern, err)
 	}
-	return withRoute(req, route{
-		pattern:    pattern,
-		idempotent: isIdempotent(method),
-		idLookup:   (method == http.MethodGet || method == http.MethodPut) && strings.Contains(pattern, "{"),
-	}), nil
+	return withRoute(req, route{pattern: pattern, idempotent: isIdempotent(method)}), nil
 }
 
 // expandPattern replaces the {…} placeholders of pattern with escaped args.
@@ -340,10 +333,11 @@ func (c *Client) checkResponse(method string, rt route, status int, body []byte)
 	}
 	switch status {
 	case http.StatusBadRequest, http.StatusUnprocessableEntity:
-		if status == http.StatusUnprocessableEntity && rt.idLookup && isModelValidationError(eb) {
-			return fmt.Errorf("%s: %w", where, ErrNotFound)
-		}
-		return fmt.Errorf("%s: %w", where, &ValidationError{Status: status, Message: eb.Message, Messages: eb.Messages})
+		// A 422 "Request Model Validation Error" is a body Absorb could not
+		// bind, never an unknown id (that is 404): the caller's data is
+		// wrong, and Absorb's messages say how.
+		return fmt.Errorf("%s: %w", where, &ValidationError{Status: status, Message: eb.Message, Messages: eb.Messages,
+			Unbound: status == http.StatusUnprocessableEntity && isModelValidationError(eb)})
 	case http.StatusUnauthorized:
 		return fmt.Errorf("%s: %w", where, ErrUnauthorized)
 	case http.StatusForbidden:
@@ -356,20 +350,15 @@ func (c *Client) checkResponse(method string, rt route, status int, body []byte)
 	return &ResponseError{Method: method, Endpoint: rt.pattern, Status: status, Message: eb.Message}
 }
 
-// isModelValidationError reports whether a 422 carries only Absorb's generic
-// "Request Model Validation Error", its answer for an unknown id.
+// isModelValidationError reports whether a 422 says Absorb's "Request Model
+// Validation Error": its model binding could not read the body.
 func isModelValidationError(eb errorBody) bool {
-	found := false
 	for _, m := range append([]string{eb.Message}, eb.Messages...) {
-		switch strings.ToLower(strings.TrimSpace(m)) {
-		case "request model validation error":
-			found = true
-		case "", "submitted resource cannot be processed due to semantic errors":
-		default:
-			return false
+		if strings.EqualFold(strings.TrimSpace(m), "Request Model Validation Error") {
+			return true
 		}
 	}
-	return found
+	return false
 }
 
 // statusCause describes a 5xx answer for UnavailableError.Err.

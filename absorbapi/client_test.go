@@ -172,15 +172,21 @@ func TestStatusMapping(t *testing.T) {
 	}{
 		{name: "404", status: 404, body: `{"error":{"message":"The specified resource could not be found"}}`, check: IsNotFound, wantAttempts: 1},
 		{
-			name: "422 model error on id is not found", status: 422, wantAttempts: 1, check: IsNotFound,
-			body: `{"code":422,"message":"Submitted resource cannot be processed due to semantic errors","validations":{"0":[{"message":"Request Model Validation Error"}]}}`,
+			// A body Absorb could not bind: the caller's data, never an unknown id.
+			name: "422 model error is a validation error", status: 422, wantAttempts: 1,
+			body: `{"code":422,"message":"Submitted resource cannot be processed due to semantic errors","validations":{"0":[{"message":"Request Model Validation Error"},{"message":"The value 'x' is not valid for DateHired."}]}}`,
+			check: func(err error) bool {
+				var ve *ValidationError
+				return errors.As(err, &ve) && ve.Unbound && errors.Is(err, ErrRequestModel) && !IsNotFound(err) &&
+					cmp.Equal(ve.Messages, []string{"Request Model Validation Error", "The value 'x' is not valid for DateHired."})
+			},
 		},
 		{
 			name: "422 field errors", status: 422, wantAttempts: 1,
 			body: `{"code":422,"message":"Submitted resource cannot be processed due to semantic errors","validations":{"0":[{"message":"The LastName field is required."}]}}`,
 			check: func(err error) bool {
 				var ve *ValidationError
-				return errors.As(err, &ve) && ve.Status == 422 && cmp.Equal(ve.Messages, []string{"The LastName field is required."})
+				return errors.As(err, &ve) && ve.Status == 422 && !errors.Is(err, ErrRequestModel) && cmp.Equal(ve.Messages, []string{"The LastName field is required."})
 			},
 		},
 		{name: "400", status: 400, body: `{"Message":"The request is invalid."}`, check: IsValidation, wantAttempts: 1},

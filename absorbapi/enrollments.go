@@ -2,12 +2,14 @@ package absorbapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 )
 
 // EnrollUser enrolls the user in the course (POST
-// /users/{userId}/enrollments/{courseId}) and returns the enrollment. After
+// /users/{userId}/enrollments/{courseId}) and returns the enrollment (only
+// its id, user and course when Absorb answers with the bare id). After
 // an ambiguous failure it looks for the enrollment before posting again.
 // Errors: ErrNotFound for an unknown user or course, *ValidationError,
 // *UnavailableError when the outcome stays unknown, and the errors of Do.
@@ -26,9 +28,23 @@ func (c *Client) postEnrollment(ctx context.Context, userID, courseID string) (*
 	if err != nil {
 		return nil, err
 	}
-	var e Enrollment
-	if _, err := c.Do(req, &e); err != nil {
+	var body []byte
+	if _, err := c.Do(req, &body); err != nil {
 		return nil, err
+	}
+	ans, err := readWriteAnswer(body)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	if ans.bareID != "" {
+		// Absorb answered with the enrollment's id alone.
+		return &Enrollment{ID: ans.bareID, CourseID: courseID, UserID: userID}, nil
+	}
+	var e Enrollment
+	if ans.object != nil {
+		if err := json.Unmarshal(ans.object, &e); err != nil {
+			return nil, fmt.Errorf("enroll: decode answer: %w", err)
+		}
 	}
 	if e.ID != "" && e.CourseID != "" {
 		if e.UserID == "" {

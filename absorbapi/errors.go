@@ -12,9 +12,13 @@ import (
 // Sentinel errors. Callers test for them with errors.Is or the Is* functions.
 var (
 	// ErrNotFound: the resource does not exist or the admin cannot see it
-	// (404, and the 422 "Request Model Validation Error" Absorb answers for
-	// an unknown id).
+	// (404).
 	ErrNotFound = errors.New("absorb: not found")
+	// ErrRequestModel: Absorb could not bind the request's body (422
+	// "Request Model Validation Error": a malformed date or id in it, a
+	// value of the wrong type). It is never an unknown id. A
+	// *ValidationError with Unbound set matches it under errors.Is.
+	ErrRequestModel = errors.New("absorb: request model validation error")
 	// ErrForbidden: 403, a wrong or missing private key, an unknown path,
 	// or an admin role without access.
 	ErrForbidden = errors.New("absorb: forbidden")
@@ -35,7 +39,14 @@ type ValidationError struct {
 	Status   int
 	Message  string
 	Messages []string
+	// Unbound: Absorb's model binding could not read the body (its 422
+	// "Request Model Validation Error"); errors.Is(err, ErrRequestModel).
+	Unbound bool
 }
+
+// Is reports whether target is ErrRequestModel and Absorb could not bind
+// the body.
+func (e *ValidationError) Is(target error) bool { return target == ErrRequestModel && e.Unbound }
 
 func (e *ValidationError) Error() string {
 	var b strings.Builder

@@ -158,13 +158,6 @@ func (c *Client) findUsers(ctx context.Context, filter string) ([]User, error) {
 		func(u User) string { return u.ID })
 }
 
-// createAnswer is POST /users' answer: {"id","username"} (a full user and
-// the legacy {"Id"} read the same; "userId" is tolerated).
-type createAnswer struct {
-	ID     string `json:"id"`
-	UserID string `json:"userId"`
-}
-
 // CreateUser creates u (POST /users) and returns it with its new ID and
 // without its Password. A create is never sent twice blindly: after an
 // ambiguous failure (5xx, connection reset, timeout) the username is looked
@@ -203,17 +196,27 @@ func (c *Client) CreateUser(ctx context.Context, u User) (*User, error) {
 }
 
 // postUser sends one POST /users (429 is retried by Do; ambiguous failures
-// are not) and returns the new id.
+// are not) and returns the id Absorb answers with: {"id","username"} (a
+// full user and the legacy {"Id"} read the same; "userId" is tolerated), or
+// the bare id as a JSON string.
 func (c *Client) postUser(ctx context.Context, u User) (string, error) {
 	req, err := c.NewRequest(ctx, http.MethodPost, "/users", nil, u)
 	if err != nil {
 		return "", err
 	}
-	var ans createAnswer
-	if _, err := c.Do(req, &ans); err != nil {
+	var body []byte
+	if _, err := c.Do(req, &body); err != nil {
 		return "", err
 	}
-	if id := firstNonEmpty(ans.ID, ans.UserID); id != "" {
+	ans, err := readWriteAnswer(body)
+	if err != nil {
+		return "", fmt.Errorf("POST /users: %w", err)
+	}
+	id, err := ans.id()
+	if err != nil {
+		return "", fmt.Errorf("POST /users: %w", err)
+	}
+	if id != "" {
 		return id, nil
 	}
 	// Some portals answer a create with an empty body.
@@ -242,8 +245,10 @@ func (c *Client) createRefused(ctx context.Context, username string, err error, 
 // UpdateUser replaces the user u.ID with u (PUT /users/{id}). Absorb may
 // clear fields a PUT omits, so u must be the full user (read, merge, write).
 // It returns the user as Absorb answers it, or u without its Password when
-// the answer is not a full user. Errors: ErrNotFound for an unknown id,
-// *ValidationError, and the errors of Do.
+// the answer is not a full user (the bare id as a JSON string, or nothing).
+// Errors: ErrNotFound for an unknown id or one outside the admin's scope,
+// *ValidationError (ErrRequestModel when Absorb could not bind the body),
+// and the errors of Do.
 func (c *Client) UpdateUser(ctx context.Context, u User) (*User, error) {
 	if u.ID == "" {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.Username, &ValidationError{Message: "user id is required"})
@@ -252,9 +257,19 @@ func (c *Client) UpdateUser(ctx context.Context, u User) (*User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
-	var ans User
-	if _, err := c.Do(req, &ans); err != nil {
+	var body []byte
+	if _, err := c.Do(req, &body); err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
+	}
+	wa, err := readWriteAnswer(body)
+	if err != nil {
+		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
+	}
+	var ans User
+	if wa.object != nil {
+		if err := DecodeUser(wa.object, &ans); err != nil {
+			return nil, fmt.Errorf("update absorb user %q: decode answer: %w", u.ID, err)
+		}
 	}
 	if ans.ID == u.ID && ans.Username != "" && ans.FirstName != "" && ans.DepartmentID != "" {
 		ans.Password = ""

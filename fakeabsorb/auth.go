@@ -39,9 +39,7 @@ func (s *Server) authenticate(c *call) reply {
 		return message(http.StatusUnauthorized, "Invalid username or password.")
 	}
 	u.LastLoginDate = c.now
-	if err := s.st.putUser(u); err != nil {
-		return internalError()
-	}
+	s.st.putUser(u)
 	now := s.now()
 	s.revokeLocked(u.ID)
 	tok := newToken()
@@ -99,9 +97,9 @@ func (s *Server) StealToken(username string) {
 func (s *Server) stealToken(username string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u, found := s.st.accountByUsername(strings.TrimSpace(username))
-	if !found {
+	u := s.st.userByUsername(strings.TrimSpace(username))
+	if u == nil {
 		return false
 	}
-	return s.revokeLocked(u.id())
+	return s.revokeLocked(u.ID)
 }

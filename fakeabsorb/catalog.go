@@ -1,7 +1,9 @@
 package fakeabsorb
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"time"
 )
 
@@ -19,14 +21,14 @@ func (s *Server) groupDoc(g *group, scope string) map[string]any {
 		"name":        g.name,
 		"isAutomatic": g.isAutomatic,
 		"userIds":     ids,
-		"dateAdded":   timeOrNull(g.dateAdded),
-		"dateEdited":  timeOrNull(g.dateEdited),
+		"dateAdded":   timeOrNull(g.dateAdded, s.dateLayout()),
+		"dateEdited":  timeOrNull(g.dateEdited, s.dateLayout()),
 	}
 }
 
 // listGroups is GET /groups.
 func (s *Server) listGroups(c *call) reply {
-	lq, bad := parseListQuery(c.query(), groupFields)
+	lq, bad := s.parseList(c.query(), groupFields, sortableNamedFields)
 	if bad != nil {
 		return *bad
 	}
@@ -53,7 +55,7 @@ func (s *Server) getGroup(c *call) reply {
 
 // listCourses is GET /courses.
 func (s *Server) listCourses(c *call) reply {
-	lq, bad := parseListQuery(c.query(), courseFields)
+	lq, bad := s.parseList(c.query(), courseFields, sortableNamedFields)
 	if bad != nil {
 		return *bad
 	}
@@ -61,7 +63,7 @@ func (s *Server) listCourses(c *call) reply {
 	for _, co := range s.st.courses {
 		courses = append(courses, co)
 	}
-	return listed(lq, "courses", courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id }, (*course).doc)
+	return listed(lq, "courses", courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id }, func(co *course) map[string]any { return co.doc(s.dateLayout()) })
 }
 
 // getCourse is GET /courses/{id}.
@@ -74,5 +76,45 @@ func (s *Server) getCourse(c *call) reply {
 	if co == nil {
 		return notFound()
 	}
-	return ok(http.StatusOK, co.doc())
+	return ok(http.StatusOK, co.doc(s.dateLayout()))
+}
+
+// language is one of the portal's languages, as users' languageId names it.
+type language struct {
+	id   int
+	name string
+	code string
+}
+
+// languages are the portal's languages. That languageId 1 is English is
+// what Absorb's notes say; the other ids, the names and the codes are the
+// fake's own (README.md, "GET /languages").
+var languages = []language{
+	{1, "English", "en"},
+	{2, "French", "fr"},
+	{3, "Spanish", "es"},
+	{4, "German", "de"},
+	{5, "Portuguese (Brazil)", "pt-BR"},
+	{7, "Dutch", "nl"},
+	{9, "French (Canada)", "fr-CA"},
+	{12, "Japanese", "ja"},
+	{15, "Chinese (Simplified)", "zh-CN"},
+}
+
+var languageFields = newFieldSet(
+	field{"id", kindNumber},
+	field{"name", kindString},
+	field{"code", kindString},
+)
+
+// listLanguages is GET /languages (envelope key "languages"), in id order.
+func (s *Server) listLanguages(c *call) reply {
+	lq, bad := s.parseList(c.query(), languageFields, sortableNamedFields)
+	if bad != nil {
+		return *bad
+	}
+	langs := slices.Clone(languages)
+	return listed(lq, "languages", langs,
+		func(l language) (time.Time, string) { return time.Time{}, fmt.Sprintf("%09d", l.id) },
+		func(l language) map[string]any { return map[string]any{"id": l.id, "name": l.name, "code": l.code} })
 }

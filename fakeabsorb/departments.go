@@ -12,7 +12,7 @@ import (
 // parameters (exact matches, any case).
 func (s *Server) listDepartments(c *call) reply {
 	q := c.query()
-	lq, bad := parseListQuery(q, departmentFields)
+	lq, bad := s.parseList(q, departmentFields, sortableNamedFields)
 	if bad != nil {
 		return *bad
 	}
@@ -27,7 +27,7 @@ func (s *Server) listDepartments(c *call) reply {
 		}
 		depts = append(depts, d)
 	}
-	return listed(lq, "departments", depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id }, (*department).doc)
+	return listed(lq, "departments", depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id }, func(d *department) map[string]any { return d.doc(s.dateLayout()) })
 }
 
 // getDepartment is GET /departments/{id}.
@@ -40,7 +40,7 @@ func (s *Server) getDepartment(c *call) reply {
 	if d == nil || !s.st.inScope(c.who.scope, id) {
 		return notFound()
 	}
-	return ok(http.StatusOK, d.doc())
+	return ok(http.StatusOK, d.doc(s.dateLayout()))
 }
 
 // saveDepartment is POST /departments, "Create or Update Department": a body
@@ -107,5 +107,5 @@ func (s *Server) saveDepartment(c *call) reply {
 	}
 	existing.name, existing.parentID, existing.externalID = in.Name, parent, in.ExternalID
 	existing.dateEdited = c.now
-	return ok(http.StatusCreated, existing.doc())
+	return ok(http.StatusCreated, existing.doc(s.dateLayout()))
 }

@@ -16,14 +16,14 @@ func (s *Server) enrollmentDoc(e *enrollment) map[string]any {
 		"fullName":   nil,
 		"status":     e.status,
 		"progress":   e.progress,
-		"dateAdded":  timeOrNull(e.dateAdded),
-		"dateEdited": timeOrNull(e.dateEdited),
+		"dateAdded":  timeOrNull(e.dateAdded, s.dateLayout()),
+		"dateEdited": timeOrNull(e.dateEdited, s.dateLayout()),
 	}
 	if co := s.st.courses[e.courseID]; co != nil {
 		d["courseName"] = co.name
 	}
-	if u, found := s.st.account(e.userID); found {
-		d["fullName"] = strings.TrimSpace(u.str(slotFirstName) + " " + u.str(slotLastName))
+	if u, found := s.st.users[e.userID]; found {
+		d["fullName"] = strings.TrimSpace(u.FirstName + " " + u.LastName)
 	}
 	return d
 }
@@ -60,7 +60,7 @@ func (s *Server) listEnrollments(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	lq, bad := parseListQuery(c.query(), enrollmentFields)
+	lq, bad := s.parseList(c.query(), enrollmentFields, nil)
 	if bad != nil {
 		return *bad
 	}
@@ -91,7 +91,8 @@ func (s *Server) getEnrollment(c *call) reply {
 }
 
 // enroll is POST /users/{id}/enrollments/{courseId} (no body): 201 with a new
-// enrollment, or 200 with the existing one when the user is already enrolled.
+// enrollment, or 200 with the existing one when the user is already enrolled;
+// under answers=string the bare enrollment id.
 func (s *Server) enroll(c *call) reply {
 	u, bad := s.visibleUser(c, "id")
 	if bad != nil {
@@ -101,12 +102,17 @@ func (s *Server) enroll(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	if e := s.enrollmentOf(u.ID, co.id); e != nil {
-		return ok(http.StatusOK, s.enrollmentDoc(e))
+	status := http.StatusOK
+	e := s.enrollmentOf(u.ID, co.id)
+	if e == nil {
+		status = http.StatusCreated
+		e = &enrollment{id: newGUID(), userID: u.ID, courseID: co.id, dateAdded: c.now, dateEdited: c.now}
+		s.st.enrollments[e.id] = e
 	}
-	e := &enrollment{id: newGUID(), userID: u.ID, courseID: co.id, dateAdded: c.now, dateEdited: c.now}
-	s.st.enrollments[e.id] = e
-	return ok(http.StatusCreated, s.enrollmentDoc(e))
+	if s.variants.Answers == answersString {
+		return ok(status, e.id)
+	}
+	return ok(status, s.enrollmentDoc(e))
 }
 
 // unenroll is POST /enrollments/unenroll {"enrollmentIds": [...]}: it removes

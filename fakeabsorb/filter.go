@@ -1,7 +1,6 @@
 package fakeabsorb
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -275,11 +274,7 @@ func (p *parser) parseComparison() (expr, error) {
 		return nil, fmt.Errorf("a binary operator with incompatible types was detected: found operand types '%s' and '%s' for operator '%s' at position %d",
 			l.kind(), r.kind(), op, t.pos)
 	}
-	e := compareExpr{op: op, l: l, r: r}
-	if d, isDate := dateComparison(e); isDate {
-		return d, nil
-	}
-	return e, nil
+	return compareExpr{op: op, l: l, r: r}, nil
 }
 
 func comparable(a, b kind) bool {
@@ -413,26 +408,9 @@ func (f fieldExpr) kind() kind { return f.ref.kind }
 
 func (f fieldExpr) eval(rec record) any { return fieldValue(f.ref, rec) }
 
-// datedRecord is a record that can give its date members as the times they
-// hold: a *User or a *packedUser.
-type datedRecord interface {
-	record
-	dateField(name string) (time.Time, bool)
-}
-
-// fieldValue is the evaluator's value of field ref in rec,
-// typed(ref.kind, ref.value(rec)); a user's dates are read as the time they
-// hold rather than formatted and parsed back (a poll's filter reads the
-// dateEdited of every account).
+// fieldValue is the evaluator's value of field ref in rec: the value its
+// document holds, read as ref's kind.
 func fieldValue(ref fieldRef, rec record) any {
-	if u, ok := rec.(datedRecord); ok && ref.kind == kindDateTime && len(ref.path) == 1 {
-		if t, isDate := u.dateField(ref.path[0]); isDate {
-			if t.IsZero() {
-				return nil
-			}
-			return t.UTC().Truncate(time.Second) // what formatTime writes and parseDateTime reads
-		}
-	}
 	return typed(ref.kind, ref.value(rec))
 }
 
@@ -536,83 +514,6 @@ func holds(op string, c int) bool {
 	default:
 		return c <= 0
 	}
-}
-
-// dateCompareExpr is a comparison of a date field with a datetime literal
-// (dateEdited ge datetime'…', as every poll sends): it is compareExpr, but
-// reads the time of a datedRecord without boxing it (a poll's filter reads
-// the dateEdited of every account).
-type dateCompareExpr struct {
-	compareExpr           // the general form, for other records
-	name        string    // the field
-	lit         time.Time // the literal
-	litLeft     bool      // the literal is the left operand
-
-	// For packed accounts: the field's slot, and the literal in parts.
-	slot    slot
-	litSec  int64
-	litNsec int
-	hasSlot bool
-}
-
-// dateComparison returns e as a dateCompareExpr when it compares a date
-// field (not a nested one) with a datetime literal.
-func dateComparison(e compareExpr) (dateCompareExpr, bool) {
-	f, l, litLeft := e.l, e.r, false
-	if _, isLit := f.(literal); isLit {
-		f, l, litLeft = e.r, e.l, true
-	}
-	fe, isField := f.(fieldExpr)
-	lit, isLit := l.(literal)
-	if !isField || fe.ref.kind != kindDateTime || len(fe.ref.path) != 1 || !isLit || lit.k != kindDateTime {
-		return dateCompareExpr{}, false
-	}
-	t, isTime := lit.v.(time.Time)
-	if !isTime {
-		return dateCompareExpr{}, false
-	}
-	d := dateCompareExpr{compareExpr: e, name: fe.ref.path[0], lit: t, litLeft: litLeft, litSec: t.Unix(), litNsec: t.Nanosecond()}
-	if k, found := slotOf[d.name]; found && slots[k].enc == encTime {
-		d.slot, d.hasSlot = k, true
-	}
-	return d, true
-}
-
-func (e dateCompareExpr) eval(rec record) any {
-	if p, packed := rec.(*packedUser); packed && e.hasSlot {
-		// The time truncated to the second, as fieldValue has it, is the
-		// account's Unix seconds: compared with the literal without making
-		// a time.Time.
-		sec, _, set := p.unixTime(e.slot)
-		if !set {
-			return e.op == "ne"
-		}
-		c := cmp.Compare(sec, e.litSec)
-		if c == 0 && e.litNsec > 0 {
-			c = -1
-		}
-		if e.litLeft {
-			c = -c
-		}
-		return holds(e.op, c)
-	}
-	u, dated := rec.(datedRecord)
-	if !dated {
-		return e.compareExpr.eval(rec)
-	}
-	t, isDate := u.dateField(e.name)
-	if !isDate {
-		return e.compareExpr.eval(rec)
-	}
-	if t.IsZero() {
-		return e.op == "ne" // null compared with a literal, as compareExpr has it
-	}
-	// The time as fieldValue gives it, compared as compareValues compares.
-	c := t.UTC().Truncate(time.Second).Compare(e.lit)
-	if e.litLeft {
-		c = -c
-	}
-	return holds(e.op, c)
 }
 
 // compareValues orders two non-nil evaluator values of the same kind. Strings

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -151,24 +150,6 @@ func TestBadFilter(t *testing.T) {
 	}
 }
 
-// TestUserDatesReadAsTheWireHasThem: filters read a user's dates from the
-// account as they would from its document (whole seconds, UTC).
-func TestUserDatesReadAsTheWireHasThem(t *testing.T) {
-	at := time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.FixedZone("x", 3600))
-	u := &User{ID: "u", DateEdited: at, DateAdded: at.Add(-time.Nanosecond)}
-	for _, name := range []string{"dateEdited", "dateAdded", "dateHired", "lastLoginDate"} {
-		ref, err := userFields.resolve(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := fieldValue(ref, u)
-		want := typed(ref.kind, ref.value(docRecord(u.doc())))
-		if got != want {
-			t.Errorf("%s: %v from the account, %v from its document", name, got, want)
-		}
-	}
-}
-
 // lowerStrings are strings whose lower-case forms order awkwardly: case
 // mappings that change the length of a rune's UTF-8, title case, invalid
 // bytes (lowered to U+FFFD), U+FFFD itself, prefixes.
@@ -199,62 +180,4 @@ func FuzzCompareLower(f *testing.F) {
 			t.Errorf("compareLower(%q, %q) = %d, want %d", a, b, got, want)
 		}
 	})
-}
-
-// TestDateComparisons: a comparison of a date field with a datetime literal
-// gives what the general comparison gives, on packed accounts, users and
-// documents, whichever side the literal is on.
-func TestDateComparisons(t *testing.T) {
-	at := time.Date(2025, 6, 2, 8, 30, 15, 0, time.UTC)
-	users := []User{
-		{ID: "none"},
-		{ID: "at", DateEdited: at, DateAdded: at, DateHired: at},
-		{ID: "just after", DateEdited: at.Add(999 * time.Millisecond), DateAdded: at.Add(time.Second), LastLoginDate: at.Add(time.Nanosecond)},
-		{ID: "just before", DateEdited: at.Add(-time.Nanosecond), DateAdded: at.Add(-time.Second), DateTerminated: at.Add(-time.Hour)},
-		{ID: "zoned", DateEdited: at.In(time.FixedZone("x", -5*3600)), DateHired: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
-		{ID: "far", DateEdited: time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC), DateAdded: time.Date(1969, 7, 20, 20, 17, 40, 5, time.UTC)},
-		{ID: "before year 1", DateEdited: time.Date(-5, 3, 1, 0, 0, 0, 700, time.UTC), DateAdded: time.Date(0, 12, 31, 23, 59, 59, 999_999_999, time.UTC)},
-		{ID: "on the second", DateEdited: time.Date(2025, 6, 2, 8, 30, 14, 999_999_999, time.UTC), DateHired: time.Date(2020, 1, 1, 0, 0, 0, 500_000_000, time.UTC)},
-	}
-	var recs []record
-	for i := range users {
-		p, err := packUser(&users[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, &p, &users[i], docRecord(users[i].doc()))
-	}
-	lits := []string{"2025-06-02T08:30:15Z", "2025-06-02T08:30:15.5Z", "2025-06-02T08:30:14.999999999Z", "2025-06-02T08:30:14.000000001Z",
-		"2025-06-02T03:30:15-05:00", "2025-06-02", "2020-01-01T00:00:00.5", "0001-01-01", "0001-01-01T00:00:00.000000001Z", "9999-12-31T23:59:59Z"}
-	ops := []string{"eq", "ne", "gt", "ge", "lt", "le"}
-	for _, name := range []string{"dateEdited", "dateAdded", "lastLoginDate", "dateHired", "dateTerminated"} {
-		for _, lit := range lits {
-			for _, op := range ops {
-				for _, s := range []string{name + " " + op + " datetime'" + lit + "'", "datetime'" + lit + "' " + op + " " + name} {
-					f, err := parseFilter(s, userFields)
-					if err != nil {
-						t.Fatal(err)
-					}
-					d, isDate := f.root.(dateCompareExpr)
-					if !isDate {
-						t.Fatalf("%s: parsed as %T, want a dateCompareExpr", s, f.root)
-					}
-					for _, rec := range recs {
-						if got, want := d.eval(rec), d.compareExpr.eval(rec); got != want {
-							t.Errorf("%s on %T %v: %v, want %v", s, rec, rec.get("id"), got, want)
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, s := range []string{"dateEdited eq null", "customFields/datetime1 ge datetime'2025-01-01'", "dateEdited eq dateAdded"} {
-		f, err := parseFilter(s, userFields)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, isDate := f.root.(dateCompareExpr); isDate {
-			t.Errorf("%s: parsed as a dateCompareExpr", s)
-		}
-	}
 }

@@ -38,7 +38,37 @@ type listQuery struct {
 	sort   []sortKey
 	limit  int
 	page   int // _offset is a page index, not a record offset
+	// emptyPastFirst: a filtered page past the first is empty
+	// (filterpaging=broken).
+	emptyPastFirst bool
 }
+
+// parseList is parseListQuery as the server's variants play it: under
+// sort=limited only the fields in sortable may be sorted on (nil: any), and
+// under filterpaging=broken a filtered page past the first is empty.
+func (s *Server) parseList(q query, fields fieldSet, sortable []string) (listQuery, *reply) {
+	lq, bad := parseListQuery(q, fields)
+	if bad != nil {
+		return lq, bad
+	}
+	if s.variants.Sort == sortLimited && sortable != nil {
+		for _, k := range lq.sort {
+			if !slices.Contains(sortable, k.ref.String()) {
+				r := message(http.StatusBadRequest, fmt.Sprintf("The query specified in the URI is not valid. The property '%s' cannot be used in the $orderby query option.", k.ref))
+				return lq, &r
+			}
+		}
+	}
+	lq.emptyPastFirst = s.variants.FilterPaging == filterPagingBroken && lq.filter != nil && lq.page > 0
+	return lq, nil
+}
+
+// The fields sort=limited lets `_sort` use: those Absorb's published schema
+// marks sortable.
+var (
+	sortableUserFields  = []string{"username", "firstName", "lastName", "emailAddress", "dateAdded", "dateEdited"}
+	sortableNamedFields = []string{"name"} // departments, courses, groups
+)
 
 type sortKey struct {
 	ref  fieldRef
@@ -193,7 +223,7 @@ func (lq listQuery) apply(recs []record, tie func(i, j int) int) (page []record,
 		}
 	}
 	start := lq.page * lq.limit
-	if start >= len(kept) {
+	if start >= len(kept) || lq.emptyPastFirst {
 		return nil, len(kept)
 	}
 	return kept[start:min(start+lq.limit, len(kept))], len(kept)
@@ -267,23 +297,8 @@ func stringSortValue(k kind, s string) sortValue {
 	return sortValue{str: true, s: s, lower: lower}
 }
 
-// sortValueFor is sortValueOf(ref.kind, fieldValue(ref, rec)); the string
-// fields of a packed account are read without boxing them.
+// sortValueFor is the sort value of field ref in rec.
 func sortValueFor(ref fieldRef, rec record) sortValue {
-	if p, packed := rec.(*packedUser); packed && len(ref.path) == 1 && (ref.kind == kindString || ref.kind == kindGUID) {
-		if k, found := slotOf[ref.path[0]]; found && slots[k].enc == encString {
-			// As p.get and typed give it: empty is null but for the id, and
-			// a GUID is lowered.
-			s := p.str(k)
-			if s == "" && k != slotID {
-				return sortValue{null: true}
-			}
-			if ref.kind == kindGUID {
-				s = strings.ToLower(s)
-			}
-			return stringSortValue(ref.kind, s)
-		}
-	}
 	return sortValueOf(ref.kind, fieldValue(ref, rec))
 }
 

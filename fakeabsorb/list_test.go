@@ -254,38 +254,3 @@ func TestToLowerIdempotent(t *testing.T) {
 		}
 	}
 }
-
-// TestSortValueFor: a packed account's sort values read directly are what
-// fieldValue gives.
-func TestSortValueFor(t *testing.T) {
-	users := []User{fullUser(), {}, {
-		ID: "B0000000-0000-4000-8000-0000000000AA", DepartmentID: "D0000000-0000-4000-8000-00000000000A", SupervisorID: "\xff",
-		FirstName: "ÉMILE", LastName: "\xffK", Username: "İ", CustomFields: map[string]any{"string1": "Ab"},
-	}}
-	for _, u := range users {
-		p, err := packUser(&u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		names := []string{"customFields/string1", "customFields/decimal2", "customFields/bool3", "customFields/datetime1"}
-		for name := range userWire {
-			names = append(names, name)
-		}
-		for _, name := range names {
-			ref, err := userFields.resolve(name)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ref.kind == kindList || ref.kind == kindObject {
-				continue
-			}
-			got, want := sortValueFor(ref, &p), sortValueOf(ref.kind, fieldValue(ref, &p))
-			if got != want {
-				t.Errorf("user %q: sortValueFor(%s) = %#v, want %#v", u.ID, name, got, want)
-			}
-			if want.str && want.lower != strings.ToLower(want.s) {
-				t.Errorf("user %q: %s: lower %q, want %q", u.ID, name, want.lower, strings.ToLower(want.s))
-			}
-		}
-	}
-}

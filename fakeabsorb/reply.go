@@ -19,13 +19,6 @@ func (r reply) encode() []byte {
 	if r.body == nil {
 		return nil
 	}
-	if a, ok := r.body.(jsonAppender); ok {
-		b, err := a.appendJSON(make([]byte, 0, 1024))
-		if err != nil {
-			return []byte(`{"message":"Internal Server Error"}`)
-		}
-		return b
-	}
 	b, err := json.Marshal(r.body)
 	if err != nil {
 		return []byte(`{"message":"Internal Server Error"}`)

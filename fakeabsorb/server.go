@@ -31,6 +31,7 @@ type Options struct {
 	Burst     int              // token bucket size; 0 or less means DefaultBurst (100)
 	Faults    string           // fault spec (see ParseFaults); "" means none
 	RandSeed  int64            // seed for fault decisions; 0 means time-based
+	Variants  Variants         // how open behaviours are played; the zero value is every default
 }
 
 // Server is the fake Absorb Integration API, an http.Handler. It is safe for
@@ -38,6 +39,7 @@ type Options struct {
 type Server struct {
 	now      func() time.Time
 	tokenTTL time.Duration
+	variants Variants // normalized: no field empty
 	api      *http.ServeMux
 	control  *http.ServeMux
 
@@ -52,15 +54,21 @@ type Server struct {
 }
 
 // New returns a Server holding the seed data (see README.md). It returns an
-// error wrapping ErrBadFaults when opts.Faults is not a valid spec.
+// error wrapping ErrBadFaults when opts.Faults is not a valid spec, and one
+// wrapping ErrBadVariants when opts.Variants names an unknown value.
 func New(opts Options) (*Server, error) {
 	f, err := ParseFaults(opts.Faults)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := opts.Variants.normalized()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
 		now:      opts.Now,
 		tokenTTL: opts.TokenTTL,
+		variants: variants,
 		api:      http.NewServeMux(),
 		control:  http.NewServeMux(),
 		st:       newStore(),
@@ -110,14 +118,17 @@ func (s *Server) SetRateLimit(perSecond float64, burst int) {
 	s.mu.Unlock()
 }
 
+// Variants returns the behaviours the server plays, every field set.
+func (s *Server) Variants() Variants { return s.variants }
+
 // Users returns a copy of every user of the portal, whatever any admin's
 // scope, in Absorb's default order (dateAdded, then id).
 func (s *Server) Users() []User {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]User, 0, len(s.st.accounts))
-	for _, p := range s.st.accounts {
-		out = append(out, *p.mustUnpack())
+	out := make([]User, 0, len(s.st.users))
+	for _, u := range s.st.users {
+		out = append(out, *u.clone())
 	}
 	return ordered(out, func(u User) (time.Time, string) { return u.DateAdded, u.ID })
 }
@@ -145,7 +156,7 @@ type call struct {
 	r    *http.Request
 	body []byte
 	who  caller
-	now  time.Time // the clock, truncated to whole seconds, for record dates
+	now  time.Time // the clock, truncated to what the wire's dates show, for record dates
 }
 
 func (c *call) query() query { return query(c.r.URL.Query()) }
@@ -183,6 +194,8 @@ func (s *Server) routes() {
 
 	s.handle("GET /courses", "GET /courses", accessToken, s.listCourses)
 	s.handle("GET /courses/{id}", "GET /courses/{id}", accessToken, s.getCourse)
+
+	s.handle("GET /languages", "GET /languages", accessToken, s.listLanguages)
 
 	// Any other path or method: the gateway's misleading 403.
 	s.handle("/", "", accessNone, func(*call) reply { return message(http.StatusForbidden, msgUnknownPath) })
@@ -267,7 +280,7 @@ func (s *Server) work(r *http.Request, a access, h handlerFunc) reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	c := &call{r: r, body: bytes.TrimSpace(body), now: now.UTC().Truncate(time.Second)}
+	c := &call{r: r, body: bytes.TrimSpace(body), now: now.UTC().Truncate(s.datePrecision())}
 	if a == accessToken {
 		who, ok := s.authorizeLocked(r.Header.Get("Authorization"), now)
 		if !ok {
@@ -276,4 +289,12 @@ func (s *Server) work(r *http.Request, a access, h handlerFunc) reply {
 		c.who = who
 	}
 	return h(c)
+}
+
+// userByID returns a copy of the user with that id, whatever any admin's
+// scope, or nil.
+func (s *Server) userByID(id string) *User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.user(id)
 }

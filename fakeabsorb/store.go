@@ -1,6 +1,8 @@
 package fakeabsorb
 
 import (
+	"encoding/json"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -51,90 +53,62 @@ type User struct {
 	password string
 }
 
-// MarshalJSON writes the user in the Integration API's v2 shape, without the
-// password. It returns json.Marshal's error for a custom field value that has
-// no JSON form.
+// MarshalJSON writes the user in the Integration API's v2 shape, with the
+// default dates, without the password. It returns json.Marshal's error for
+// a custom field value that has no JSON form.
 func (u User) MarshalJSON() ([]byte, error) {
-	return u.appendJSON(nil)
+	return json.Marshal(u.doc(rfc3339Layout))
 }
 
-// doc is the user's wire form, as a document: appendJSON writes the same
-// bytes as json.Marshal of it, without building it.
-func (u *User) doc() map[string]any {
+// doc is the user's wire form, its dates written with layout.
+func (u *User) doc(layout string) map[string]any {
 	m := make(map[string]any, len(userWire))
 	for name, value := range userWire {
-		m[name] = value(u)
+		m[name] = value(u, layout)
 	}
 	return m
 }
 
-// get is the value of one member of the user's wire form, for filters and
-// sorts, without building the rest.
-func (u *User) get(name string) any {
-	if value, ok := userWire[name]; ok {
-		return value(u)
-	}
-	return nil
-}
-
-// dateField is the time a date member of the wire form holds, and false
-// for a member that is not a date.
-func (u *User) dateField(name string) (time.Time, bool) {
-	switch name {
-	case "dateHired":
-		return u.DateHired, true
-	case "dateTerminated":
-		return u.DateTerminated, true
-	case "dateAdded":
-		return u.DateAdded, true
-	case "dateEdited":
-		return u.DateEdited, true
-	case "lastLoginDate":
-		return u.LastLoginDate, true
-	}
-	return time.Time{}, false
-}
-
 // userWire gives each member of a user's wire form: every field present,
 // unset ones null.
-var userWire = map[string]func(*User) any{
-	"id":               func(u *User) any { return u.ID },
-	"departmentId":     func(u *User) any { return nullable(u.DepartmentID) },
-	"firstName":        func(u *User) any { return nullable(u.FirstName) },
-	"middleName":       func(u *User) any { return nullable(u.MiddleName) },
-	"lastName":         func(u *User) any { return nullable(u.LastName) },
-	"username":         func(u *User) any { return nullable(u.Username) },
-	"emailAddress":     func(u *User) any { return nullable(u.EmailAddress) },
-	"ccEmailAddresses": func(u *User) any { return list(u.CCEmailAddresses) },
-	"externalId":       func(u *User) any { return nullable(u.ExternalID) },
-	"languageId":       func(u *User) any { return intOrNull(u.LanguageID) },
-	"gender":           func(u *User) any { return intOrNull(u.Gender) },
-	"address":          func(u *User) any { return nullable(u.Address) },
-	"address2":         func(u *User) any { return nullable(u.Address2) },
-	"city":             func(u *User) any { return nullable(u.City) },
-	"postalCode":       func(u *User) any { return nullable(u.PostalCode) },
-	"provinceId":       func(u *User) any { return nullable(u.ProvinceID) },
-	"countryId":        func(u *User) any { return nullable(u.CountryID) },
-	"phone":            func(u *User) any { return nullable(u.Phone) },
-	"employeeNumber":   func(u *User) any { return nullable(u.EmployeeNumber) },
-	"location":         func(u *User) any { return nullable(u.Location) },
-	"jobTitle":         func(u *User) any { return nullable(u.JobTitle) },
-	"referenceNumber":  func(u *User) any { return nullable(u.ReferenceNumber) },
-	"notes":            func(u *User) any { return nullable(u.Notes) },
-	"dateHired":        func(u *User) any { return timeOrNull(u.DateHired) },
-	"dateTerminated":   func(u *User) any { return timeOrNull(u.DateTerminated) },
-	"dateAdded":        func(u *User) any { return timeOrNull(u.DateAdded) },
-	"dateEdited":       func(u *User) any { return timeOrNull(u.DateEdited) },
-	"lastLoginDate":    func(u *User) any { return timeOrNull(u.LastLoginDate) },
-	"customFields":     func(u *User) any { return customDoc(u.CustomFields) },
-	"roleIds":          func(u *User) any { return list(u.RoleIDs) },
-	"activeStatus":     func(u *User) any { return u.ActiveStatus },
-	"isLearner":        func(u *User) any { return u.IsLearner },
-	"isAdmin":          func(u *User) any { return u.IsAdmin },
-	"isInstructor":     func(u *User) any { return u.IsInstructor },
-	"isManager":        func(u *User) any { return u.IsManager },
-	"supervisorId":     func(u *User) any { return nullable(u.SupervisorID) },
-	"hasUsername":      func(u *User) any { return u.HasUsername },
+var userWire = map[string]func(u *User, layout string) any{
+	"id":               func(u *User, layout string) any { return u.ID },
+	"departmentId":     func(u *User, layout string) any { return nullable(u.DepartmentID) },
+	"firstName":        func(u *User, layout string) any { return nullable(u.FirstName) },
+	"middleName":       func(u *User, layout string) any { return nullable(u.MiddleName) },
+	"lastName":         func(u *User, layout string) any { return nullable(u.LastName) },
+	"username":         func(u *User, layout string) any { return nullable(u.Username) },
+	"emailAddress":     func(u *User, layout string) any { return nullable(u.EmailAddress) },
+	"ccEmailAddresses": func(u *User, layout string) any { return list(u.CCEmailAddresses) },
+	"externalId":       func(u *User, layout string) any { return nullable(u.ExternalID) },
+	"languageId":       func(u *User, layout string) any { return intOrNull(u.LanguageID) },
+	"gender":           func(u *User, layout string) any { return intOrNull(u.Gender) },
+	"address":          func(u *User, layout string) any { return nullable(u.Address) },
+	"address2":         func(u *User, layout string) any { return nullable(u.Address2) },
+	"city":             func(u *User, layout string) any { return nullable(u.City) },
+	"postalCode":       func(u *User, layout string) any { return nullable(u.PostalCode) },
+	"provinceId":       func(u *User, layout string) any { return nullable(u.ProvinceID) },
+	"countryId":        func(u *User, layout string) any { return nullable(u.CountryID) },
+	"phone":            func(u *User, layout string) any { return nullable(u.Phone) },
+	"employeeNumber":   func(u *User, layout string) any { return nullable(u.EmployeeNumber) },
+	"location":         func(u *User, layout string) any { return nullable(u.Location) },
+	"jobTitle":         func(u *User, layout string) any { return nullable(u.JobTitle) },
+	"referenceNumber":  func(u *User, layout string) any { return nullable(u.ReferenceNumber) },
+	"notes":            func(u *User, layout string) any { return nullable(u.Notes) },
+	"dateHired":        func(u *User, layout string) any { return timeOrNull(u.DateHired, layout) },
+	"dateTerminated":   func(u *User, layout string) any { return timeOrNull(u.DateTerminated, layout) },
+	"dateAdded":        func(u *User, layout string) any { return timeOrNull(u.DateAdded, layout) },
+	"dateEdited":       func(u *User, layout string) any { return timeOrNull(u.DateEdited, layout) },
+	"lastLoginDate":    func(u *User, layout string) any { return timeOrNull(u.LastLoginDate, layout) },
+	"customFields":     func(u *User, layout string) any { return customDoc(u.CustomFields, layout) },
+	"roleIds":          func(u *User, layout string) any { return list(u.RoleIDs) },
+	"activeStatus":     func(u *User, layout string) any { return u.ActiveStatus },
+	"isLearner":        func(u *User, layout string) any { return u.IsLearner },
+	"isAdmin":          func(u *User, layout string) any { return u.IsAdmin },
+	"isInstructor":     func(u *User, layout string) any { return u.IsInstructor },
+	"isManager":        func(u *User, layout string) any { return u.IsManager },
+	"supervisorId":     func(u *User, layout string) any { return nullable(u.SupervisorID) },
+	"hasUsername":      func(u *User, layout string) any { return u.HasUsername },
 }
 
 // department is a node of the department tree.
@@ -147,14 +121,14 @@ type department struct {
 	dateEdited time.Time
 }
 
-func (d *department) doc() map[string]any {
+func (d *department) doc(layout string) map[string]any {
 	return map[string]any{
 		"id":         d.id,
 		"name":       d.name,
 		"parentId":   nullable(d.parentID),
 		"externalId": nullable(d.externalID),
-		"dateAdded":  timeOrNull(d.dateAdded),
-		"dateEdited": timeOrNull(d.dateEdited),
+		"dateAdded":  timeOrNull(d.dateAdded, layout),
+		"dateEdited": timeOrNull(d.dateEdited, layout),
 	}
 }
 
@@ -178,15 +152,15 @@ type course struct {
 	dateEdited  time.Time
 }
 
-func (c *course) doc() map[string]any {
+func (c *course) doc(layout string) map[string]any {
 	return map[string]any{
 		"id":           c.id,
 		"name":         c.name,
 		"externalId":   nullable(c.externalID),
 		"description":  nullable(c.description),
 		"activeStatus": 0,
-		"dateAdded":    timeOrNull(c.dateAdded),
-		"dateEdited":   timeOrNull(c.dateEdited),
+		"dateAdded":    timeOrNull(c.dateAdded, layout),
+		"dateEdited":   timeOrNull(c.dateEdited, layout),
 	}
 }
 
@@ -209,15 +183,11 @@ type admin struct {
 
 // store holds the portal's data. The Server's mutex guards it.
 //
-// Users are kept packed (see packedUser) in accounts, which only grows: an
-// account's index never changes, and the indexes map to it. Read a user with
-// user or userByUsername, which unpack a copy, and store a change with
-// putUser.
+// Users are kept by id as values: user and userByUsername return copies, and
+// putUser stores one, so a handler never changes the store by accident.
 type store struct {
-	accounts    []packedUser
-	byID        map[idKey]int32  // index in accounts, by id, for ids that are GUIDs in canonical form
-	byOtherID   map[string]int32 // index in accounts, by id, for any other id
-	byUsername  map[string]int32 // index in accounts, by usernameKey; keys share the accounts' bytes
+	users       map[string]*User  // by id
+	byUsername  map[string]string // lower-case username → id
 	departments map[string]*department
 	groups      map[string]*group
 	courses     map[string]*course
@@ -227,9 +197,8 @@ type store struct {
 
 func newStore() *store {
 	return &store{
-		byID:        map[idKey]int32{},
-		byOtherID:   map[string]int32{},
-		byUsername:  map[string]int32{},
+		users:       map[string]*User{},
+		byUsername:  map[string]string{},
 		departments: map[string]*department{},
 		groups:      map[string]*group{},
 		courses:     map[string]*course{},
@@ -238,141 +207,56 @@ func newStore() *store {
 	}
 }
 
-// idKey is a user id as the index keys it when the id is a GUID in lower-case
-// canonical form, as every id the fake makes is: its 16 bytes, which hold no
-// pointer for the garbage collector to follow.
-type idKey [16]byte
-
-// idKeyOf returns the key of id, and false when id is not a GUID in
-// lower-case canonical form (such an id is indexed by byOtherID).
-func idKeyOf(id string) (idKey, bool) {
-	var k idKey
-	if len(id) != 36 {
-		return k, false
-	}
-	for i, j := 0, 0; i < len(id); {
-		switch i {
-		case 8, 13, 18, 23:
-			if id[i] != '-' {
-				return k, false
-			}
-			i++
-			continue
-		}
-		hi, ok1 := lowerHexDigit(id[i])
-		lo, ok2 := lowerHexDigit(id[i+1])
-		if !ok1 || !ok2 {
-			return k, false
-		}
-		k[j] = hi<<4 | lo
-		i, j = i+2, j+1
-	}
-	return k, true
-}
-
-func lowerHexDigit(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
-}
-
-// index finds the account of the user with that id.
-func (st *store) index(id string) (int32, bool) {
-	if k, isKey := idKeyOf(id); isKey {
-		i, found := st.byID[k]
-		return i, found
-	}
-	i, found := st.byOtherID[id]
-	return i, found
-}
-
-// account returns the packed account of the user with that id.
-func (st *store) account(id string) (packedUser, bool) {
-	i, found := st.index(id)
-	if !found {
-		return "", false
-	}
-	return st.accounts[i], true
-}
-
 // user returns a copy of the user with that id, or nil.
 func (st *store) user(id string) *User {
-	p, found := st.account(id)
+	u, found := st.users[id]
 	if !found {
 		return nil
 	}
-	return p.mustUnpack()
+	return u.clone()
 }
 
-// accountByUsername finds a user by username, case-insensitively, over the
-// whole portal (whatever the caller's scope).
-func (st *store) accountByUsername(name string) (packedUser, bool) {
-	if i, found := st.byUsername[usernameKey(name)]; found && strings.EqualFold(st.accounts[i].username(), name) {
-		return st.accounts[i], true
-	}
-	if isASCII(name) {
-		return "", false // the index is exact for ASCII names
-	}
-	for _, p := range st.accounts {
-		if strings.EqualFold(p.username(), name) {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-// userByUsername is accountByUsername's user, unpacked, or nil.
+// userByUsername finds a user by username, case-insensitively, over the
+// whole portal (whatever the caller's scope), and returns a copy, or nil.
 func (st *store) userByUsername(name string) *User {
-	p, found := st.accountByUsername(name)
-	if !found {
-		return nil
+	if id, found := st.byUsername[usernameKey(name)]; found {
+		return st.user(id)
 	}
-	return p.mustUnpack()
-}
-
-// putUser stores u: a new account, or the replacement of the account with u's
-// id, its username index moved when the username changed. It returns
-// packUser's error.
-func (st *store) putUser(u *User) error {
-	p, err := packUser(u)
-	if err != nil {
-		return err
-	}
-	i, found := st.index(u.ID)
-	if found {
-		if k := usernameKey(st.accounts[i].username()); st.byUsername[k] == i {
-			delete(st.byUsername, k)
-		}
-		st.accounts[i] = p
-	} else {
-		i = int32(len(st.accounts))
-		st.accounts = append(st.accounts, p)
-	}
-	// The keys are taken from p, not u, so that they share p's bytes and keep
-	// no other string alive (an assignment replaces an existing string key).
-	if k, isKey := idKeyOf(p.id()); isKey {
-		st.byID[k] = i
-	} else {
-		st.byOtherID[p.id()] = i
-	}
-	st.byUsername[usernameKey(p.username())] = i
 	return nil
 }
 
-func usernameKey(name string) string { return strings.ToLower(name) }
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
+// putUser stores a copy of u: a new user, or the replacement of the user
+// with u's id, its username index moved when the username changed.
+func (st *store) putUser(u *User) {
+	if old, found := st.users[u.ID]; found {
+		if k := usernameKey(old.Username); st.byUsername[k] == u.ID {
+			delete(st.byUsername, k)
 		}
 	}
-	return true
+	st.users[u.ID] = u.clone()
+	st.byUsername[usernameKey(u.Username)] = u.ID
 }
+
+// clone returns a deep copy of u.
+func (u *User) clone() *User {
+	c := *u
+	c.CCEmailAddresses = slices.Clone(u.CCEmailAddresses)
+	c.RoleIDs = slices.Clone(u.RoleIDs)
+	c.CustomFields = maps.Clone(u.CustomFields)
+	if u.LanguageID != nil {
+		v := *u.LanguageID
+		c.LanguageID = &v
+	}
+	if u.Gender != nil {
+		v := *u.Gender
+		c.Gender = &v
+	}
+	return &c
+}
+
+// usernameKey folds a username for the index: Absorb compares usernames
+// without regard to case.
+func usernameKey(name string) string { return strings.ToLower(name) }
 
 // inScope reports whether department deptID lies in the subtree rooted at
 // scope ("" is the whole portal).
@@ -401,8 +285,8 @@ func (st *store) userVisible(scope string, u *User) bool {
 // userInScope reports whether the user with that id exists and is in the
 // scope of an admin.
 func (st *store) userInScope(scope, id string) bool {
-	p, found := st.account(id)
-	return found && st.inScope(scope, p.departmentID())
+	u, found := st.users[id]
+	return found && st.inScope(scope, u.DepartmentID)
 }
 
 // topDepartment returns the id of the department without a parent.
@@ -454,22 +338,33 @@ func list(s []string) []string {
 	return slices.Clone(s)
 }
 
-// timeFormat is the output form of every date: RFC 3339, UTC, whole seconds.
-const timeFormat = "2006-01-02T15:04:05Z"
+// The layouts of dates on the wire: RFC 3339 in UTC with whole seconds
+// (dates=rfc3339), or Absorb's own form, without a zone and with a fraction
+// of up to three digits, trailing zeros dropped (dates=absorb).
+const (
+	rfc3339Layout = "2006-01-02T15:04:05Z"
+	absorbLayout  = "2006-01-02T15:04:05.999"
+)
 
-func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+func formatTime(t time.Time, layout string) string { return t.UTC().Format(layout) }
 
-func timeOrNull(t time.Time) any {
+func timeOrNull(t time.Time, layout string) any {
 	if t.IsZero() {
 		return nil
 	}
-	return formatTime(t)
+	return formatTime(t, layout)
 }
 
-func customDoc(m map[string]any) map[string]any {
+// customDoc is the wire form of custom fields: the set ones, datetimes
+// written with layout.
+func customDoc(m map[string]any, layout string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		if v != nil {
+		switch t := v.(type) {
+		case nil:
+		case time.Time:
+			out[k] = formatTime(t, layout)
+		default:
 			out[k] = v
 		}
 	}

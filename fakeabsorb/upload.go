@@ -12,8 +12,7 @@ import (
 // maxUpload is the most users one POST /users/upload may carry.
 const maxUpload = 200
 
-// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>;
-// keyValues writes the answer.
+// keyValue is one element of the upload answer, .NET's KeyValuePair<Guid,string>.
 type keyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -36,11 +35,9 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(c.body) == 0 || bytes.Equal(c.body, []byte("null")) {
 		return noUsers()
 	}
-	raw, split := splitUpload(c.body)
-	if !split {
-		if err := json.Unmarshal(c.body, &raw); err != nil {
-			return invalidRequest()
-		}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(c.body, &raw); err != nil {
+		return invalidRequest()
 	}
 	if len(raw) == 0 {
 		return noUsers()
@@ -48,17 +45,12 @@ func (s *Server) uploadUsers(c *call) reply {
 	if len(raw) > maxUpload {
 		return validation(fmt.Sprintf("Request may contain at most %d Users.", maxUpload))
 	}
-	results := keyValues{}
+	results := []keyValue{}
 	for _, elem := range raw {
-		var in userInput
-		if err := decodeUserInput(elem, &in); err != nil || bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
+		if bytes.Equal(bytes.TrimSpace(elem), []byte("null")) {
 			continue
 		}
-		u, err := s.upsertLocked(c, in)
-		if err != nil {
-			return internalError()
-		}
-		if u != nil {
+		if u := s.upsertLocked(c, elem); u != nil {
 			results = append(results, keyValue{Key: u.ID, Value: u.Username})
 		}
 	}
@@ -72,36 +64,33 @@ func noUsers() reply {
 }
 
 // upsertLocked applies one upload element and returns the user it wrote, or
-// nil when it failed; the error is that of storing the user.
-func (s *Server) upsertLocked(c *call, in userInput) (*User, error) {
+// nil when it failed. An update treats omitted fields as PUT does.
+func (s *Server) upsertLocked(c *call, elem []byte) *User {
+	in, _, ok := readUserInput(elem)
+	if !ok {
+		return nil
+	}
 	var existing *User
 	if strings.TrimSpace(in.ID) != "" {
 		id, isGUID := parseGUID(in.ID)
 		if !isGUID {
-			return nil, nil
+			return nil
 		}
 		existing = s.st.user(id)
 		if existing == nil {
-			return nil, nil
+			return nil
 		}
 	} else if strings.TrimSpace(in.Username) != "" {
 		existing = s.st.userByUsername(strings.TrimSpace(in.Username))
 	}
-	var (
-		u    *User
-		msgs []string
-		err  error
-	)
+	var u *User
 	switch {
 	case existing != nil && !s.st.userVisible(c.who.scope, existing):
-		return nil, nil
+		return nil
 	case existing != nil:
-		u, msgs, err = s.replaceUserLocked(c, in, existing)
+		u, _ = s.updateLocked(c, existing, elem)
 	default:
-		u, msgs, err = s.createUserLocked(c, in)
+		u, _ = s.createLocked(c, elem)
 	}
-	if err != nil || len(msgs) > 0 {
-		return nil, err
-	}
-	return u, nil
+	return u
 }

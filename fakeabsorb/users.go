@@ -1,6 +1,8 @@
 package fakeabsorb
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/mail"
@@ -82,9 +84,12 @@ func validEmail(s string) bool {
 
 // buildUser validates in and returns the user it describes: a new user when
 // existing is nil, else a full replacement of existing (every writable field
-// in omits is cleared to its default). msgs lists every validation failure.
-func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs []string) {
+// in omits is cleared to its default). unbound lists the values Absorb's
+// model binding cannot read (a malformed id or date, a custom field of the
+// wrong type), msgs every other validation failure.
+func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, unbound, msgs []string) {
 	bad := func(format string, args ...any) { msgs = append(msgs, fmt.Sprintf(format, args...)) }
+	unbindable := func(format string, args ...any) { unbound = append(unbound, fmt.Sprintf(format, args...)) }
 	required := func(v, name string) {
 		if strings.TrimSpace(v) == "" {
 			bad("The %s field is required.", name)
@@ -113,7 +118,7 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 	if v := strings.TrimSpace(in.DepartmentID); v != "" {
 		switch id, isGUID := parseGUID(v); {
 		case !isGUID:
-			bad("The value '%s' is not valid for DepartmentId.", v)
+			unbindable("The value '%s' is not valid for DepartmentId.", v)
 		case s.st.departments[id] == nil:
 			bad("Department '%s' does not exist.", id)
 		case !s.st.inScope(c.who.scope, id):
@@ -156,20 +161,20 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 		}
 		id, isGUID := parseGUID(g.v)
 		if !isGUID {
-			bad("The value '%s' is not valid for %s.", g.v, g.name)
+			unbindable("The value '%s' is not valid for %s.", g.v, g.name)
 			continue
 		}
 		*g.dst = id
 	}
 	if u.SupervisorID != "" {
-		if _, found := s.st.account(u.SupervisorID); !found || u.SupervisorID == u.ID {
+		if _, found := s.st.users[u.SupervisorID]; !found || u.SupervisorID == u.ID {
 			bad("Supervisor '%s' does not exist.", u.SupervisorID)
 		}
 	}
 	for _, r := range in.RoleIDs {
 		id, isGUID := parseGUID(r)
 		if !isGUID {
-			bad("The value '%s' is not valid for RoleIds.", r)
+			unbindable("The value '%s' is not valid for RoleIds.", r)
 			continue
 		}
 		u.RoleIDs = append(u.RoleIDs, id)
@@ -184,13 +189,13 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 		}
 		t, isTime := parseDateTime(d.v)
 		if !isTime {
-			bad("The value '%s' is not valid for %s.", d.v, d.name)
+			unbindable("The value '%s' is not valid for %s.", d.v, d.name)
 			continue
 		}
 		*d.dst = t
 	}
 	if cf, cfMsgs := customFieldsFrom(in.CustomFields); len(cfMsgs) > 0 {
-		msgs = append(msgs, cfMsgs...)
+		unbound = append(unbound, cfMsgs...)
 	} else {
 		u.CustomFields = cf
 	}
@@ -206,11 +211,11 @@ func (s *Server) buildUser(c *call, in userInput, existing *User) (u User, msgs 
 	u.IsManager = boolOr(in.IsManager, false)
 
 	if u.Username != "" {
-		if other, found := s.st.accountByUsername(u.Username); found && (existing == nil || other.id() != existing.ID) {
+		if other := s.st.userByUsername(u.Username); other != nil && (existing == nil || other.ID != existing.ID) {
 			bad("Username '%s' is already in use.", u.Username)
 		}
 	}
-	return u, msgs
+	return u, unbound, msgs
 }
 
 func boolOr(p *bool, def bool) bool {
@@ -242,7 +247,7 @@ func customFieldsFrom(in map[string]any) (map[string]any, []string) {
 		case kindDateTime:
 			if str, isString := v.(string); isString {
 				if t, isTime := parseDateTime(str); isTime {
-					v, valid = formatTime(t), true
+					v, valid = t, true
 				}
 			}
 		}
@@ -258,34 +263,134 @@ func customFieldsFrom(in map[string]any) (map[string]any, []string) {
 	return out, msgs
 }
 
-// createUserLocked stores a new user built from in and returns it, or returns
-// the validation messages that prevent it, or the error of storing it.
-func (s *Server) createUserLocked(c *call, in userInput) (*User, []string, error) {
-	u, msgs := s.buildUser(c, in, nil)
-	if len(msgs) > 0 {
-		return nil, msgs, nil
+// readUserInput decodes the body of a user write. ok is false for a body
+// that is not a JSON object (400); unbound names a value of a JSON type its
+// field cannot take, which Absorb's model binding refuses (422).
+func readUserInput(body []byte) (in userInput, unbound []string, ok bool) {
+	err := json.Unmarshal(body, &in)
+	var ute *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+	case errors.As(err, &ute) && ute.Field != "":
+		unbound = append(unbound, fmt.Sprintf("The value for %s is not valid.", propertyName(ute.Field)))
+	default:
+		return userInput{}, nil, false
+	}
+	return in, unbound, true
+}
+
+// propertyName is a JSON member path as ASP.NET names the property:
+// ccEmailAddresses is CcEmailAddresses.
+func propertyName(path string) string {
+	if path == "" {
+		return path
+	}
+	return strings.ToUpper(path[:1]) + path[1:]
+}
+
+// refused is the 422 for a write that failed: Absorb's "Request Model
+// Validation Error", then what could not be bound, when something could
+// not; else the validation messages.
+func refused(unbound, msgs []string) reply {
+	if len(unbound) > 0 {
+		return validation(append([]string{msgModelInvalid}, unbound...)...)
+	}
+	return validation(msgs...)
+}
+
+// createLocked stores the new user a body describes and returns it, or the
+// answer that refuses it.
+func (s *Server) createLocked(c *call, body []byte) (*User, *reply) {
+	in, unbound, ok := readUserInput(body)
+	if !ok {
+		r := invalidRequest()
+		return nil, &r
+	}
+	u, unbound2, msgs := s.buildUser(c, in, nil)
+	if unbound = append(unbound, unbound2...); len(unbound) > 0 || len(msgs) > 0 {
+		r := refused(unbound, msgs)
+		return nil, &r
 	}
 	u.ID = newGUID()
 	u.DateAdded, u.DateEdited = c.now, c.now
-	if err := s.st.putUser(&u); err != nil {
-		return nil, nil, fmt.Errorf("create user %q: %w", u.Username, err)
-	}
-	return &u, nil, nil
+	s.st.putUser(&u)
+	return &u, nil
 }
 
-// replaceUserLocked replaces existing with the user in describes and returns
-// it, or returns the validation messages that prevent it, or the error of
-// storing it.
-func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) (*User, []string, error) {
-	u, msgs := s.buildUser(c, in, existing)
-	if len(msgs) > 0 {
-		return nil, msgs, nil
+// updateLocked writes what a body says over existing and returns the user
+// written, or the answer that refuses it. Under put=replace the body
+// replaces every writable field (what it omits is cleared); under put=merge
+// what it omits is kept, and a field it sends as null or "" is cleared.
+func (s *Server) updateLocked(c *call, existing *User, body []byte) (*User, *reply) {
+	if s.variants.Put == putMerge {
+		merged, ok := s.mergeUserBody(existing, body)
+		if !ok {
+			r := invalidRequest()
+			return nil, &r
+		}
+		body = merged
+	}
+	in, unbound, ok := readUserInput(body)
+	if !ok {
+		r := invalidRequest()
+		return nil, &r
+	}
+	u, unbound2, msgs := s.buildUser(c, in, existing)
+	if unbound = append(unbound, unbound2...); len(unbound) > 0 || len(msgs) > 0 {
+		r := refused(unbound, msgs)
+		return nil, &r
 	}
 	u.DateEdited = c.now
-	if err := s.st.putUser(&u); err != nil {
-		return nil, nil, fmt.Errorf("replace user %s: %w", u.ID, err)
+	s.st.putUser(&u)
+	return &u, nil
+}
+
+// mergeUserBody returns the body of a full replacement that keeps what body
+// omits: existing's wire form with body's members laid over it (member
+// names in any case; custom fields one by one). It reports false when body
+// is not a JSON object.
+func (s *Server) mergeUserBody(existing *User, body []byte) ([]byte, bool) {
+	var patch map[string]json.RawMessage
+	if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
+		return nil, false
 	}
-	return &u, nil, nil
+	base := map[string]any{}
+	for k, v := range existing.doc(s.dateLayout()) {
+		base[k] = v
+	}
+	canonical := map[string]string{"password": "password"}
+	for name := range userWire {
+		canonical[strings.ToLower(name)] = name
+	}
+	for k, v := range patch {
+		name, known := canonical[strings.ToLower(k)]
+		if !known {
+			base[k] = v
+			continue
+		}
+		if name != "customFields" {
+			base[name] = v
+			continue
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(v, &fields); err != nil || fields == nil {
+			base[name] = v // null clears them all; a wrong type is refused on binding
+			continue
+		}
+		custom := map[string]any{}
+		for ck, cv := range existing.doc(s.dateLayout())["customFields"].(map[string]any) {
+			custom[ck] = cv
+		}
+		for ck, cv := range fields {
+			if cname, _, isCustom := customField(ck); isCustom {
+				ck = cname
+			}
+			custom[ck] = cv
+		}
+		base[name] = custom
+	}
+	merged, err := json.Marshal(base)
+	return merged, err == nil
 }
 
 // listUsers is GET /users: the users in the admin's scope, with _filter,
@@ -293,22 +398,21 @@ func (s *Server) replaceUserLocked(c *call, in userInput, existing *User) (*User
 // modifiedSince parameters.
 func (s *Server) listUsers(c *call) reply {
 	q := c.query()
-	lq, bad := parseListQuery(q, userFields)
+	lq, bad := s.parseList(q, userFields, sortableUserFields)
 	if bad != nil {
 		return *bad
 	}
-	// The accounts are read packed: a scan of every account unpacks none.
-	var preds []func(*packedUser) bool
+	var preds []func(*User) bool
 	for _, p := range []struct {
 		param string
-		slot  slot
+		field func(*User) string
 	}{
-		{"username", slotUsername},
-		{"externalId", slotExternalID},
-		{"email", slotEmailAddress},
+		{"username", func(u *User) string { return u.Username }},
+		{"externalId", func(u *User) string { return u.ExternalID }},
+		{"email", func(u *User) string { return u.EmailAddress }},
 	} {
 		if v, found := q.get(p.param); found && v != "" {
-			preds = append(preds, func(u *packedUser) bool { return strings.EqualFold(u.str(p.slot), v) })
+			preds = append(preds, func(u *User) bool { return strings.EqualFold(p.field(u), v) })
 		}
 	}
 	if v, found := q.get("modifiedSince"); found && v != "" {
@@ -316,19 +420,12 @@ func (s *Server) listUsers(c *call) reply {
 		if !isTime {
 			return invalidFormat("modifiedSince")
 		}
-		preds = append(preds, func(u *packedUser) bool { return !u.time(slotDateEdited).Before(since) })
+		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
 	}
-	if lq.filter != nil {
-		// Filtered here, before the default order is put on what is left.
-		f := *lq.filter
-		preds = append(preds, func(u *packedUser) bool { return f.match(u) })
-		lq.filter = nil
-	}
-	var users []*packedUser
+	var users []*User
 next:
-	for i := range s.st.accounts {
-		u := &s.st.accounts[i]
-		if c.who.scope != "" && !s.st.inScope(c.who.scope, u.departmentID()) { // "" is the whole portal
+	for _, u := range s.st.users {
+		if !s.st.inScope(c.who.scope, u.DepartmentID) {
 			continue
 		}
 		for _, p := range preds {
@@ -338,37 +435,7 @@ next:
 		}
 		users = append(users, u)
 	}
-	// Each account's order key is read once, not at every comparison.
-	type keyed struct {
-		u     *packedUser
-		added time.Time
-		id    string
-	}
-	rows := make([]keyed, len(users))
-	for i, u := range users {
-		rows[i] = keyed{u: u, added: u.time(slotDateAdded), id: u.id()}
-	}
-	key := func(r keyed) (time.Time, string) { return r.added, r.id }
-	var tie func(i, j int) int
-	if len(lq.sort) == 0 {
-		ordered(rows, key)
-	} else {
-		// Sorted by _sort with ties in the default order, rather than put in
-		// the default order and then sorted stably: the same order.
-		tie = func(i, j int) int { return defaultOrder(rows[i], rows[j], key) }
-	}
-	recs := make([]record, len(rows))
-	for i, r := range rows {
-		recs[i] = r.u
-	}
-	page, total := lq.apply(recs, tie)
-	// The page is written after the lock is released: it takes the accounts
-	// (immutable strings), not pointers into the store.
-	accounts := make([]packedUser, len(page))
-	for i, r := range page {
-		accounts[i] = *r.(*packedUser)
-	}
-	return ok(http.StatusOK, userPage{limit: lq.limit, offset: lq.page, total: total, users: accounts})
+	return listed(lq, "users", users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }, func(u *User) map[string]any { return u.doc(s.dateLayout()) })
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
@@ -393,49 +460,82 @@ func (s *Server) getUser(c *call) reply {
 	if bad != nil {
 		return *bad
 	}
-	return ok(http.StatusOK, u)
+	return ok(http.StatusOK, u.doc(s.dateLayout()))
 }
 
-// createUser is POST /users: 201 {"id","username"}, or 422 with validations.
+// createUser is POST /users: 201 {"id","username"} (or the bare id under
+// answers=string), or 422 with validations. Under create=upsert a body
+// whose username, else externalId, an existing account holds (in the
+// admin's scope or not) updates that account instead, answered the same way.
 func (s *Server) createUser(c *call) reply {
-	var in userInput
-	if err := decodeUserInput(c.body, &in); err != nil {
-		return invalidRequest()
+	var (
+		u   *User
+		bad *reply
+	)
+	if existing := s.upsertTarget(c.body); existing != nil {
+		u, bad = s.updateLocked(c, existing, c.body)
+	} else {
+		u, bad = s.createLocked(c, c.body)
 	}
-	u, msgs, err := s.createUserLocked(c, in)
-	if err != nil {
-		return internalError()
+	if bad != nil {
+		return *bad
 	}
-	if len(msgs) > 0 {
-		return validation(msgs...)
+	if s.variants.Answers == answersString {
+		return ok(http.StatusCreated, u.ID)
 	}
-	return ok(http.StatusCreated, createdUser{id: u.ID, username: u.Username})
+	return ok(http.StatusCreated, map[string]string{"id": u.ID, "username": u.Username})
 }
 
-// replaceUser is PUT /users/{id}: a full replace answered with the whole user.
-// An unknown id is a 422 "Request Model Validation Error", as Absorb answers.
+// upsertTarget is the account a POST /users body updates under
+// create=upsert: the holder of its username, else the first account (in
+// Absorb's default order) holding its externalId; nil when there is none,
+// or under create=strict.
+func (s *Server) upsertTarget(body []byte) *User {
+	if s.variants.Create != createUpsert {
+		return nil
+	}
+	var in struct {
+		Username   string `json:"username"`
+		ExternalID string `json:"externalId"`
+	}
+	if json.Unmarshal(body, &in) != nil {
+		return nil
+	}
+	if name := strings.TrimSpace(in.Username); name != "" {
+		if u := s.st.userByUsername(name); u != nil {
+			return u
+		}
+	}
+	if in.ExternalID == "" {
+		return nil
+	}
+	var found *User
+	for _, u := range s.st.users {
+		if strings.EqualFold(u.ExternalID, in.ExternalID) &&
+			(found == nil || defaultOrder(u, found, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }) < 0) {
+			found = u
+		}
+	}
+	if found == nil {
+		return nil
+	}
+	return found.clone()
+}
+
+// replaceUser is PUT /users/{id}, answered with the whole user (or the bare
+// id under answers=string). An unknown id, or one outside the admin's
+// scope, is 404.
 func (s *Server) replaceUser(c *call) reply {
-	id, isGUID := parseGUID(c.r.PathValue("id"))
-	if !isGUID {
-		return invalidFormat("userId")
+	existing, bad := s.visibleUser(c, "id")
+	if bad != nil {
+		return *bad
 	}
-	existing := s.st.user(id)
-	if existing == nil {
-		return validation(msgModelInvalid)
+	u, bad := s.updateLocked(c, existing, c.body)
+	if bad != nil {
+		return *bad
 	}
-	if !s.st.userVisible(c.who.scope, existing) {
-		return notFound()
+	if s.variants.Answers == answersString {
+		return ok(http.StatusOK, u.ID)
 	}
-	var in userInput
-	if err := decodeUserInput(c.body, &in); err != nil {
-		return invalidRequest()
-	}
-	u, msgs, err := s.replaceUserLocked(c, in, existing)
-	if err != nil {
-		return internalError()
-	}
-	if len(msgs) > 0 {
-		return validation(msgs...)
-	}
-	return ok(http.StatusOK, u)
+	return ok(http.StatusOK, u.doc(s.dateLayout()))
 }

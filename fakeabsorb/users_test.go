@@ -82,14 +82,19 @@ func TestCreateUserValidation(t *testing.T) {
 		{"missing first name", with(map[string]any{"firstName": nil}), []string{"The FirstName field is required."}},
 		{"blank last name", with(map[string]any{"lastName": "  "}), []string{"The LastName field is required."}},
 		{"unknown department", with(map[string]any{"departmentId": "d0000000-0000-4000-8000-0000000000ff"}), []string{"Department 'd0000000-0000-4000-8000-0000000000ff' does not exist."}},
-		{"malformed department", with(map[string]any{"departmentId": "sales"}), []string{"The value 'sales' is not valid for DepartmentId."}},
+		{"malformed department", with(map[string]any{"departmentId": "sales"}), []string{msgModelInvalid, "The value 'sales' is not valid for DepartmentId."}},
 		{"bad email", with(map[string]any{"emailAddress": "not-an-email"}), []string{"The EmailAddress field is not a valid e-mail address."}},
 		{"bad activeStatus", with(map[string]any{"activeStatus": 2}), []string{"The field ActiveStatus must be 0 (Active) or 1 (Inactive)."}},
 		{"bad gender", with(map[string]any{"gender": 3}), []string{"The field Gender must be between 0 and 2."}},
 		{"too many cc", with(map[string]any{"ccEmailAddresses": []string{"a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io", "f@x.io"}}), []string{"The field CcEmailAddresses must be a list with a maximum length of 5."}},
 		{"bad supervisor", with(map[string]any{"supervisorId": "b0000000-0000-4000-8000-0000000000ff"}), []string{"Supervisor 'b0000000-0000-4000-8000-0000000000ff' does not exist."}},
-		{"bad date hired", with(map[string]any{"dateHired": "last week"}), []string{"The value 'last week' is not valid for DateHired."}},
-		{"bad custom field type", with(map[string]any{"customFields": map[string]any{"bool1": "yes"}}), []string{"The value for CustomFields.bool1 is not valid."}},
+		{"bad date hired", with(map[string]any{"dateHired": "last week"}), []string{msgModelInvalid, "The value 'last week' is not valid for DateHired."}},
+		{"bad custom field type", with(map[string]any{"customFields": map[string]any{"bool1": "yes"}}), []string{msgModelInvalid, "The value for CustomFields.bool1 is not valid."}},
+		// What Absorb's model binding cannot read is refused before anything else is checked.
+		{"malformed supervisor", with(map[string]any{"supervisorId": "alice", "firstName": nil}), []string{msgModelInvalid, "The value 'alice' is not valid for SupervisorId."}},
+		{"malformed role", with(map[string]any{"roleIds": []string{"admin"}}), []string{msgModelInvalid, "The value 'admin' is not valid for RoleIds."}},
+		{"gender of the wrong type", with(map[string]any{"gender": "female"}), []string{msgModelInvalid, "The value for Gender is not valid."}},
+		{"bad custom date", with(map[string]any{"customFields": map[string]any{"datetime1": "soon"}}), []string{msgModelInvalid, "The value for CustomFields.datetime1 is not valid."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,8 +318,15 @@ func TestReplaceUser(t *testing.T) {
 		}
 	})
 	t.Run("unknown id", func(t *testing.T) {
-		res := f.send("PUT", "/users/b0000000-0000-4000-8000-0000000000ff", tok, newUser("x", DeptSalesID)).want(t, 422)
-		if diff := cmp.Diff([]string{"Request Model Validation Error"}, res.validations(t)); diff != "" {
+		res := f.send("PUT", "/users/b0000000-0000-4000-8000-0000000000ff", tok, newUser("x", DeptSalesID)).want(t, 404)
+		if got := string(res.body); got != `{"error":{"message":"The specified resource could not be found"}}` {
+			t.Errorf("body = %s", got)
+		}
+	})
+	t.Run("bad date in the body", func(t *testing.T) {
+		body := map[string]any{"username": "alice@example.com", "departmentId": DeptSupportID, "firstName": "A", "lastName": "B", "dateHired": "31/12/2024"}
+		res := f.send("PUT", "/users/"+UserAliceID, tok, body).want(t, 422)
+		if diff := cmp.Diff([]string{msgModelInvalid, "The value '31/12/2024' is not valid for DateHired."}, res.validations(t)); diff != "" {
 			t.Errorf("validations (-want +got):\n%s", diff)
 		}
 	})
