@@ -137,9 +137,11 @@ func TestFaultSoak(t *testing.T) {
 			}
 		}
 	})
-	// Storms: Absorb fails, then throttles, every request for longer than
-	// the bridge's own retries last, so the IdPs meet 503 and 429 and must
-	// retry after Retry-After.
+	// Storms: Absorb fails, then throttles, every request for a quarter of
+	// the run, at most 8s. In a long soak that is longer than the bridge's
+	// own retries last, so the IdPs meet 503 and 429 and must retry after
+	// Retry-After; in the short one the bridge's retries mostly ride them
+	// out.
 	stormLength := min(8*time.Second, duration/4)
 	var storms []string
 	background.Go(func() {
