@@ -130,11 +130,13 @@ func TestFakeLimiterPreventsThrottling(t *testing.T) {
 		// Same rate; the client's burst is smaller than the fake's, leaving
 		// room for requests that reach the fake bunched up after uneven
 		// delays (50 requests: 250ms of jitter at 200/s on a busy machine).
-		{name: "limiter at the fake's rate", fakeRate: 200, fakeBurst: 100, rate: 200, burst: 50, calls: 400},
+		// 250 calls are a second of pacing past the burst: without the
+		// limiter, 40 callers spend the fake's burst in a few milliseconds.
+		{name: "limiter at the fake's rate", fakeRate: 200, fakeBurst: 100, rate: 200, burst: 50, calls: 250},
 		// The control: without the limiter the same kind of burst is
 		// throttled (a slower fake keeps this true on a slow machine), and
 		// the retries still carry every call through.
-		{name: "no limiter", fakeRate: 50, fakeBurst: 20, rate: -1, calls: 120, wantThrottled: true},
+		{name: "no limiter", fakeRate: 50, fakeBurst: 20, rate: -1, calls: 80, wantThrottled: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,7 +272,10 @@ func TestFakeScanDuringEdits(t *testing.T) {
 				return
 			}
 			edits.Add(1)
-			time.Sleep(2 * time.Millisecond) // leave the machine to the scan
+			// A deliberately slow editor, not a wait for an event: it leaves
+			// the machine to the scan, which must meet edits between its
+			// pages rather than be starved by them.
+			time.Sleep(2 * time.Millisecond)
 		}
 	})
 

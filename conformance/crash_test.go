@@ -57,15 +57,25 @@ func crashDuringCreate(t *testing.T, matchFirst bool) {
 		var s fakeStats
 		return fake.control(http.MethodGet, "/_fake/stats", &s) == nil && s.Requests["POST /users"] >= 1
 	})
-	time.Sleep(200 * time.Millisecond) // the fake commits as soon as it reads the request
+	// The fake fixed the create's latency when the request arrived; clearing
+	// the faults now lets the auditor read at once while the bridge still
+	// waits. The account appears when the fake has committed the create.
+	fake.setFaults(t, "")
+	ab := fake.auditor(t)
+	waitFor(t, 10*time.Second, "Absorb to commit the create", func() bool {
+		return len(ab.usersNamed(t, userName)) == 1
+	})
+	select {
+	case err := <-first:
+		t.Fatalf("the first POST was answered before the crash (%v); the fake's latency is too short for this machine", err)
+	default:
+	}
 	srv.mustKill(t)
 	if err := <-first; err == nil {
 		t.Fatal("the first POST got an answer from a killed bridge")
 	} else {
 		t.Logf("first POST, interrupted by the crash: %v", err)
 	}
-	fake.setFaults(t, "")
-	ab := fake.auditor(t)
 	if n := len(ab.usersNamed(t, userName)); n != 1 {
 		t.Fatalf("before the restart Absorb holds %d accounts named %s, want 1 (the crash must come after Absorb's commit)", n, userName)
 	}
@@ -129,16 +139,4 @@ func resourceAt(t *testing.T, r reply, i int) map[string]any {
 	}
 	m, _ := list[i].(map[string]any)
 	return m
-}
-
-// waitFor polls cond until it holds, failing the test after within.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

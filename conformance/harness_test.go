@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +30,14 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		// These tests spend their time waiting on child processes, on the
+		// fake's latency and on the bridge's retry backoff, not on the CPU,
+		// so go test's default (GOMAXPROCS tests at once) would leave the
+		// machine idle. A -parallel given on the command line wins.
+		_ = flag.Set("test.parallel", "16")
+	}
 	dir, err := os.MkdirTemp("", "absorb-scim-conformance-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -44,6 +53,13 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 var sourcesOnce sync.Once
@@ -147,18 +163,36 @@ func startDemo(t *testing.T, dataDir string, extra ...string) *demo {
 func (d *demo) waitReady(t *testing.T) {
 	t.Helper()
 	base := strings.TrimSuffix(d.scimURL, "/scim/v2")
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	waitFor(t, 20*time.Second, "the demo to become ready", func() bool {
+		status, _ := probe(base + "/readyz")
+		return status == http.StatusOK
+	})
+}
+
+// poll calls cond every interval until it holds or within has passed, and
+// reports whether it held. It is only for conditions no event announces to
+// a client outside the process: the bridge's first sync, the group rules
+// and the sync working in the background, the fake committing a write
+// whose answer it holds back.
+func poll(within, interval time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		<-tick.C
 	}
-	t.Fatalf("demo never became ready; stderr:\n%s", d.stderr.String())
+	return true
+}
+
+// waitFor polls cond until it holds, failing the test after within.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	if !poll(within, 20*time.Millisecond, cond) {
+		t.Fatalf("timed out after %s waiting for %s", within, what)
+	}
 }
 
 func (d *demo) stop(t *testing.T) {
@@ -276,6 +310,7 @@ func (a *absorb) get(t *testing.T, path string, q url.Values, v any) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusTooManyRequests && attempt < 20 {
+			// Throttled: back off, as any Absorb client must, then retry.
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}

@@ -333,7 +333,9 @@ func (f *fakeProc) auditor(t *testing.T) *absorb {
 		if attempt > 50 {
 			t.Fatalf("auditor login: %d %s", resp.StatusCode, b)
 		}
-		time.Sleep(100 * time.Millisecond) // throttled or faulted: try again
+		// Throttled or faulted: back off, as any Absorb client must, then
+		// retry.
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -492,15 +494,13 @@ func (s *serveProc) waitHealthy() error {
 // waitReady waits until /readyz says 200: Absorb reached and synced.
 func (s *serveProc) waitReady(t *testing.T, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if status, _ := probe(s.base + "/readyz"); status == http.StatusOK {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !poll(within, 20*time.Millisecond, func() bool {
+		status, _ := probe(s.base + "/readyz")
+		return status == http.StatusOK
+	}) {
+		status, body := probe(s.base + "/readyz")
+		t.Fatalf("serve not ready after %s: /readyz %d %s\n%s", within, status, body, s.logs)
 	}
-	status, body := probe(s.base + "/readyz")
-	t.Fatalf("serve not ready after %s: /readyz %d %s\n%s", within, status, body, s.logs)
 }
 
 // probe GETs an unauthenticated URL on a fresh connection; status 0 means

@@ -159,17 +159,12 @@ func runScenario(t *testing.T, sc scenario) {
 
 func checkAbsorb(t *testing.T, label string, ab *absorb, c absorbCheck, expand func(string) string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		err := absorbMismatch(t, ab, c, expand)
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%s: Absorb: %v", label, err)
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	var err error
+	if !poll(5*time.Second, 50*time.Millisecond, func() bool {
+		err = absorbMismatch(t, ab, c, expand)
+		return err == nil
+	}) {
+		t.Errorf("%s: Absorb: %v", label, err)
 	}
 }
 

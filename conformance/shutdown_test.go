@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -88,7 +90,17 @@ func TestGracefulShutdown(t *testing.T) {
 		code, err := srv.terminate(20 * time.Second)
 		exited <- exit{code, err}
 	}()
-	time.Sleep(300 * time.Millisecond)
+	// The listener closes when the bridge begins to stop; no client can be
+	// told of that except by knocking. A connection made before it closed
+	// is closed at once, so the bridge need not wait for it to send a
+	// request.
+	waitFor(t, 5*time.Second, "the bridge to refuse new connections", func() bool {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(srv.base, "http://"), time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return errors.Is(err, syscall.ECONNREFUSED)
+	})
 	if status, body := probe(srv.base + "/healthz"); status != 0 {
 		t.Errorf("a new connection during shutdown was answered: %d %s", status, body)
 	}

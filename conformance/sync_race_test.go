@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -61,7 +63,17 @@ func TestSyncKeepsIdPWrites(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	time.Sleep(2500 * time.Millisecond) // two more polls
+	// Two more polls: the first ends after the last write, the second
+	// reads Absorb entirely after it.
+	end := time.Now()
+	var first time.Time
+	waitFor(t, 10*time.Second, "a sync pass to end after the writes", func() bool {
+		first = srv.lastSyncPass(t)
+		return first.After(end)
+	})
+	waitFor(t, 10*time.Second, "one more sync pass", func() bool {
+		return srv.lastSyncPass(t).After(first)
+	})
 	ab := fake.auditor(t)
 	for w, want := range finals {
 		if want.title == "" {
@@ -73,4 +85,25 @@ func TestSyncKeepsIdPWrites(t *testing.T) {
 			t.Errorf("%s in Absorb: %v, want title %q family %q", name, a, want.title, want.family)
 		}
 	}
+}
+
+// lastSyncPass reads, from the bridge's /metrics, when its last successful
+// sync pass with Absorb ended; zero before the first.
+func (s *serveProc) lastSyncPass(t *testing.T) time.Time {
+	t.Helper()
+	const metric = "absorb_scim_sync_last_success_timestamp_seconds "
+	status, body := probe(s.base + "/metrics")
+	if status != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", status, body)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, metric); ok {
+			secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("/metrics: %q: %v", line, err)
+			}
+			return time.Unix(0, int64(secs*1e9))
+		}
+	}
+	return time.Time{}
 }

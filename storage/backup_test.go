@@ -9,14 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // writeRelated keeps writing transactions that each add a user, its
 // membership of group "g" and an audit record, until stop is closed.
-func writeRelated(t *testing.T, s *Store, writer int, stop <-chan struct{}, wrote *atomic.Int64) {
+func writeRelated(t *testing.T, s *Store, writer int, stop <-chan struct{}, wrote *writeCount) {
 	t.Helper()
 	for i := 0; ; i++ {
 		select {
@@ -39,10 +37,50 @@ func writeRelated(t *testing.T, s *Store, writer int, stop <-chan struct{}, wrot
 		})
 		if err != nil {
 			t.Errorf("writer %d: %v", writer, err)
+			wrote.fail()
 			return
 		}
-		wrote.Add(1)
+		wrote.add()
 	}
+}
+
+// writeCount counts committed writes; reach blocks until there are n, or
+// a writer has failed.
+type writeCount struct {
+	mu     sync.Mutex
+	cond   sync.Cond
+	n      int64
+	failed bool
+}
+
+func newWriteCount() *writeCount {
+	c := &writeCount{}
+	c.cond.L = &c.mu
+	return c
+}
+
+func (c *writeCount) add() {
+	c.mu.Lock()
+	c.n++
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+func (c *writeCount) fail() {
+	c.mu.Lock()
+	c.failed = true
+	c.cond.Broadcast()
+	c.mu.Unlock()
+}
+
+// reach reports false when a writer failed before there were n writes.
+func (c *writeCount) reach(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.n < n && !c.failed {
+		c.cond.Wait()
+	}
+	return c.n >= n
 }
 
 // checkCopy opens a backup and checks that it holds whole transactions only.
@@ -76,13 +114,13 @@ func TestBackupWhileWriting(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g", DisplayName: "All"})
 	stop := make(chan struct{})
-	var wrote atomic.Int64
+	wrote := newWriteCount()
 	var wg sync.WaitGroup
 	for w := range 2 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			writeRelated(t, s, w, stop, &wrote)
+			writeRelated(t, s, w, stop, wrote)
 		}()
 	}
 	// Readers go on too.
@@ -105,8 +143,8 @@ func TestBackupWhileWriting(t *testing.T) {
 	dir := t.TempDir()
 	var counts []int
 	for i := range 4 {
-		for wrote.Load() < int64(20*(i+1)) {
-			time.Sleep(time.Millisecond)
+		if !wrote.reach(int64(20 * (i + 1))) {
+			break // a writer failed and said why
 		}
 		path := filepath.Join(dir, fmt.Sprintf("copy%d.db", i))
 		if i%2 == 0 {

@@ -380,6 +380,9 @@ func TestBatchSharesCommits(t *testing.T) {
 		<-queued
 	}
 	// Wait for the writers to reach the queue; the first commit holds it.
+	// Joining the queue signals nothing a test could wait on (a writer
+	// just appends itself and blocks), so this reads the queue's length
+	// under its lock until all are in.
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
 		s.group.mu.Lock()
 		waiting := len(s.group.pending)
