@@ -393,13 +393,7 @@ func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	var err error
-	if u, ok := v.(*User); ok {
-		err = DecodeUser(body, u)
-	} else {
-		err = json.Unmarshal(body, v)
-	}
-	if err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return fmt.Errorf("invalid JSON at byte %d", se.Offset)

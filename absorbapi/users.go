@@ -2,6 +2,7 @@ package absorbapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -267,7 +268,7 @@ func (c *Client) UpdateUser(ctx context.Context, u User) (*User, error) {
 	}
 	var ans User
 	if wa.object != nil {
-		if err := DecodeUser(wa.object, &ans); err != nil {
+		if err := json.Unmarshal(wa.object, &ans); err != nil {
 			return nil, fmt.Errorf("update absorb user %q: decode answer: %w", u.ID, err)
 		}
 	}

@@ -117,7 +117,7 @@ func mirrorRecord(u absorbapi.User) (storage.AbsorbUser, error) {
 
 func absorbUserOf(rec storage.AbsorbUser) (absorbapi.User, error) {
 	var u absorbapi.User
-	if err := absorbapi.DecodeUser(rec.Raw, &u); err != nil {
+	if err := json.Unmarshal(rec.Raw, &u); err != nil {
 		return u, fmt.Errorf("decode absorb user %s: %w", rec.ID, err)
 	}
 	return u, nil

@@ -26,11 +26,13 @@ type Config struct {
 	// defaults (Default() shows them all). Absorb field names are the JSON
 	// names of absorbapi.User, with customFields.<name> for custom fields
 	// (e.g. "customFields.string1": EnterpriseURN + ":costCenter").
-	// A SCIM path is an attribute path (RFC 7644 §3.10): "title",
-	// "name.givenName", EnterpriseURN + ":employeeNumber",
-	// `emails[type eq "work"].value`, `addresses[type eq "work"].locality`,
-	// "phoneNumbers[primary eq true].value". Filters support eq only, with a
-	// quoted string, true or false. Alternatives separated by "|" are tried
+	// A SCIM path is an attribute path (RFC 7644 §3.10) of the User schema
+	// or its enterprise and Absorb extensions: "title", "name.givenName",
+	// EnterpriseURN + ":employeeNumber", `emails[type eq "work"].value`,
+	// `addresses[type eq "work"].locality`,
+	// "phoneNumbers[primary eq true].value". A filter must be "eq"
+	// comparisons joined by "and", which say what element to create for a
+	// value read back from Absorb. Alternatives separated by "|" are tried
 	// in order ("preferredLanguage|locale"); values read back from Absorb are
 	// written to the first. An unfiltered multi-valued attribute selects its
 	// primary element, else the first; emails prefer primary then type work,

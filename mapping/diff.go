@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
 // Change is one Absorb field that differs between two users.
@@ -104,6 +105,6 @@ func customKeys(a, b map[string]any) []string {
 }
 
 func customText(m map[string]any, key string) string {
-	v, _ := lookup(m, key)
+	_, v, _ := scimdoc.Lookup(m, key)
 	return customString(v)
 }

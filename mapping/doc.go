@@ -7,7 +7,8 @@
 // attributes under their schema URN key (RFC 7643 §3.3). A Mapper, built by
 // New from a Config, binds Absorb fields to SCIM attribute paths and runs the
 // binding both ways: ToAbsorb for provisioning, FromAbsorb and Merge for
-// reading Absorb back.
+// reading Absorb back. The paths are resolved, and their filters applied, by
+// scimdoc against the user schema the server serves.
 package mapping
 
 import "github.com/absorb-scim/absorb-scim/schemas"

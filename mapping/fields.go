@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
 // kind is how an Absorb field's value is read from and written to SCIM.
@@ -146,7 +147,7 @@ func stringField(u *absorbapi.User, field string) *string {
 
 // customValue reads a custom field, matching its key case-insensitively.
 func customValue(u *absorbapi.User, key string) any {
-	v, _ := lookup(u.CustomFields, key)
+	_, v, _ := scimdoc.Lookup(u.CustomFields, key)
 	return v
 }
 

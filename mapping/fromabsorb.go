@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
 // FromAbsorb builds a SCIM user document from an Absorb user (to adopt an
@@ -42,7 +43,7 @@ func (m *Mapper) FromAbsorb(u absorbapi.User) map[string]any {
 // DepartmentAttributes is the bridge's to resolve. Merge returns a new
 // document (doc is not modified) and whether anything changed.
 func (m *Mapper) Merge(doc map[string]any, u absorbapi.User) (map[string]any, bool) {
-	out, _ := deepCopy(doc).(map[string]any)
+	out := scimdoc.DeepCopy(doc)
 	if out == nil {
 		out = map[string]any{}
 	}
@@ -156,7 +157,7 @@ func writeCC(b *binding, doc map[string]any, u *absorbapi.User) {
 		}
 		kept, keptMain := list[:0:0], false
 		for _, el := range list {
-			if el != nil && (p.filter == nil || p.filter.match(el)) {
+			if el != nil && p.at.Selects(el) {
 				s, _ := toString(p.subOf(el))
 				if s == "" || !strings.EqualFold(s, u.EmailAddress) || keptMain {
 					continue

@@ -1,15 +1,23 @@
 package mapping
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/absorb-scim/absorb-scim/schemas"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
-// path is a compiled SCIM attribute path (RFC 7644 §3.10): an optional schema
-// URN, an attribute, an optional value filter (only "eq", as in
-// emails[type eq "work"]) and an optional sub-attribute.
+// userSchema is the SCIM user the mapping's paths name attributes of: the
+// core User schema with the enterprise and Absorb extensions.
+var userSchema = sync.OnceValue(func() *scimdoc.ResourceSchema {
+	return scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser())
+})
+
+// path is a SCIM attribute path (RFC 7644 §3.10) of the user schema, resolved
+// by scimdoc.ParsePath: an attribute, an optional value filter and an
+// optional sub-attribute.
 //
 // Reading a multi-valued attribute yields one element: among the elements the
 // filter admits, the preferred one (see pref), else the first. A path with no
@@ -17,18 +25,14 @@ import (
 // object found where a simple value belongs is returned as is, for the
 // caller to report.
 type path struct {
-	raw    string
-	urn    string // extension container key; "" for the core schema
-	attr   string
-	filter *valueFilter
-	sub    string
-	pref   preference
-}
-
-// valueFilter is the [attr eq value] part of a path.
-type valueFilter struct {
-	attr  string
-	value any // string or bool
+	raw     string       // as configured: error messages and DepartmentRef.Source name it
+	urn     string       // extension container key; "" for the core schema
+	attr    string       // canonical name
+	sub     string       // canonical name; "" for none
+	at      scimdoc.Path // selects elements by its filter, and builds new ones from it
+	multi   bool         // attr is multi-valued, so a write to it creates a list
+	complex bool         // attr is single-valued and complex, so a path without a sub-attribute means its "value"
+	pref    preference
 }
 
 // preference orders the elements of an unfiltered multi-valued attribute.
@@ -39,26 +43,6 @@ const (
 	preferPrimaryWork                   // primary, else type work, else first (emails)
 	preferWorkPrimary                   // type work, else primary, else first (addresses)
 )
-
-// isMultiValued reports whether a core User attribute is multi-valued
-// (RFC 7643 §4.1.2), so that a write to it creates a list.
-func isMultiValued(attr string) bool {
-	switch strings.ToLower(attr) {
-	case "emails", "phonenumbers", "ims", "photos", "addresses", "groups", "entitlements", "roles", "x509certificates":
-		return true
-	}
-	return false
-}
-
-// isComplex reports whether a single-valued attribute is complex, so that a
-// path without a sub-attribute means its "value" (RFC 7643 §4.1.1, §4.3).
-func isComplex(attr string) bool {
-	switch strings.ToLower(attr) {
-	case "name", "manager":
-		return true
-	}
-	return false
-}
 
 // parsePaths parses a list of alternative paths separated by "|"; the first
 // that yields a value wins when reading, and writes go to the first.
@@ -75,99 +59,44 @@ func parsePaths(s string) ([]path, error) {
 	return out, nil
 }
 
-// parsePath compiles one SCIM attribute path.
+// parsePath resolves one SCIM attribute path against the user schema. A
+// filter must be "eq" comparisons joined by "and", which say what element to
+// create when a value read back from Absorb has none to go to.
 func parsePath(s string) (path, error) {
 	raw := strings.TrimSpace(s)
-	if raw == "" {
-		return path{}, errors.New("empty path")
-	}
-	p := path{raw: raw}
-	rest := raw
-	if len(rest) > 4 && strings.EqualFold(rest[:4], "urn:") {
-		head := rest
-		if i := strings.IndexByte(head, '['); i >= 0 {
-			head = head[:i]
+	rs := userSchema()
+	at, err := scimdoc.ParsePath(rs, raw)
+	if err != nil {
+		if e, ok := scimdoc.AsError(err); ok {
+			return path{}, fmt.Errorf("%s", e.Detail)
 		}
-		i := strings.LastIndexByte(head, ':')
-		p.urn, rest = rest[:i], rest[i+1:]
-		switch {
-		case strings.EqualFold(p.urn, UserURN):
-			p.urn = ""
-		case strings.EqualFold(p.urn, EnterpriseURN):
-			p.urn = EnterpriseURN
-		case strings.EqualFold(p.urn, AbsorbURN):
-			p.urn = AbsorbURN
-		}
+		return path{}, err
 	}
-	name, rest, ok := cutName(rest)
-	if !ok {
-		return path{}, fmt.Errorf("path %q: want an attribute name", raw)
+	if at.Attr == "" {
+		return path{}, fmt.Errorf("path %q names a whole extension; name one of its attributes", raw)
 	}
-	p.attr = name
-	if strings.HasPrefix(rest, "[") {
-		end := closingBracket(rest)
-		if end < 0 {
-			return path{}, fmt.Errorf("path %q: unclosed [", raw)
-		}
-		f, err := parseFilter(rest[1:end])
-		if err != nil {
-			return path{}, fmt.Errorf("path %q: %w", raw, err)
-		}
-		p.filter = &f
-		rest = rest[end+1:]
+	if _, ok := at.FilterValue(); at.Filter != nil && !ok {
+		return path{}, fmt.Errorf("path %q: the filter must be \"eq\" comparisons of sub-attributes joined by \"and\" (such as [type eq \"work\"])", raw)
 	}
-	if strings.HasPrefix(rest, ".") {
-		sub, r, ok := cutName(rest[1:])
-		if !ok {
-			return path{}, fmt.Errorf("path %q: want a sub-attribute name after \".\"", raw)
-		}
-		p.sub, rest = sub, r
+	info, _ := rs.Attribute(at.URN + ":" + at.Attr)
+	p := path{
+		raw:     raw,
+		attr:    at.Attr,
+		sub:     at.Sub,
+		at:      at,
+		multi:   info.MultiValued,
+		complex: !info.MultiValued && info.Type == "complex",
 	}
-	if rest != "" {
-		return path{}, fmt.Errorf("path %q: unexpected %q", raw, rest)
+	if at.URN != UserURN {
+		p.urn = at.URN
 	}
-	switch strings.ToLower(p.attr) {
+	switch p.attr {
 	case "emails":
 		p.pref = preferPrimaryWork
 	case "addresses":
 		p.pref = preferWorkPrimary
 	}
 	return p, nil
-}
-
-// cutName cuts an attribute name (ATTRNAME of RFC 7644 §3.10, plus "$ref")
-// from the front of s.
-func cutName(s string) (name, rest string, ok bool) {
-	if strings.HasPrefix(s, "$ref") {
-		return s[:4], s[4:], true
-	}
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		alpha := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !alpha && (i == 0 || !(c >= '0' && c <= '9' || c == '_' || c == '-')) {
-			break
-		}
-		i++
-	}
-	return s[:i], s[i:], i > 0
-}
-
-// closingBracket returns the index of the "]" closing the "[" at s[0],
-// skipping quoted strings, or -1.
-func closingBracket(s string) int {
-	inQuote := false
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case inQuote && c == '\\':
-			i++
-		case c == '"':
-			inQuote = !inQuote
-		case !inQuote && c == ']':
-			return i
-		}
-	}
-	return -1
 }
 
 // splitOutside splits s at sep, ignoring separators inside quotes or brackets.
@@ -193,79 +122,13 @@ func splitOutside(s string, sep byte) []string {
 	return append(parts, s[start:])
 }
 
-// parseFilter parses `attr eq value` where value is a JSON string, true or false.
-func parseFilter(s string) (valueFilter, error) {
-	s = strings.TrimSpace(s)
-	name, rest, ok := cutName(s)
-	if !ok {
-		return valueFilter{}, errors.New("filter: want an attribute name")
-	}
-	fields := strings.SplitN(strings.TrimLeft(rest, " "), " ", 2)
-	if len(fields) != 2 || rest == "" || rest[0] != ' ' {
-		return valueFilter{}, errors.New("filter: want `attribute eq value`")
-	}
-	if !strings.EqualFold(fields[0], "eq") {
-		return valueFilter{}, fmt.Errorf("filter: operator %q not supported, only eq", fields[0])
-	}
-	lit := strings.TrimSpace(fields[1])
-	switch {
-	case strings.EqualFold(lit, "true"):
-		return valueFilter{attr: name, value: true}, nil
-	case strings.EqualFold(lit, "false"):
-		return valueFilter{attr: name, value: false}, nil
-	case strings.HasPrefix(lit, `"`):
-		var v string
-		if err := json.Unmarshal([]byte(lit), &v); err != nil {
-			return valueFilter{}, fmt.Errorf("filter: bad string %s", lit)
-		}
-		return valueFilter{attr: name, value: v}, nil
-	}
-	return valueFilter{}, fmt.Errorf("filter: value %q: want a quoted string, true or false", lit)
-}
-
-// match reports whether a multi-valued attribute's element passes the filter.
-// Strings compare case-insensitively: type, value and display are caseExact
-// false in RFC 7643 §4.1.2.
-func (f *valueFilter) match(el any) bool {
-	m, ok := el.(map[string]any)
-	if !ok {
-		return false
-	}
-	v, _ := lookup(m, f.attr)
-	switch want := f.value.(type) {
-	case bool:
-		got, err := toBool(v)
-		return v != nil && err == nil && got == want
-	case string:
-		got, ok := v.(string)
-		return ok && strings.EqualFold(got, want)
-	}
-	return false
-}
-
-// lookup finds key in m, exactly or else case-insensitively (RFC 7643 §2.1:
-// attribute names are case-insensitive).
-func lookup(m map[string]any, key string) (any, bool) {
-	if v, ok := m[key]; ok || len(m) == 0 {
-		return v, ok
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
-}
+// filtered reports whether the path has a value filter.
+func (p *path) filtered() bool { return p.at.Filter != nil }
 
 // keyOf returns the key m uses for key, or key itself when m has none.
 func keyOf(m map[string]any, key string) string {
-	if _, ok := m[key]; ok {
-		return key
-	}
-	for k := range m {
-		if strings.EqualFold(k, key) {
-			return k
-		}
+	if k, _, ok := scimdoc.Lookup(m, key); ok {
+		return k
 	}
 	return key
 }
@@ -283,7 +146,7 @@ func (p *path) container(doc map[string]any) map[string]any {
 	if p.urn == "" {
 		return doc
 	}
-	v, _ := lookup(doc, p.urn)
+	_, v, _ := scimdoc.Lookup(doc, p.urn)
 	m, _ := v.(map[string]any)
 	return m
 }
@@ -294,7 +157,7 @@ func (p *path) get(doc map[string]any) any {
 	if c == nil {
 		return nil
 	}
-	v, _ := lookup(c, p.attr)
+	_, v, _ := scimdoc.Lookup(c, p.attr)
 	switch t := v.(type) {
 	case nil:
 		return nil
@@ -311,12 +174,12 @@ func (p *path) get(doc map[string]any) any {
 		if p.misplaced(t) {
 			return t
 		}
-		if p.filter != nil && !p.filter.match(t) {
+		if !p.at.Selects(t) {
 			return nil
 		}
 		return p.subOf(t)
 	default:
-		if p.filter != nil {
+		if p.filtered() {
 			return nil
 		}
 		return p.subOf(t)
@@ -328,15 +191,15 @@ func (p *path) get(doc map[string]any) any {
 // an attribute not known to be multi-valued, or an object without "value"
 // for a path with no sub-attribute naming an attribute not known to be complex.
 func (p *path) misplaced(v any) bool {
-	if p.filter != nil || p.sub != "" {
+	if p.filtered() || p.sub != "" {
 		return false
 	}
 	switch t := v.(type) {
 	case []any:
-		return !isMultiValued(p.attr)
+		return !p.multi
 	case map[string]any:
-		_, ok := lookup(t, "value")
-		return !ok && !isComplex(p.attr)
+		_, _, ok := scimdoc.Lookup(t, "value")
+		return !ok && !p.complex
 	}
 	return false
 }
@@ -347,7 +210,7 @@ func (p *path) getAll(doc map[string]any) []any {
 	if c == nil {
 		return nil
 	}
-	v, _ := lookup(c, p.attr)
+	_, v, _ := scimdoc.Lookup(c, p.attr)
 	list, ok := v.([]any)
 	if !ok {
 		if x := p.get(doc); x != nil {
@@ -357,7 +220,7 @@ func (p *path) getAll(doc map[string]any) []any {
 	}
 	var out []any
 	for _, el := range list {
-		if el == nil || p.filter != nil && !p.filter.match(el) {
+		if el == nil || !p.at.Selects(el) {
 			continue
 		}
 		if x := p.subOf(el); x != nil {
@@ -371,7 +234,7 @@ func (p *path) getAll(doc map[string]any) []any {
 // value stands for its own "value".
 func (p *path) subOf(el any) any {
 	if m, ok := el.(map[string]any); ok {
-		v, _ := lookup(m, p.subKey())
+		_, v, _ := scimdoc.Lookup(m, p.subKey())
 		return v
 	}
 	if p.sub == "" || strings.EqualFold(p.sub, "value") {
@@ -384,7 +247,7 @@ func (p *path) subOf(el any) any {
 func (p *path) pick(list []any) int {
 	first, primary, work := -1, -1, -1
 	for i, el := range list {
-		if el == nil || p.filter != nil && !p.filter.match(el) {
+		if el == nil || !p.at.Selects(el) {
 			continue
 		}
 		if first < 0 {
@@ -395,14 +258,14 @@ func (p *path) pick(list []any) int {
 			continue
 		}
 		if primary < 0 {
-			if v, _ := lookup(m, "primary"); v != nil {
+			if _, v, _ := scimdoc.Lookup(m, "primary"); v != nil {
 				if b, err := toBool(v); err == nil && b {
 					primary = i
 				}
 			}
 		}
 		if work < 0 {
-			if t, _ := lookup(m, "type"); t != nil {
+			if _, t, _ := scimdoc.Lookup(m, "type"); t != nil {
 				if s, ok := t.(string); ok && strings.EqualFold(s, "work") {
 					work = i
 				}
@@ -410,7 +273,7 @@ func (p *path) pick(list []any) int {
 		}
 	}
 	order := []int{primary}
-	if p.filter == nil {
+	if !p.filtered() {
 		switch p.pref {
 		case preferPrimaryWork:
 			order = []int{primary, work}
@@ -452,9 +315,9 @@ func (p *path) set(doc map[string]any, v any) {
 		switch {
 		case v == nil:
 			delete(c, k)
-		case p.filter != nil || isMultiValued(p.attr):
+		case p.filtered() || p.multi:
 			putAttr(c, k, p.setInList(nil, v))
-		case p.sub != "" || isComplex(p.attr):
+		case p.sub != "" || p.complex:
 			m := map[string]any{}
 			p.setInMap(m, v)
 			c[k] = m
@@ -570,11 +433,10 @@ func (p *path) setInList(list []any, v any) []any {
 // value when it has one, else the given type (for the attributes that carry
 // types) and primary when no other element is.
 func (p *path) newElement(list []any, typ string) map[string]any {
-	el := map[string]any{}
-	if p.filter != nil {
-		el[p.filter.attr] = p.filter.value
+	if el, ok := p.at.FilterValue(); ok {
 		return el
 	}
+	el := map[string]any{}
 	switch strings.ToLower(p.attr) {
 	case "emails", "phonenumbers", "addresses":
 		el["type"] = typ
@@ -583,7 +445,7 @@ func (p *path) newElement(list []any, typ string) map[string]any {
 		primary := false
 		for _, x := range list {
 			if m, ok := x.(map[string]any); ok {
-				if v, _ := lookup(m, "primary"); v != nil {
+				if _, v, _ := scimdoc.Lookup(m, "primary"); v != nil {
 					if b, err := toBool(v); err == nil && b {
 						primary = true
 					}

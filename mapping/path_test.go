@@ -6,22 +6,38 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// parsed is what a test compares of a path: the filter in scimdoc's
+// canonical form.
+type parsed struct {
+	raw, urn, attr, sub, filter string
+	pref                        preference
+}
+
+func parsedOf(p path) parsed {
+	return parsed{raw: p.raw, urn: p.urn, attr: p.attr, sub: p.sub, filter: p.at.Filter.String(), pref: p.pref}
+}
+
 func TestParsePath(t *testing.T) {
 	tests := []struct {
 		in   string
-		want path
+		want parsed
 	}{
-		{"title", path{raw: "title", attr: "title"}},
-		{" name.givenName ", path{raw: "name.givenName", attr: "name", sub: "givenName"}},
-		{EnterpriseURN + ":employeeNumber", path{raw: EnterpriseURN + ":employeeNumber", urn: EnterpriseURN, attr: "employeeNumber"}},
+		{"title", parsed{raw: "title", attr: "title"}},
+		{" name.givenName ", parsed{raw: "name.givenName", attr: "name", sub: "givenName"}},
+		{EnterpriseURN + ":employeeNumber", parsed{raw: EnterpriseURN + ":employeeNumber", urn: EnterpriseURN, attr: "employeeNumber"}},
 		{"URN:IETF:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
-			path{raw: "URN:IETF:params:scim:schemas:extension:enterprise:2.0:User:manager.value", urn: EnterpriseURN, attr: "manager", sub: "value"}},
-		{UserURN + ":userName", path{raw: UserURN + ":userName", attr: "userName"}},
-		{AbsorbURN + ":customFields.string1", path{raw: AbsorbURN + ":customFields.string1", urn: AbsorbURN, attr: "customFields", sub: "string1"}},
-		{`emails[type eq "work"].value`, path{raw: `emails[type eq "work"].value`, attr: "emails", filter: &valueFilter{attr: "type", value: "work"}, sub: "value", pref: preferPrimaryWork}},
-		{`addresses[type EQ "a]b\"c"].locality`, path{raw: `addresses[type EQ "a]b\"c"].locality`, attr: "addresses", filter: &valueFilter{attr: "type", value: `a]b"c`}, sub: "locality", pref: preferWorkPrimary}},
-		{"phoneNumbers[primary eq true].value", path{raw: "phoneNumbers[primary eq true].value", attr: "phoneNumbers", filter: &valueFilter{attr: "primary", value: true}, sub: "value"}},
-		{`urn:example:ext:2.0:User:tags[value eq "a:b"]`, path{raw: `urn:example:ext:2.0:User:tags[value eq "a:b"]`, urn: "urn:example:ext:2.0:User", attr: "tags", filter: &valueFilter{attr: "value", value: "a:b"}}},
+			parsed{raw: "URN:IETF:params:scim:schemas:extension:enterprise:2.0:User:manager.value", urn: EnterpriseURN, attr: "manager", sub: "value"}},
+		{UserURN + ":userName", parsed{raw: UserURN + ":userName", attr: "userName"}},
+		{AbsorbURN + ":customFields.string1", parsed{raw: AbsorbURN + ":customFields.string1", urn: AbsorbURN, attr: "customFields", sub: "string1"}},
+		{`emails[type eq "work"].value`, parsed{raw: `emails[type eq "work"].value`, attr: "emails", filter: `type eq "work"`, sub: "value", pref: preferPrimaryWork}},
+		{`addresses[type EQ "a]b\"c"].locality`, parsed{raw: `addresses[type EQ "a]b\"c"].locality`, attr: "addresses", filter: `type eq "a]b\"c"`, sub: "locality", pref: preferWorkPrimary}},
+		{"phoneNumbers[primary eq true].value", parsed{raw: "phoneNumbers[primary eq true].value", attr: "phoneNumbers", filter: "primary eq true", sub: "value"}},
+		// Names in any case take the schema's; a bare word and a number
+		// compared with a string are strings, as in the filters IdPs send.
+		{"EMAILS[Type eq work].Value", parsed{raw: "EMAILS[Type eq work].Value", attr: "emails", filter: `Type eq "work"`, sub: "value", pref: preferPrimaryWork}},
+		{"emails[type eq 1]", parsed{raw: "emails[type eq 1]", attr: "emails", filter: "type eq 1", pref: preferPrimaryWork}},
+		{`emails[type eq "work" and primary eq true].value`, parsed{raw: `emails[type eq "work" and primary eq true].value`, attr: "emails", filter: `type eq "work" and primary eq true`, sub: "value", pref: preferPrimaryWork}},
+		{"manager", parsed{raw: "manager", urn: EnterpriseURN, attr: "manager"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -29,7 +45,7 @@ func TestParsePath(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parsePath: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(path{}, valueFilter{})); diff != "" {
+			if diff := cmp.Diff(tt.want, parsedOf(got), cmp.AllowUnexported(parsed{})); diff != "" {
 				t.Errorf("parsePath (-want +got):\n%s", diff)
 			}
 		})
@@ -39,12 +55,14 @@ func TestParsePath(t *testing.T) {
 func TestParsePathRejects(t *testing.T) {
 	for _, in := range []string{
 		"", "  ", "1title", "name.", "name..x", "name.given.more", "emails[type eq \"work\"", "emails[]",
-		"emails[type]", "emails[type eq]", "emails[type co \"w\"]", "emails[type eq work]", "emails[type eq 1]",
+		"emails[type]", "emails[type eq]", "emails[type co \"w\"]", "emails[type eq \"w\" or primary eq true]",
 		"emails[type eq \"unterminated]", "title extra", AbsorbURN + ":", "urn:x:", "emails[type eq \"w\"]value",
+		// Attributes the user schema does not define, and whole extensions.
+		"nope", "name.nope", `urn:example:ext:2.0:User:tags[value eq "a:b"]`, AbsorbURN, "emails[nope eq \"x\"].value",
 	} {
 		t.Run(in, func(t *testing.T) {
 			if p, err := parsePath(in); err == nil {
-				t.Errorf("parsePath(%q) = %+v, want an error", in, p)
+				t.Errorf("parsePath(%q) = %+v, want an error", in, parsedOf(p))
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
 
 // DepartmentRef is what a SCIM user says about its department, before the
@@ -88,7 +89,7 @@ func (m *Mapper) ToAbsorb(doc map[string]any, current *absorbapi.User) (absorbap
 // passwordFor chooses the password to send.
 func (m *Mapper) passwordFor(doc map[string]any, create bool) (string, error) {
 	if m.password == PasswordPassthrough {
-		v, _ := lookup(doc, "password")
+		_, v, _ := scimdoc.Lookup(doc, "password")
 		switch s := v.(type) {
 		case nil:
 		case string:
@@ -280,10 +281,10 @@ func fillNames(u *absorbapi.User, doc map[string]any) {
 // the rest; a single word is both.
 func splitName(doc map[string]any, at string) (string, string) {
 	attr, sub, _ := strings.Cut(at, ".")
-	v, _ := lookup(doc, attr)
+	_, v, _ := scimdoc.Lookup(doc, attr)
 	if sub != "" {
 		m, _ := v.(map[string]any)
-		v, _ = lookup(m, sub)
+		_, v, _ = scimdoc.Lookup(m, sub)
 	}
 	s, _ := v.(string)
 	words := strings.Fields(s)

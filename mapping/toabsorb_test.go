@@ -204,7 +204,7 @@ func TestToAbsorbConfiguredFields(t *testing.T) {
 	m := mustNew(t, Config{Fields: map[string]string{
 		"customFields.string1":  EnterpriseURN + ":costCenter",
 		"customFields.decimal1": EnterpriseURN + ":organization",
-		"customFields.bool2":    "urn:example:params:scim:schemas:extension:acme:2.0:User:contractor",
+		"customFields.bool2":    EnterpriseURN + ":division",
 		"customFields.string2":  `phoneNumbers[type eq "fax"].value`,
 		"emailAddress":          `emails[type eq "work"].value`,
 		"ccEmailAddresses":      `emails[type eq "other"].value`,
@@ -218,8 +218,7 @@ func TestToAbsorbConfiguredFields(t *testing.T) {
 		"emails":[{"value":"home@x","type":"home","primary":true},{"value":"work@x","type":"work"},{"value":"o1@x","type":"other"},{"value":"o2@x","type":"OTHER"}],
 		"phoneNumbers":[{"value":"1","type":"work","primary":true},{"value":"2","type":"mobile"},{"value":"3","type":"fax"}],
 		"addresses":[{"type":"work","region":"ON"}],
-		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":"CC-7","organization":"3.25","manager":{"value":"mgr-1"}},
-		"urn:example:params:scim:schemas:extension:acme:2.0:User":{"contractor":"True"}}`
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"costCenter":"CC-7","organization":"3.25","division":"True","manager":{"value":"mgr-1"}}}`
 	current := &absorbapi.User{JobTitle: "Kept", CustomFields: map[string]any{"string3": "untouched"}}
 	got, err := m.ToAbsorb(decode(t, body), current)
 	if err != nil {

@@ -116,22 +116,3 @@ func toGender(v any) (int, error) {
 	}
 	return 0, errors.New("not a gender")
 }
-
-// deepCopy copies a decoded JSON value so the copy shares no map or slice.
-func deepCopy(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = deepCopy(x)
-		}
-		return m
-	case []any:
-		l := make([]any, len(t))
-		for i, x := range t {
-			l[i] = deepCopy(x)
-		}
-		return l
-	}
-	return v
-}

@@ -32,25 +32,6 @@ type listResponse struct {
 	Resources    []map[string]any `json:"Resources"`
 }
 
-// AppendJSON writes the response as encoding/json would, with the fields in
-// their declared order, and each resource through scimdoc.AppendJSON.
-func (l listResponse) AppendJSON(dst []byte) ([]byte, error) {
-	dst = append(dst, `{"schemas":`...)
-	dst, _ = scimdoc.AppendJSON(dst, l.Schemas)
-	dst = append(dst, `,"totalResults":`...)
-	dst = strconv.AppendInt(dst, int64(l.TotalResults), 10)
-	dst = append(dst, `,"startIndex":`...)
-	dst = strconv.AppendInt(dst, int64(l.StartIndex), 10)
-	dst = append(dst, `,"itemsPerPage":`...)
-	dst = strconv.AppendInt(dst, int64(l.ItemsPerPage), 10)
-	dst = append(dst, `,"Resources":`...)
-	dst, err := scimdoc.AppendJSON(dst, l.Resources)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, '}'), nil
-}
-
 // newListResponse wraps resources, already paged, in a ListResponse.
 // itemsPerPage is the number of resources actually returned.
 func newListResponse(total, startIndex int, resources []map[string]any) listResponse {

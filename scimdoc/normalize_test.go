@@ -188,7 +188,8 @@ func TestNormalizeThenPatch(t *testing.T) {
 			t.Errorf("Normalize kept readOnly %q", gone)
 		}
 	}
-	if got := Get(rs, n, "manager"); !cmp.Equal(got, map[string]any{"value": "26118915-6090-4610-87e4-49d8ca9f808d", "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d"}) {
+	ext, _ := n[enterpriseURN].(map[string]any)
+	if got := ext["manager"]; !cmp.Equal(got, map[string]any{"value": "26118915-6090-4610-87e4-49d8ca9f808d", "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d"}) {
 		t.Errorf("manager = %v, want displayName dropped", got)
 	}
 }

@@ -31,14 +31,8 @@ func syntaxError(format string, args ...any) *Error {
 // op is not add, replace or remove, its path is not a string, or an add or
 // replace has no value.
 func DecodePatch(body []byte, maxOps int) ([]Operation, error) {
-	// DecodeDocument reads a valid body in one pass, as encoding/json would
-	// into an any; encoding/json reads an invalid one again to say why.
 	req, err := DecodeDocument(body)
 	if err != nil {
-		var v struct{}
-		if jerr := json.Unmarshal(body, &v); jerr != nil {
-			err = jerr
-		}
 		return nil, &Error{Status: 400, ScimType: TypeInvalidSyntax, Detail: "request body is not a valid PATCH request: " + jsonProblem(err), Err: err}
 	}
 	schemas, ok := valueCI(req, "schemas").([]any)
@@ -118,8 +112,8 @@ func decodeOperation(raw any) (Operation, *Error) {
 		return Operation{}, syntaxError("\"path\" must be a string")
 	}
 	// Member names are matched as encoding/json matches struct fields:
-	// exactly if they can be, else case-insensitively (getCI).
-	_, value, hasValue := getCI(o, "value")
+	// exactly if they can be, else case-insensitively (Lookup).
+	_, value, hasValue := Lookup(o, "value")
 	if !hasValue {
 		if op.Op != "remove" {
 			return Operation{}, syntaxError("%s operation has no \"value\"", op.Op)

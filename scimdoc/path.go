@@ -15,30 +15,28 @@ import (
 type Path struct {
 	URN, Attr, Sub string
 	Filter         *Filter
+	top            *attrNode // Attr's node; nil for a whole extension
 }
 
-// String returns the path in canonical form, URN-qualified for extension
-// attributes.
-func (p Path) String() string {
-	var b strings.Builder
-	if p.Attr == "" {
-		return p.URN
+// Selects reports whether value, one value of the path's attribute (an
+// element of a multi-valued one), passes the path's filter. Without a filter
+// every value passes.
+func (p Path) Selects(value any) bool {
+	if p.Filter == nil || p.Filter.root == nil {
+		return true
 	}
-	if p.URN != "" && !isCoreURN(p.URN) {
-		b.WriteString(p.URN + ":")
-	}
-	b.WriteString(p.Attr)
-	if p.Filter != nil {
-		b.WriteString("[" + p.Filter.String() + "]")
-	}
-	if p.Sub != "" {
-		b.WriteString("." + p.Sub)
-	}
-	return b.String()
+	return p.top != nil && evalElem(p.top, p.Filter.root, value)
 }
 
-func isCoreURN(urn string) bool {
-	return strings.HasPrefix(strings.ToLower(urn), "urn:ietf:params:scim:schemas:core:")
+// FilterValue returns the value the path's filter describes, for a write
+// that finds no value passing it to create: {"type": "work"} for
+// emails[type eq "work"]. It reports false when the path has no filter or
+// the filter is not an "and" of "eq" comparisons on writable sub-attributes.
+func (p Path) FilterValue() (map[string]any, bool) {
+	if p.Filter == nil || p.Filter.root == nil || p.top == nil {
+		return nil, false
+	}
+	return elementFromFilter(p.top, p.Filter)
 }
 
 func pathError(format string, args ...any) *Error {
@@ -130,7 +128,7 @@ func quote(s string) string {
 }
 
 func pathOf(n *attrNode, f *Filter) Path {
-	p := Path{URN: n.owner.urn, Attr: n.topNode().name, Filter: f}
+	p := Path{URN: n.owner.urn, Attr: n.topNode().name, Filter: f, top: n.topNode()}
 	if n.parent != nil {
 		p.Sub = n.name
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestParsePath(t *testing.T) {
@@ -50,7 +51,7 @@ func TestParsePath(t *testing.T) {
 				t.Errorf("filter = %q, want %q", got.Filter.String(), tt.wantFilter)
 			}
 			got.Filter = nil
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(Path{})); diff != "" {
 				t.Errorf("ParsePath(%q) mismatch (-want +got):\n%s", tt.in, diff)
 			}
 		})
@@ -65,21 +66,64 @@ func TestParsePathGroup(t *testing.T) {
 	if got.Attr != "members" || got.URN != groupURN || got.Filter.String() != `value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"` {
 		t.Errorf("got %+v %s", got, got.Filter)
 	}
-	if s := got.String(); s != `members[value eq "7f4bc1a3-285e-48ae-8202-5accb43efb0e"]` {
-		t.Errorf("String() = %s", s)
+}
+
+func TestPathSelects(t *testing.T) {
+	rs := userSchema()
+	tests := []struct {
+		path  string
+		value any
+		want  bool
+	}{
+		{"emails.value", map[string]any{"type": "home"}, true},
+		{`emails[type eq "work"]`, map[string]any{"type": "Work", "value": "a@example.com"}, true},
+		{`emails[type eq "work"]`, map[string]any{"type": "home"}, false},
+		{`emails[type eq "work"]`, "a@example.com", false},
+		{`emails[type eq "work" and primary eq true].value`, map[string]any{"type": "work", "primary": "True"}, true},
+		{`emails[type eq "work" and primary eq true].value`, map[string]any{"type": "work"}, false},
+		{`phoneNumbers[primary eq true]`, map[string]any{"primary": true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := ParsePath(rs, tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Selects(tt.value); got != tt.want {
+				t.Errorf("Selects(%v) = %v, want %v", tt.value, got, tt.want)
+			}
+		})
 	}
 }
 
-func TestPathString(t *testing.T) {
+func TestPathFilterValue(t *testing.T) {
 	rs := userSchema()
-	for _, in := range []string{"userName", "name.familyName", `emails[type eq "work"].value`, enterpriseURN + ":manager.value", enterpriseURN} {
-		p, err := ParsePath(rs, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := p.String(); got != in {
-			t.Errorf("ParsePath(%q).String() = %q", in, got)
-		}
+	tests := []struct {
+		path string
+		want map[string]any // nil: none
+	}{
+		{`emails[type eq "work"].value`, map[string]any{"type": "work"}},
+		{`emails[TYPE eq "work" and primary eq true]`, map[string]any{"type": "work", "primary": true}},
+		{`phoneNumbers[type eq work].value`, map[string]any{"type": "work"}},
+		{"emails.value", nil},
+		{`emails[type ne "work"].value`, nil},
+		{`emails[type eq "work" or primary eq true].value`, nil},
+		{`emails[nope eq "x"].value`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			p, err := ParsePath(rs, tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := p.FilterValue()
+			if ok != (tt.want != nil) {
+				t.Fatalf("FilterValue() = %v, %v; want %v", got, ok, tt.want)
+			}
+			if diff := cmp.Diff(tt.want, got); ok && diff != "" {
+				t.Errorf("FilterValue() (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

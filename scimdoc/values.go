@@ -52,9 +52,10 @@ func copyValue(v any) any {
 	}
 }
 
-// getCI returns the value stored under name in m, matching the key exactly
-// first and case-insensitively second, and the key it was found under.
-func getCI(m map[string]any, name string) (string, any, bool) {
+// Lookup returns the key under which m stores name and its value, matching
+// the key exactly first and case-insensitively second (RFC 7643 §2.1:
+// attribute names are case-insensitive). ok is false when m has no such key.
+func Lookup(m map[string]any, name string) (key string, value any, ok bool) {
 	if m == nil {
 		return "", nil, false
 	}
@@ -71,7 +72,7 @@ func getCI(m map[string]any, name string) (string, any, bool) {
 
 // valueCI returns the value stored under name in m, or nil.
 func valueCI(m map[string]any, name string) any {
-	_, v, _ := getCI(m, name)
+	_, v, _ := Lookup(m, name)
 	return v
 }
 

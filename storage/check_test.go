@@ -59,7 +59,7 @@ func TestCheckFindsDamage(t *testing.T) {
 		{
 			name: "undecodable record",
 			damage: func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketNames[bUsers]).Put([]byte("u1"), []byte{recordFormat, blobDeflate1, 0xff})
+				return tx.Bucket(bucketNames[bUsers]).Put([]byte("u1"), []byte{recordFormat, blobS2Dict1, 0xff})
 			},
 			want: `decode user "u1"`,
 		},

@@ -5,13 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
-	// klauspost's DEFLATE reads the records written before blobS2Dict1
-	// (as compress/flate would, faster); its S2 writes the new ones.
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/s2"
 )
 
@@ -20,9 +16,8 @@ import (
 const (
 	recordFormat = 1
 
-	blobPlain    = 0
-	blobDeflate1 = 1 // read only: records written before blobS2Dict1
-	blobS2Dict1  = 2
+	blobPlain   = 0
+	blobS2Dict1 = 2
 
 	// compressMin is the smallest record body worth compressing.
 	compressMin = 128
@@ -41,10 +36,11 @@ var s2DictV1 = s2.MakeDictManual([]byte(dictV1), s2DictV1Repeat)
 
 const s2DictV1Repeat = 1665
 
-// dictV1 primes the DEFLATE window of blobDeflate1 bodies with the names and
-// shapes that recur in SCIM and Absorb user and group documents. It is part
-// of the file format: it must never change (a new dictionary is a new blob
-// kind). The most common strings come last, where they are cheapest to refer to.
+// dictV1 is the S2 dictionary of blobS2Dict1 bodies: the names and shapes
+// that recur in SCIM and Absorb user and group documents, so that even a
+// small record finds matches. It is part of the file format: it must never
+// change (a new dictionary is a new blob kind). The most common strings come
+// last, where they are cheapest to refer to.
 const dictV1 = `{"dateHired":null,"dateTerminated":null,"notes":null,"referenceNumber":null,"location":null,` +
 	`"address2":null,"lastLoginDate":null,"supervisorId":null,"ccEmailAddresses":[],"roleIds":[],` +
 	`"customFields":{"string1":null,"string2":null,"string3":null,"string4":null,"string5":null,` +
@@ -76,27 +72,19 @@ var errTruncated = errors.New("truncated record")
 // codec holds the buffers reused across records.
 type codec struct {
 	scratch sync.Pool // *scratch
-	readers sync.Pool // *inflater, for blobDeflate1
 }
 
 // scratch holds a record's plain body while it is compressed, or while its
 // header is read.
 type scratch struct{ plain, packed []byte }
 
-type inflater struct {
-	src bytes.Reader
-	r   io.ReadCloser
-}
-
 // record encodes a record: the format byte, then the blob of
 // uvarint(len(header)) header payload, compressed when that is smaller.
 //
-// S2's "better" mode with dictV1 as its dictionary shrinks user documents to
-// 37 % (DEFLATE with the same dictionary: 36 %; S2's fastest mode 40-43 %,
-// a file a seventh larger and as much more of it mapped) for a little less
-// than DEFLATE's cost to write (about 6 µs against 8), and reads them back
-// twenty times as fast (0.2 µs against 4): every read decodes a record, and
-// every write decodes the one it replaces inside the shared commit.
+// S2's "better" mode with dictV1 as its dictionary compresses user documents
+// almost as well as DEFLATE does and decodes them far faster, which matters
+// because every read decodes a record and every write decodes the one it
+// replaces inside the shared commit.
 func (c *codec) record(e *encoder, payload []byte) []byte {
 	plainLen := uvarintLen(uint64(len(e.b))) + len(e.b) + len(payload)
 	if plainLen >= compressMin {
@@ -167,12 +155,6 @@ func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
 			return nil, nil, err
 		}
 		b, owned = plain, true
-	case blobDeflate1:
-		plain, err := c.inflate(b)
-		if err != nil {
-			return nil, nil, err
-		}
-		b, owned = plain, true
 	default:
 		return nil, nil, fmt.Errorf("unknown blob kind %d", kind)
 	}
@@ -210,35 +192,6 @@ func unpackS2(sc *scratch, b []byte) ([]byte, error) {
 		sc.plain = plain
 	}
 	return plain, nil
-}
-
-// inflate returns the plain bytes of a blobDeflate1 body.
-func (c *codec) inflate(b []byte) ([]byte, error) {
-	n, k := binary.Uvarint(b)
-	// DEFLATE cannot expand more than 1032:1.
-	if k <= 0 || n > uint64(len(b))*1032+64 {
-		return nil, errTruncated
-	}
-	b = b[k:]
-	in, _ := c.readers.Get().(*inflater)
-	if in == nil {
-		in = &inflater{}
-		in.src.Reset(b)
-		in.r = flate.NewReaderDict(&in.src, []byte(dictV1))
-	} else {
-		in.src.Reset(b)
-		if err := in.r.(flate.Resetter).Reset(&in.src, []byte(dictV1)); err != nil {
-			return nil, fmt.Errorf("inflate: %w", err)
-		}
-	}
-	out := make([]byte, n)
-	_, err := io.ReadFull(in.r, out)
-	in.src.Reset(nil)
-	c.readers.Put(in)
-	if err != nil {
-		return nil, fmt.Errorf("inflate: %w", err)
-	}
-	return out, nil
 }
 
 // encoder builds a record header.

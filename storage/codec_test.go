@@ -84,7 +84,7 @@ func TestRecordDamage(t *testing.T) {
 		{"truncated body", good[:len(good)/2]},
 		// An S2 body begins with its plain length: 2^40 here.
 		{"claims a huge body", []byte{recordFormat, blobS2Dict1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20, 0}},
-		{"truncated deflate", []byte{recordFormat, blobDeflate1, 0x40, 0xff}},
+		{"blob kind 1, never released", []byte{recordFormat, 1, 0x40, 0xff}},
 		{"header longer than value", []byte{recordFormat, blobPlain, 50, 'a'}},
 	}
 	for _, tt := range tests {
@@ -137,19 +137,6 @@ func randomBytes(n int) []byte {
 		b[i] = byte(x >> 32)
 	}
 	return b
-}
-
-// TestEarlierDeflateRecords: records written before S2, DEFLATE with dictV1,
-// are still read. The record is an Absorb user copy from a file written then.
-func TestEarlierDeflateRecords(t *testing.T) {
-	const payload = `{"id":"000156c6-64d4-4d20-b539-9113ffdd4fd7","departmentId":"d0000000-0000-4000-8000-000000000001",` +
-		`"firstName":"Load","lastName":"User29126","username":"load-f677c9e3-29126@example.com",` +
-		`"emailAddress":"load-f677c9e3-29126@example.com","externalId":"load-f677c9e3-29126","jobTitle":"Tester",` +
-		`"activeStatus":0,"isLearner":true,"isAdmin":false,"isInstructor":false,"isManager":false,"hasUsername":true}`
-	expectStoredRecord(t, "0101c403bc953d0ec2300c46b9030740ea6ef4e59f6c1c80110e10e2646a15d4322021ee8e440ba2b4124cd893657bb"+
-		"0dff0ccaa2e81295be7a24f8aa417d26ed32534a73aad63699633fdc5b5ff0900616cb464356bd22c4147a33c792154cecc3ab3ab262661e0910"+
-		"400a401d0e6590e213e6cb32b81c7863974a9955e483b70e8cd557d39666aa21f16dea9cf8c8f35b34fdd39b52f6cff50f5ed3e00",
-		[]string{"load-f677c9e3-29126@example.com", "load-f677c9e3-29126", ""}, []byte(payload))
 }
 
 // TestS2DictionaryIsFixed: the S2 dictionary's first repeat offset is where
@@ -217,7 +204,7 @@ func FuzzRecord(f *testing.F) {
 			t.Fatalf("payload = %q, want %q", got, payload)
 		}
 		// The payload as a stored value, and with its kind byte changed.
-		for _, kind := range []byte{blobPlain, blobDeflate1, blobS2Dict1} {
+		for _, kind := range []byte{blobPlain, 1, blobS2Dict1} {
 			if len(payload) >= 2 {
 				damaged := append([]byte{recordFormat, kind}, payload[2:]...)
 				_, _, _ = c.open(damaged, true)

@@ -23,7 +23,7 @@
 // composite key's first part unambiguous whatever bytes it holds, so a prefix
 // scan for lp(x) finds exactly the keys of x.
 //
-//	meta                 "schema"            -> "2" (files of "1" are read, and marked "2" when opened for writing)
+//	meta                 "schema"            -> "2"
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
 //	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record
 //	users/userName       fold(userName)      -> id   (unique)
@@ -68,9 +68,7 @@
 //	kind     one byte: 0 the body follows as it is;
 //	         2 the body as one S2 block (github.com/klauspost/compress/s2, which
 //	         begins with the body's length) with the dictionary dictV1 of
-//	         codec.go, first repeat offset s2DictV1Repeat;
-//	         1 (read only, written by earlier versions) uvarint(len(body)) then
-//	         the body as a raw DEFLATE stream (RFC 1951) primed with dictV1
+//	         codec.go, first repeat offset s2DictV1Repeat
 //	body     uvarint(len(header)) header payload
 //
 // The body is compressed when it is 128 bytes or more and compressing makes
@@ -94,12 +92,8 @@
 //
 // Compressing header and payload together lets the userName, emails and
 // externalId of the header share bytes with the same values in the document.
-// SCIM and Absorb user documents shrink to about 37 %; compressing one costs
-// about 6 µs and reading it back a fifth of a microsecond. With 100,000
-// users whose names and ids arrive in random order, their Absorb mirror,
-// 100,000 memberships and 100,000 audit records the file is about 290 MiB
-// (BenchmarkFileSize); 100,000 users created through the bridge in the demo
-// take about 170 MB.
+// BenchmarkFileSize reports the size of a file of 100,000 users with their
+// Absorb mirror, memberships and audit records.
 //
 // # File growth
 //

@@ -7,14 +7,11 @@ import (
 
 // The bucket layout is documented in doc.go.
 
-// schemaVersion is the value of meta/"schema" this package writes. Version
-// 2 added the Absorb copies kept in their users' values (linked.go); files of
-// version 1 are read as they are and marked 2 when opened for writing, since
-// a version 1 reader would not understand what is written then.
+// schemaVersion is the value of meta/"schema" this package writes and the
+// only one Open accepts. It is 2 because the Absorb copies kept in their
+// users' values (linked.go) made the layout of earlier development builds,
+// which no release wrote, unreadable as it is.
 const schemaVersion = "2"
-
-// readableSchemaVersions are the versions Open accepts.
-var readableSchemaVersions = []string{"1", schemaVersion}
 
 type bucketID int
 

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -223,16 +224,14 @@ func TestCheckFindsBrokenLinks(t *testing.T) {
 	}
 }
 
-// A file of schema version 1 is read as it is, and marked version 2 only when
-// opened for writing.
-func TestOpenSchemaVersion1(t *testing.T) {
+// A file of schema version 1, a layout no release wrote, is refused with a
+// line naming the version, whether opened read-only or for writing.
+func TestOpenRefusesSchemaVersion1(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bridge.db")
 	s, err := Open(path, Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
-	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
 	if err := s.db.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte("1"))
 	}); err != nil {
@@ -240,34 +239,16 @@ func TestOpenSchemaVersion1(t *testing.T) {
 	}
 	_ = s.Close()
 
-	schema := func(s *Store) string {
-		var v string
-		view(t, s, func(tx *Tx) error {
-			v = string(tx.b(bMeta).Get(keySchema))
-			return nil
-		})
-		return v
+	for _, opts := range []Options{{ReadOnly: true}, {NoSync: true}} {
+		s, err := Open(path, opts)
+		if err == nil {
+			_ = s.Close()
+			t.Fatalf("Open(%+v) of a version 1 file succeeded, want an error", opts)
+		}
+		if want := `unsupported schema version "1" (this build reads 2)`; !strings.Contains(err.Error(), want) {
+			t.Errorf("Open(%+v) error = %v, want it to contain %q", opts, err, want)
+		}
 	}
-	ro, err := Open(path, Options{ReadOnly: true})
-	if err != nil {
-		t.Fatalf("read-only Open of a version 1 file: %v", err)
-	}
-	if got := schema(ro); got != "1" {
-		t.Errorf("schema after a read-only open = %q, want 1", got)
-	}
-	wantAbsorbUser(t, ro, a)
-	_ = ro.Close()
-
-	rw, err := Open(path, Options{NoSync: true})
-	if err != nil {
-		t.Fatalf("Open of a version 1 file: %v", err)
-	}
-	defer rw.Close()
-	if got := schema(rw); got != schemaVersion {
-		t.Errorf("schema after a writable open = %q, want %q", got, schemaVersion)
-	}
-	wantAbsorbUser(t, rw, a)
-	checkStore(t, rw)
 }
 
 // Random sequences of the writes that touch users and their Absorb copies,

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -159,15 +157,7 @@ func initLayout(tx *bolt.Tx) error {
 			}
 		}
 	}
-	if err := checkLayout(tx); err != nil {
-		return err
-	}
-	if v := tx.Bucket(bucketNames[bMeta]).Get(keySchema); string(v) != schemaVersion {
-		if err := tx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte(schemaVersion)); err != nil {
-			return fmt.Errorf("write schema version: %w", err)
-		}
-	}
-	return nil
+	return checkLayout(tx)
 }
 
 // checkLayout verifies the schema version and that every bucket exists.
@@ -176,11 +166,11 @@ func checkLayout(tx *bolt.Tx) error {
 	if meta == nil {
 		return fmt.Errorf("%w: no meta bucket", ErrCorrupt)
 	}
-	if v := meta.Get(keySchema); !slices.Contains(readableSchemaVersions, string(v)) {
+	if v := meta.Get(keySchema); string(v) != schemaVersion {
 		if v == nil {
 			return fmt.Errorf("%w: no schema version", ErrCorrupt)
 		}
-		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, strings.Join(readableSchemaVersions, " and "))
+		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, schemaVersion)
 	}
 	for id, name := range bucketNames {
 		if tx.Bucket(name) == nil && !laterBuckets[id] {
