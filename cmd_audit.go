@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,7 +43,7 @@ func auditLineOf(r storage.AuditRecord) auditLine {
 	return l
 }
 
-func runAudit(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "prune" {
 		return runAuditPrune(args[1:], getenv, stdout, stderr)
 	}
@@ -52,6 +53,8 @@ func runAudit(args []string, getenv func(string) string, stdout, stderr io.Write
 	user := fs.String("user", "", "only records about this userName, SCIM id or Absorb id")
 	since := fs.String("since", "", "only records at or after this time: RFC 3339, a date (2006-01-02) or a duration back from now (24h)")
 	asJSON := fs.Bool("json", false, "print JSON lines, one record each")
+	var remote remoteFlags // a running bridge holds the file: read through its admin API (cmd_brake.go)
+	remote.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
@@ -60,9 +63,12 @@ func runAudit(args []string, getenv func(string) string, stdout, stderr io.Write
 		fmt.Fprintln(stderr, "absorb-scim audit:", err)
 		return errUsage
 	}
-	s, err := d.open(getenv)
+	s, remote, err := openOrRemote(d, remote, getenv)
 	if err != nil {
 		return err
+	}
+	if s == nil {
+		return auditRemote(ctx, remote, getenv, *user, from, *asJSON, stdout)
 	}
 	defer s.Close()
 	enc := json.NewEncoder(stdout)

@@ -53,6 +53,8 @@ commands:
   users         list or show SCIM users held (list | show ID-or-userName)
   groups        list or show SCIM groups held (list | show ID-or-displayName)
   audit         list the audit log of changes made in Absorb (audit prune -before TIME: delete old records)
+  holds         list the deactivations the brake keeps from Absorb; release or discard them
+  trace         what happened to one person: SCIM user, Absorb account, groups, holds and history
   reconcile     compare SCIM users with Absorb and report (or -fix) drift
   backup        copy the data file of a stopped bridge
   restore       replace the data file from a backup
@@ -97,7 +99,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "groups":
 		return runGroups(rest, getenv, stdout, stderr)
 	case "audit":
-		return runAudit(rest, getenv, stdout, stderr)
+		return runAudit(ctx, rest, getenv, stdout, stderr)
+	case "holds":
+		return runHolds(ctx, rest, getenv, stdout, stderr)
+	case "trace":
+		return runTrace(ctx, rest, getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, rest, getenv, stdout, stderr)
 	case "backup":

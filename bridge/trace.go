@@ -31,6 +31,10 @@ const (
 	OpSCIMUpdate = "scim-update" // PUT or PATCH /Users/{id}
 	OpSCIMDelete = "scim-delete" // DELETE /Users/{id}
 	OpSync       = "sync"        // the sync folded a change made in Absorb into the SCIM user
+
+	// OutcomeAccepted is the outcome of an IdP request's record: the SCIM
+	// user changed. What reached Absorb is in the write's own record.
+	OutcomeAccepted = "accepted"
 )
 
 // Kinds of TraceEvent.
@@ -306,12 +310,11 @@ func eventKind(r storage.AuditRecord) string {
 
 // requestRecord is the audit record of an IdP request that changed the
 // SCIM user id from before to after (nil before for a create, nil after for
-// a delete): which SCIM attributes changed, from → to. A password is
-// recorded as set, never its value.
+// a delete): which SCIM attributes changed, from → to, never the password.
 func (b *Bridge) requestRecord(ctx context.Context, op, id, absorbID, userName string, before, after map[string]string) storage.AuditRecord {
 	actor := actorOf(ctx)
 	return storage.AuditRecord{Time: b.now(), Credential: actor.Credential, RequestID: actor.RequestID, Operation: op,
-		ResourceType: "User", ResourceID: id, AbsorbID: absorbID, UserName: userName, Outcome: OutcomeOK,
+		ResourceType: "User", ResourceID: id, AbsorbID: absorbID, UserName: userName, Outcome: OutcomeAccepted,
 		Changes: attributeChanges(before, after)}
 }
 
@@ -343,8 +346,8 @@ func (b *Bridge) appendAudit(recs []storage.AuditRecord) {
 
 // flatAttributes flattens a SCIM document into attribute paths and their
 // values as text: sub-attributes joined by dots, multi-valued attributes as
-// their JSON. Server attributes (id, meta, schemas, groups) are left out,
-// and a password's value is replaced by "(set)".
+// their JSON. Server attributes (id, meta, schemas, groups) and the
+// password are left out.
 func flatAttributes(doc scimdoc.Document) map[string]string {
 	out := map[string]string{}
 	var walk func(prefix string, v any)
@@ -369,12 +372,7 @@ func flatAttributes(doc scimdoc.Document) map[string]string {
 	}
 	for k, v := range doc {
 		switch strings.ToLower(k) {
-		case "id", "meta", "schemas", "groups":
-			continue
-		case "password":
-			if v != nil && v != "" {
-				out["password"] = "(set)"
-			}
+		case "id", "meta", "schemas", "groups", "password":
 			continue
 		}
 		walk(k, v)
@@ -393,7 +391,7 @@ func joinPath(prefix, k string) string {
 func attributeChanges(before, after map[string]string) []storage.FieldChange {
 	var out []storage.FieldChange
 	for k, a := range after {
-		if b, ok := before[k]; !ok || b != a || k == "password" {
+		if b, ok := before[k]; !ok || b != a {
 			out = append(out, storage.FieldChange{Field: k, From: before[k], To: a})
 		}
 	}
