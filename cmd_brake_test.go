@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,28 +16,10 @@ import (
 func brakeConfig(t *testing.T, fakeURL, dataDir string) string {
 	t.Helper()
 	path := opsConfig(t, fakeURL, dataDir)
-	editConfig(t, path, "safety", map[string]any{"deactivationLimit": map[string]any{"max": 2, "window": "1h"}})
+	editConfig(t, path, func(cfg map[string]any) {
+		cfg["safety"] = map[string]any{"deactivationLimit": map[string]any{"max": 2, "window": "1h"}}
+	})
 	return path
-}
-
-// editConfig sets one top-level key of the configuration file at path.
-func editConfig(t *testing.T, path, key string, value any) {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	cfg[key] = value
-	if raw, err = json.Marshal(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // absorbActive reports whether the fake Absorb holds the account active.
@@ -76,7 +57,7 @@ func TestBrakeEndToEnd(t *testing.T) {
 	cfgPath := brakeConfig(t, fakeURL, dataDir)
 	srv := startOpsServe(t, "-config", cfgPath)
 	// The commands find the running bridge at its configured address.
-	editConfig(t, cfgPath, "listen", strings.TrimPrefix(srv.base, "http://"))
+	editConfig(t, cfgPath, func(cfg map[string]any) { cfg["listen"] = strings.TrimPrefix(srv.base, "http://") })
 
 	ids := map[string]string{}
 	for _, n := range []string{"ann", "bob", "cat", "dan", "eve"} {
