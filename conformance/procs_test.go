@@ -637,12 +637,15 @@ func retryAfterSeconds(h http.Header) (time.Duration, bool) {
 }
 
 // stderrLines returns the non-empty lines a process wrote.
+// stderrLines returns the lines a person reads on stderr: every non-empty
+// line but the structured log record that says which build is starting.
 func stderrLines(s string) []string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
-		if strings.TrimSpace(l) != "" {
-			out = append(out, l)
+		if strings.TrimSpace(l) == "" || strings.Contains(l, `"msg":"absorb-scim starting"`) {
+			continue
 		}
+		out = append(out, l)
 	}
 	return out
 }
