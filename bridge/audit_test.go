@@ -90,12 +90,9 @@ func opsUserDoc(userName, given, family string) scimdoc.Document {
 	}
 }
 
-// setAttr returns a PATCH-like change that sets one top-level attribute.
-func opsSet(key string, value any) func(scimdoc.Document) (scimdoc.Document, error) {
-	return func(d scimdoc.Document) (scimdoc.Document, error) {
-		d[key] = value
-		return d, nil
-	}
+// opsSet returns the PATCH operations that set one top-level attribute.
+func opsSet(key string, value any) []scimdoc.Operation {
+	return []scimdoc.Operation{{Op: "replace", Path: key, Value: value}}
 }
 
 // opsAuditRecords returns the audit records of writes to Absorb, without

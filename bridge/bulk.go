@@ -29,7 +29,7 @@ const resourceUser = "User"
 type writer interface {
 	CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
 	ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
-	PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error)
+	PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error)
 	DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error
 	CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
 	ReplaceGroup(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
@@ -105,13 +105,11 @@ func runOne(ctx context.Context, w writer, op BulkOperation) BulkResult {
 	case "User PUT":
 		r.Resource, r.Err = w.ReplaceUser(ctx, op.ID, op.Doc, op.Pre)
 	case "User PATCH":
-		apply := op.Apply
-		if apply == nil {
-			apply = func(scimdoc.Document) (scimdoc.Document, error) {
-				return nil, scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the PATCH has no operations to apply")
-			}
+		if len(op.Patch) == 0 {
+			r.Err = scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the PATCH has no operations to apply")
+			break
 		}
-		r.Resource, r.Err = w.PatchUser(ctx, op.ID, op.Pre, apply)
+		r.Resource, r.Err = w.PatchUser(ctx, op.ID, op.Pre, op.Patch)
 	case "User DELETE":
 		r.Err = w.DeleteUser(ctx, op.ID, op.Pre)
 	case "Group POST":
@@ -148,7 +146,7 @@ func coalescible(ops []BulkOperation, i int) int {
 		case http.MethodPut:
 			keys = append(keys, "id:"+op.ID, "name:"+foldKey(stringAt(op.Doc, "userName")))
 		case http.MethodPatch:
-			if op.Apply == nil {
+			if len(op.Patch) == 0 {
 				return j
 			}
 			keys = append(keys, "id:"+op.ID)
@@ -375,11 +373,13 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if err := e.op.Pre.Check(res); err != nil {
 		return err
 	}
-	doc := e.op.Doc
+	replacement, ops := e.op.Doc, []scimdoc.Operation(nil)
 	if e.op.Method == http.MethodPatch {
-		if doc, err = e.op.Apply(withoutServerAttributes(res.Doc)); err != nil {
-			return err
-		}
+		replacement, ops = nil, e.op.Patch
+	}
+	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
+	if err != nil {
+		return err
 	}
 	userName := strings.TrimSpace(stringAt(doc, "userName"))
 	if userName == "" {

@@ -269,23 +269,17 @@ func TestBulkUpdates(t *testing.T) {
 		ids = append(ids, res.ID)
 	}
 	r.fake.ResetStats()
-	setTitle := func(doc scimdoc.Document) (scimdoc.Document, error) {
-		doc["title"] = "Engineer"
-		return doc, nil
-	}
-	keep := func(doc scimdoc.Document) (scimdoc.Document, error) { return doc, nil }
-	rename := func(doc scimdoc.Document) (scimdoc.Document, error) {
-		doc["userName"] = "renamed@example.com"
-		return doc, nil
-	}
+	setTitle := []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Engineer"}}
+	keep := []scimdoc.Operation{{Op: "replace", Path: "active", Value: true}} // the users are active
+	rename := []scimdoc.Operation{{Op: "replace", Path: "userName", Value: "renamed@example.com"}}
 	ops := []bridge.BulkOperation{
 		{Method: http.MethodPut, Resource: "User", ID: ids[0], Doc: bulkUserDoc("u0@example.com", "title", "Lead")},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Apply: setTitle},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[2], Apply: keep}, // changes nothing Absorb holds
-		{Method: http.MethodPatch, Resource: "User", ID: ids[3], Apply: rename},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Apply: keep, Pre: scimdoc.Precondition{IfMatch: `W/"1"`}},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Patch: setTitle},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[2], Patch: keep}, // changes nothing Absorb holds
+		{Method: http.MethodPatch, Resource: "User", ID: ids[3], Patch: rename},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Patch: keep, Pre: scimdoc.Precondition{IfMatch: `W/"1"`}},
 		{Method: http.MethodDelete, Resource: "User", ID: ids[2]},
-		{Method: http.MethodPatch, Resource: "User", ID: "no-such-user", Apply: keep},
+		{Method: http.MethodPatch, Resource: "User", ID: "no-such-user", Patch: keep},
 	}
 	results := r.b.Bulk(ctx, ops, 0)
 	if diff := cmp.Diff([]string{"4 412", "6 404"}, failedOps(t, results)); diff != "" {

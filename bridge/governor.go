@@ -158,13 +158,13 @@ func (g *Governed) ReplaceUser(ctx context.Context, id string, doc scimdoc.Docum
 
 // PatchUser is Bridge.PatchUser once admitted. Errors: the 429 of
 // Governor.Admit, and those of Bridge.PatchUser.
-func (g *Governed) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+func (g *Governed) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
 	release, err := g.gov.Admit(ctx, 1)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
 	defer release()
-	return g.Bridge.PatchUser(ctx, id, pre, apply)
+	return g.Bridge.PatchUser(ctx, id, pre, ops)
 }
 
 // DeleteUser is Bridge.DeleteUser once admitted. Errors: the 429 of

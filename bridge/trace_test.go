@@ -48,9 +48,7 @@ func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
 	}
 	other := w.create(userDoc("other@example.com", "Other", "Person"))
 	absorbID := w.absorbIDOf(jane.ID)
-	if _, err := w.b.PatchUser(okta, jane.ID, scimdoc.Precondition{}, func(d scimdoc.Document) (scimdoc.Document, error) {
-		return scimdoc.ApplyPatch(w.b.UserSchema(), d, []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Engineer"}})
-	}); err != nil {
+	if _, err := w.b.PatchUser(okta, jane.ID, scimdoc.Precondition{}, []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Engineer"}}); err != nil {
 		t.Fatal(err)
 	}
 	g := w.createGroup("Security Training")

@@ -671,16 +671,20 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 // mapped user to Absorb in one call (none when nothing Absorb holds changed).
 // Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken.
 func (b *Bridge) ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
-	return b.updateUser(ctx, id, pre, func(scimdoc.Document) (scimdoc.Document, error) { return doc, nil })
+	return b.updateUser(ctx, id, pre, doc, nil)
 }
 
-// PatchUser applies a PATCH (RFC 7644 §3.5.2) while it holds the user, so
-// concurrent writers never lose each other's changes.
-func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
-	return b.updateUser(ctx, id, pre, apply)
+// PatchUser applies PATCH operations (RFC 7644 §3.5.2) to a user, in order
+// and all or none, while it holds the user, so concurrent writers never
+// lose each other's changes. Errors: those of ReplaceUser, and the 400s of
+// scimdoc.ApplyPatch for operations the user schema refuses.
+func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
+	return b.updateUser(ctx, id, pre, nil, ops)
 }
 
-func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, change func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+// updateUser writes a user's new document: replacement when it is not nil,
+// else the current document with ops applied.
+func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Resource, error) {
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
@@ -690,9 +694,8 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err := pre.Check(res); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	current := withoutServerAttributes(res.Doc)
-	before := flatAttributes(current) // for the request's audit record (trace.go); change may edit current
-	doc, err := change(current)
+	before := flatAttributes(res.Doc) // for the request's audit record (trace.go)
+	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -746,6 +749,16 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	return b.decorate(next)
+}
+
+// nextUserDoc is the document a replace or PATCH leaves: replacement when
+// it is not nil, else the current document with ops applied. The errors of
+// scimdoc.ApplyPatch are already the client's 400s.
+func (b *Bridge) nextUserDoc(current, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Document, error) {
+	if replacement != nil {
+		return replacement, nil
+	}
+	return scimdoc.ApplyPatch(b.users, withoutServerAttributes(current), ops)
 }
 
 // renameConflict explains a PUT that Absorb refused after a rename: when

@@ -606,13 +606,6 @@ func (s *Server) prepareBulkOp(op *bulkOp, defined map[string]*bulkOp, created m
 			return bo, asClientError(err)
 		}
 		bo.Patch = patch
-		if op.kind == s.user {
-			rs := op.kind.rs
-			bo.Apply = func(doc scimdoc.Document) (scimdoc.Document, error) {
-				out, err := scimdoc.ApplyPatch(rs, doc, patch)
-				return out, asClientError(err)
-			}
-		}
 	}
 	return bo, nil
 }

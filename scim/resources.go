@@ -96,10 +96,7 @@ func (s *Server) patch(k *resourceKind) http.HandlerFunc {
 		id := mux.Vars(r)["id"]
 		p := queryProjection(r)
 		if k == s.user {
-			res, err := s.users.PatchUser(r.Context(), id, precondition(r), func(doc scimdoc.Document) (scimdoc.Document, error) {
-				out, err := scimdoc.ApplyPatch(k.rs, doc, ops)
-				return out, asClientError(err)
-			})
+			res, err := s.users.PatchUser(r.Context(), id, precondition(r), ops)
 			if err != nil {
 				s.fail(w, r, err)
 				return

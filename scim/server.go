@@ -136,7 +136,7 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.user, s.group = newResourceKinds()
+	s.user, s.group = newResourceKinds(opts.Users.UserSchema(), opts.Groups.GroupSchema())
 	if err := s.buildDiscovery(opts.AuthSchemes); err != nil {
 		return nil, err
 	}
