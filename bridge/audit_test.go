@@ -33,7 +33,7 @@ type opsRig struct {
 // opsPassword is sent by the IdP in the tests; it must never be recorded.
 const opsPassword = "Tr0ub4dor&3-never-logged"
 
-func newOpsRig(t *testing.T, dryRun bool) *opsRig {
+func newOpsRig(t *testing.T, dryRun bool, now ...func() time.Time) *opsRig {
 	t.Helper()
 	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1})
 	if err != nil {
@@ -58,8 +58,11 @@ func newOpsRig(t *testing.T, dryRun bool) *opsRig {
 	if dryRun {
 		absorb = bridge.NewDryRunAbsorb(absorb, nil)
 	}
-	absorb = bridge.NewAuditedAbsorb(absorb, store, nil)
-	b, err := bridge.New(bridge.Config{Absorb: absorb, Store: store, Mapper: mapper})
+	cfg := bridge.Config{Absorb: absorb, Store: store, Mapper: mapper}
+	if len(now) > 0 {
+		cfg.Now = now[0]
+	}
+	b, err := bridge.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,14 +212,14 @@ func TestAuditedAbsorbRecordsCreatePatchDeactivate(t *testing.T) {
 }
 
 func TestAuditedAbsorbFailedAndBackground(t *testing.T) {
-	r := newOpsRig(t, false)
-	audited := bridge.NewAuditedAbsorb(r.client, r.store, func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) })
+	r := newOpsRig(t, false, func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) })
+	audited := r.b
 	// No actor: background work. Enrolling an account Absorb does not know fails.
-	_, err := audited.EnrollUser(context.Background(), "b0000000-0000-4000-8000-0000000000ff", fakeabsorb.CourseSecurityAwarenessID)
+	err := audited.Enroll(context.Background(), "b0000000-0000-4000-8000-0000000000ff", fakeabsorb.CourseSecurityAwarenessID)
 	if err == nil {
 		t.Fatal("enrolling an unknown account succeeded")
 	}
-	if err := audited.UnenrollUser(context.Background(), []string{fakeabsorb.EnrollmentBobSalesID}); err != nil {
+	if err := audited.Unenroll(context.Background(), []string{fakeabsorb.EnrollmentBobSalesID}); err != nil {
 		t.Fatal(err)
 	}
 	recs := opsAuditRecords(t, r.store)
@@ -260,11 +263,7 @@ func TestActorFrom(t *testing.T) {
 
 func TestAuditedAbsorbUpload(t *testing.T) {
 	r := newOpsRig(t, false)
-	audited := bridge.NewAuditedAbsorb(r.client, r.store, nil)
-	up, ok := audited.(bridge.UserUploader)
-	if !ok {
-		t.Fatal("the audited client does not offer uploads")
-	}
+	up := r.b
 	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta", RequestID: "bulk-1"})
 	users := []absorbapi.User{
 		{Username: "uma@example.com", FirstName: "Uma", LastName: "Upton", EmailAddress: "uma@example.com",

@@ -95,9 +95,9 @@ func TestGovernorAdmit(t *testing.T) {
 // throttles, and every create the bridge accepted lands exactly once.
 func TestGovernorStorm(t *testing.T) {
 	const rate, creates = 50, 300
-	r := newBulkRig(t, rigConfig{fakeRate: rate, fakeBurst: 20, clientRate: rate, clientBurst: 10})
 	gov := bridge.NewGovernor(bridge.GovernorConfig{Rate: rate, MaxQueue: 10})
-	g := r.b.Governed(gov)
+	r := newBulkRig(t, rigConfig{fakeRate: rate, fakeBurst: 20, clientRate: rate, clientBurst: 10, gov: gov})
+	g := r.b
 	s, err := scim.New(scim.Options{BaseURL: "https://scim.example.com/scim/v2", Users: g, Groups: g, Bulk: g})
 	if err != nil {
 		t.Fatal(err)

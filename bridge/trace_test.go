@@ -15,8 +15,6 @@ import (
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
-func audited(c *worldConfig) { c.audited = true }
-
 // eventsOf lists a trace's history as "kind operation credential".
 func eventsOf(tr bridge.Trace) []string {
 	var out []string
@@ -36,7 +34,7 @@ func changeIn(e bridge.TraceEvent, field string) (bridge.TraceChange, bool) {
 }
 
 func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
-	w := newWorld(t, withRules(testRules...), audited, withLimit(1, time.Hour))
+	w := newWorld(t, withRules(testRules...), withLimit(1, time.Hour))
 	w.run()
 	okta := bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta", RequestID: "r1"})
 	doc := userDoc("jane@example.com", "Jane", "Doe")
@@ -171,7 +169,7 @@ func TestTraceOfASharedExternalIDIsAmbiguous(t *testing.T) {
 // The trace reads the store alone: a stopped bridge's file, opened
 // read-only, answers the same.
 func TestTraceFromAStoppedBridgesFile(t *testing.T) {
-	w := newWorld(t, audited)
+	w := newWorld(t)
 	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
 	live, err := w.b.Trace(context.Background(), jane.ID)
 	if err != nil {

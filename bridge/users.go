@@ -28,8 +28,14 @@ func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // recorded as an intent before Absorb is called, so a crash or a retry after
 // a timeout resolves to the same account. Errors: 409 uniqueness when the
 // userName is already provisioned or hidden from the admin's scope, 400 for
-// data Absorb refuses, 429/503 for upstream conditions.
+// data Absorb refuses, 429/503 for upstream conditions, and 429 when the
+// Governor turns the write away.
 func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	defer release()
 	userName := strings.TrimSpace(stringAt(doc, "userName"))
 	if userName == "" {
 		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
@@ -41,7 +47,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	scimID := b.newID()
 	unfinished := false
 	var linked storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx *storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -81,8 +87,6 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	ctx, audit := withAuditStage(ctx, scimID, account)
-	defer audit.flush()
 
 	now := b.now()
 	// Batch: concurrent creates share one commit (group commit).
@@ -92,8 +96,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, fmt.Errorf("record create intent for %q: %w", userName, err)
 	}
 
-	saved, err := b.writeAccount(ctx, u, account != nil)
+	saved, audit, err := b.writeAccount(ctx, scimID, u, account)
 	if err != nil {
+		b.writeAudit(audit...)
 		if !retryable(err) {
 			// Absorb definitely did not take the user: nothing to resolve later.
 			_ = b.store.Update(func(tx *storage.Tx) error { return tx.DeleteIntent(key) })
@@ -102,41 +107,43 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	}
 	rec, err := userRecord(scimID, saved.ID, doc, now, now, 1)
 	if err != nil {
+		b.writeAudit(audit...)
 		return scimdoc.Resource{}, err
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
-	if err := b.commitUser(ctx, rec, saved, key); err != nil {
+	audit = append(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
+	if err := b.commitUser(rec, saved, key, audit); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	b.log.Info("user created", "id", scimID, "absorbId", saved.ID, "adopted", account != nil)
-	return b.decorate(rec)
+	return b.written(rec, doc)
 }
 
-// writeAccount creates u in Absorb, or updates it when it adopts an existing
-// account. A create that finds the username taken by an account the admin
-// can see adopts that account instead (it was made by hand meanwhile).
-func (b *Bridge) writeAccount(ctx context.Context, u absorbapi.User, adopt bool) (absorbapi.User, error) {
-	if adopt {
-		saved, err := b.absorb.UpdateUser(ctx, u)
-		if err != nil {
-			return absorbapi.User{}, upstreamError("update absorb user", err)
-		}
-		return merged(u, saved), nil
+// writeAccount creates u in Absorb for the SCIM user scimID, or updates
+// adopted, the existing account it adopts (nil for none). A create that
+// finds the username taken by an account the admin can see adopts that
+// account instead (it was made by hand meanwhile). It returns what Absorb
+// now holds and the audit records of the writes it sent, also on failure.
+func (b *Bridge) writeAccount(ctx context.Context, scimID string, u absorbapi.User, adopted *absorbapi.User) (absorbapi.User, []storage.AuditRecord, error) {
+	if adopted != nil {
+		saved, audit, err := b.sendUser(ctx, scimID, *adopted, u)
+		return saved, []storage.AuditRecord{audit}, upstreamError("update absorb user", err)
 	}
-	saved, err := b.absorb.CreateUser(ctx, u)
+	saved, audit, err := b.sendUser(ctx, scimID, absorbapi.User{}, u)
+	sent := []storage.AuditRecord{audit}
 	var conflict *absorbapi.ConflictError
 	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
 		if lerr := b.ensureUnlinked(conflict.ExistingID, u.Username); lerr != nil {
-			return absorbapi.User{}, lerr
+			return absorbapi.User{}, sent, lerr
 		}
 		u.ID = conflict.ExistingID
 		u.Password = ""
-		saved, err = b.absorb.UpdateUser(ctx, u)
+		saved, audit, err = b.sendUser(ctx, scimID, b.localAccount(u.ID), u)
+		sent = append(sent, audit)
 	}
 	if err != nil {
-		return absorbapi.User{}, upstreamError("create absorb user", err)
+		return absorbapi.User{}, sent, upstreamError("create absorb user", err)
 	}
-	return merged(u, saved), nil
+	return saved, sent, nil
 }
 
 // merged is what Absorb now holds: what was sent, with the id and dates
@@ -158,9 +165,15 @@ func merged(sent absorbapi.User, answer *absorbapi.User) absorbapi.User {
 }
 
 // commitUser writes a user's record and Absorb copy in one transaction,
-// clears the create intent named by intentKey ("" for none), and appends the
-// audit records ctx's stage holds for the write.
-func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absorbapi.User, intentKey string) error {
+// clears the create intent named by intentKey ("" for none), and appends
+// audit, the records of the writes that made the change. When the commit
+// fails, the records are appended on their own: the writes were sent.
+func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) (err error) {
+	defer func() {
+		if err != nil {
+			b.writeAudit(audit...)
+		}
+	}()
 	mirror, err := mirrorRecord(account)
 	if err != nil {
 		return err
@@ -175,9 +188,7 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 	if err != nil {
 		return err
 	}
-	stage := auditStageFrom(ctx)
-	staged := stage.prepare(b.store)
-	audited := 0
+	staged := b.prepareAudit(audit)
 	// Batch: concurrent writes share one commit and one fsync; fn only
 	// writes in the transaction, so running it again is harmless.
 	err = b.store.Batch(func(tx *storage.Tx) error {
@@ -192,13 +203,8 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 				return err
 			}
 		}
-		var err error
-		audited, err = staged.appendTo(tx)
-		return err
+		return appendAudit(tx, staged)
 	})
-	if err == nil {
-		stage.committed(audited)
-	}
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
 		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
@@ -285,7 +291,8 @@ func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, erro
 	return res, nil
 }
 
-// decorate renders a record as a resource with its read-only "groups".
+// decorate renders a stored record as a resource with its read-only
+// "groups".
 func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	var res scimdoc.Resource
 	err := b.store.View(func(tx *storage.Tx) error {
@@ -296,6 +303,17 @@ func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	return res, err
 }
 
+// written is the resource a write answers with: doc, the document just
+// committed as rec, rather than rec read back and decoded, with the user's
+// read-only "groups".
+func (b *Bridge) written(rec storage.User, doc scimdoc.Document) (scimdoc.Resource, error) {
+	out := withoutServerAttributes(doc)
+	out["id"] = rec.ID
+	res := scimdoc.Resource{ID: rec.ID, Doc: out, Created: rec.Created, LastModified: rec.LastModified, Version: rec.Version}
+	err := b.store.View(func(tx *storage.Tx) error { return addGroups(tx, res) })
+	return res, err
+}
+
 // userWithGroups is decorate inside a transaction the caller already holds,
 // so a list renders every user in one read.
 func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) {
@@ -303,12 +321,18 @@ func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) 
 	if err != nil {
 		return res, err
 	}
-	ids, err := tx.GroupsOfUser(rec.ID)
+	return res, addGroups(tx, res)
+}
+
+// addGroups sets res's read-only "groups" to the groups the user is a
+// direct member of, when there are any.
+func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
+	ids, err := tx.GroupsOfUser(res.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return res, nil // deleted since rec was read
+		return nil // deleted since it was read
 	}
 	if err != nil {
-		return res, fmt.Errorf("groups of user %s: %w", rec.ID, err)
+		return fmt.Errorf("groups of user %s: %w", res.ID, err)
 	}
 	var groups []any
 	for _, gid := range ids {
@@ -321,7 +345,7 @@ func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) 
 	if len(groups) > 0 {
 		res.Doc["groups"] = groups
 	}
-	return res, nil
+	return nil
 }
 
 // ListUsers answers a list or search from the local copy (RFC 7644 §3.4.2).
@@ -660,7 +684,7 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := b.commitUser(context.Background(), rec, account, intentKey); err != nil {
+	if err := b.commitUser(rec, account, intentKey, nil); err != nil {
 		return storage.User{}, err
 	}
 	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
@@ -669,7 +693,9 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 
 // ReplaceUser replaces a user with doc (RFC 7644 §3.5.1) and sends the full
 // mapped user to Absorb in one call (none when nothing Absorb holds changed).
-// Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken.
+// Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken,
+// 429/503 for upstream conditions, and 429 when the Governor turns the
+// write away.
 func (b *Bridge) ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
 	return b.updateUser(ctx, id, pre, doc, nil)
 }
@@ -685,6 +711,11 @@ func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondit
 // updateUser writes a user's new document: replacement when it is not nil,
 // else the current document with ops applied.
 func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Resource, error) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	defer release()
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
@@ -722,11 +753,15 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if u, err = b.holdUpdate(ctx, rec, res, account, u); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	ctx, audit := withAuditStage(ctx, id, &account)
-	defer audit.flush()
 	saved := account
+	var audit []storage.AuditRecord
 	if len(mapping.Diff(account, u)) > 0 || u.Password != "" {
-		answer, err := b.absorb.UpdateUser(ctx, u)
+		var sent storage.AuditRecord
+		saved, sent, err = b.sendUser(ctx, id, account, u)
+		audit = append(audit, sent)
+		if err != nil {
+			b.writeAudit(audit...)
+		}
 		if absorbapi.IsNotFound(err) {
 			return scimdoc.Resource{}, accountGone(rec.AbsorbID, err)
 		}
@@ -738,17 +773,17 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 			}
 			return scimdoc.Resource{}, upstreamError("update absorb user", err)
 		}
-		saved = merged(u, answer)
 	}
 	next, err := userRecord(id, rec.AbsorbID, doc, rec.Created, b.now(), rec.Version+1)
 	if err != nil {
+		b.writeAudit(audit...)
 		return scimdoc.Resource{}, err
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
-	if err := b.commitUser(ctx, next, saved, ""); err != nil {
+	audit = append(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
+	if err := b.commitUser(next, saved, "", audit); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	return b.decorate(next)
+	return b.written(next, doc)
 }
 
 // nextUserDoc is the document a replace or PATCH leaves: replacement when
@@ -883,8 +918,16 @@ func accountGone(absorbID string, err error) error {
 // DeleteUser deprovisions a user (RFC 7644 §3.6): the Absorb account is
 // deactivated, never deleted, and the SCIM resource and its group
 // memberships are removed. The account's id stays in the local copy, so a
-// later create of the same userName reactivates the same account.
+// later create of the same userName reactivates the same account. Errors:
+// 404, 412 on a stale If-Match, 409 when the account is out of the admin's
+// sight, 429/503 for upstream conditions, and 429 when the Governor turns
+// the write away.
 func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
@@ -903,40 +946,55 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
-	ctx, audit := withAuditStage(ctx, id, &account)
-	defer audit.flush()
+	var audit []storage.AuditRecord
 	if account.Active() && !held {
-		account.ActiveStatus = absorbapi.StatusInactive
-		answer, err := b.absorb.UpdateUser(ctx, account)
+		off := account
+		off.ActiveStatus = absorbapi.StatusInactive
+		saved, sent, err := b.sendUser(ctx, id, account, off)
+		audit = append(audit, sent)
+		if err != nil {
+			b.writeAudit(audit...)
+		}
 		if absorbapi.IsNotFound(err) {
 			return accountGone(account.ID, err)
 		}
 		if err != nil {
 			return upstreamError("deactivate absorb user", err)
 		}
-		account = merged(account, answer)
+		account = saved
 	}
+	audit = append(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
+	if err := b.commitDelete(id, account, audit); err != nil {
+		return err
+	}
+	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
+	return nil
+}
+
+// commitDelete removes a user and its memberships, keeps the copy of its
+// deactivated account, and appends audit, in one transaction; when that
+// fails the records are appended on their own.
+func (b *Bridge) commitDelete(id string, account absorbapi.User, audit []storage.AuditRecord) error {
 	mirror, err := mirrorRecord(account)
-	if err != nil {
-		return err
+	if err == nil {
+		err = b.store.Update(func(tx *storage.Tx) error {
+			if err := tx.DeleteUser(id); err != nil {
+				return err
+			}
+			if err := tx.PutAbsorbUser(mirror); err != nil {
+				return err
+			}
+			for _, rec := range audit {
+				if _, err := tx.AppendAudit(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
-	staged := audit.prepare(b.store)
-	audited := 0
-	if err := b.store.Update(func(tx *storage.Tx) error {
-		if err := tx.DeleteUser(id); err != nil {
-			return err
-		}
-		if err := tx.PutAbsorbUser(mirror); err != nil {
-			return err
-		}
-		var err error
-		audited, err = staged.appendTo(tx)
-		return err
-	}); err != nil {
+	if err != nil {
+		b.writeAudit(audit...)
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
-	audit.committed(audited)
-	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
 	return nil
 }

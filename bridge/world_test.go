@@ -49,8 +49,6 @@ type worldConfig struct {
 	log io.Writer
 	// limit is the brake on mass deactivation; off when zero.
 	limit bridge.DeactivationLimit
-	// audited puts the audit decorator around the Absorb client.
-	audited bool
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -162,9 +160,6 @@ func (w *world) newBridge() *bridge.Bridge {
 	var absorb bridge.Absorb = w.client
 	if w.cfg.wrap != nil {
 		absorb = w.cfg.wrap(absorb)
-	}
-	if w.cfg.audited {
-		absorb = bridge.NewAuditedAbsorb(absorb, w.store, nil)
 	}
 	var logger *slog.Logger
 	if w.cfg.log != nil {
