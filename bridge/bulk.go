@@ -557,14 +557,25 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 	if len(ok) == 0 {
 		return
 	}
-	err := b.store.Update(func(tx *storage.Tx) error {
-		for _, e := range ok {
-			if err := putEntry(tx, e); err != nil {
-				return err
-			}
+	commits := make([]userCommit, 0, len(ok))
+	var err error
+	for _, e := range ok {
+		var c userCommit
+		if c, err = b.prepareCommit(e.rec, e.saved, e.intent(), e.audit); err != nil {
+			break
 		}
-		return nil
-	})
+		commits = append(commits, c)
+	}
+	if err == nil {
+		err = b.store.Update(func(tx *storage.Tx) error {
+			for _, c := range commits {
+				if err := c.save(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err == nil {
 		return
 	}
@@ -575,38 +586,20 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 		return
 	}
 	for _, e := range ok {
-		intent := ""
-		if e.create {
-			intent = e.key
-		}
 		// commitUser appends the audit record itself even when it fails.
 		audit := e.audit
 		e.audit = nil
-		e.err = b.commitUser(e.rec, e.saved, intent, audit)
+		e.err = b.commitUser(e.rec, e.saved, e.intent(), audit)
 	}
 }
 
-// putEntry writes one entry's records in tx.
-func putEntry(tx *storage.Tx, e *bulkEntry) error {
-	mirror, err := mirrorRecord(e.saved)
-	if err != nil {
-		return err
-	}
-	if err := tx.PutUser(e.rec); err != nil {
-		return err
-	}
-	if err := tx.PutAbsorbUser(mirror); err != nil {
-		return err
-	}
-	for _, rec := range e.audit {
-		if _, err := tx.AppendAudit(rec); err != nil {
-			return err
-		}
-	}
+// intent is the key of the create intent the entry's commit ends, "" when
+// it is not a create.
+func (e *bulkEntry) intent() string {
 	if e.create {
-		return tx.DeleteIntent(e.key)
+		return e.key
 	}
-	return nil
+	return ""
 }
 
 // resultsOf turns entries into bulk results; a committed user is returned

@@ -19,8 +19,9 @@ import (
 // full sync has finished). Until it is, a local miss is asked of Absorb.
 type mirrorState struct{ complete atomic.Bool }
 
-// foldKey is the case-insensitive key of a userName.
-func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// foldKey is the case-insensitive key of a userName: the store's folding
+// of the name without surrounding spaces.
+func foldKey(s string) string { return storage.FoldCase(strings.TrimSpace(s)) }
 
 // CreateUser provisions a SCIM user (RFC 7644 §3.3). An Absorb account with
 // the same username that no SCIM user holds yet is adopted (and reactivated
@@ -168,43 +169,17 @@ func merged(sent absorbapi.User, answer *absorbapi.User) absorbapi.User {
 // clears the create intent named by intentKey ("" for none), and appends
 // audit, the records of the writes that made the change. When the commit
 // fails, the records are appended on their own: the writes were sent.
-func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) (err error) {
-	defer func() {
-		if err != nil {
-			b.writeAudit(audit...)
-		}
-	}()
-	mirror, err := mirrorRecord(account)
-	if err != nil {
-		return err
+// Errors: 409 uniqueness when another user holds an indexed value.
+func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) error {
+	c, err := b.prepareCommit(rec, account, intentKey, audit)
+	if err == nil {
+		// Batch: concurrent writes share one commit and one fsync; save
+		// only writes in the transaction, so running it again is harmless.
+		err = b.store.Batch(c.save)
 	}
-	// The records are encoded before the shared commit, which then holds
-	// bbolt's single writer only to store them.
-	user, err := b.store.PrepareUser(rec)
 	if err != nil {
-		return err
+		b.writeAudit(audit...)
 	}
-	copyOfAccount, err := b.store.PrepareAbsorbUser(mirror)
-	if err != nil {
-		return err
-	}
-	staged := b.prepareAudit(audit)
-	// Batch: concurrent writes share one commit and one fsync; fn only
-	// writes in the transaction, so running it again is harmless.
-	err = b.store.Batch(func(tx *storage.Tx) error {
-		if err := tx.PutPreparedUser(user); err != nil {
-			return err
-		}
-		if err := tx.PutPreparedAbsorbUser(copyOfAccount); err != nil {
-			return err
-		}
-		if intentKey != "" {
-			if err := tx.DeleteIntent(intentKey); err != nil {
-				return err
-			}
-		}
-		return appendAudit(tx, staged)
-	})
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
 		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
@@ -214,6 +189,46 @@ func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey 
 		return fmt.Errorf("save user %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// userCommit is what one user write saves, encoded ahead of the
+// transaction, which then holds bbolt's single writer only to store it: the
+// SCIM user's record, the copy of its Absorb account, the end of its create
+// intent ("" for none) and the audit records of the writes sent for it.
+type userCommit struct {
+	user   storage.PreparedUser
+	copy   storage.PreparedAbsorbUser
+	intent string
+	audit  []storage.PreparedAudit
+}
+
+func (b *Bridge) prepareCommit(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) (userCommit, error) {
+	c := userCommit{intent: intentKey, audit: b.prepareAudit(audit)}
+	mirror, err := mirrorRecord(account)
+	if err != nil {
+		return c, err
+	}
+	if c.user, err = b.store.PrepareUser(rec); err != nil {
+		return c, err
+	}
+	c.copy, err = b.store.PrepareAbsorbUser(mirror)
+	return c, err
+}
+
+// save writes the commit in tx.
+func (c userCommit) save(tx *storage.Tx) error {
+	if err := tx.PutPreparedUser(c.user); err != nil {
+		return err
+	}
+	if err := tx.PutPreparedAbsorbUser(c.copy); err != nil {
+		return err
+	}
+	if c.intent != "" {
+		if err := tx.DeleteIntent(c.intent); err != nil {
+			return err
+		}
+	}
+	return appendAudit(tx, c.audit)
 }
 
 // retryable reports whether err leaves it unknown if Absorb applied a write.
