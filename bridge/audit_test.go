@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -364,27 +365,22 @@ func TestAuditRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pruned := newLogEvent("audit records past their retention deleted")
 	b, err := bridge.New(bridge.Config{Absorb: r.client, Store: r.store, Mapper: mapper, SyncInterval: time.Hour,
-		AuditRetention: 24 * time.Hour})
+		AuditRetention: 24 * time.Hour, Logger: slog.New(slog.NewTextHandler(pruned, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		recs := opsAuditRecords(t, r.store)
-		if len(recs) == 1 {
-			if recs[0].UserName != fmt.Sprintf("u%d@example.com", old) {
-				t.Errorf("kept %s; want the recent record", recs[0].UserName)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d records left after 10s; want 1", len(recs))
-		}
-		time.Sleep(20 * time.Millisecond)
+	pruned.wait(t, 10*time.Second)
+	recs := opsAuditRecords(t, r.store)
+	if len(recs) != 1 {
+		t.Fatalf("%d records left after the pruning; want 1", len(recs))
+	}
+	if recs[0].UserName != fmt.Sprintf("u%d@example.com", old) {
+		t.Errorf("kept %s; want the recent record", recs[0].UserName)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -171,10 +171,13 @@ func (b *Bridge) GroupSchema() *scimdoc.ResourceSchema { return b.groups }
 // milliseconds, then 74 random bits. Ids made one after another sort one
 // after another, so the store adds each new user at the end of its users
 // bucket, where pages fill up, rather than somewhere in the middle.
-func newUUID() string {
+func newUUID() string { return uuidAt(time.Now()) }
+
+// uuidAt is newUUID at time now.
+func uuidAt(now time.Time) string {
 	var u [16]byte
 	_, _ = rand.Read(u[6:]) // crypto/rand.Read never fails (Go 1.24+)
-	ms := uint64(time.Now().UnixMilli())
+	ms := uint64(now.UnixMilli())
 	for i := range 6 {
 		u[i] = byte(ms >> (40 - 8*i))
 	}

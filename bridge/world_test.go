@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -360,6 +362,36 @@ func userDoc(userName, given, family string) scimdoc.Document {
 		"name":     map[string]any{"givenName": given, "familyName": family},
 		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
 		"active":   true,
+	}
+}
+
+// logEvent is a log destination that tells when the bridge logs a line
+// holding want: tests wait on seen rather than poll for what the line
+// reports.
+type logEvent struct {
+	want []byte
+	once sync.Once
+	seen chan struct{}
+}
+
+func newLogEvent(want string) *logEvent {
+	return &logEvent{want: []byte(want), seen: make(chan struct{})}
+}
+
+func (l *logEvent) Write(p []byte) (int, error) {
+	if bytes.Contains(p, l.want) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return len(p), nil
+}
+
+// wait waits until the line was logged, failing the test after d.
+func (l *logEvent) wait(t testing.TB, d time.Duration) {
+	t.Helper()
+	select {
+	case <-l.seen:
+	case <-time.After(d):
+		t.Fatalf("the bridge did not log %q within %v", l.want, d)
 	}
 }
 
