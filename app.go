@@ -107,6 +107,9 @@ func (a *app) build() error {
 		},
 
 		DeactivationLimit: cfg.BridgeDeactivationLimit(),
+		// User writes beyond what Absorb's rate can serve within
+		// absorb.maxQueueWait are answered 429 instead of queueing.
+		Governor: bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait}),
 	})
 	if err != nil {
 		return err
@@ -116,14 +119,11 @@ func (a *app) build() error {
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
-	// User writes beyond what Absorb's rate can serve within
-	// absorb.maxQueueWait are answered 429 instead of queueing.
-	governed := b.Governed(bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait}))
 	scimServer, err := scim.New(scim.Options{
 		BaseURL:           publicBase(cfg) + server.SCIMPrefix,
-		Users:             governed,
-		Groups:            governed,
-		Bulk:              governed,
+		Users:             b,
+		Groups:            b,
+		Bulk:              b,
 		MaxBulkOperations: cfg.Limits.BulkMaxOperations,
 		MaxBulkBodyBytes:  cfg.Limits.MaxBulkBodyBytes,
 		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
@@ -218,15 +218,13 @@ func newMetrics() *metrics.Metrics {
 	return metrics.New(metrics.Options{SCIMPrefix: server.SCIMPrefix, Credential: server.Credential})
 }
 
-// wrapAbsorb puts the dry-run (when configured) and audit decorators around
-// the Absorb client: every write is recorded, and in dry-run mode none is
-// sent.
+// wrapAbsorb is the Absorb client the bridge writes through: in dry-run
+// mode, one that sends no write.
 func (a *app) wrapAbsorb(c *absorbapi.Client) bridge.Absorb {
-	var abs bridge.Absorb = c
 	if a.cfg.DryRun {
-		abs = bridge.NewDryRunAbsorb(abs, a.log)
+		return bridge.NewDryRunAbsorb(c, a.log)
 	}
-	return bridge.NewAuditedAbsorb(abs, a.store, time.Now, bridge.AuditLogger(a.log))
+	return c
 }
 
 // newLogger builds the process logger from the log configuration.

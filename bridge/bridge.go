@@ -42,6 +42,9 @@ var _ Absorb = (*absorbapi.Client)(nil)
 
 // Config configures a Bridge.
 type Config struct {
+	// Absorb is the Absorb client. One that has a DryRun method reporting
+	// true (NewDryRunAbsorb) sends nothing, and its writes are audited with
+	// OutcomeDryRun.
 	Absorb Absorb
 	Store  *storage.Store
 	Mapper *mapping.Mapper
@@ -68,6 +71,9 @@ type Config struct {
 	// DeactivationLimit is the brake on mass deactivation (holds.go); the
 	// zero value turns it off.
 	DeactivationLimit DeactivationLimit
+	// Governor admits the user writes of SCIM requests (create, replace,
+	// patch, delete, bulk uploads); nil admits every one.
+	Governor *Governor
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -87,6 +93,8 @@ type Bridge struct {
 	syncer  *syncer
 	wrote   *writeLog // when the bridge's own user writes finished
 	brake   *brake    // the brake on mass deactivation and its holds
+	gov     *Governor
+	dryRun  bool // the client sends nothing: audit outcomes are OutcomeDryRun
 
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
@@ -97,10 +105,10 @@ func New(cfg Config) (*Bridge, error) {
 	if cfg.Absorb == nil || cfg.Store == nil || cfg.Mapper == nil {
 		return nil, fmt.Errorf("bridge: Absorb, Store and Mapper are required")
 	}
-	wrote := &writeLog{}
 	b := &Bridge{
-		absorb: loggedAbsorb{Absorb: cfg.Absorb, log: wrote},
-		wrote:  wrote,
+		absorb: cfg.Absorb,
+		wrote:  &writeLog{},
+		gov:    cfg.Governor,
 		store:  cfg.Store,
 		mapper: cfg.Mapper,
 		log:    cfg.Logger,
@@ -111,6 +119,9 @@ func New(cfg Config) (*Bridge, error) {
 		countUsers:     cfg.CountUsers,
 		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
 		groups:         scimdoc.NewResourceSchema(schemas.Group()),
+	}
+	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
+		b.dryRun = d.DryRun()
 	}
 	if b.log == nil {
 		b.log = slog.New(slog.DiscardHandler)
@@ -133,7 +144,7 @@ func New(cfg Config) (*Bridge, error) {
 	if err := ValidateRules(cfg.Rules); err != nil {
 		return nil, err
 	}
-	b.rules = newRuleEngine(b, cfg.Rules, cfg.Absorb)
+	b.rules = newRuleEngine(b, cfg.Rules)
 	// Queue the work an earlier run left pending now, so WaitRules waits for
 	// it however soon it is called after Run starts.
 	if err := b.rules.resume(); err != nil {
@@ -160,10 +171,13 @@ func (b *Bridge) GroupSchema() *scimdoc.ResourceSchema { return b.groups }
 // milliseconds, then 74 random bits. Ids made one after another sort one
 // after another, so the store adds each new user at the end of its users
 // bucket, where pages fill up, rather than somewhere in the middle.
-func newUUID() string {
+func newUUID() string { return uuidAt(time.Now()) }
+
+// uuidAt is newUUID at time now.
+func uuidAt(now time.Time) string {
 	var u [16]byte
 	_, _ = rand.Read(u[6:]) // crypto/rand.Read never fails (Go 1.24+)
-	ms := uint64(time.Now().UnixMilli())
+	ms := uint64(now.UnixMilli())
 	for i := range 6 {
 		u[i] = byte(ms >> (40 - 8*i))
 	}

@@ -24,24 +24,6 @@ type (
 // resourceUser is BulkOperation.Resource for users.
 const resourceUser = "User"
 
-// writer is what runs the operations a bulk request does not coalesce: the
-// Bridge itself, or the Bridge behind its Governor.
-type writer interface {
-	CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
-	ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
-	PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error)
-	DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error
-	CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error)
-	ReplaceGroup(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error)
-	PatchGroup(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error)
-	DeleteGroup(ctx context.Context, id string, pre scimdoc.Precondition) error
-}
-
-var (
-	_ writer = (*Bridge)(nil)
-	_ writer = (*Governed)(nil)
-)
-
 // Bulk carries out the operations of a bulk request in order (RFC 7644
 // §3.7) and returns one result per operation carried out. Consecutive user
 // POSTs, PUTs and PATCHes are coalesced: each is checked, mapped and has its
@@ -58,13 +40,9 @@ var (
 // password included. With
 // maxErrors > 0, Bulk stops once that many operations failed; the results
 // then end with the last operation of the upload in which that happened.
+// Each upload, and each user write run alone, is admitted by the Governor
+// like a single write; one refused fails with its 429.
 func (b *Bridge) Bulk(ctx context.Context, ops []BulkOperation, maxErrors int) []BulkResult {
-	return b.bulk(ctx, ops, maxErrors, nil, b)
-}
-
-// bulk is Bulk with uploads admitted by gov and the other operations run
-// by single.
-func (b *Bridge) bulk(ctx context.Context, ops []BulkOperation, maxErrors int, gov *Governor, single writer) []BulkResult {
 	results := make([]BulkResult, 0, len(ops))
 	failures := 0
 	for i := 0; i < len(ops); {
@@ -77,10 +55,10 @@ func (b *Bridge) bulk(ctx context.Context, ops []BulkOperation, maxErrors int, g
 			if maxErrors > 0 {
 				budget = maxErrors - failures
 			}
-			done = b.userBatch(ctx, ops[i:end], budget, gov)
+			done = b.userBatch(ctx, ops[i:end], budget)
 		}
 		if len(done) == 0 {
-			done = []BulkResult{runOne(ctx, single, ops[i])}
+			done = []BulkResult{b.runOne(ctx, ops[i])}
 		}
 		for _, r := range done {
 			if r.Err != nil {
@@ -97,31 +75,29 @@ func (b *Bridge) bulk(ctx context.Context, ops []BulkOperation, maxErrors int, g
 }
 
 // runOne carries out one operation through the single-resource use cases.
-func runOne(ctx context.Context, w writer, op BulkOperation) BulkResult {
+func (b *Bridge) runOne(ctx context.Context, op BulkOperation) BulkResult {
 	var r BulkResult
 	switch op.Resource + " " + op.Method {
 	case "User POST":
-		r.Resource, r.Err = w.CreateUser(ctx, op.Doc)
+		r.Resource, r.Err = b.CreateUser(ctx, op.Doc)
 	case "User PUT":
-		r.Resource, r.Err = w.ReplaceUser(ctx, op.ID, op.Doc, op.Pre)
+		r.Resource, r.Err = b.ReplaceUser(ctx, op.ID, op.Doc, op.Pre)
 	case "User PATCH":
-		apply := op.Apply
-		if apply == nil {
-			apply = func(scimdoc.Document) (scimdoc.Document, error) {
-				return nil, scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the PATCH has no operations to apply")
-			}
+		if len(op.Patch) == 0 {
+			r.Err = scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the PATCH has no operations to apply")
+			break
 		}
-		r.Resource, r.Err = w.PatchUser(ctx, op.ID, op.Pre, apply)
+		r.Resource, r.Err = b.PatchUser(ctx, op.ID, op.Pre, op.Patch)
 	case "User DELETE":
-		r.Err = w.DeleteUser(ctx, op.ID, op.Pre)
+		r.Err = b.DeleteUser(ctx, op.ID, op.Pre)
 	case "Group POST":
-		r.Resource, r.Err = w.CreateGroup(ctx, op.Doc)
+		r.Resource, r.Err = b.CreateGroup(ctx, op.Doc)
 	case "Group PUT":
-		r.Resource, r.Err = w.ReplaceGroup(ctx, op.ID, op.Doc, op.Pre)
+		r.Resource, r.Err = b.ReplaceGroup(ctx, op.ID, op.Doc, op.Pre)
 	case "Group PATCH":
-		r.Resource, r.Err = w.PatchGroup(ctx, op.ID, op.Pre, op.Patch)
+		r.Resource, r.Err = b.PatchGroup(ctx, op.ID, op.Pre, op.Patch)
 	case "Group DELETE":
-		r.Err = w.DeleteGroup(ctx, op.ID, op.Pre)
+		r.Err = b.DeleteGroup(ctx, op.ID, op.Pre)
 	default:
 		r.Err = scimdoc.BadRequest(scimdoc.TypeInvalidValue, "cannot %s a %q resource", op.Method, op.Resource)
 	}
@@ -148,7 +124,7 @@ func coalescible(ops []BulkOperation, i int) int {
 		case http.MethodPut:
 			keys = append(keys, "id:"+op.ID, "name:"+foldKey(stringAt(op.Doc, "userName")))
 		case http.MethodPatch:
-			if op.Apply == nil {
+			if len(op.Patch) == 0 {
 				return j
 			}
 			keys = append(keys, "id:"+op.ID)
@@ -182,6 +158,7 @@ type bulkEntry struct {
 	send   bool // Absorb must be written
 	sent   bool // the upload carrying it was made
 	saved  absorbapi.User
+	audit  []storage.AuditRecord // the record of its upload, once sent
 	err    error
 }
 
@@ -193,7 +170,7 @@ var errRenameAlone = errors.New("rename must run alone")
 // returns the results of the leading operations it carried out: fewer than
 // ops when budget (> 0) failures were reached or a PATCH turned out to
 // rename its user, none when that PATCH is the first.
-func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int, gov *Governor) []BulkResult {
+func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int) []BulkResult {
 	unlock := b.lockBatch(ops)
 	defer unlock()
 
@@ -236,7 +213,7 @@ func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int,
 			end++
 		}
 		seg := entries[start:end]
-		b.upload(ctx, seg, gov)
+		b.upload(ctx, seg)
 		// Where the budget ran out, if it did; the segment's uploaded
 		// operations after that point were carried out all the same.
 		cut := len(seg)
@@ -375,11 +352,13 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if err := e.op.Pre.Check(res); err != nil {
 		return err
 	}
-	doc := e.op.Doc
+	replacement, ops := e.op.Doc, []scimdoc.Operation(nil)
 	if e.op.Method == http.MethodPatch {
-		if doc, err = e.op.Apply(withoutServerAttributes(res.Doc)); err != nil {
-			return err
-		}
+		replacement, ops = nil, e.op.Patch
+	}
+	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
+	if err != nil {
+		return err
 	}
 	userName := strings.TrimSpace(stringAt(doc, "userName"))
 	if userName == "" {
@@ -464,31 +443,38 @@ func (b *Bridge) dropIntents(entries []*bulkEntry, processed int) {
 
 // upload sends the segment's users to Absorb in one POST /users/upload,
 // once the Governor admits it, and records each user's outcome.
-func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry, gov *Governor) {
+func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 	var (
-		batch []*bulkEntry
-		users []absorbapi.User
+		batch   []*bulkEntry
+		users   []absorbapi.User
+		scimIDs []string
 	)
 	for _, e := range seg {
 		if e.sendable() {
 			batch = append(batch, e)
 			users = append(users, e.u)
+			id := e.op.ID
+			if e.create {
+				id = e.scimID
+			}
+			scimIDs = append(scimIDs, id)
 		}
 	}
 	if len(batch) == 0 {
 		return
 	}
-	release, err := gov.Admit(ctx, 1)
+	release, err := b.admit(ctx)
 	if err != nil {
 		for _, e := range batch {
 			e.err = err
 		}
 		return
 	}
-	results, err := b.absorb.UploadUsers(ctx, users)
+	results, audit, err := b.uploadUsers(ctx, users, scimIDs)
 	release()
 	for i, e := range batch {
 		e.sent = true
+		e.audit = audit[i : i+1]
 		var r absorbapi.UploadResult
 		if i < len(results) {
 			r = results[i]
@@ -530,12 +516,23 @@ func uploadError(err error) error {
 }
 
 // commitEntries writes the records of the entries that succeeded: the SCIM
-// user, Absorb's copy, and the end of the create intent, all in one
-// transaction. When that transaction fails on a uniqueness conflict, each
-// entry is committed alone so only the conflicting ones fail.
+// user, Absorb's copy, the end of the create intent and the audit record of
+// its upload, all in one transaction. When that transaction fails on a
+// uniqueness conflict, each entry is committed alone so only the
+// conflicting ones fail. The audit records of the entries that fail are
+// appended on their own.
 func (b *Bridge) commitEntries(entries []*bulkEntry) {
 	now := b.now()
 	var ok []*bulkEntry
+	defer func() {
+		var failed []storage.AuditRecord
+		for _, e := range entries {
+			if e.err != nil {
+				failed = append(failed, e.audit...)
+			}
+		}
+		b.writeAudit(failed...)
+	}()
 	for _, e := range entries {
 		if e.err != nil {
 			continue
@@ -560,14 +557,25 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 	if len(ok) == 0 {
 		return
 	}
-	err := b.store.Update(func(tx *storage.Tx) error {
-		for _, e := range ok {
-			if err := putEntry(tx, e); err != nil {
-				return err
-			}
+	commits := make([]userCommit, 0, len(ok))
+	var err error
+	for _, e := range ok {
+		var c userCommit
+		if c, err = b.prepareCommit(e.rec, e.saved, e.intent(), e.audit); err != nil {
+			break
 		}
-		return nil
-	})
+		commits = append(commits, c)
+	}
+	if err == nil {
+		err = b.store.Update(func(tx *storage.Tx) error {
+			for _, c := range commits {
+				if err := c.save(tx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err == nil {
 		return
 	}
@@ -578,30 +586,20 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 		return
 	}
 	for _, e := range ok {
-		intent := ""
-		if e.create {
-			intent = e.key
-		}
-		e.err = b.commitUser(context.Background(), e.rec, e.saved, intent)
+		// commitUser appends the audit record itself even when it fails.
+		audit := e.audit
+		e.audit = nil
+		e.err = b.commitUser(e.rec, e.saved, e.intent(), audit)
 	}
 }
 
-// putEntry writes one entry's records in tx.
-func putEntry(tx *storage.Tx, e *bulkEntry) error {
-	mirror, err := mirrorRecord(e.saved)
-	if err != nil {
-		return err
-	}
-	if err := tx.PutUser(e.rec); err != nil {
-		return err
-	}
-	if err := tx.PutAbsorbUser(mirror); err != nil {
-		return err
-	}
+// intent is the key of the create intent the entry's commit ends, "" when
+// it is not a create.
+func (e *bulkEntry) intent() string {
 	if e.create {
-		return tx.DeleteIntent(e.key)
+		return e.key
 	}
-	return nil
+	return ""
 }
 
 // resultsOf turns entries into bulk results; a committed user is returned

@@ -26,9 +26,8 @@ import (
 // The Bridge is the bulk backend of the HTTP layer.
 var (
 	_ scim.BulkBackend  = (*bridge.Bridge)(nil)
-	_ scim.BulkBackend  = (*bridge.Governed)(nil)
-	_ scim.UserBackend  = (*bridge.Governed)(nil)
-	_ scim.GroupBackend = (*bridge.Governed)(nil)
+	_ scim.UserBackend  = (*bridge.Bridge)(nil)
+	_ scim.GroupBackend = (*bridge.Bridge)(nil)
 )
 
 // bulkRig is a bridge on the fake Absorb over real HTTP, with its real
@@ -40,10 +39,11 @@ type bulkRig struct {
 }
 
 // rigConfig sets the fake's and the client's rate limits (negative:
-// unlimited).
+// unlimited), and the bridge's Governor (nil: none).
 type rigConfig struct {
 	fakeRate, clientRate   float64
 	fakeBurst, clientBurst int
+	gov                    *bridge.Governor
 }
 
 func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
@@ -74,7 +74,7 @@ func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bridge.New(bridge.Config{Absorb: client, Store: store, Mapper: m, SyncInterval: time.Hour})
+	b, err := bridge.New(bridge.Config{Absorb: client, Store: store, Mapper: m, SyncInterval: time.Hour, Governor: rc.gov})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,23 +269,17 @@ func TestBulkUpdates(t *testing.T) {
 		ids = append(ids, res.ID)
 	}
 	r.fake.ResetStats()
-	setTitle := func(doc scimdoc.Document) (scimdoc.Document, error) {
-		doc["title"] = "Engineer"
-		return doc, nil
-	}
-	keep := func(doc scimdoc.Document) (scimdoc.Document, error) { return doc, nil }
-	rename := func(doc scimdoc.Document) (scimdoc.Document, error) {
-		doc["userName"] = "renamed@example.com"
-		return doc, nil
-	}
+	setTitle := []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Engineer"}}
+	keep := []scimdoc.Operation{{Op: "replace", Path: "active", Value: true}} // the users are active
+	rename := []scimdoc.Operation{{Op: "replace", Path: "userName", Value: "renamed@example.com"}}
 	ops := []bridge.BulkOperation{
 		{Method: http.MethodPut, Resource: "User", ID: ids[0], Doc: bulkUserDoc("u0@example.com", "title", "Lead")},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Apply: setTitle},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[2], Apply: keep}, // changes nothing Absorb holds
-		{Method: http.MethodPatch, Resource: "User", ID: ids[3], Apply: rename},
-		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Apply: keep, Pre: scimdoc.Precondition{IfMatch: `W/"1"`}},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Patch: setTitle},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[2], Patch: keep}, // changes nothing Absorb holds
+		{Method: http.MethodPatch, Resource: "User", ID: ids[3], Patch: rename},
+		{Method: http.MethodPatch, Resource: "User", ID: ids[1], Patch: keep, Pre: scimdoc.Precondition{IfMatch: `W/"1"`}},
 		{Method: http.MethodDelete, Resource: "User", ID: ids[2]},
-		{Method: http.MethodPatch, Resource: "User", ID: "no-such-user", Apply: keep},
+		{Method: http.MethodPatch, Resource: "User", ID: "no-such-user", Patch: keep},
 	}
 	results := r.b.Bulk(ctx, ops, 0)
 	if diff := cmp.Diff([]string{"4 412", "6 404"}, failedOps(t, results)); diff != "" {
@@ -453,14 +447,16 @@ var sortStrings = cmp.Transformer("sort", func(in []string) []string {
 
 // A bulk request's upload waits its turn at the Governor like any write.
 func TestBulkGovernedUploadRefused(t *testing.T) {
-	r := newBulkRig(t, unlimited())
 	gov := bridge.NewGovernor(bridge.GovernorConfig{Rate: 10, MaxQueue: 1})
+	rc := unlimited()
+	rc.gov = gov
+	r := newBulkRig(t, rc)
 	hold, err := gov.Admit(context.Background(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer hold()
-	results := r.b.Governed(gov).Bulk(context.Background(), []bridge.BulkOperation{createOp("g@example.com")}, 0)
+	results := r.b.Bulk(context.Background(), []bridge.BulkOperation{createOp("g@example.com")}, 0)
 	if diff := cmp.Diff([]string{"0 429"}, failedOps(t, results)); diff != "" {
 		t.Errorf("failed operations (-want +got):\n%s", diff)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
-// DryRunIDPrefix starts every Absorb id a dry-run decorator makes up.
+// DryRunIDPrefix starts every Absorb id a dry-run client makes up.
 const DryRunIDPrefix = "dry-run-"
 
 // dryRunAbsorb answers writes as Absorb would, without sending them.
@@ -21,19 +21,17 @@ type dryRunAbsorb struct {
 	log *slog.Logger
 }
 
-var (
-	_ Absorb       = (*dryRunAbsorb)(nil)
-	_ UserUploader = (*dryRunAbsorb)(nil)
-)
+var _ Absorb = (*dryRunAbsorb)(nil)
 
-// NewDryRunAbsorb wraps inner so that no write reaches Absorb: CreateUser
-// answers with the user and a made-up id (DryRunIDPrefix and a UUID derived
-// from the username, so a retry gets the same id), UpdateUser echoes the
-// user, UploadUsers, EnrollUser and UnenrollUser succeed; each logs one line
+// NewDryRunAbsorb returns an Absorb client over inner that sends no write:
+// CreateUser answers with the user and a made-up id (DryRunIDPrefix and a
+// UUID derived from the username, so a retry gets the same id), UpdateUser
+// echoes the user, UploadUsers, EnrollUser and UnenrollUser succeed; each
+// logs one line
 // naming the call it did not send. Reads go to inner, except reads of
 // made-up ids, which Absorb has never seen: GetUser answers not found and
-// ListUserEnrollments an empty list. Wrap the result with NewAuditedAbsorb
-// to record each write with OutcomeDryRun.
+// ListUserEnrollments an empty list. A Bridge given it audits each write
+// with OutcomeDryRun.
 func NewDryRunAbsorb(inner Absorb, log *slog.Logger) Absorb {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

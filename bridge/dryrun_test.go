@@ -111,11 +111,7 @@ func TestDryRunAnswers(t *testing.T) {
 	if got, err := d.GetUser(ctx, fakeabsorb.UserAliceID); err != nil || got.Username != "alice@example.com" {
 		t.Errorf("GetUser of a real id: %v, %v", got, err)
 	}
-	up, ok := d.(bridge.UserUploader)
-	if !ok {
-		t.Fatal("dry run does not offer uploads")
-	}
-	res, err := up.UploadUsers(ctx, []absorbapi.User{{ID: fakeabsorb.UserBobID, Username: "bob@example.com"}, {Username: "new@example.com"}})
+	res, err := d.UploadUsers(ctx, []absorbapi.User{{ID: fakeabsorb.UserBobID, Username: "bob@example.com"}, {Username: "new@example.com"}})
 	if err != nil || len(res) != 2 || !res[0].OK || res[0].ID != fakeabsorb.UserBobID || !strings.HasPrefix(res[1].ID, bridge.DryRunIDPrefix) {
 		t.Errorf("UploadUsers = %+v, %v", res, err)
 	}

@@ -120,66 +120,8 @@ func (g *Governor) Stats() GovernorStats {
 	return GovernorStats{Limit: g.limit, InFlight: g.inFlight, Admitted: g.admitted, Rejected: g.rejected}
 }
 
-// Governed is a Bridge whose user writes (create, replace, patch, delete
-// and bulk uploads) pass a Governor first; everything else is the Bridge's.
-// It implements the same backends as the Bridge.
-type Governed struct {
-	*Bridge
-	gov *Governor
-}
-
-// Governed returns b behind g.
-func (b *Bridge) Governed(g *Governor) *Governed { return &Governed{Bridge: b, gov: g} }
-
-// Governor returns the Governor in front of the bridge.
-func (g *Governed) Governor() *Governor { return g.gov }
-
-// CreateUser is Bridge.CreateUser once admitted. Errors: the 429 of
-// Governor.Admit, and those of Bridge.CreateUser.
-func (g *Governed) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error) {
-	release, err := g.gov.Admit(ctx, 1)
-	if err != nil {
-		return scimdoc.Resource{}, err
-	}
-	defer release()
-	return g.Bridge.CreateUser(ctx, doc)
-}
-
-// ReplaceUser is Bridge.ReplaceUser once admitted. Errors: the 429 of
-// Governor.Admit, and those of Bridge.ReplaceUser.
-func (g *Governed) ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
-	release, err := g.gov.Admit(ctx, 1)
-	if err != nil {
-		return scimdoc.Resource{}, err
-	}
-	defer release()
-	return g.Bridge.ReplaceUser(ctx, id, doc, pre)
-}
-
-// PatchUser is Bridge.PatchUser once admitted. Errors: the 429 of
-// Governor.Admit, and those of Bridge.PatchUser.
-func (g *Governed) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
-	release, err := g.gov.Admit(ctx, 1)
-	if err != nil {
-		return scimdoc.Resource{}, err
-	}
-	defer release()
-	return g.Bridge.PatchUser(ctx, id, pre, apply)
-}
-
-// DeleteUser is Bridge.DeleteUser once admitted. Errors: the 429 of
-// Governor.Admit, and those of Bridge.DeleteUser.
-func (g *Governed) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {
-	release, err := g.gov.Admit(ctx, 1)
-	if err != nil {
-		return err
-	}
-	defer release()
-	return g.Bridge.DeleteUser(ctx, id, pre)
-}
-
-// Bulk is Bridge.Bulk with each upload and each single user write admitted
-// by the Governor; an operation refused admission fails with its 429.
-func (g *Governed) Bulk(ctx context.Context, ops []BulkOperation, maxErrors int) []BulkResult {
-	return g.Bridge.bulk(ctx, ops, maxErrors, g.gov, g)
+// admit is the Governor's check at the top of each user write of a SCIM
+// request. Errors: the 429 of Governor.Admit, and ctx's error.
+func (b *Bridge) admit(ctx context.Context) (release func(), err error) {
+	return b.gov.Admit(ctx, 1)
 }

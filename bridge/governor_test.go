@@ -95,9 +95,9 @@ func TestGovernorAdmit(t *testing.T) {
 // throttles, and every create the bridge accepted lands exactly once.
 func TestGovernorStorm(t *testing.T) {
 	const rate, creates = 50, 300
-	r := newBulkRig(t, rigConfig{fakeRate: rate, fakeBurst: 20, clientRate: rate, clientBurst: 10})
 	gov := bridge.NewGovernor(bridge.GovernorConfig{Rate: rate, MaxQueue: 10})
-	g := r.b.Governed(gov)
+	r := newBulkRig(t, rigConfig{fakeRate: rate, fakeBurst: 20, clientRate: rate, clientBurst: 10, gov: gov})
+	g := r.b
 	s, err := scim.New(scim.Options{BaseURL: "https://scim.example.com/scim/v2", Users: g, Groups: g, Bulk: g})
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +112,15 @@ func TestGovernorStorm(t *testing.T) {
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		problems []string
+		finished = make(chan struct{}) // closed, and replaced, when a create lands
 	)
+	// created tells the refused clients that capacity has freed.
+	created := func() {
+		mu.Lock()
+		close(finished)
+		finished = make(chan struct{})
+		mu.Unlock()
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for i := range creates {
 		wg.Add(1)
@@ -120,6 +128,11 @@ func TestGovernorStorm(t *testing.T) {
 			defer wg.Done()
 			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"storm%03d@example.com"}`, i)
 			for time.Now().Before(deadline) {
+				// Taken before the request: a create that lands while it is
+				// refused closes it.
+				mu.Lock()
+				next := finished
+				mu.Unlock()
 				resp, err := client.Post(srv.URL+"/Users", "application/scim+json", strings.NewReader(body))
 				if err != nil {
 					mu.Lock()
@@ -130,6 +143,7 @@ func TestGovernorStorm(t *testing.T) {
 				resp.Body.Close()
 				switch resp.StatusCode {
 				case http.StatusCreated:
+					created()
 					return
 				case http.StatusTooManyRequests:
 					refused.Add(1)
@@ -138,8 +152,12 @@ func TestGovernorStorm(t *testing.T) {
 						problems = append(problems, "429 without Retry-After")
 						mu.Unlock()
 					}
-					// A real IdP waits Retry-After; the test retries sooner.
-					time.Sleep(20 * time.Millisecond)
+					// A real IdP waits Retry-After; the test retries as soon
+					// as a write it was refused behind has landed.
+					select {
+					case <-next:
+					case <-time.After(time.Until(deadline)):
+					}
 				default:
 					mu.Lock()
 					problems = append(problems, fmt.Sprintf("user %d: status %d", i, resp.StatusCode))

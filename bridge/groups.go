@@ -89,11 +89,13 @@ func memberRefs(v any) ([]memberRef, error) {
 		for _, e := range t {
 			switch m := e.(type) {
 			case map[string]any:
-				id, _ := valueCI(m, "value").(string)
+				_, v, _ := scimdoc.Lookup(m, "value")
+				id, _ := v.(string)
 				if id == "" {
 					return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "a member has no \"value\" (the user's id)")
 				}
-				display, _ := valueCI(m, "display").(string)
+				_, v, _ = scimdoc.Lookup(m, "display")
+				display, _ := v.(string)
 				out = append(out, memberRef{id: id, display: display})
 			case string:
 				out = append(out, memberRef{id: m})
@@ -104,19 +106,6 @@ func memberRefs(v any) ([]memberRef, error) {
 		return out, nil
 	}
 	return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "members must be an array of objects with a \"value\"")
-}
-
-// valueCI reads a key of a JSON object case-insensitively.
-func valueCI(m map[string]any, key string) any {
-	if v, ok := m[key]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return nil
 }
 
 // addMembers adds the members that name known users; unknown ids are

@@ -445,19 +445,38 @@ func (b *Bridge) releaseHold(ctx context.Context, h storage.Hold) HoldResult {
 	if err != nil {
 		return HoldResult{Result: HoldFailed, Detail: err.Error()}
 	}
+	var audit []storage.AuditRecord
 	if account.Active() {
-		account.ActiveStatus = absorbapi.StatusInactive
-		answer, err := b.absorb.UpdateUser(ctx, account)
+		subject := "" // a deleted user's account is no SCIM user's now
+		if h.Kind == HoldDeactivate {
+			subject = h.UserID
+		}
+		off := account
+		off.ActiveStatus = absorbapi.StatusInactive
+		saved, sent, err := b.sendUser(ctx, subject, account, off)
+		audit = append(audit, sent)
 		if err != nil {
+			b.writeAudit(audit...)
 			return HoldResult{Result: HoldFailed, Detail: upstreamError("deactivate absorb user", err).Error()}
 		}
-		account = merged(account, answer)
+		account = saved
 	}
 	mirror, err := mirrorRecord(account)
-	if err != nil {
-		return HoldResult{Result: HoldFailed, Detail: err.Error()}
+	if err == nil {
+		err = b.store.Update(func(tx *storage.Tx) error {
+			if err := tx.PutAbsorbUser(mirror); err != nil {
+				return err
+			}
+			for _, rec := range audit {
+				if _, err := tx.AppendAudit(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	if err := b.store.Update(func(tx *storage.Tx) error { return tx.PutAbsorbUser(mirror) }); err != nil {
+	if err != nil {
+		b.writeAudit(audit...)
 		return HoldResult{Result: HoldFailed, Detail: "deactivated in Absorb; local copy not saved: " + err.Error()}
 	}
 	if err := b.dropHold(ctx, h, OpRelease, OutcomeOK, "sent to Absorb"); err != nil {
@@ -529,7 +548,7 @@ func (b *Bridge) discardHold(ctx context.Context, h storage.Hold) HoldResult {
 	} else {
 		var account absorbapi.User
 		if account, err = absorbUserOf(*local); err == nil {
-			err = b.commitUser(context.WithoutCancel(ctx), next, account, "")
+			err = b.commitUser(next, account, "", nil)
 		}
 	}
 	if err != nil {

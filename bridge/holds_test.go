@@ -26,9 +26,7 @@ func withLog(l *strings.Builder) func(*worldConfig) {
 // deactivate PATCHes active false as ctx's actor.
 func (w *world) deactivate(ctx context.Context, id string) scimdoc.Resource {
 	w.t.Helper()
-	res, err := w.b.PatchUser(ctx, id, scimdoc.Precondition{}, func(doc scimdoc.Document) (scimdoc.Document, error) {
-		return scimdoc.ApplyPatch(w.b.UserSchema(), doc, []scimdoc.Operation{{Op: "replace", Path: "active", Value: false}})
-	})
+	res, err := w.b.PatchUser(ctx, id, scimdoc.Precondition{}, []scimdoc.Operation{{Op: "replace", Path: "active", Value: false}})
 	if err != nil {
 		w.t.Fatalf("deactivate %s: %v", id, err)
 	}

@@ -13,9 +13,9 @@ var uuidV7 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-
 func TestNewUUIDIsTimeOrdered(t *testing.T) {
 	before := time.Now().UnixMilli()
 	first := newUUID()
-	time.Sleep(3 * time.Millisecond)
-	second := newUUID()
 	after := time.Now().UnixMilli()
+	// One made a few milliseconds later, without waiting for them to pass.
+	second := uuidAt(time.UnixMilli(after).Add(3 * time.Millisecond))
 	for _, id := range []string{first, second} {
 		if !uuidV7.MatchString(id) {
 			t.Fatalf("%q is not a version 7 UUID", id)

@@ -197,19 +197,20 @@ func (b *Bridge) reconcileUser(ctx context.Context, id string, byID map[string]a
 		d.Kind = DriftFields
 		d.Changes = diff
 		if fix {
-			// The local copy first takes what Absorb holds, so the update
-			// starts (and is audited) from Absorb's values, not older ones.
+			// The local copy first takes what Absorb holds, so it is true
+			// whether or not the update lands; the update is audited from
+			// those values.
 			if err := b.saveCopy(account); err != nil {
 				d.Detail = "not fixed: " + err.Error()
 				return []Drift{d}
 			}
-			answer, err := b.absorb.UpdateUser(ctx, want)
+			saved, audit, err := b.sendUser(ctx, rec.ID, account, want)
 			if err != nil {
+				b.writeAudit(audit)
 				d.Detail = "not fixed: " + upstreamError("update absorb user", err).Error()
 				return []Drift{d}
 			}
-			saved := merged(want, answer)
-			if err := b.commitUser(ctx, rec, saved, ""); err != nil {
+			if err := b.commitUser(rec, saved, "", []storage.AuditRecord{audit}); err != nil {
 				d.Detail = "fixed in Absorb; local copy not saved: " + err.Error()
 				return []Drift{d}
 			}

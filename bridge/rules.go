@@ -107,9 +107,8 @@ type leftGroup struct {
 // of thousands of members cannot trip Absorb's limit nor hold the IdP's
 // request open.
 type ruleEngine struct {
-	b      *Bridge
-	rules  []Rule
-	absorb Absorb
+	b     *Bridge
+	rules []Rule
 
 	mu       sync.Mutex
 	cond     *sync.Cond
@@ -130,8 +129,8 @@ type RuleStats struct {
 	Failures          int `json:"failures"`
 }
 
-func newRuleEngine(b *Bridge, rules []Rule, absorb Absorb) *ruleEngine {
-	e := &ruleEngine{b: b, rules: rules, absorb: absorb, queued: map[string]bool{}}
+func newRuleEngine(b *Bridge, rules []Rule) *ruleEngine {
+	e := &ruleEngine{b: b, rules: rules, queued: map[string]bool{}}
 	e.cond = sync.NewCond(&e.mu)
 	return e
 }
@@ -468,15 +467,25 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 		return nil
 	}
 	account.DepartmentID = want
-	answer, err := e.b.absorb.UpdateUser(ctx, account)
+	saved, audit, err := e.b.sendUser(ctx, rec.ID, e.b.localAccount(account.ID), account)
 	if err != nil {
+		e.b.writeAudit(audit)
 		return upstreamError("set department", err)
 	}
-	mirror, err := mirrorRecord(merged(account, answer))
+	mirror, err := mirrorRecord(saved)
 	if err != nil {
+		e.b.writeAudit(audit)
 		return err
 	}
-	if err := e.b.store.Update(func(tx *storage.Tx) error { return tx.PutAbsorbUser(mirror) }); err != nil {
+	err = e.b.store.Update(func(tx *storage.Tx) error {
+		if err := tx.PutAbsorbUser(mirror); err != nil {
+			return err
+		}
+		_, err := tx.AppendAudit(audit)
+		return err
+	})
+	if err != nil {
+		e.b.writeAudit(audit)
 		return err
 	}
 	e.mu.Lock()
@@ -518,10 +527,6 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 	if len(wantRefs) == 0 && len(drop) == 0 {
 		return nil
 	}
-	// The enrollments' audit records name the user (Absorb's unenroll
-	// call names only enrollments).
-	ctx, stage := withAuditStage(ctx, rec.ID, nil)
-	defer stage.flush()
 	want := make(map[string]bool, len(wantRefs)) // course ids
 	for ref := range wantRefs {
 		courseID, err := e.courseID(ctx, ref)
@@ -535,7 +540,7 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 		}
 		want[courseID] = true
 	}
-	enrolled, err := e.absorb.ListUserEnrollments(ctx, rec.AbsorbID)
+	enrolled, err := e.b.absorb.ListUserEnrollments(ctx, rec.AbsorbID)
 	if err != nil {
 		return upstreamError("list enrollments", err)
 	}
@@ -547,7 +552,9 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 		if _, ok := have[courseID]; ok {
 			continue
 		}
-		if _, err := e.absorb.EnrollUser(ctx, rec.AbsorbID, courseID); err != nil {
+		audit, err := e.b.enroll(ctx, rec.AbsorbID, courseID)
+		e.b.writeAudit(audit)
+		if err != nil {
 			return upstreamError("enroll user", err)
 		}
 		have[courseID] = "new"
@@ -566,7 +573,10 @@ func (e *ruleEngine) applyCourses(ctx context.Context, rec storage.User, st rule
 		}
 	}
 	if len(unenroll) > 0 {
-		if err := e.absorb.UnenrollUser(ctx, unenroll); err != nil {
+		// The record names the user: Absorb's call names only enrollments.
+		audit, err := e.b.unenroll(ctx, rec.ID, unenroll)
+		e.b.writeAudit(audit)
+		if err != nil {
 			return upstreamError("unenroll user", err)
 		}
 		e.mu.Lock()
@@ -583,7 +593,7 @@ func (e *ruleEngine) courseID(ctx context.Context, ref string) (string, error) {
 	cached := e.courses
 	e.mu.Unlock()
 	if cached == nil || cached[key] == "" {
-		courses, err := e.absorb.ListCourses(ctx)
+		courses, err := e.b.absorb.ListCourses(ctx)
 		if err != nil {
 			return "", upstreamError("list courses", err)
 		}

@@ -3,15 +3,16 @@ package bridge_test
 import (
 	"context"
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/mapping"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
-	"github.com/google/go-cmp/cmp"
 )
 
 // editInAbsorb changes an Absorb user as another admin would, directly in
@@ -205,7 +206,8 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 	w := newWorld(t, withRules(testRules...))
 	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
 	w.createGroup("Sales Team", jane.ID) // pending rule work for Run
-	baseline := settledGoroutines(w.client)
+	closeIdleConnections(w.client)
+	baseline := goleak.IgnoreCurrent()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -228,34 +230,17 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 	// Every goroutine Run started has ended (HTTP keep-alive connections
-	// aside, which the transport closes when idle).
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		n := settledGoroutines(w.client)
-		if n <= baseline {
-			break
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines after Run returned, %d before:\n%s", n, baseline, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
+	// aside, which the transport closes when idle). goleak waits for
+	// goroutines that are still on their way out.
+	closeIdleConnections(w.client)
+	if err := goleak.Find(baseline); err != nil {
+		t.Fatalf("goroutines left after Run returned: %v", err)
 	}
 }
 
-// settledGoroutines closes idle HTTP connections and returns the number of
-// goroutines once it stops falling.
-func settledGoroutines(c *absorbapi.Client) int {
+// closeIdleConnections closes the idle HTTP connections of the client and
+// of the default transport, whose goroutines then end.
+func closeIdleConnections(c *absorbapi.Client) {
 	c.CloseIdleConnections()
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
-	n := runtime.NumGoroutine()
-	for range 50 {
-		time.Sleep(10 * time.Millisecond)
-		m := runtime.NumGoroutine()
-		if m >= n {
-			return m
-		}
-		n = m
-	}
-	return n
 }

@@ -318,32 +318,6 @@ func (b *Bridge) requestRecord(ctx context.Context, op, id, absorbID, userName s
 		Changes: attributeChanges(before, after)}
 }
 
-// stageRequest adds the audit record of an IdP request to the records the
-// write commits with the user (the request record goes with the Absorb
-// write's own).
-func (b *Bridge) stageRequest(stage *auditStage, rec storage.AuditRecord) {
-	if stage == nil {
-		return
-	}
-	stage.add([]storage.AuditRecord{rec}, b.appendAudit)
-}
-
-// appendAudit writes audit records in a transaction of their own; a
-// failure is logged (the change they describe stands).
-func (b *Bridge) appendAudit(recs []storage.AuditRecord) {
-	err := b.store.Batch(func(tx *storage.Tx) error {
-		for _, r := range recs {
-			if _, err := tx.AppendAudit(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil && len(recs) > 0 {
-		b.log.Error("audit record not written", "operation", recs[0].Operation, "user", recs[0].ResourceID, "error", err)
-	}
-}
-
 // flatAttributes flattens a SCIM document into attribute paths and their
 // values as text: sub-attributes joined by dots, multi-valued attributes as
 // their JSON. Server attributes (id, meta, schemas, groups) and the

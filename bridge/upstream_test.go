@@ -269,16 +269,15 @@ func TestScopedAdmin(t *testing.T) {
 func TestRulesRetryFailedWork(t *testing.T) {
 	// Absorb fails while the rules apply a membership: the work is retried
 	// and WaitRules waits for the retry.
-	w := ruleWorld(t)
+	failed := newLogEvent("group rules: will retry")
+	w := newWorld(t, withRules(testRules...), func(c *worldConfig) { c.log = failed })
+	w.run()
 	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
 	if err := w.fake.SetFaults("error5xx=1"); err != nil {
 		t.Fatal(err)
 	}
 	w.createGroup("Sales Team", jane.ID)
-	deadline := time.Now().Add(5 * time.Second)
-	for w.b.RuleStats().Failures == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	failed.wait(t, 5*time.Second)
 	if err := w.fake.SetFaults(""); err != nil {
 		t.Fatal(err)
 	}

@@ -19,8 +19,9 @@ import (
 // full sync has finished). Until it is, a local miss is asked of Absorb.
 type mirrorState struct{ complete atomic.Bool }
 
-// foldKey is the case-insensitive key of a userName.
-func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// foldKey is the case-insensitive key of a userName: the store's folding
+// of the name without surrounding spaces.
+func foldKey(s string) string { return storage.FoldCase(strings.TrimSpace(s)) }
 
 // CreateUser provisions a SCIM user (RFC 7644 §3.3). An Absorb account with
 // the same username that no SCIM user holds yet is adopted (and reactivated
@@ -28,8 +29,14 @@ func foldKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 // recorded as an intent before Absorb is called, so a crash or a retry after
 // a timeout resolves to the same account. Errors: 409 uniqueness when the
 // userName is already provisioned or hidden from the admin's scope, 400 for
-// data Absorb refuses, 429/503 for upstream conditions.
+// data Absorb refuses, 429/503 for upstream conditions, and 429 when the
+// Governor turns the write away.
 func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.Resource, error) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	defer release()
 	userName := strings.TrimSpace(stringAt(doc, "userName"))
 	if userName == "" {
 		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
@@ -41,7 +48,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	scimID := b.newID()
 	unfinished := false
 	var linked storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx *storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -81,8 +88,6 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	ctx, audit := withAuditStage(ctx, scimID, account)
-	defer audit.flush()
 
 	now := b.now()
 	// Batch: concurrent creates share one commit (group commit).
@@ -92,8 +97,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, fmt.Errorf("record create intent for %q: %w", userName, err)
 	}
 
-	saved, err := b.writeAccount(ctx, u, account != nil)
+	saved, audit, err := b.writeAccount(ctx, scimID, u, account)
 	if err != nil {
+		b.writeAudit(audit...)
 		if !retryable(err) {
 			// Absorb definitely did not take the user: nothing to resolve later.
 			_ = b.store.Update(func(tx *storage.Tx) error { return tx.DeleteIntent(key) })
@@ -102,41 +108,43 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	}
 	rec, err := userRecord(scimID, saved.ID, doc, now, now, 1)
 	if err != nil {
+		b.writeAudit(audit...)
 		return scimdoc.Resource{}, err
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
-	if err := b.commitUser(ctx, rec, saved, key); err != nil {
+	audit = append(audit, b.requestRecord(ctx, OpSCIMCreate, scimID, saved.ID, userName, nil, flatAttributes(doc))) // trace.go
+	if err := b.commitUser(rec, saved, key, audit); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	b.log.Info("user created", "id", scimID, "absorbId", saved.ID, "adopted", account != nil)
-	return b.decorate(rec)
+	return b.written(rec, doc)
 }
 
-// writeAccount creates u in Absorb, or updates it when it adopts an existing
-// account. A create that finds the username taken by an account the admin
-// can see adopts that account instead (it was made by hand meanwhile).
-func (b *Bridge) writeAccount(ctx context.Context, u absorbapi.User, adopt bool) (absorbapi.User, error) {
-	if adopt {
-		saved, err := b.absorb.UpdateUser(ctx, u)
-		if err != nil {
-			return absorbapi.User{}, upstreamError("update absorb user", err)
-		}
-		return merged(u, saved), nil
+// writeAccount creates u in Absorb for the SCIM user scimID, or updates
+// adopted, the existing account it adopts (nil for none). A create that
+// finds the username taken by an account the admin can see adopts that
+// account instead (it was made by hand meanwhile). It returns what Absorb
+// now holds and the audit records of the writes it sent, also on failure.
+func (b *Bridge) writeAccount(ctx context.Context, scimID string, u absorbapi.User, adopted *absorbapi.User) (absorbapi.User, []storage.AuditRecord, error) {
+	if adopted != nil {
+		saved, audit, err := b.sendUser(ctx, scimID, *adopted, u)
+		return saved, []storage.AuditRecord{audit}, upstreamError("update absorb user", err)
 	}
-	saved, err := b.absorb.CreateUser(ctx, u)
+	saved, audit, err := b.sendUser(ctx, scimID, absorbapi.User{}, u)
+	sent := []storage.AuditRecord{audit}
 	var conflict *absorbapi.ConflictError
 	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
 		if lerr := b.ensureUnlinked(conflict.ExistingID, u.Username); lerr != nil {
-			return absorbapi.User{}, lerr
+			return absorbapi.User{}, sent, lerr
 		}
 		u.ID = conflict.ExistingID
 		u.Password = ""
-		saved, err = b.absorb.UpdateUser(ctx, u)
+		saved, audit, err = b.sendUser(ctx, scimID, b.localAccount(u.ID), u)
+		sent = append(sent, audit)
 	}
 	if err != nil {
-		return absorbapi.User{}, upstreamError("create absorb user", err)
+		return absorbapi.User{}, sent, upstreamError("create absorb user", err)
 	}
-	return merged(u, saved), nil
+	return saved, sent, nil
 }
 
 // merged is what Absorb now holds: what was sent, with the id and dates
@@ -158,46 +166,19 @@ func merged(sent absorbapi.User, answer *absorbapi.User) absorbapi.User {
 }
 
 // commitUser writes a user's record and Absorb copy in one transaction,
-// clears the create intent named by intentKey ("" for none), and appends the
-// audit records ctx's stage holds for the write.
-func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absorbapi.User, intentKey string) error {
-	mirror, err := mirrorRecord(account)
-	if err != nil {
-		return err
-	}
-	// The records are encoded before the shared commit, which then holds
-	// bbolt's single writer only to store them.
-	user, err := b.store.PrepareUser(rec)
-	if err != nil {
-		return err
-	}
-	copyOfAccount, err := b.store.PrepareAbsorbUser(mirror)
-	if err != nil {
-		return err
-	}
-	stage := auditStageFrom(ctx)
-	staged := stage.prepare(b.store)
-	audited := 0
-	// Batch: concurrent writes share one commit and one fsync; fn only
-	// writes in the transaction, so running it again is harmless.
-	err = b.store.Batch(func(tx *storage.Tx) error {
-		if err := tx.PutPreparedUser(user); err != nil {
-			return err
-		}
-		if err := tx.PutPreparedAbsorbUser(copyOfAccount); err != nil {
-			return err
-		}
-		if intentKey != "" {
-			if err := tx.DeleteIntent(intentKey); err != nil {
-				return err
-			}
-		}
-		var err error
-		audited, err = staged.appendTo(tx)
-		return err
-	})
+// clears the create intent named by intentKey ("" for none), and appends
+// audit, the records of the writes that made the change. When the commit
+// fails, the records are appended on their own: the writes were sent.
+// Errors: 409 uniqueness when another user holds an indexed value.
+func (b *Bridge) commitUser(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) error {
+	c, err := b.prepareCommit(rec, account, intentKey, audit)
 	if err == nil {
-		stage.committed(audited)
+		// Batch: concurrent writes share one commit and one fsync; save
+		// only writes in the transaction, so running it again is harmless.
+		err = b.store.Batch(c.save)
+	}
+	if err != nil {
+		b.writeAudit(audit...)
 	}
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
@@ -208,6 +189,46 @@ func (b *Bridge) commitUser(ctx context.Context, rec storage.User, account absor
 		return fmt.Errorf("save user %s: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// userCommit is what one user write saves, encoded ahead of the
+// transaction, which then holds bbolt's single writer only to store it: the
+// SCIM user's record, the copy of its Absorb account, the end of its create
+// intent ("" for none) and the audit records of the writes sent for it.
+type userCommit struct {
+	user   storage.PreparedUser
+	copy   storage.PreparedAbsorbUser
+	intent string
+	audit  []storage.PreparedAudit
+}
+
+func (b *Bridge) prepareCommit(rec storage.User, account absorbapi.User, intentKey string, audit []storage.AuditRecord) (userCommit, error) {
+	c := userCommit{intent: intentKey, audit: b.prepareAudit(audit)}
+	mirror, err := mirrorRecord(account)
+	if err != nil {
+		return c, err
+	}
+	if c.user, err = b.store.PrepareUser(rec); err != nil {
+		return c, err
+	}
+	c.copy, err = b.store.PrepareAbsorbUser(mirror)
+	return c, err
+}
+
+// save writes the commit in tx.
+func (c userCommit) save(tx *storage.Tx) error {
+	if err := tx.PutPreparedUser(c.user); err != nil {
+		return err
+	}
+	if err := tx.PutPreparedAbsorbUser(c.copy); err != nil {
+		return err
+	}
+	if c.intent != "" {
+		if err := tx.DeleteIntent(c.intent); err != nil {
+			return err
+		}
+	}
+	return appendAudit(tx, c.audit)
 }
 
 // retryable reports whether err leaves it unknown if Absorb applied a write.
@@ -285,7 +306,8 @@ func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, erro
 	return res, nil
 }
 
-// decorate renders a record as a resource with its read-only "groups".
+// decorate renders a stored record as a resource with its read-only
+// "groups".
 func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	var res scimdoc.Resource
 	err := b.store.View(func(tx *storage.Tx) error {
@@ -296,6 +318,17 @@ func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	return res, err
 }
 
+// written is the resource a write answers with: doc, the document just
+// committed as rec, rather than rec read back and decoded, with the user's
+// read-only "groups".
+func (b *Bridge) written(rec storage.User, doc scimdoc.Document) (scimdoc.Resource, error) {
+	out := withoutServerAttributes(doc)
+	out["id"] = rec.ID
+	res := scimdoc.Resource{ID: rec.ID, Doc: out, Created: rec.Created, LastModified: rec.LastModified, Version: rec.Version}
+	err := b.store.View(func(tx *storage.Tx) error { return addGroups(tx, res) })
+	return res, err
+}
+
 // userWithGroups is decorate inside a transaction the caller already holds,
 // so a list renders every user in one read.
 func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) {
@@ -303,12 +336,18 @@ func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) 
 	if err != nil {
 		return res, err
 	}
-	ids, err := tx.GroupsOfUser(rec.ID)
+	return res, addGroups(tx, res)
+}
+
+// addGroups sets res's read-only "groups" to the groups the user is a
+// direct member of, when there are any.
+func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
+	ids, err := tx.GroupsOfUser(res.ID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return res, nil // deleted since rec was read
+		return nil // deleted since it was read
 	}
 	if err != nil {
-		return res, fmt.Errorf("groups of user %s: %w", rec.ID, err)
+		return fmt.Errorf("groups of user %s: %w", res.ID, err)
 	}
 	var groups []any
 	for _, gid := range ids {
@@ -321,7 +360,7 @@ func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) 
 	if len(groups) > 0 {
 		res.Doc["groups"] = groups
 	}
-	return res, nil
+	return nil
 }
 
 // ListUsers answers a list or search from the local copy (RFC 7644 §3.4.2).
@@ -660,7 +699,7 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := b.commitUser(context.Background(), rec, account, intentKey); err != nil {
+	if err := b.commitUser(rec, account, intentKey, nil); err != nil {
 		return storage.User{}, err
 	}
 	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
@@ -669,18 +708,29 @@ func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
 
 // ReplaceUser replaces a user with doc (RFC 7644 §3.5.1) and sends the full
 // mapped user to Absorb in one call (none when nothing Absorb holds changed).
-// Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken.
+// Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken,
+// 429/503 for upstream conditions, and 429 when the Governor turns the
+// write away.
 func (b *Bridge) ReplaceUser(ctx context.Context, id string, doc scimdoc.Document, pre scimdoc.Precondition) (scimdoc.Resource, error) {
-	return b.updateUser(ctx, id, pre, func(scimdoc.Document) (scimdoc.Document, error) { return doc, nil })
+	return b.updateUser(ctx, id, pre, doc, nil)
 }
 
-// PatchUser applies a PATCH (RFC 7644 §3.5.2) while it holds the user, so
-// concurrent writers never lose each other's changes.
-func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
-	return b.updateUser(ctx, id, pre, apply)
+// PatchUser applies PATCH operations (RFC 7644 §3.5.2) to a user, in order
+// and all or none, while it holds the user, so concurrent writers never
+// lose each other's changes. Errors: those of ReplaceUser, and the 400s of
+// scimdoc.ApplyPatch for operations the user schema refuses.
+func (b *Bridge) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
+	return b.updateUser(ctx, id, pre, nil, ops)
 }
 
-func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, change func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+// updateUser writes a user's new document: replacement when it is not nil,
+// else the current document with ops applied.
+func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondition, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Resource, error) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	defer release()
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
@@ -690,9 +740,8 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err := pre.Check(res); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	current := withoutServerAttributes(res.Doc)
-	before := flatAttributes(current) // for the request's audit record (trace.go); change may edit current
-	doc, err := change(current)
+	before := flatAttributes(res.Doc) // for the request's audit record (trace.go)
+	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
@@ -719,11 +768,15 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if u, err = b.holdUpdate(ctx, rec, res, account, u); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	ctx, audit := withAuditStage(ctx, id, &account)
-	defer audit.flush()
 	saved := account
+	var audit []storage.AuditRecord
 	if len(mapping.Diff(account, u)) > 0 || u.Password != "" {
-		answer, err := b.absorb.UpdateUser(ctx, u)
+		var sent storage.AuditRecord
+		saved, sent, err = b.sendUser(ctx, id, account, u)
+		audit = append(audit, sent)
+		if err != nil {
+			b.writeAudit(audit...)
+		}
 		if absorbapi.IsNotFound(err) {
 			return scimdoc.Resource{}, accountGone(rec.AbsorbID, err)
 		}
@@ -735,17 +788,27 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 			}
 			return scimdoc.Resource{}, upstreamError("update absorb user", err)
 		}
-		saved = merged(u, answer)
 	}
 	next, err := userRecord(id, rec.AbsorbID, doc, rec.Created, b.now(), rec.Version+1)
 	if err != nil {
+		b.writeAudit(audit...)
 		return scimdoc.Resource{}, err
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
-	if err := b.commitUser(ctx, next, saved, ""); err != nil {
+	audit = append(audit, b.requestRecord(ctx, OpSCIMUpdate, id, rec.AbsorbID, userName, before, flatAttributes(doc))) // trace.go
+	if err := b.commitUser(next, saved, "", audit); err != nil {
 		return scimdoc.Resource{}, err
 	}
-	return b.decorate(next)
+	return b.written(next, doc)
+}
+
+// nextUserDoc is the document a replace or PATCH leaves: replacement when
+// it is not nil, else the current document with ops applied. The errors of
+// scimdoc.ApplyPatch are already the client's 400s.
+func (b *Bridge) nextUserDoc(current, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Document, error) {
+	if replacement != nil {
+		return replacement, nil
+	}
+	return scimdoc.ApplyPatch(b.users, withoutServerAttributes(current), ops)
 }
 
 // renameConflict explains a PUT that Absorb refused after a rename: when
@@ -870,8 +933,16 @@ func accountGone(absorbID string, err error) error {
 // DeleteUser deprovisions a user (RFC 7644 §3.6): the Absorb account is
 // deactivated, never deleted, and the SCIM resource and its group
 // memberships are removed. The account's id stays in the local copy, so a
-// later create of the same userName reactivates the same account.
+// later create of the same userName reactivates the same account. Errors:
+// 404, 412 on a stale If-Match, 409 when the account is out of the admin's
+// sight, 429/503 for upstream conditions, and 429 when the Governor turns
+// the write away.
 func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {
+	release, err := b.admit(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	unlock := b.locks.Lock("user:" + id)
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
@@ -890,40 +961,55 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return err
 	}
-	ctx, audit := withAuditStage(ctx, id, &account)
-	defer audit.flush()
+	var audit []storage.AuditRecord
 	if account.Active() && !held {
-		account.ActiveStatus = absorbapi.StatusInactive
-		answer, err := b.absorb.UpdateUser(ctx, account)
+		off := account
+		off.ActiveStatus = absorbapi.StatusInactive
+		saved, sent, err := b.sendUser(ctx, id, account, off)
+		audit = append(audit, sent)
+		if err != nil {
+			b.writeAudit(audit...)
+		}
 		if absorbapi.IsNotFound(err) {
 			return accountGone(account.ID, err)
 		}
 		if err != nil {
 			return upstreamError("deactivate absorb user", err)
 		}
-		account = merged(account, answer)
+		account = saved
 	}
+	audit = append(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
+	if err := b.commitDelete(id, account, audit); err != nil {
+		return err
+	}
+	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
+	return nil
+}
+
+// commitDelete removes a user and its memberships, keeps the copy of its
+// deactivated account, and appends audit, in one transaction; when that
+// fails the records are appended on their own.
+func (b *Bridge) commitDelete(id string, account absorbapi.User, audit []storage.AuditRecord) error {
 	mirror, err := mirrorRecord(account)
-	if err != nil {
-		return err
+	if err == nil {
+		err = b.store.Update(func(tx *storage.Tx) error {
+			if err := tx.DeleteUser(id); err != nil {
+				return err
+			}
+			if err := tx.PutAbsorbUser(mirror); err != nil {
+				return err
+			}
+			for _, rec := range audit {
+				if _, err := tx.AppendAudit(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
-	b.stageRequest(audit, b.requestRecord(ctx, OpSCIMDelete, id, rec.AbsorbID, rec.UserName, nil, nil)) // trace.go
-	staged := audit.prepare(b.store)
-	audited := 0
-	if err := b.store.Update(func(tx *storage.Tx) error {
-		if err := tx.DeleteUser(id); err != nil {
-			return err
-		}
-		if err := tx.PutAbsorbUser(mirror); err != nil {
-			return err
-		}
-		var err error
-		audited, err = staged.appendTo(tx)
-		return err
-	}); err != nil {
+	if err != nil {
+		b.writeAudit(audit...)
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
-	audit.committed(audited)
-	b.log.Info("user deleted", "id", id, "absorbId", rec.AbsorbID)
 	return nil
 }

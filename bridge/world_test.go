@@ -1,6 +1,7 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,8 +51,6 @@ type worldConfig struct {
 	log io.Writer
 	// limit is the brake on mass deactivation; off when zero.
 	limit bridge.DeactivationLimit
-	// audited puts the audit decorator around the Absorb client.
-	audited bool
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -162,9 +162,6 @@ func (w *world) newBridge() *bridge.Bridge {
 	var absorb bridge.Absorb = w.client
 	if w.cfg.wrap != nil {
 		absorb = w.cfg.wrap(absorb)
-	}
-	if w.cfg.audited {
-		absorb = bridge.NewAuditedAbsorb(absorb, w.store, nil)
 	}
 	var logger *slog.Logger
 	if w.cfg.log != nil {
@@ -321,9 +318,7 @@ func (w *world) norm(doc scimdoc.Document) scimdoc.Document {
 
 // patch applies PATCH operations to a user as the HTTP layer does.
 func (w *world) patch(id string, pre scimdoc.Precondition, ops ...scimdoc.Operation) (scimdoc.Resource, error) {
-	return w.b.PatchUser(context.Background(), id, pre, func(doc scimdoc.Document) (scimdoc.Document, error) {
-		return scimdoc.ApplyPatch(w.b.UserSchema(), doc, ops)
-	})
+	return w.b.PatchUser(context.Background(), id, pre, ops)
 }
 
 // get reads a user and fails the test on error.
@@ -367,6 +362,36 @@ func userDoc(userName, given, family string) scimdoc.Document {
 		"name":     map[string]any{"givenName": given, "familyName": family},
 		"emails":   []any{map[string]any{"value": userName, "type": "work", "primary": true}},
 		"active":   true,
+	}
+}
+
+// logEvent is a log destination that tells when the bridge logs a line
+// holding want: tests wait on seen rather than poll for what the line
+// reports.
+type logEvent struct {
+	want []byte
+	once sync.Once
+	seen chan struct{}
+}
+
+func newLogEvent(want string) *logEvent {
+	return &logEvent{want: []byte(want), seen: make(chan struct{})}
+}
+
+func (l *logEvent) Write(p []byte) (int, error) {
+	if bytes.Contains(p, l.want) {
+		l.once.Do(func() { close(l.seen) })
+	}
+	return len(p), nil
+}
+
+// wait waits until the line was logged, failing the test after d.
+func (l *logEvent) wait(t testing.TB, d time.Duration) {
+	t.Helper()
+	select {
+	case <-l.seen:
+	case <-time.After(d):
+		t.Fatalf("the bridge did not log %q within %v", l.want, d)
 	}
 }
 

@@ -1,11 +1,8 @@
 package bridge
 
 import (
-	"context"
 	"sync"
 	"time"
-
-	"github.com/absorb-scim/absorb-scim/absorbapi"
 )
 
 // writeLog remembers when the bridge's own writes to each Absorb account
@@ -13,6 +10,7 @@ import (
 // before one of the bridge's writes landed must not overwrite the local copy
 // that write made, nor be folded back into the SCIM user. Absorb dates edits
 // to the second only, so the dates cannot tell; the pass's start time can.
+// The steps that send user writes (sendUser, uploadUsers) record them.
 type writeLog struct {
 	mu   sync.Mutex
 	done map[string]time.Time // Absorb id -> when the last write finished
@@ -48,36 +46,4 @@ func (l *writeLog) forget(before time.Time) {
 			delete(l.done, id)
 		}
 	}
-}
-
-// loggedAbsorb records every user write that may have reached Absorb,
-// failed ones included (a timeout may still have landed).
-type loggedAbsorb struct {
-	Absorb
-	log *writeLog
-}
-
-func (a loggedAbsorb) CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
-	got, err := a.Absorb.CreateUser(ctx, u)
-	if got != nil {
-		a.log.record(got.ID)
-	}
-	return got, err
-}
-
-func (a loggedAbsorb) UpdateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
-	got, err := a.Absorb.UpdateUser(ctx, u)
-	a.log.record(u.ID)
-	return got, err
-}
-
-func (a loggedAbsorb) UploadUsers(ctx context.Context, users []absorbapi.User) ([]absorbapi.UploadResult, error) {
-	res, err := a.Absorb.UploadUsers(ctx, users)
-	for _, r := range res {
-		a.log.record(r.ID)
-	}
-	for _, u := range users {
-		a.log.record(u.ID)
-	}
-	return res, err
 }

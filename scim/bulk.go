@@ -107,23 +107,21 @@ type bulkOp struct {
 // A body over MaxBulkBodyBytes or more than MaxBulkOperations operations is
 // a 413 naming the limit (RFC 7644 §3.7.4); without a BulkBackend the
 // answer is 501.
-func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request) error {
 	if s.bulkBackend == nil {
-		s.fail(w, r, notImplemented("bulk"))
-		return
+		return notImplemented("bulk")
 	}
 	body, err := s.readBulkBody(w, r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	ops, failOnErrors, err := s.decodeBulk(body)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	s.runBulk(r.Context(), ops, failOnErrors)
 	writeJSON(w, http.StatusOK, s.bulkAnswer(r, ops))
+	return nil
 }
 
 // readBulkBody reads a /Bulk body of at most MaxBulkBodyBytes. Errors: those
@@ -606,13 +604,6 @@ func (s *Server) prepareBulkOp(op *bulkOp, defined map[string]*bulkOp, created m
 			return bo, asClientError(err)
 		}
 		bo.Patch = patch
-		if op.kind == s.user {
-			rs := op.kind.rs
-			bo.Apply = func(doc scimdoc.Document) (scimdoc.Document, error) {
-				out, err := scimdoc.ApplyPatch(rs, doc, patch)
-				return out, asClientError(err)
-			}
-		}
 	}
 	return bo, nil
 }
@@ -648,7 +639,7 @@ func (s *Server) bulkAnswer(r *http.Request, ops []*bulkOp) bulkResponse {
 				body.Detail += fmt.Sprintf(" (retry after %d seconds)", retryAfterSeconds(retry))
 			}
 			ro.Status, ro.Response, ro.Location = body.Status, &body, op.location
-			s.logBulkFailure(r, op, status, err)
+			failureLogger{s.log}.log(r, "scim bulk operation", status, retry, err, "operation", op.index+1, "operationMethod", op.method)
 			out.Operations = append(out.Operations, ro)
 			continue
 		}
@@ -670,21 +661,6 @@ func (s *Server) bulkAnswer(r *http.Request, ops []*bulkOp) bulkResponse {
 		out.Operations = append(out.Operations, ro)
 	}
 	return out
-}
-
-// logBulkFailure logs a failed operation as writeError logs a failed request.
-func (s *Server) logBulkFailure(r *http.Request, op *bulkOp, status int, err error) {
-	attrs := []any{"method", op.method, "operation", op.index + 1, "status", status, "err", err}
-	switch {
-	case status >= 500 && status != http.StatusServiceUnavailable:
-		s.log.ErrorContext(r.Context(), "scim bulk operation failed", attrs...)
-	case status == http.StatusTooManyRequests:
-		s.log.WarnContext(r.Context(), "scim bulk operation throttled", attrs...)
-	case status == http.StatusServiceUnavailable:
-		s.log.WarnContext(r.Context(), "scim bulk operation deferred: Absorb cannot serve it now", attrs...)
-	default:
-		s.log.DebugContext(r.Context(), "scim bulk operation rejected", attrs...)
-	}
 }
 
 // bulkLimit is a bulk limit as /ServiceProviderConfig reports it: zero when

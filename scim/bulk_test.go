@@ -43,7 +43,7 @@ func (b *oneByOne) Bulk(ctx context.Context, ops []BulkOperation, maxErrors int)
 		case "User PUT":
 			r.Resource, r.Err = b.mem.ReplaceUser(ctx, op.ID, op.Doc, op.Pre)
 		case "User PATCH":
-			r.Resource, r.Err = b.mem.PatchUser(ctx, op.ID, op.Pre, op.Apply)
+			r.Resource, r.Err = b.mem.PatchUser(ctx, op.ID, op.Pre, op.Patch)
 		case "User DELETE":
 			r.Err = b.mem.DeleteUser(ctx, op.ID, op.Pre)
 		case "Group POST":

@@ -66,40 +66,43 @@ func (s *Server) buildDiscovery(auth []schemas.AuthenticationScheme) error {
 // serviceProviderConfig answers GET /ServiceProviderConfig (RFC 7644 §4,
 // RFC 7643 §5), also served at /serviceConfiguration, where Microsoft's
 // reference collection looks for it.
-func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) error {
 	writeRaw(w, http.StatusOK, s.spcJSON)
+	return nil
 }
 
 // schemaList answers GET /Schemas with a ListResponse of every schema
 // (RFC 7644 §4, RFC 7643 §7).
-func (s *Server) schemaList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) schemaList(w http.ResponseWriter, r *http.Request) error {
 	writeRaw(w, http.StatusOK, s.schemasJSON)
+	return nil
 }
 
 // schema answers GET /Schemas/{id}; an unknown URN is a 404.
-func (s *Server) schema(w http.ResponseWriter, r *http.Request) {
+func (s *Server) schema(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
 	b, ok := s.schemaJSON[strings.ToLower(id)]
 	if !ok {
-		s.fail(w, r, scimdoc.Errorf(http.StatusNotFound, "", "schema %q not found", id))
-		return
+		return scimdoc.Errorf(http.StatusNotFound, "", "schema %q not found", id)
 	}
 	writeRaw(w, http.StatusOK, b)
+	return nil
 }
 
 // resourceTypeList answers GET /ResourceTypes (RFC 7644 §4, RFC 7643 §6).
-func (s *Server) resourceTypeList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) resourceTypeList(w http.ResponseWriter, r *http.Request) error {
 	writeRaw(w, http.StatusOK, s.typesJSON)
+	return nil
 }
 
 // resourceType answers GET /ResourceTypes/{id} ("User" or "Group"); any
 // other id is a 404.
-func (s *Server) resourceType(w http.ResponseWriter, r *http.Request) {
+func (s *Server) resourceType(w http.ResponseWriter, r *http.Request) error {
 	id := mux.Vars(r)["id"]
 	b, ok := s.typeJSON[strings.ToLower(id)]
 	if !ok {
-		s.fail(w, r, scimdoc.Errorf(http.StatusNotFound, "", "resource type %q not found", id))
-		return
+		return scimdoc.Errorf(http.StatusNotFound, "", "resource type %q not found", id)
 	}
 	writeRaw(w, http.StatusOK, b)
+	return nil
 }

@@ -36,31 +36,49 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeError is WriteError with the logger of the Server.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status, _, retry := classify(err)
+	failureLogger{log}.log(r, "scim request", status, retry, err)
+	renderError(w, err)
+}
+
+// renderError writes err as the client sees it: the status, body and
+// Retry-After of classify. Only writeError and recoverPanic, which logs the
+// panic with its stack itself, call it.
+func renderError(w http.ResponseWriter, err error) {
 	status, body, retry := classify(err)
-	ctx := context.Background()
-	attrs := []any{}
-	if r != nil {
-		ctx = r.Context()
-		attrs = append(attrs, "method", r.Method, "path", r.URL.Path)
-	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		log.InfoContext(ctx, "scim request canceled", append(attrs, "err", err)...)
-	case status >= 500 && status != http.StatusServiceUnavailable:
-		log.ErrorContext(ctx, "scim request failed", append(attrs, "status", status, "err", err)...)
-	case status == http.StatusTooManyRequests:
-		log.WarnContext(ctx, "scim request throttled", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
-	case status == http.StatusServiceUnavailable:
-		// Absorb down, failing or refusing the bridge's login: not
-		// throttling, and the error says which.
-		log.WarnContext(ctx, "scim request deferred: Absorb cannot serve it now", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
-	default:
-		log.DebugContext(ctx, "scim request rejected", append(attrs, "status", status, "err", err)...)
-	}
 	if retry > 0 {
 		w.Header().Set("Retry-After", strconv.FormatInt(retryAfterSeconds(retry), 10))
 	}
 	writeJSON(w, status, body)
+}
+
+// failureLogger logs failures at the level their status calls for: the
+// server's own failures as errors, throttling as warnings, the client's
+// mistakes at debug level.
+type failureLogger struct{ *slog.Logger }
+
+// log logs one failure of what ("scim request", "scim bulk operation") with
+// r's method and path and attrs.
+func (l failureLogger) log(r *http.Request, what string, status int, retry time.Duration, err error, attrs ...any) {
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+		attrs = append([]any{"method", r.Method, "path", r.URL.Path}, attrs...)
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		l.InfoContext(ctx, what+" canceled", append(attrs, "err", err)...)
+	case status >= 500 && status != http.StatusServiceUnavailable:
+		l.ErrorContext(ctx, what+" failed", append(attrs, "status", status, "err", err)...)
+	case status == http.StatusTooManyRequests:
+		l.WarnContext(ctx, what+" throttled", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
+	case status == http.StatusServiceUnavailable:
+		// Absorb down, failing or refusing the bridge's login: not
+		// throttling, and the error says which.
+		l.WarnContext(ctx, what+" deferred: Absorb cannot serve it now", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)
+	default:
+		l.DebugContext(ctx, what+" rejected", append(attrs, "status", status, "err", err)...)
+	}
 }
 
 // classify is the one status table: it turns any error into the status,

@@ -48,32 +48,29 @@ func newListResponse(total, startIndex int, resources []map[string]any) listResp
 }
 
 // list answers GET /Users and GET /Groups (RFC 7644 §3.4.2).
-func (s *Server) list(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) list(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		lr, err := s.queryListRequest(r)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		s.runList(w, r, k, lr)
+		return s.runList(w, r, k, lr)
 	}
 }
 
 // search answers POST /Users/.search and POST /Groups/.search
 // (RFC 7644 §3.4.3).
-func (s *Server) search(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) search(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		body, err := s.readBody(w, r)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		lr, err := s.bodyListRequest(body)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
-		s.runList(w, r, k, lr)
+		return s.runList(w, r, k, lr)
 	}
 }
 
@@ -234,7 +231,7 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 
 // runList asks the backend for one page and writes the ListResponse. An
 // unparsable filter is a 400 invalidFilter (RFC 7644 §3.4.2.2).
-func (s *Server) runList(w http.ResponseWriter, r *http.Request, k *resourceKind, lr listRequest) {
+func (s *Server) runList(w http.ResponseWriter, r *http.Request, k *resourceKind, lr listRequest) error {
 	q := scimdoc.Query{SortBy: lr.sortBy, Descending: lr.descending, StartIndex: lr.startIndex, Count: lr.count}
 	if strings.TrimSpace(lr.filter) != "" {
 		f, err := scimdoc.ParseFilter(lr.filter)
@@ -242,16 +239,14 @@ func (s *Server) runList(w http.ResponseWriter, r *http.Request, k *resourceKind
 			err = f.Validate(k.rs)
 		}
 		if err != nil {
-			s.fail(w, r, filterError(err))
-			return
+			return filterError(err)
 		}
 		q.Filter = f
 	}
 	full := s.withMembers(k, lr.proj)
 	page, err := s.listBackend(r.Context(), k, q, full)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	found := page.Resources
 	if len(found) > lr.count {
@@ -266,6 +261,7 @@ func (s *Server) runList(w http.ResponseWriter, r *http.Request, k *resourceKind
 		out = append(out, doc)
 	}
 	writeJSON(w, http.StatusOK, newListResponse(page.TotalResults, lr.startIndex, out))
+	return nil
 }
 
 // filterError makes any filter parsing failure a 400 invalidFilter.

@@ -51,6 +51,9 @@ func newMemory() *memory {
 	}
 }
 
+func (m *memory) UserSchema() *scimdoc.ResourceSchema  { return m.userRS }
+func (m *memory) GroupSchema() *scimdoc.ResourceSchema { return m.groupRS }
+
 // setFault installs f as the fault hook; nil removes it.
 func (m *memory) setFault(f func(op string) error) {
 	m.mu.Lock()
@@ -141,13 +144,15 @@ func (m *memory) ReplaceUser(ctx context.Context, id string, doc scimdoc.Documen
 	return m.write(m.users, "User", "userName", id, pre, func(scimdoc.Document) (scimdoc.Document, error) { return doc, nil })
 }
 
-func (m *memory) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, apply func(scimdoc.Document) (scimdoc.Document, error)) (scimdoc.Resource, error) {
+func (m *memory) PatchUser(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
 	if err := m.check("PatchUser"); err != nil {
 		return scimdoc.Resource{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.write(m.users, "User", "userName", id, pre, apply)
+	return m.write(m.users, "User", "userName", id, pre, func(doc scimdoc.Document) (scimdoc.Document, error) {
+		return scimdoc.ApplyPatch(m.userRS, doc, ops)
+	})
 }
 
 func (m *memory) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondition) error {

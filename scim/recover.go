@@ -42,6 +42,5 @@ func (s *Server) recoverPanic(w *trackingWriter, r *http.Request) {
 	if w.wroteHeader {
 		return
 	}
-	status, body, _ := classify(fmt.Errorf("panic: %v", v))
-	writeJSON(w, status, body)
+	renderError(w, fmt.Errorf("panic: %v", v))
 }

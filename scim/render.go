@@ -19,24 +19,23 @@ type resourceKind struct {
 }
 
 // newResourceKinds describes Users (with the Enterprise and Absorb
-// extensions) and Groups.
-func newResourceKinds() (user, group *resourceKind) {
+// extensions) and Groups, with the resource schemas of their backends.
+func newResourceKinds(userRS, groupRS *scimdoc.ResourceSchema) (user, group *resourceKind) {
 	for _, rt := range schemas.ResourceTypes() {
 		k := &resourceKind{
 			name:     rt.Name,
 			endpoint: strings.TrimPrefix(rt.Endpoint, "/"),
 			coreURN:  rt.Core.ID,
-			rs:       scimdoc.NewResourceSchema(rt.Core, rt.Extensions...),
 		}
 		for _, e := range rt.Extensions {
 			k.extURNs = append(k.extURNs, e.ID)
 		}
 		switch rt.ID {
 		case "User":
-			k.required = "userName"
+			k.required, k.rs = "userName", userRS
 			user = k
 		case "Group":
-			k.required = "displayName"
+			k.required, k.rs = "displayName", groupRS
 			group = k
 		}
 	}

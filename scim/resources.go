@@ -13,62 +13,60 @@ import (
 // get answers GET /Users/{id} and GET /Groups/{id} (RFC 7644 §3.4.1). An
 // If-None-Match naming the current ETag gives 304 with no body
 // (RFC 7644 §3.14).
-func (s *Server) get(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) get(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		p := queryProjection(r)
 		full := s.withMembers(k, p)
 		res, err := s.getBackend(r.Context(), k, mux.Vars(r)["id"], full)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		etag := res.ETag()
 		w.Header().Set("ETag", etag)
 		if inm := strings.Join(r.Header.Values("If-None-Match"), ", "); inm != "" && scimdoc.MatchesETag(inm, etag) {
 			w.WriteHeader(http.StatusNotModified)
-			return
+			return nil
 		}
-		s.writeResource(w, r, k, http.StatusOK, res, p, full)
+		s.writeResource(w, k, http.StatusOK, res, p, full)
+		return nil
 	}
 }
 
 // create answers POST /Users and POST /Groups (RFC 7644 §3.3) with 201, the
 // resource, Location and ETag. The body is normalised against the resource
 // schema; a missing userName (displayName for groups) is a 400 invalidValue.
-func (s *Server) create(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) create(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		doc, err := s.readResource(w, r, k)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		res, err := s.createBackend(r.Context(), k, doc)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.Header().Set("Location", s.location(k, res.ID))
 		p := queryProjection(r)
-		s.writeResource(w, r, k, http.StatusCreated, res, p, s.withMembers(k, p))
+		s.writeResource(w, k, http.StatusCreated, res, p, s.withMembers(k, p))
+		return nil
 	}
 }
 
 // replace answers PUT /Users/{id} and PUT /Groups/{id} (RFC 7644 §3.5.1)
 // with 200 and the resource. If-Match is passed on as the precondition.
-func (s *Server) replace(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) replace(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		doc, err := s.readResource(w, r, k)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		res, err := s.replaceBackend(r.Context(), k, mux.Vars(r)["id"], doc, precondition(r))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		p := queryProjection(r)
-		s.writeResource(w, r, k, http.StatusOK, res, p, s.withMembers(k, p))
+		s.writeResource(w, k, http.StatusOK, res, p, s.withMembers(k, p))
+		return nil
 	}
 }
 
@@ -77,61 +75,54 @@ func (s *Server) replace(k *resourceKind) http.HandlerFunc {
 // answers 204, as Entra asks, unless the request names attributes or
 // excludedAttributes; then it answers 200 with the group, whose members are
 // loaded only when wanted.
-func (s *Server) patch(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) patch(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		body, err := s.readBody(w, r)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		ops, err := scimdoc.DecodePatch(body, s.maxPatchOps)
 		if err != nil {
 			// Malformed JSON is reported with its line and column.
 			if jerr := checkJSON(body); jerr != nil {
-				err = jerr
+				return jerr
 			}
-			s.fail(w, r, asClientError(err))
-			return
+			return asClientError(err)
 		}
 		id := mux.Vars(r)["id"]
 		p := queryProjection(r)
 		if k == s.user {
-			res, err := s.users.PatchUser(r.Context(), id, precondition(r), func(doc scimdoc.Document) (scimdoc.Document, error) {
-				out, err := scimdoc.ApplyPatch(k.rs, doc, ops)
-				return out, asClientError(err)
-			})
+			res, err := s.users.PatchUser(r.Context(), id, precondition(r), ops)
 			if err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
-			s.writeResource(w, r, k, http.StatusOK, res, p, true)
-			return
+			s.writeResource(w, k, http.StatusOK, res, p, true)
+			return nil
 		}
 		res, err := s.groups.PatchGroup(r.Context(), id, precondition(r), ops)
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		if !p.given {
 			w.Header().Set("ETag", res.ETag())
 			w.WriteHeader(http.StatusNoContent)
-			return
+			return nil
 		}
 		full := s.withMembers(k, p)
 		if full {
 			if res, err = s.groups.GetGroup(r.Context(), id, true); err != nil {
-				s.fail(w, r, err)
-				return
+				return err
 			}
 		}
-		s.writeResource(w, r, k, http.StatusOK, res, p, full)
+		s.writeResource(w, k, http.StatusOK, res, p, full)
+		return nil
 	}
 }
 
 // delete answers DELETE /Users/{id} and DELETE /Groups/{id}
 // (RFC 7644 §3.6) with 204 and no body.
-func (s *Server) delete(k *resourceKind) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) delete(k *resourceKind) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
 		id := mux.Vars(r)["id"]
 		var err error
 		if k == s.user {
@@ -140,10 +131,10 @@ func (s *Server) delete(k *resourceKind) http.HandlerFunc {
 			err = s.groups.DeleteGroup(r.Context(), id, precondition(r))
 		}
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
 }
 
@@ -196,7 +187,7 @@ func (k *resourceKind) hasRequired(doc scimdoc.Document) bool {
 
 // writeResource renders res and writes it with its ETag. When full is false
 // the group's members were not loaded and are never rendered.
-func (s *Server) writeResource(w http.ResponseWriter, r *http.Request, k *resourceKind, status int, res scimdoc.Resource, p projection, full bool) {
+func (s *Server) writeResource(w http.ResponseWriter, k *resourceKind, status int, res scimdoc.Resource, p projection, full bool) {
 	doc := s.render(k, res, p)
 	if !full {
 		delete(doc, "members")

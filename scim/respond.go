@@ -1,6 +1,8 @@
 package scim
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -14,13 +16,13 @@ const contentType = "application/scim+json; charset=utf-8"
 // writeJSON writes v as the JSON body of a response with the given status.
 // Encoding cannot fail for the values this package builds (maps, slices,
 // strings, numbers, booleans decoded from JSON); if it does, the client gets
-// a 500 SCIM error rather than half a document.
+// classify's 500 rather than half a document.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	bp := bodyBuffers.Get().(*[]byte)
 	body, err := scimdoc.AppendJSON((*bp)[:0], v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		body = append(body[:0], `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"internal error"}`...)
+		body = append(body[:0], internalErrorJSON...)
 	}
 	body = append(body, '\n')
 	writeRaw(w, status, body)
@@ -29,6 +31,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		bodyBuffers.Put(bp)
 	}
 }
+
+// internalErrorJSON is the body classify gives any unexpected error,
+// encoded once for writeJSON, which cannot encode it when encoding failed.
+var internalErrorJSON = func() []byte {
+	_, body, _ := classify(errors.New("unencodable answer"))
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(err) // a struct of strings always encodes
+	}
+	return b
+}()
 
 // maxPooledBody bounds the buffers kept for reuse, so one large list does
 // not pin its memory.

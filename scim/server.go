@@ -136,7 +136,7 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.user, s.group = newResourceKinds()
+	s.user, s.group = newResourceKinds(opts.Users.UserSchema(), opts.Groups.GroupSchema())
 	if err := s.buildDiscovery(opts.AuthSchemes); err != nil {
 		return nil, err
 	}
@@ -200,8 +200,13 @@ func canonicalPath(path string) string {
 	return "/" + first + "/" + tail
 }
 
+// handler is one SCIM endpoint. It writes its answer, or writes nothing and
+// returns an error, which dispatch renders with fail: every failure of every
+// endpoint reaches the client through the one SCIM error writer.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
 // methods maps HTTP methods to the handlers of one path.
-type methods map[string]http.HandlerFunc
+type methods map[string]handler
 
 // routes builds the router. Methods are dispatched by the path's own table so
 // that a wrong method is a 405 naming the allowed ones (RFC 9110 §15.5.6).
@@ -255,13 +260,17 @@ func (s *Server) dispatch(m methods) http.Handler {
 	allow := strings.Join(allowed, ", ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, ok := m[r.Method]
-		if !ok {
+		var err error
+		if ok {
+			err = h(w, r)
+		} else {
 			w.Header().Set("Allow", allow)
-			s.fail(w, r, scimdoc.Errorf(http.StatusMethodNotAllowed, "",
-				"method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
-			return
+			err = scimdoc.Errorf(http.StatusMethodNotAllowed, "",
+				"method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow)
 		}
-		h(w, r)
+		if err != nil {
+			s.fail(w, r, err)
+		}
 	})
 }
 
@@ -283,12 +292,12 @@ func (s *Server) location(k *resourceKind, id string) string {
 
 // rootQuery answers queries against the server root (RFC 7644 §3.4.2.1,
 // §3.4.3), which this server does not offer.
-func (s *Server) rootQuery(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, notImplemented("querying the server root; query /Users or /Groups"))
+func (s *Server) rootQuery(w http.ResponseWriter, r *http.Request) error {
+	return notImplemented("querying the server root; query /Users or /Groups")
 }
 
 // me answers /Me (RFC 7644 §3.11), which this server does not offer: its
 // clients are provisioning systems, not users.
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, notImplemented("/Me"))
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	return notImplemented("/Me")
 }

@@ -17,9 +17,6 @@ type BulkOperation struct {
 	Doc Document
 	// Patch holds the decoded operations of a PATCH.
 	Patch []Operation
-	// Apply applies Patch to a user document the way PatchUser expects,
-	// failures being 400s; nil for groups.
-	Apply func(Document) (Document, error)
 	// Pre is the operation's "version", as If-Match (RFC 7644 §3.14).
 	Pre Precondition
 }
