@@ -115,7 +115,14 @@ func (a *app) build() error {
 		return err
 	}
 	a.bridge = b
-	authn, err := auth.New(cfg.AuthConfig())
+	// One writer renders every SCIM error: the SCIM handlers', the
+	// authentication's and the admin endpoints'.
+	a.writeError = scim.NewErrorWriter(a.log)
+	authCfg := cfg.AuthConfig()
+	authCfg.ErrorWriter = func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
+		a.writeError(w, r, scimdoc.Errorf(status, scimType, "%s", detail))
+	}
+	authn, err := auth.New(authCfg)
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -135,12 +142,8 @@ func (a *app) build() error {
 	if err != nil {
 		return err
 	}
-	authn.SetErrorWriter(func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
-		scimServer.WriteError(w, r, scimdoc.Errorf(status, scimType, "%s", detail))
-	})
 	a.handler = scimServer
 	a.authn = authn
-	a.writeError = scimServer.WriteError
 	return nil
 }
 

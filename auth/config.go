@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -37,6 +36,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now returns the current time; default time.Now.
 	Now func() time.Time
+	// ErrorWriter writes the body of every failure. Without one, failures are answered
+	// with the detail as plain text, which is enough for a Config that is only validated.
+	ErrorWriter ErrorWriter
 }
 
 // Limits restricts where a credential may be used from and how often. It is embedded in each
@@ -121,7 +123,7 @@ type Authenticator struct {
 	keys    *keyStore
 	now     func() time.Time
 	schemes []Scheme
-	errw    atomic.Pointer[ErrorWriter]
+	errw    ErrorWriter
 }
 
 // principal is one configured credential with its limits.
@@ -149,7 +151,7 @@ func (c *checker) addf(format string, args ...any) {
 // network calls: signing keys are fetched on first use.
 func New(cfg Config) (*Authenticator, error) {
 	c := &checker{names: map[string]string{}}
-	a := &Authenticator{realm: cfg.Realm, issuers: map[string]verifier{}, now: cfg.Now}
+	a := &Authenticator{realm: cfg.Realm, issuers: map[string]verifier{}, now: cfg.Now, errw: cfg.ErrorWriter}
 	if a.realm == "" {
 		a.realm = DefaultRealm
 	}

@@ -12,6 +12,7 @@
 //
 // Failures are answered with 401 and a WWW-Authenticate challenge (RFC 6750 §3, RFC 7235 §4.1),
 // 403 for a blocked client address or a write with a read-only credential, and 429 with
-// Retry-After when a credential exceeds its rate. The body of every failure is written by an
-// ErrorWriter, by default a SCIM error (RFC 7644 §3.12). Secrets never appear in responses.
+// Retry-After when a credential exceeds its rate. The body of every failure is written by the
+// ErrorWriter given in Config, which renders a SCIM error (RFC 7644 §3.12) in the bridge. Secrets
+// never appear in responses.
 package auth

@@ -1,41 +1,16 @@
 package auth
 
 import (
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 )
 
 // ErrorWriter writes the body of a failed authentication: status is the HTTP status (400,
 // 401, 403, 429 or 503), scimType the SCIM error type or "" (RFC 7644 §3.12) and detail a
 // message for a person. Headers such as WWW-Authenticate and Retry-After are already set on w
-// when it is called; the ErrorWriter must call w.WriteHeader(status).
+// when it is called; the ErrorWriter must call w.WriteHeader(status). The bridge passes the
+// writer that renders every SCIM error (RFC 7644 §3.12), so failures here look like any other.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string)
-
-// errorSchema is the schema URN of a SCIM error response (RFC 7644 §3.12).
-const errorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
-
-// WriteSCIMError is the default ErrorWriter: it writes a SCIM error response (RFC 7644 §3.12)
-// with Content-Type application/scim+json, for example
-// {"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"401","detail":"token expired …"}.
-func WriteSCIMError(w http.ResponseWriter, _ *http.Request, status int, scimType, detail string) {
-	body := struct {
-		Schemas  []string `json:"schemas"`
-		Status   string   `json:"status"`
-		ScimType string   `json:"scimType,omitempty"`
-		Detail   string   `json:"detail,omitempty"`
-	}{
-		Schemas:  []string{errorSchema},
-		Status:   strconv.Itoa(status),
-		ScimType: scimType,
-		Detail:   detail,
-	}
-	w.Header().Set("Content-Type", "application/scim+json")
-	w.WriteHeader(status)
-	// The encoder cannot fail on this struct; a write error means the client has gone.
-	_ = json.NewEncoder(w).Encode(body)
-}
 
 // ConfigError reports every problem New found in a Config. Problems name the entry
 // (for example `Tokens[1] "okta"`) and never contain a secret.

@@ -47,11 +47,25 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 func newAuth(t *testing.T, cfg Config) *Authenticator {
 	t.Helper()
+	if cfg.ErrorWriter == nil {
+		cfg.ErrorWriter = writeSCIMError
+	}
 	a, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return a
+}
+
+// errorSchema is the schema URN of a SCIM error response (RFC 7644 §3.12).
+const errorSchema = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+// writeSCIMError is the ErrorWriter of the tests: a SCIM error response (RFC 7644 §3.12), as
+// the bridge's writer renders it, so the tests read status and detail the way an IdP does.
+func writeSCIMError(w http.ResponseWriter, _ *http.Request, status int, scimType, detail string) {
+	w.Header().Set("Content-Type", "application/scim+json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(scimErr{Schemas: []string{errorSchema}, Status: strconv.Itoa(status), ScimType: scimType, Detail: detail})
 }
 
 // okHandler answers 200 and reports the credential it saw in X-Credential.

@@ -12,16 +12,6 @@ import (
 // maxTokenLength bounds the bearer tokens looked at; real ones are a few kilobytes at most.
 const maxTokenLength = 16 << 10
 
-// SetErrorWriter replaces the ErrorWriter used for failures; nil restores WriteSCIMError.
-// It may be called while requests are served.
-func (a *Authenticator) SetErrorWriter(f ErrorWriter) {
-	if f == nil {
-		a.errw.Store(nil)
-		return
-	}
-	a.errw.Store(&f)
-}
-
 // Middleware authenticates every request before next sees it. On success the request context
 // carries the Credential (see CredentialFrom). Otherwise it answers, through the ErrorWriter:
 //   - 401 with WWW-Authenticate challenges (RFC 6750 §3; RFC 7617 §2 when Basic users are
@@ -182,9 +172,9 @@ func (a *Authenticator) fail(w http.ResponseWriter, r *http.Request, f *failure)
 	if f.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(f.retryAfter))
 	}
-	write := WriteSCIMError
-	if p := a.errw.Load(); p != nil {
-		write = *p
+	if a.errw == nil {
+		http.Error(w, f.detail, f.status)
+		return
 	}
-	write(w, r, f.status, "", f.detail)
+	a.errw(w, r, f.status, "", f.detail)
 }

@@ -216,17 +216,17 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestErrorWriter(t *testing.T) {
-	a := newAuth(t, Config{Tokens: []Token{{Name: "t", Value: oktaToken}}})
 	type call struct {
 		Status           int
 		ScimType, Detail string
 	}
 	var got []call
-	a.SetErrorWriter(func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
-		got = append(got, call{status, scimType, detail})
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("custom"))
-	})
+	a := newAuth(t, Config{Tokens: []Token{{Name: "t", Value: oktaToken}},
+		ErrorWriter: func(w http.ResponseWriter, r *http.Request, status int, scimType, detail string) {
+			got = append(got, call{status, scimType, detail})
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte("custom"))
+		}})
 	w := do(t, a, http.MethodGet, "/scim/v2/Users", bearer("bad-token-0123456789"))
 	if w.Code != 401 || w.Body.String() != "custom" || w.Header().Get("WWW-Authenticate") == "" {
 		t.Errorf("custom writer: status %d body %q challenge %q", w.Code, w.Body.String(), w.Header().Get("WWW-Authenticate"))
@@ -235,8 +235,16 @@ func TestErrorWriter(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
-	a.SetErrorWriter(nil)
-	expectStatus(t, do(t, a, http.MethodGet, "/scim/v2/Users", ""), 401, "authentication required")
+
+	// Without a writer (a Config only validated), the detail is sent as plain text.
+	plain, err := New(Config{Tokens: []Token{{Name: "t", Value: oktaToken}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = do(t, plain, http.MethodGet, "/scim/v2/Users", "")
+	if w.Code != 401 || !strings.Contains(w.Body.String(), "authentication required") || w.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("no writer: status %d body %q challenge %q", w.Code, w.Body.String(), w.Header().Get("WWW-Authenticate"))
+	}
 }
 
 func TestCredentialContext(t *testing.T) {

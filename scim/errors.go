@@ -34,6 +34,13 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, slog.Default(), err)
 }
 
+// NewErrorWriter returns WriteError logging with log, for the middleware and
+// handlers in front of a Server (authentication, the admin endpoints): every
+// SCIM error the bridge answers is rendered and logged by the same code.
+func NewErrorWriter(log *slog.Logger) func(w http.ResponseWriter, r *http.Request, err error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) { writeError(w, r, log, err) }
+}
+
 // writeError is WriteError with the logger of the Server.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status, _, retry := classify(err)

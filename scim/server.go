@@ -279,12 +279,6 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, r, s.log, err)
 }
 
-// WriteError is the package's WriteError with the Server's logger, for
-// middleware in front of the Server (authentication).
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	s.fail(w, r, err)
-}
-
 // location is the absolute URL of a resource under BaseURL.
 func (s *Server) location(k *resourceKind, id string) string {
 	return s.baseURL + "/" + k.endpoint + "/" + url.PathEscape(id)
