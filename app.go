@@ -79,8 +79,8 @@ func (a *app) build() error {
 		APIVersion: cfg.Absorb.APIVersion,
 		RateLimit:  cfg.Absorb.RateLimit,
 		Burst:      cfg.Absorb.Burst,
-		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: server.CountUpstream(absorbapi.NewTransport())},
-		Observer:   loginObserver{Observer: a.metrics, health: a.health},
+		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: absorbapi.NewTransport()},
+		Observer:   loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health},
 	})
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)

@@ -227,7 +227,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	if status, body := srv.call(t, "PATCH", userPath, opsToken, patchBody("active", false), "X-Request-Id", "req-off"); status != http.StatusOK {
 		t.Fatalf("deactivate: %d %s", status, body)
 	}
-	if status, _ := srv.call(t, "GET", userPath, opsViewerToken, ""); status != http.StatusOK {
+	if status, _ := srv.call(t, "GET", userPath, opsViewerToken, "", "X-Request-Id", "req-read"); status != http.StatusOK {
 		t.Fatalf("viewer read: %d", status)
 	}
 	group := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sailors","members":[{"value":"` + created.ID + `"}]}`
@@ -284,6 +284,33 @@ func TestOperationsEndToEnd(t *testing.T) {
 			metricValue(t, text, "absorb_scim_store_batch_commit_seconds_total")
 		if writes < 4 || commits < 1 || commits > writes || seconds <= 0 {
 			t.Errorf("group commit totals: %v commits, %v writes, %v s; want >= 4 writes in 1..writes commits taking time", commits, writes, seconds)
+		}
+	})
+
+	t.Run("access log counts the calls to Absorb", func(t *testing.T) {
+		calls := map[string]int{}
+		sc := bufio.NewScanner(strings.NewReader(srv.stderr.String()))
+		for sc.Scan() {
+			var line struct {
+				Msg, RequestID, Credential string
+				UpstreamCalls              int
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "request" && strings.HasPrefix(line.RequestID, "req-") {
+				calls[line.RequestID] = line.UpstreamCalls
+				if line.Credential == "" {
+					t.Errorf("request %s logged without its credential", line.RequestID)
+				}
+			}
+		}
+		// A create and a patch each send Absorb at least their write; a read
+		// is answered from storage.
+		for id, atLeast := range map[string]int{"req-create": 1, "req-patch": 1} {
+			if got, ok := calls[id]; !ok || got < atLeast {
+				t.Errorf("upstreamCalls of %s = %d (logged %v), want at least %d", id, got, ok, atLeast)
+			}
+		}
+		if got, ok := calls["req-read"]; !ok || got != 0 {
+			t.Errorf("upstreamCalls of req-read = %d (logged %v), want 0", got, ok)
 		}
 	})
 

@@ -237,7 +237,7 @@ func (c *Client) send(req *http.Request, token string) (*http.Response, []byte, 
 	start := time.Now()
 	resp, err := c.httpClient.Do(r)
 	if err != nil {
-		c.cfg.Observer.ObserveRequest(req.Method, rt.pattern, 0, time.Since(start))
+		c.cfg.Observer.ObserveRequest(req.Context(), req.Method, rt.pattern, 0, time.Since(start))
 		return nil, nil, err
 	}
 	limit := int64(maxSuccessBody)
@@ -250,10 +250,10 @@ func (c *Client) send(req *http.Request, token string) (*http.Response, []byte, 
 	}
 	resp.Body.Close()
 	if err != nil {
-		c.cfg.Observer.ObserveRequest(req.Method, rt.pattern, 0, time.Since(start))
+		c.cfg.Observer.ObserveRequest(req.Context(), req.Method, rt.pattern, 0, time.Since(start))
 		return nil, nil, fmt.Errorf("read answer: %w", err)
 	}
-	c.cfg.Observer.ObserveRequest(req.Method, rt.pattern, resp.StatusCode, time.Since(start))
+	c.cfg.Observer.ObserveRequest(req.Context(), req.Method, rt.pattern, resp.StatusCode, time.Since(start))
 	if int64(len(body)) > limit {
 		if resp.StatusCode < 300 {
 			return nil, nil, fmt.Errorf("answer larger than %d bytes", limit)

@@ -397,12 +397,17 @@ type recordingObserver struct {
 	requests []string
 	logins   []bool
 	waits    int
+	callers  []any // the observerKey value of each request's context
 }
 
-func (o *recordingObserver) ObserveRequest(method, endpoint string, status int, d time.Duration) {
+// observerKey marks the context of the call under test.
+type observerKey struct{}
+
+func (o *recordingObserver) ObserveRequest(ctx context.Context, method, endpoint string, status int, d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.requests = append(o.requests, fmt.Sprintf("%s %s %d", method, endpoint, status))
+	o.callers = append(o.callers, ctx.Value(observerKey{}))
 }
 
 func (o *recordingObserver) ObserveLogin(refresh bool, err error) {
@@ -429,7 +434,8 @@ func TestObserver(t *testing.T) {
 	}
 	obs := &recordingObserver{}
 	c := newStubClient(t, s, func(c *Config) { c.Observer, c.RateLimit = obs, 1000 })
-	if _, err := c.GetUser(context.Background(), "u1"); err != nil {
+	ctx := context.WithValue(context.Background(), observerKey{}, "request-1")
+	if _, err := c.GetUser(ctx, "u1"); err != nil {
 		t.Fatal(err)
 	}
 	obs.mu.Lock()
@@ -437,6 +443,10 @@ func TestObserver(t *testing.T) {
 	wantReq := []string{"POST /authenticate 200", "GET /users/{id} 401", "POST /authenticate 200", "GET /users/{id} 200"}
 	if diff := cmp.Diff(wantReq, obs.requests); diff != "" {
 		t.Errorf("requests mismatch (-want +got):\n%s", diff)
+	}
+	// Every attempt, the logins included, is reported with the caller's context.
+	if diff := cmp.Diff([]any{"request-1", "request-1", "request-1", "request-1"}, obs.callers); diff != "" {
+		t.Errorf("contexts mismatch (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff([]bool{false, true}, obs.logins); diff != "" {
 		t.Errorf("logins mismatch (-want +got):\n%s", diff)

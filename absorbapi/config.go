@@ -1,6 +1,7 @@
 package absorbapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -82,9 +83,11 @@ type Config struct {
 // synchronously from the calling goroutine (and from the login goroutine), so
 // they must be fast and safe for concurrent use.
 type Observer interface {
-	// ObserveRequest reports one HTTP attempt. endpoint is the route pattern,
-	// such as "/users/{id}"; status is 0 for a transport error.
-	ObserveRequest(method, endpoint string, status int, d time.Duration)
+	// ObserveRequest reports one HTTP attempt. ctx is the context of the call
+	// it belongs to (so an observer can count the attempts made on behalf of
+	// one incoming request); endpoint is the route pattern, such as
+	// "/users/{id}"; status is 0 for a transport error.
+	ObserveRequest(ctx context.Context, method, endpoint string, status int, d time.Duration)
 	// ObserveLogin reports a login; refresh is true when it replaced a token.
 	ObserveLogin(refresh bool, err error)
 	// ObserveLimiterWait reports how long a request waited for the client-side limiter.
@@ -93,9 +96,9 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) ObserveRequest(string, string, int, time.Duration) {}
-func (nopObserver) ObserveLogin(bool, error)                          {}
-func (nopObserver) ObserveLimiterWait(time.Duration)                  {}
+func (nopObserver) ObserveRequest(context.Context, string, string, int, time.Duration) {}
+func (nopObserver) ObserveLogin(bool, error)                                           {}
+func (nopObserver) ObserveLimiterWait(time.Duration)                                   {}
 
 // Client is an Absorb Integration API client. It holds one token, shared by
 // all its calls, and one rate limiter. It is safe for concurrent use.

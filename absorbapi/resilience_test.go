@@ -88,7 +88,7 @@ func TestFakeStolenTokenOneLogin(t *testing.T) {
 // observerFunc adapts a function to Observer, ignoring logins and waits.
 type observerFunc func(method, endpoint string, status int)
 
-func (f observerFunc) ObserveRequest(method, endpoint string, status int, _ time.Duration) {
+func (f observerFunc) ObserveRequest(_ context.Context, method, endpoint string, status int, _ time.Duration) {
 	f(method, endpoint, status)
 }
 func (observerFunc) ObserveLogin(bool, error)         {}

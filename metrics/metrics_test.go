@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -104,9 +105,9 @@ func TestMiddlewareLabels(t *testing.T) {
 func TestObserverAndState(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	m := metrics.New(metrics.Options{Now: func() time.Time { return now }, NoRuntime: true})
-	m.ObserveRequest("GET", "/users/{id}", 200, 30*time.Millisecond)
-	m.ObserveRequest("GET", "/users/{id}", 0, time.Second)
-	m.ObserveRequest("PUT", "/users/{id}", 429, time.Millisecond)
+	m.ObserveRequest(context.Background(), "GET", "/users/{id}", 200, 30*time.Millisecond)
+	m.ObserveRequest(context.Background(), "GET", "/users/{id}", 0, time.Second)
+	m.ObserveRequest(context.Background(), "PUT", "/users/{id}", 429, time.Millisecond)
 	m.ObserveLogin(false, nil)
 	m.ObserveLogin(true, nil)
 	m.ObserveLogin(true, errors.New("refused"))

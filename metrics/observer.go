@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -12,7 +13,7 @@ var _ absorbapi.Observer = (*Metrics)(nil)
 // ObserveRequest counts and times one HTTP attempt sent to Absorb. endpoint
 // is the client's route pattern (such as "/users/{id}"), so ids never become
 // label values; status 0 (a transport error) is labelled "error".
-func (m *Metrics) ObserveRequest(method, endpoint string, status int, d time.Duration) {
+func (m *Metrics) ObserveRequest(_ context.Context, method, endpoint string, status int, d time.Duration) {
 	code := "error"
 	if status > 0 {
 		code = strconv.Itoa(status)

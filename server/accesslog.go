@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/bridge"
 )
@@ -73,17 +74,19 @@ func scimTarget(path string) (resource, id string) {
 	return resource, id
 }
 
-// CountUpstream counts each request sent to Absorb through next against the
-// SCIM request whose context it carries, for the access log.
-func CountUpstream(next http.RoundTripper) http.RoundTripper { return countUpstream{next: next} }
+// CountUpstream returns next extended to count each request sent to Absorb
+// against the SCIM request whose context the call carries, for the access
+// log's upstreamCalls. Calls made outside a request (the sync, the rules
+// queue) are only passed on.
+func CountUpstream(next absorbapi.Observer) absorbapi.Observer { return upstreamCounter{next} }
 
-type countUpstream struct{ next http.RoundTripper }
+type upstreamCounter struct{ absorbapi.Observer }
 
-func (c countUpstream) RoundTrip(r *http.Request) (*http.Response, error) {
-	if info, ok := r.Context().Value(requestInfoKey{}).(*requestInfo); ok {
+func (c upstreamCounter) ObserveRequest(ctx context.Context, method, endpoint string, status int, d time.Duration) {
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
 		info.upstream.Add(1)
 	}
-	return c.next.RoundTrip(r)
+	c.Observer.ObserveRequest(ctx, method, endpoint, status, d)
 }
 
 // Credential is the name of the credential that authenticated r, as the
