@@ -315,8 +315,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("unclean SCIM path", func(t *testing.T) {
-		// SCIM paths skip the top-level router only when clean; an unclean
-		// one still gets the router's redirect to the clean path.
+		// An unclean SCIM path gets the router's redirect to the clean path.
 		req, err := http.NewRequest("GET", srv.base+"/scim/v2//Users", nil)
 		if err != nil {
 			t.Fatal(err)

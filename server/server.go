@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
@@ -25,6 +24,9 @@ import (
 
 // SCIMPrefix is where the SCIM endpoint is served.
 const SCIMPrefix = "/scim/v2"
+
+// ConsolePrefix is where Config.Console is served.
+const ConsolePrefix = "/console/"
 
 // Bridge is what the readiness check, the metrics and the admin endpoints
 // need of the bridge.
@@ -89,6 +91,9 @@ type Config struct {
 	DiscoveryWithoutAuth bool
 	// WriteError writes the SCIM error answers of the admin endpoints.
 	WriteError func(w http.ResponseWriter, r *http.Request, err error)
+	// Console, when set, serves every path under ConsolePrefix (the paths
+	// keep the prefix) and guards itself.
+	Console http.Handler
 
 	Metrics *metrics.Metrics
 	Bridge  Bridge
@@ -218,34 +223,10 @@ func newHandler(cfg Config) (http.Handler, error) {
 	}))
 	r.PathPrefix(SCIMPrefix + "/").Handler(scimHandler)
 	r.Handle(SCIMPrefix, scimHandler)
-	return requestLog(cfg.Logger, cfg.Metrics.Middleware(scimFirst{scim: scimHandler, rest: r})), nil
-}
-
-// scimFirst sends requests for clean paths under the SCIM prefix straight to
-// the SCIM handler, which routes them itself, and everything else to rest.
-// gorilla/mux tries each route's regular expression in turn, which nearly
-// every request would pay for only to reach the SCIM prefix; unclean paths
-// still go through rest, which answers them with its redirect to the clean
-// path.
-type scimFirst struct{ scim, rest http.Handler }
-
-func (h scimFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	if strings.HasPrefix(p, SCIMPrefix) && (len(p) == len(SCIMPrefix) || p[len(SCIMPrefix)] == '/') && isCleanPath(p) {
-		h.scim.ServeHTTP(w, r)
-		return
+	if cfg.Console != nil {
+		r.PathPrefix(ConsolePrefix).Handler(cfg.Console)
 	}
-	h.rest.ServeHTTP(w, r)
-}
-
-// isCleanPath reports whether p is as gorilla/mux's path cleaning leaves it:
-// path.Clean's form, with a trailing slash kept.
-func isCleanPath(p string) bool {
-	clean := path.Clean(p)
-	if strings.HasSuffix(p, "/") && clean != "/" {
-		return len(p) == len(clean)+1 && p[:len(clean)] == clean
-	}
-	return clean == p
+	return requestLog(cfg.Logger, cfg.Metrics.Middleware(r)), nil
 }
 
 func isDiscovery(path string) bool {
