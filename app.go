@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/auth"
@@ -168,10 +167,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		TLSCert:  a.cfg.TLS.Cert,
 		TLSKey:   a.cfg.TLS.Key,
 		Timeouts: server.Timeouts{
-			ReadHeader:    10 * time.Second,
-			Read:          60 * time.Second,
-			Write:         120 * time.Second,
-			Idle:          120 * time.Second,
+			ReadHeader:    a.cfg.HTTP.ReadHeaderTimeout,
+			Read:          a.cfg.HTTP.ReadTimeout,
+			Write:         a.cfg.HTTP.WriteTimeout,
+			Idle:          a.cfg.HTTP.IdleTimeout,
 			ShutdownGrace: a.cfg.ShutdownGrace,
 		},
 		Logger:               a.log,

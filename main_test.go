@@ -484,6 +484,8 @@ func TestServeHardening(t *testing.T) {
 	certFile, keyFile, pool := selfSignedCert(t)
 	cfg := baseConfig(t, fake)
 	cfg["limits"] = map[string]any{"maxBodyBytes": 4096, "maxPatchOperations": 3}
+	const readHeaderTimeout = time.Second
+	cfg["http"] = map[string]any{"readHeaderTimeout": readHeaderTimeout.String()}
 	s := startServe(t, cfg, "-tls-cert", certFile, "-tls-key", keyFile)
 	s.client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	s.waitReady(t)
@@ -616,21 +618,21 @@ func TestServeHardening(t *testing.T) {
 			_, _ = io.Copy(io.Discard, conn)
 			closed <- time.Since(start)
 		}()
-		tick := time.NewTicker(500 * time.Millisecond)
+		tick := time.NewTicker(readHeaderTimeout / 10)
 		defer tick.Stop()
-		deadline := time.After(20 * time.Second)
+		deadline := time.After(10 * readHeaderTimeout)
 		for i := 0; ; i++ {
 			select {
 			case d := <-closed:
-				if d < 5*time.Second {
-					t.Errorf("connection closed after %s; want the server to wait for a while first", d)
+				if d < readHeaderTimeout/2 {
+					t.Errorf("connection closed after %s; want the server to wait for http.readHeaderTimeout (%s) first", d, readHeaderTimeout)
 				}
 				return
 			case <-tick.C:
 				// One more header byte, never the blank line that ends them.
 				_, _ = fmt.Fprintf(conn, "X-%d: y\r\n", i)
 			case <-deadline:
-				t.Fatal("a client trickling headers was still connected after 20s: ReadHeaderTimeout is not set")
+				t.Fatalf("a client trickling headers was still connected after %s: http.readHeaderTimeout is not applied", 10*readHeaderTimeout)
 			}
 		}
 	})

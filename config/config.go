@@ -17,6 +17,7 @@ type Config struct {
 	PublicURL      string        `yaml:"publicURL"`
 	DataDir        string        `yaml:"dataDir"`
 	TLS            TLS           `yaml:"tls"`
+	HTTP           HTTP          `yaml:"http"`
 	TrustedProxies []string      `yaml:"trustedProxies"`
 	Log            Log           `yaml:"log"`
 	Absorb         Absorb        `yaml:"absorb"`
@@ -35,6 +36,15 @@ type Config struct {
 type TLS struct {
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+}
+
+// HTTP bounds the connections of the HTTP server, so slow or idle clients
+// cannot hold them open.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout       time.Duration `yaml:"readTimeout"`
+	WriteTimeout      time.Duration `yaml:"writeTimeout"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`
 }
 
 // Log selects the log format and level.
@@ -173,6 +183,7 @@ func Default() Config {
 	return Config{
 		Listen:  "127.0.0.1:8080",
 		DataDir: "./data",
+		HTTP:    HTTP{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
 		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 50, Timeout: 30 * time.Second, MaxQueueWait: 2 * time.Second},
 		Auth:    Auth{Realm: "absorb-scim"},

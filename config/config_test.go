@@ -127,6 +127,7 @@ sync:
   interval: 10ms
 audit:
   retention: 1h
+http: {readHeaderTimeout: 0s, writeTimeout: -1s}
 `
 	_, err := Load(writeFile(t, "bad.yaml", bad), noEnv)
 	var ce *Error
@@ -146,7 +147,7 @@ audit:
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
 		"absorb.burst:", "absorb.maxQueueWait:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
 		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
-		"sync.interval:", "audit.retention:",
+		"sync.interval:", "audit.retention:", "http.readHeaderTimeout:", "http.writeTimeout:",
 	} {
 		if !strings.Contains(text, key) {
 			t.Errorf("no problem for %s in:\n%s", key, text)

@@ -73,6 +73,17 @@ func (c *Config) validate(p *problems) {
 	if c.Sync.Interval < 1e9 {
 		p.add("sync.interval", "%s is too short (at least 1s)", c.Sync.Interval)
 	}
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"http.readHeaderTimeout", c.HTTP.ReadHeaderTimeout}, {"http.readTimeout", c.HTTP.ReadTimeout},
+		{"http.writeTimeout", c.HTTP.WriteTimeout}, {"http.idleTimeout", c.HTTP.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			p.add(t.key, "%s must be positive: without it a slow or idle client holds its connection open", t.d)
+		}
+	}
 }
 
 func (c *Config) validateAbsorb(p *problems) {

@@ -78,11 +78,13 @@ func echo(name string) http.Handler {
 // testConfig is a Config whose SCIM endpoint and console echo their paths.
 func testConfig() Config {
 	return Config{
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		SCIM:         echo("scim"),
-		Console:      echo("console"),
-		Auth:         openDoor{},
-		WriteError:   func(w http.ResponseWriter, _ *http.Request, err error) { http.Error(w, err.Error(), http.StatusInternalServerError) },
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SCIM:    echo("scim"),
+		Console: echo("console"),
+		Auth:    openDoor{},
+		WriteError: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		},
 		Metrics:      metrics.New(metrics.Options{SCIMPrefix: SCIMPrefix, NoRuntime: true}),
 		Bridge:       syncedBridge{},
 		Store:        emptyStore{},
