@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,7 +19,24 @@ import (
 // TestAdminApplyRules changes a rule-managed department behind the bridge's
 // back and checks that POST /admin/rules/apply puts it back and says so.
 func TestAdminApplyRules(t *testing.T) {
-	_, fakeURL := opsFake(t)
+	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// written receives a signal after each write Absorb has applied, so the
+	// test can wait for the group rule's change instead of sleeping.
+	written := make(chan struct{}, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fake.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.URL.Path != "/authenticate" {
+			select {
+			case written <- struct{}{}:
+			default: // one pending signal already makes the test look again
+			}
+		}
+	}))
+	t.Cleanup(ts.Close)
+	fakeURL := ts.URL
 	path := opsConfig(t, fakeURL, t.TempDir())
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -62,11 +80,13 @@ func TestAdminApplyRules(t *testing.T) {
 		}
 		return u.DepartmentID
 	}
-	for deadline := time.Now().Add(10 * time.Second); department() != fakeabsorb.DeptSalesID; {
-		if time.Now().After(deadline) {
+	deadline := time.After(10 * time.Second)
+	for department() != fakeabsorb.DeptSalesID {
+		select {
+		case <-written:
+		case <-deadline:
 			t.Fatalf("the rule never moved the member to Sales (department %s)", department())
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 
 	// Someone moves her in Absorb's admin UI.
