@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,14 +38,17 @@ func editConfig(t *testing.T, path string, edit func(cfg map[string]any)) {
 	}
 }
 
-// startServeUnready runs serve with args and waits only for it to listen
-// (not for /readyz).
+// startServeUnready runs serve with args on a socket handed over with
+// -listen-fd and returns at once, without waiting for /readyz: requests
+// wait in the socket's queue until serve takes them.
 func startServeUnready(t *testing.T, args ...string) *opsServer {
 	t.Helper()
+	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &opsServer{stderr: newSyncBuffer()}
+	s := &opsServer{base: "http://" + addr, stderr: newSyncBuffer()}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, append([]string{"serve"}, args...), noEnvOps, io.Discard, s.stderr) }()
+	args = append([]string{"serve", "-listen-fd", strconv.Itoa(fd)}, args...)
+	go func() { done <- run(ctx, args, noEnvOps, io.Discard, s.stderr) }()
 	var stopped bool
 	var runErr error
 	s.stop = func() error {
@@ -56,23 +60,6 @@ func startServeUnready(t *testing.T, args ...string) *opsServer {
 		return runErr
 	}
 	t.Cleanup(func() { _ = s.stop() })
-	deadline := time.Now().Add(20 * time.Second)
-	for s.base == "" {
-		for _, line := range logLines(s.stderr.String()) {
-			if line["msg"] == "absorb-scim serving" {
-				s.base = "http://" + line["listen"].(string)
-			}
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve stopped: %v\n%s", err, s.stderr.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", s.stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	return s
 }
 
@@ -231,6 +218,10 @@ func TestWrongAbsorbCredentialsSaySo(t *testing.T) {
 func TestServeLogsVersionFirstAndStop(t *testing.T) {
 	_, fakeURL := opsFake(t)
 	s := startServeUnready(t, "-config", opsConfig(t, fakeURL, t.TempDir()))
+	// An answer says serve got as far as serving.
+	if status, body := s.call(t, "GET", "/healthz", "", ""); status != http.StatusOK {
+		t.Fatalf("GET /healthz: %d %s", status, body)
+	}
 	if err := s.stop(); err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatalf("serve: %v", err)
 	}
