@@ -82,6 +82,8 @@ func CountUpstream(next absorbapi.Observer) absorbapi.Observer { return upstream
 
 type upstreamCounter struct{ absorbapi.Observer }
 
+var _ absorbapi.Observer = upstreamCounter{}
+
 func (c upstreamCounter) ObserveRequest(ctx context.Context, method, endpoint string, status int, d time.Duration) {
 	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
 		info.upstream.Add(1)
