@@ -305,8 +305,11 @@ func (c *Client) createRefused(ctx context.Context, username string, err error, 
 	return fmt.Errorf("create absorb user %q: %w", username, err)
 }
 
-// UpdateUser replaces the user u.ID with u (PUT /users/{id}). Absorb may
-// clear fields a PUT omits, so u must be the full user (read, merge, write).
+// UpdateUser replaces the user u.ID with u (PUT /users/{id}). u must be the
+// full user (read, merge, write): every writable field it leaves empty is
+// sent cleared ("" for text, null for ids, dates and numbers, [] for lists,
+// null for each custom field it does not set), so the field is gone from
+// Absorb whether the portal clears omitted fields or keeps them.
 // It returns the user as Absorb answers it, or u without its Password when
 // the answer is not a full user (the bare id as a JSON string, or nothing).
 // Errors: ErrNotFound for an unknown id or one outside the admin's scope,
@@ -316,15 +319,19 @@ func (c *Client) UpdateUser(ctx context.Context, u User) (*User, error) {
 	if u.ID == "" {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.Username, &ValidationError{Message: "user id is required"})
 	}
-	req, err := c.NewRequest(ctx, http.MethodPut, "/users/{id}", nil, u, u.ID)
+	body, err := putBody(u)
 	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
-	var body []byte
-	if _, err := c.Do(req, &body); err != nil {
+	req, err := c.NewRequest(ctx, http.MethodPut, "/users/{id}", nil, body, u.ID)
+	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
-	wa, err := readWriteAnswer(body)
+	var answer []byte
+	if _, err := c.Do(req, &answer); err != nil {
+		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
+	}
+	wa, err := readWriteAnswer(answer)
 	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}

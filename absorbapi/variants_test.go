@@ -301,3 +301,97 @@ func TestFilteredListPagingRefusesShortAnswers(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
+
+// TestUpdateUserClearsWhatItLeavesEmpty: a value removed from the user is
+// gone from Absorb after UpdateUser, whether the portal's PUT replaces the
+// user or merges into it.
+func TestUpdateUserClearsWhatItLeavesEmpty(t *testing.T) {
+	for _, spec := range []string{"put=replace", "put=merge", fakeabsorb.NonDefaultVariants().String()} {
+		t.Run(spec, func(t *testing.T) {
+			v, err := fakeabsorb.ParseVariants(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := startFake(t, fakeabsorb.Options{Variants: v})
+			ctx := context.Background()
+			c := f.client(t, "", nil)
+			lang, gender := 2, 1
+			u := newLearner("full.user", fakeabsorb.DeptSalesID)
+			u.Phone, u.JobTitle, u.Address, u.City, u.PostalCode, u.MiddleName = "+1 555 0199", "Lead", "1 Main St", "Springfield", "12345", "Q"
+			u.DateHired, u.DateTerminated = "2020-02-03", "2030-01-01"
+			u.SupervisorID = fakeabsorb.UserBobID
+			u.LanguageID, u.Gender = &lang, &gender
+			u.CCEmailAddresses = []string{"cc@example.com"}
+			u.CustomFields = map[string]any{"string1": "blue", "decimal2": 4.5, "bool1": true, "datetime1": "2021-05-06"}
+			created, err := c.CreateUser(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := c.GetUser(ctx, created.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.Phone == "" || full.DateHired == "" || full.SupervisorID == "" || len(full.CustomFields) != 4 {
+				t.Fatalf("the user was not created with its values: %+v", full)
+			}
+			// The IdP removed everything but the custom field string1.
+			cleared := *full
+			cleared.Phone, cleared.JobTitle, cleared.Address, cleared.City, cleared.PostalCode, cleared.MiddleName = "", "", "", "", "", ""
+			cleared.DateHired, cleared.DateTerminated, cleared.SupervisorID = "", "", ""
+			cleared.LanguageID, cleared.Gender, cleared.CCEmailAddresses = nil, nil, nil
+			cleared.CustomFields = map[string]any{"string1": "blue"}
+			if _, err := c.UpdateUser(ctx, cleared); err != nil {
+				t.Fatal(err)
+			}
+			after, err := c.GetUser(ctx, created.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, v := range map[string]string{
+				"phone": after.Phone, "jobTitle": after.JobTitle, "address": after.Address, "city": after.City,
+				"postalCode": after.PostalCode, "middleName": after.MiddleName, "dateHired": after.DateHired,
+				"dateTerminated": after.DateTerminated, "supervisorId": after.SupervisorID,
+			} {
+				if v != "" {
+					t.Errorf("%s = %q after it was cleared", name, v)
+				}
+			}
+			if after.LanguageID != nil || after.Gender != nil || len(after.CCEmailAddresses) != 0 {
+				t.Errorf("languageId %v, gender %v, ccEmailAddresses %v after they were cleared", after.LanguageID, after.Gender, after.CCEmailAddresses)
+			}
+			if len(after.CustomFields) != 1 || after.CustomFields["string1"] != "blue" {
+				t.Errorf("customFields = %v, want only string1", after.CustomFields)
+			}
+			if after.FirstName != "Test" || after.DepartmentID != fakeabsorb.DeptSalesID || !after.Active() {
+				t.Errorf("fields not cleared changed: %+v", after)
+			}
+		})
+	}
+}
+
+func TestPutBodySendsClears(t *testing.T) {
+	lang := 3
+	body, err := putBody(User{ID: "u1", Username: "x", FirstName: "A", LastName: "B", DepartmentID: "d1",
+		LanguageID: &lang, CustomFields: map[string]any{"String1": "kept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]any{"phone": "", "jobTitle": "", "externalId": "", "dateHired": nil, "supervisorId": nil, "gender": nil, "languageId": 3.0, "username": "x"} {
+		if got, present := body[name]; !present || got != want {
+			t.Errorf("%s = %#v (present %v), want %#v", name, got, present, want)
+		}
+	}
+	if got, ok := body["roleIds"].([]string); !ok || len(got) != 0 {
+		t.Errorf("roleIds = %#v, want []", body["roleIds"])
+	}
+	if _, sent := body["password"]; sent {
+		t.Error("an empty password is sent")
+	}
+	custom := body["customFields"].(map[string]any)
+	if len(custom) != 45 || custom["String1"] != "kept" || custom["decimal5"] != nil {
+		t.Errorf("customFields = %v, want the 45 with String1 kept and the others null", custom)
+	}
+	if _, doubled := custom["string1"]; doubled {
+		t.Error("string1 sent as null beside String1")
+	}
+}
