@@ -22,7 +22,7 @@ type ListDepartmentsOptions struct {
 // matches opts, reading all pages. Errors: *ValidationError for a bad
 // filter, and the errors of Do.
 func (c *Client) ListDepartments(ctx context.Context, opts ListDepartmentsOptions) ([]Department, error) {
-	q := pageQuery{Filter: opts.Filter, Sort: "id", Extra: url.Values{}}
+	q := pageQuery{Filter: opts.Filter, Extra: url.Values{}}
 	if opts.Name != "" {
 		q.Extra.Set("departmentName", opts.Name)
 	}

@@ -54,10 +54,12 @@
 //
 // # Errors
 //
-// Callers branch with errors.Is/As or the Is* functions: ErrNotFound (404, and
-// the 422 "Request Model Validation Error" Absorb gives for an unknown id),
-// ErrForbidden (403: bad key, unknown path), ErrUnauthorized, ErrAmbiguous,
-// *ValidationError (400/422 with per-field messages), *RateLimitError (still
+// Callers branch with errors.Is/As or the Is* functions: ErrNotFound (404:
+// an unknown id, or one outside the admin's scope), ErrForbidden (403: bad
+// key, unknown path), ErrUnauthorized, ErrAmbiguous, *ValidationError
+// (400/422 with per-field messages; errors.Is ErrRequestModel when the 422
+// is Absorb's "Request Model Validation Error", a body it could not bind,
+// which is the caller's data and never an unknown id), *RateLimitError (still
 // 429 after retries), *UnavailableError (5xx, connection errors, timeouts;
 // it wraps the context's error when the deadline ended the call),
 // *ConflictError and *ResponseError. Error bodies are read through an
@@ -74,6 +76,20 @@
 // writes are POST /users/upload with at most 200 users, answered with
 // [{key: id, value: username}] for the users taken. activeStatus reads 0/1
 // and "Active"/"Inactive".
+//
+// # Where portals may differ
+//
+// Some of Absorb's behaviour is undocumented and may differ between portals;
+// the client is right under each possibility (fakeabsorb's variants play
+// them). The answers of POST /users, PUT /users/{id} and the enroll call are
+// read as an object or as the bare id in a JSON string. Dates are read with
+// or without a zone and with any fraction (ParseTime, SameInstant,
+// CompareTimes compare them as instants). UpdateUser sends every field it
+// leaves empty as cleared, so it is right whether a PUT clears omitted
+// fields or keeps them. ScanUsers and the user look-ups sort only by
+// dateEdited and username (some portals refuse to sort by id) and narrow the
+// filter instead of asking for pages past the first of a filtered list
+// (which some portals answer with nothing).
 //
 // The package never logs. Config.Observer receives per-request status and
 // latency (by route pattern, such as "/users/{id}"), logins and limiter waits.

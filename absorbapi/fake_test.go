@@ -136,7 +136,7 @@ func TestFakeUsers(t *testing.T) {
 		u.ID = "b0000000-0000-4000-8000-00000000ffff"
 		_, err := c.UpdateUser(ctx, u)
 		if !IsNotFound(err) {
-			t.Errorf("UpdateUser error = %v, want not found (422 model validation error)", err)
+			t.Errorf("UpdateUser error = %v, want not found (404)", err)
 		}
 	})
 	t.Run("list pages", func(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 // ListGroups returns every group visible to the admin, reading all pages.
 // Absorb's Integration API exposes groups read-only. Errors: those of Do.
 func (c *Client) ListGroups(ctx context.Context) ([]Group, error) {
-	gs, err := listAll(ctx, c, "/groups", "groups", pageQuery{Sort: "id"}, func(g Group) string { return g.ID })
+	gs, err := listAll(ctx, c, "/groups", "groups", pageQuery{}, func(g Group) string { return g.ID })
 	if err != nil {
 		return nil, fmt.Errorf("list absorb groups: %w", err)
 	}
@@ -37,7 +37,7 @@ func (c *Client) GetGroup(ctx context.Context, id string) (*Group, error) {
 // ListCourses returns every course visible to the admin, reading all pages.
 // Errors: those of Do.
 func (c *Client) ListCourses(ctx context.Context) ([]Course, error) {
-	cs, err := listAll(ctx, c, "/courses", "courses", pageQuery{Sort: "id"}, func(x Course) string { return x.ID })
+	cs, err := listAll(ctx, c, "/courses", "courses", pageQuery{}, func(x Course) string { return x.ID })
 	if err != nil {
 		return nil, fmt.Errorf("list absorb courses: %w", err)
 	}

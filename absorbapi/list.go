@@ -119,11 +119,16 @@ func getPage[T any](ctx context.Context, c *Client, pattern, key string, q pageQ
 }
 
 // eachPage reads every page of a collection, ScanPageSize records at a time,
-// and calls fn with each page's items, until a page comes back short. The
-// caller sorts by a stable key so that records edited during the walk do not
-// move between pages.
+// and calls fn with each page's items, until a page comes back short. It is
+// for the small collections (departments, groups, courses, a user's
+// enrollments), read in the portal's default order, which no `_sort` needs
+// (some portals refuse to sort on id); users are read by ScanUsers. Some
+// portals answer every page past the first of a filtered list with no
+// records: when such a page is empty although the answer's totalItems says
+// more match, it returns an error rather than a short list.
 func eachPage[T any](ctx context.Context, c *Client, pattern, key string, q pageQuery, fn func([]T) error, args ...string) error {
 	q.Limit = c.cfg.ScanPageSize
+	read := 0
 	for q.Page = 0; ; q.Page++ {
 		if q.Page > maxPageIndex {
 			return fmt.Errorf("list %s: more than %d pages", key, maxPageIndex+1)
@@ -137,6 +142,10 @@ func eachPage[T any](ctx context.Context, c *Client, pattern, key string, q page
 				return err
 			}
 		}
+		if q.Page > 0 && q.Filter != "" && len(p.Items) == 0 && p.TotalItems > read {
+			return fmt.Errorf("list %s: Absorb answered page %d of a filtered list with no records, yet %d match and %d were read", key, q.Page, p.TotalItems, read)
+		}
+		read += len(p.Items)
 		if len(p.Items) < q.Limit || p.bare {
 			return nil
 		}

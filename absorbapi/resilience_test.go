@@ -230,7 +230,18 @@ func TestFakeUpload450(t *testing.T) {
 }
 
 func TestFakeScanDuringEdits(t *testing.T) {
-	f := startFake(t, fakeabsorb.Options{})
+	for _, spec := range []string{"", "sort=limited,filterpaging=broken,dates=absorb"} {
+		t.Run("variant "+spec, func(t *testing.T) {
+			v, err := fakeabsorb.ParseVariants(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testScanDuringEdits(t, startFake(t, fakeabsorb.Options{Variants: v}))
+		})
+	}
+}
+
+func testScanDuringEdits(t *testing.T, f *fakeAbsorb) {
 	// Pages of 100 (instead of 1000) give the same walk more page
 	// boundaries for edits to fall between, at a fraction of the cost.
 	c := f.client(t, "", func(c *Config) { c.ScanPageSize = 100 })

@@ -63,42 +63,100 @@ func (c *Client) ListUsers(ctx context.Context, opts ListUsersOptions) (*UserPag
 	}, nil
 }
 
+// scanOrder is the order ScanUsers reads users in: a user's key only moves
+// forward when it is edited (Absorb moves dateEdited to the present), and
+// the username breaks ties (it is unique). Both fields are sortable on
+// every portal, unlike id.
+const scanOrder = "dateEdited,username"
+
 // ScanUsers calls fn for every user matching filter ("" for all), reading
-// every page ScanPageSize (default 1000) users at a time, sorted by id so
-// that edits during the scan do not move users between pages, and passing
-// each id once even if a concurrent insert shifts a user onto the next page.
-// It stops at fn's first error and returns it unchanged; otherwise it
-// returns the errors of ListUsers.
+// ScanPageSize (default 1000) users at a time in order of dateEdited, then
+// username. Each page is the first page of the filter narrowed to the users
+// after the last one read (keyset paging), so no request depends on sorting
+// by id or on _offset past the first page of a filtered list, both of which
+// some portals refuse or answer wrongly.
+//
+// It is safe against changes during the scan: every user is passed exactly
+// once, those created or edited during it included, as an edit moves a user
+// forward, never back past the window already read. When the scan took more
+// than one page, a last pass rereads the users edited at the newest instant
+// seen, so that one edited in that same instant with a lower username is not
+// missed. A user edited after it was passed is not passed again: its new
+// dateEdited is later than the scan's start, so a caller that next polls
+// from a cursor no later than the scan's start reads the edit. It stops at
+// fn's first error and returns it unchanged; otherwise it returns the errors
+// of ListUsers, and an error when a page does not move the window on.
 func (c *Client) ScanUsers(ctx context.Context, filter string, fn func(User) error) error {
-	seen := map[string]bool{}
-	err := eachPage(ctx, c, "/users", "users", pageQuery{Filter: filter, Sort: "id"}, func(users []User) error {
-		for _, u := range users {
+	passed := map[string]bool{}
+	var (
+		after        *User // the last user read: the window starts past it
+		pages        int
+		tail, tailed bool   // reading (having read) the last pass
+		prevWindow   string // the window of the page before
+	)
+	for {
+		window, err := scanWindow(after, tail)
+		if err != nil {
+			return fmt.Errorf("scan absorb users: %w", err)
+		}
+		if pages > 0 && window == prevWindow {
+			return fmt.Errorf("scan absorb users: the page after user %s (dateEdited %s) does not move on; does the portal sort by dateEdited, username?", after.ID, after.DateEdited)
+		}
+		prevWindow = window
+		p, err := getPage[User](ctx, c, "/users", "users", pageQuery{
+			Filter: And(filter, window), Sort: scanOrder, Limit: c.cfg.ScanPageSize,
+		})
+		if err != nil {
+			return fmt.Errorf("scan absorb users: %w", err)
+		}
+		pages++
+		for _, u := range p.Items {
 			if u.ID != "" {
-				if seen[u.ID] {
+				if passed[u.ID] {
 					continue
 				}
-				seen[u.ID] = true
+				passed[u.ID] = true
 			}
 			if err := fn(u); err != nil {
-				return fnError{err}
+				return err
 			}
 		}
-		return nil
-	})
-	var fe fnError
-	if errors.As(err, &fe) {
-		return fe.err
+		if len(p.Items) == c.cfg.ScanPageSize && !p.bare {
+			after, tail = &p.Items[len(p.Items)-1], false
+			continue
+		}
+		if pages == 1 || tailed {
+			return nil
+		}
+		// Reread from the first user of the newest instant seen.
+		if len(p.Items) > 0 {
+			after = &p.Items[len(p.Items)-1]
+		}
+		tail, tailed = true, true
 	}
-	if err != nil {
-		return fmt.Errorf("scan absorb users: %w", err)
-	}
-	return nil
 }
 
-// fnError carries a callback's error through the page walk untouched.
-type fnError struct{ err error }
-
-func (e fnError) Error() string { return e.err.Error() }
+// scanWindow is the filter that narrows a scan to the users after u in
+// scanOrder ("" before the first page); for the last pass (tail), to every
+// user edited at u's dateEdited or later.
+func scanWindow(u *User, tail bool) (string, error) {
+	if u == nil {
+		return "", nil
+	}
+	if u.DateEdited == "" {
+		// Users without a date sort first; after them come every dated user
+		// and the undated ones past u's username.
+		return Or("dateEdited ne null", And("dateEdited eq null", "username gt "+Quote(u.Username))), nil
+	}
+	t, err := ParseTime(u.DateEdited)
+	if err != nil {
+		return "", fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	if tail {
+		return Ge("dateEdited", t), nil
+	}
+	return Or(Gt("dateEdited", t), And("dateEdited eq "+DateTime(t), "username gt "+Quote(u.Username))), nil
+}
 
 // FindUserByUsername returns the user whose username equals username,
 // compared case-insensitively (an exact-case match wins). It returns
@@ -155,8 +213,12 @@ func (c *Client) FindUserByExternalID(ctx context.Context, externalID string) (*
 
 // findUsers returns every user matching filter, each once.
 func (c *Client) findUsers(ctx context.Context, filter string) ([]User, error) {
-	return listAll(ctx, c, "/users", "users", pageQuery{Filter: filter, Sort: "id"},
-		func(u User) string { return u.ID })
+	var users []User
+	err := c.ScanUsers(ctx, filter, func(u User) error {
+		users = append(users, u)
+		return nil
+	})
+	return users, err
 }
 
 // CreateUser creates u (POST /users) and returns it with its new ID and
@@ -243,8 +305,11 @@ func (c *Client) createRefused(ctx context.Context, username string, err error, 
 	return fmt.Errorf("create absorb user %q: %w", username, err)
 }
 
-// UpdateUser replaces the user u.ID with u (PUT /users/{id}). Absorb may
-// clear fields a PUT omits, so u must be the full user (read, merge, write).
+// UpdateUser replaces the user u.ID with u (PUT /users/{id}). u must be the
+// full user (read, merge, write): every writable field it leaves empty is
+// sent cleared ("" for text, null for ids, dates and numbers, [] for lists,
+// null for each custom field it does not set), so the field is gone from
+// Absorb whether the portal clears omitted fields or keeps them.
 // It returns the user as Absorb answers it, or u without its Password when
 // the answer is not a full user (the bare id as a JSON string, or nothing).
 // Errors: ErrNotFound for an unknown id or one outside the admin's scope,
@@ -254,15 +319,19 @@ func (c *Client) UpdateUser(ctx context.Context, u User) (*User, error) {
 	if u.ID == "" {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.Username, &ValidationError{Message: "user id is required"})
 	}
-	req, err := c.NewRequest(ctx, http.MethodPut, "/users/{id}", nil, u, u.ID)
+	body, err := putBody(u)
 	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
-	var body []byte
-	if _, err := c.Do(req, &body); err != nil {
+	req, err := c.NewRequest(ctx, http.MethodPut, "/users/{id}", nil, body, u.ID)
+	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
-	wa, err := readWriteAnswer(body)
+	var answer []byte
+	if _, err := c.Do(req, &answer); err != nil {
+		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
+	}
+	wa, err := readWriteAnswer(answer)
 	if err != nil {
 		return nil, fmt.Errorf("update absorb user %q: %w", u.ID, err)
 	}
