@@ -1,8 +1,16 @@
 // Package bridge holds the use cases of the SCIM bridge: create, replace,
 // patch, deactivate, delete and adopt users, groups and their rules, and the
 // sync that keeps the local copy of Absorb true. Each use case lives in one
-// place: the HTTP layer only decodes and renders, and this package decides
-// what happens in Absorb and in storage.
+// place and owns its write from start to end: the HTTP layer only decodes
+// and renders, and this package admits the write (the Governor), applies
+// it (a PATCH too, with the resource schemas it shares with the HTTP layer),
+// maps it, sends it to Absorb and commits it.
+//
+// The steps in send.go are the only places the bridge writes to Absorb.
+// Each returns the write's audit record as a value, which the use case
+// commits in the storage transaction that saves the change, and the user
+// writes note the account in the write log that keeps a sync pass from
+// undoing them.
 package bridge
 
 import (

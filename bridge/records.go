@@ -15,8 +15,6 @@ import (
 // is dropped: it is sent to Absorb and never kept.
 func userRecord(id, absorbID string, doc scimdoc.Document, created, modified time.Time, version uint64) (storage.User, error) {
 	doc = withoutServerAttributes(doc)
-	// scimdoc's encoder writes a decoded document a third as dear as
-	// encoding/json, and every create, replace and PATCH stores one.
 	raw, err := scimdoc.AppendJSON(nil, doc)
 	if err != nil {
 		return storage.User{}, fmt.Errorf("encode user %s: %w", id, err)
