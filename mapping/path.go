@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func parsePath(s string) (path, error) {
 	at, err := scimdoc.ParsePath(rs, raw)
 	if err != nil {
 		if e, ok := scimdoc.AsError(err); ok {
-			return path{}, fmt.Errorf("%s", e.Detail)
+			return path{}, errors.New(e.Detail)
 		}
 		return path{}, err
 	}
