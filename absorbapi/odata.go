@@ -17,12 +17,6 @@ func Quote(value string) string {
 // Eq returns `field eq 'value'`.
 func Eq(field, value string) string { return field + " eq " + Quote(value) }
 
-// Ne returns `field ne 'value'`.
-func Ne(field, value string) string { return field + " ne " + Quote(value) }
-
-// EqGUID returns `field eq guid'id'`, the form Absorb documents for ids.
-func EqGUID(field, id string) string { return field + " eq guid" + Quote(id) }
-
 // DateTime returns t as an OData datetime literal in UTC, such as
 // datetime'2025-01-01T00:00:00Z' (fractions of a second are kept when present).
 func DateTime(t time.Time) string {
@@ -35,12 +29,6 @@ func Ge(field string, t time.Time) string { return field + " ge " + DateTime(t) 
 // Gt returns `field gt datetime'…'`.
 func Gt(field string, t time.Time) string { return field + " gt " + DateTime(t) }
 
-// Le returns `field le datetime'…'`.
-func Le(field string, t time.Time) string { return field + " le " + DateTime(t) }
-
-// Lt returns `field lt datetime'…'`.
-func Lt(field string, t time.Time) string { return field + " lt " + DateTime(t) }
-
 // And joins non-empty expressions with "and", each in parentheses when there
 // is more than one. And() is "".
 func And(exprs ...string) string { return join("and", exprs) }
@@ -48,9 +36,6 @@ func And(exprs ...string) string { return join("and", exprs) }
 // Or joins non-empty expressions with "or", each in parentheses when there
 // is more than one. Or() is "".
 func Or(exprs ...string) string { return join("or", exprs) }
-
-// Not returns `not (expr)`.
-func Not(expr string) string { return "not (" + expr + ")" }
 
 func join(op string, exprs []string) string {
 	var parts []string

@@ -331,7 +331,7 @@ func TestFakeScanStopsAtCallbackError(t *testing.T) {
 	c := f.client(t, "", nil)
 	stop := errors.New("enough")
 	n := 0
-	err := c.ScanUsers(context.Background(), EqGUID("departmentId", fakeabsorb.DeptEngineeringID), func(u User) error {
+	err := c.ScanUsers(context.Background(), "departmentId eq guid"+Quote(fakeabsorb.DeptEngineeringID), func(u User) error {
 		n++
 		return stop
 	})

@@ -89,13 +89,11 @@ func memberRefs(v any) ([]memberRef, error) {
 		for _, e := range t {
 			switch m := e.(type) {
 			case map[string]any:
-				_, v, _ := scimdoc.Lookup(m, "value")
-				id, _ := v.(string)
+				id, _ := scimdoc.Lookup(m, "value").(string)
 				if id == "" {
 					return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "a member has no \"value\" (the user's id)")
 				}
-				_, v, _ = scimdoc.Lookup(m, "display")
-				display, _ := v.(string)
+				display, _ := scimdoc.Lookup(m, "display").(string)
 				out = append(out, memberRef{id: id, display: display})
 			case string:
 				out = append(out, memberRef{id: m})

@@ -105,6 +105,6 @@ func customKeys(a, b map[string]any) []string {
 }
 
 func customText(m map[string]any, key string) string {
-	_, v, _ := scimdoc.Lookup(m, key)
+	v := scimdoc.Lookup(m, key)
 	return customString(v)
 }

@@ -147,7 +147,7 @@ func stringField(u *absorbapi.User, field string) *string {
 
 // customValue reads a custom field, matching its key case-insensitively.
 func customValue(u *absorbapi.User, key string) any {
-	_, v, _ := scimdoc.Lookup(u.CustomFields, key)
+	v := scimdoc.Lookup(u.CustomFields, key)
 	return v
 }
 

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func parsePath(s string) (path, error) {
 	at, err := scimdoc.ParsePath(rs, raw)
 	if err != nil {
 		if e, ok := scimdoc.AsError(err); ok {
-			return path{}, fmt.Errorf("%s", e.Detail)
+			return path{}, errors.New(e.Detail)
 		}
 		return path{}, err
 	}
@@ -127,7 +128,7 @@ func (p *path) filtered() bool { return p.at.Filter != nil }
 
 // keyOf returns the key m uses for key, or key itself when m has none.
 func keyOf(m map[string]any, key string) string {
-	if k, _, ok := scimdoc.Lookup(m, key); ok {
+	if k, ok := scimdoc.LookupKey(m, key); ok {
 		return k
 	}
 	return key
@@ -146,7 +147,7 @@ func (p *path) container(doc map[string]any) map[string]any {
 	if p.urn == "" {
 		return doc
 	}
-	_, v, _ := scimdoc.Lookup(doc, p.urn)
+	v := scimdoc.Lookup(doc, p.urn)
 	m, _ := v.(map[string]any)
 	return m
 }
@@ -157,7 +158,7 @@ func (p *path) get(doc map[string]any) any {
 	if c == nil {
 		return nil
 	}
-	_, v, _ := scimdoc.Lookup(c, p.attr)
+	v := scimdoc.Lookup(c, p.attr)
 	switch t := v.(type) {
 	case nil:
 		return nil
@@ -198,7 +199,7 @@ func (p *path) misplaced(v any) bool {
 	case []any:
 		return !p.multi
 	case map[string]any:
-		_, _, ok := scimdoc.Lookup(t, "value")
+		_, ok := scimdoc.LookupKey(t, "value")
 		return !ok && !p.complex
 	}
 	return false
@@ -210,7 +211,7 @@ func (p *path) getAll(doc map[string]any) []any {
 	if c == nil {
 		return nil
 	}
-	_, v, _ := scimdoc.Lookup(c, p.attr)
+	v := scimdoc.Lookup(c, p.attr)
 	list, ok := v.([]any)
 	if !ok {
 		if x := p.get(doc); x != nil {
@@ -234,7 +235,7 @@ func (p *path) getAll(doc map[string]any) []any {
 // value stands for its own "value".
 func (p *path) subOf(el any) any {
 	if m, ok := el.(map[string]any); ok {
-		_, v, _ := scimdoc.Lookup(m, p.subKey())
+		v := scimdoc.Lookup(m, p.subKey())
 		return v
 	}
 	if p.sub == "" || strings.EqualFold(p.sub, "value") {
@@ -258,14 +259,14 @@ func (p *path) pick(list []any) int {
 			continue
 		}
 		if primary < 0 {
-			if _, v, _ := scimdoc.Lookup(m, "primary"); v != nil {
+			if v := scimdoc.Lookup(m, "primary"); v != nil {
 				if b, err := toBool(v); err == nil && b {
 					primary = i
 				}
 			}
 		}
 		if work < 0 {
-			if _, t, _ := scimdoc.Lookup(m, "type"); t != nil {
+			if t := scimdoc.Lookup(m, "type"); t != nil {
 				if s, ok := t.(string); ok && strings.EqualFold(s, "work") {
 					work = i
 				}
@@ -445,7 +446,7 @@ func (p *path) newElement(list []any, typ string) map[string]any {
 		primary := false
 		for _, x := range list {
 			if m, ok := x.(map[string]any); ok {
-				if _, v, _ := scimdoc.Lookup(m, "primary"); v != nil {
+				if v := scimdoc.Lookup(m, "primary"); v != nil {
 					if b, err := toBool(v); err == nil && b {
 						primary = true
 					}

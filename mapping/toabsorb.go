@@ -89,7 +89,7 @@ func (m *Mapper) ToAbsorb(doc map[string]any, current *absorbapi.User) (absorbap
 // passwordFor chooses the password to send.
 func (m *Mapper) passwordFor(doc map[string]any, create bool) (string, error) {
 	if m.password == PasswordPassthrough {
-		_, v, _ := scimdoc.Lookup(doc, "password")
+		v := scimdoc.Lookup(doc, "password")
 		switch s := v.(type) {
 		case nil:
 		case string:
@@ -281,10 +281,10 @@ func fillNames(u *absorbapi.User, doc map[string]any) {
 // the rest; a single word is both.
 func splitName(doc map[string]any, at string) (string, string) {
 	attr, sub, _ := strings.Cut(at, ".")
-	_, v, _ := scimdoc.Lookup(doc, attr)
+	v := scimdoc.Lookup(doc, attr)
 	if sub != "" {
 		m, _ := v.(map[string]any)
-		_, v, _ = scimdoc.Lookup(m, sub)
+		v = scimdoc.Lookup(m, sub)
 	}
 	s, _ := v.(string)
 	words := strings.Fields(s)

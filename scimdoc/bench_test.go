@@ -35,6 +35,37 @@ func BenchmarkParseFilter(b *testing.B) {
 	}
 }
 
+// BenchmarkParseEqFilter parses the eq filters IdPs send before every
+// create, on the fast path and on the general path through filter-parser.
+func BenchmarkParseEqFilter(b *testing.B) {
+	for _, s := range []string{`userName eq "bjensen@example.com"`, `externalId eq "701984"`} {
+		b.Run("fast/"+s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ParseFilter(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("filter-parser/"+s, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				toks, err := lex(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := &normalizer{toks: toks}
+				if err := n.filter(); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := parseCanonical(n.b.String(), n.vps); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkApplyPatch(b *testing.B) {
 	rs := userSchema()
 	d := doc(b, bjensen)

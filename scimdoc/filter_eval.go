@@ -89,7 +89,7 @@ func containerOf(doc map[string]any, n *attrNode, create bool) map[string]any {
 	if doc == nil || !n.owner.ext {
 		return doc
 	}
-	k, v, ok := Lookup(doc, n.owner.urn)
+	k, v, ok := getCI(doc, n.owner.urn)
 	m, isMap := v.(map[string]any)
 	if !create {
 		return m

@@ -112,8 +112,8 @@ func decodeOperation(raw any) (Operation, *Error) {
 		return Operation{}, syntaxError("\"path\" must be a string")
 	}
 	// Member names are matched as encoding/json matches struct fields:
-	// exactly if they can be, else case-insensitively (Lookup).
-	_, value, hasValue := Lookup(o, "value")
+	// exactly if they can be, else case-insensitively (getCI).
+	_, value, hasValue := getCI(o, "value")
 	if !hasValue {
 		if op.Op != "remove" {
 			return Operation{}, syntaxError("%s operation has no \"value\"", op.Op)

@@ -80,7 +80,7 @@ func opError(i int, op Operation, err error) error {
 func setSchemas(rs *ResourceSchema, doc Document) {
 	schemas := []any{rs.coreURN}
 	for _, c := range rs.exts {
-		k, v, ok := Lookup(doc, c.urn)
+		k, v, ok := getCI(doc, c.urn)
 		if !ok {
 			continue
 		}

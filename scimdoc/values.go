@@ -52,10 +52,9 @@ func copyValue(v any) any {
 	}
 }
 
-// Lookup returns the key under which m stores name and its value, matching
-// the key exactly first and case-insensitively second (RFC 7643 §2.1:
-// attribute names are case-insensitive). ok is false when m has no such key.
-func Lookup(m map[string]any, name string) (key string, value any, ok bool) {
+// getCI returns the value stored under name in m, matching the key exactly
+// first and case-insensitively second, and the key it was found under.
+func getCI(m map[string]any, name string) (string, any, bool) {
 	if m == nil {
 		return "", nil, false
 	}
@@ -72,8 +71,22 @@ func Lookup(m map[string]any, name string) (key string, value any, ok bool) {
 
 // valueCI returns the value stored under name in m, or nil.
 func valueCI(m map[string]any, name string) any {
-	_, v, _ := Lookup(m, name)
+	_, v, _ := getCI(m, name)
 	return v
+}
+
+// Lookup returns the value of a JSON object's member name, matched as SCIM
+// matches attribute names, case-insensitively (RFC 7643 §2.1), or nil when
+// there is none: for callers that read parts of a document no schema
+// describes, such as one member of a group's "members".
+func Lookup(m map[string]any, name string) any { return valueCI(m, name) }
+
+// LookupKey returns the key under which m holds the member name, matched as
+// Lookup matches it, and whether there is one: for callers that write a
+// member back under the spelling the document already uses.
+func LookupKey(m map[string]any, name string) (string, bool) {
+	k, _, ok := getCI(m, name)
+	return k, ok
 }
 
 // setCanon stores v under the canonical name, dropping keys that differ from

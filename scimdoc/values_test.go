@@ -3,7 +3,7 @@ package scimdoc
 import "testing"
 
 func TestLookup(t *testing.T) {
-	m := map[string]any{"userName": "a", "Title": "b", "title ": "c"}
+	m := map[string]any{"userName": "a", "Title": "b", "title ": "c", "nickName": nil}
 	tests := []struct {
 		name, wantKey string
 		want          any
@@ -13,17 +13,23 @@ func TestLookup(t *testing.T) {
 		{"USERNAME", "userName", "a", true},
 		{"title", "Title", "b", true},
 		{"title ", "title ", "c", true},
-		{"nickName", "", nil, false},
+		{"nickname", "nickName", nil, true},
+		{"displayName", "", nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, v, ok := Lookup(m, tt.name)
-			if k != tt.wantKey || v != tt.want || ok != tt.wantOK {
-				t.Errorf("Lookup(%q) = %q, %v, %v; want %q, %v, %v", tt.name, k, v, ok, tt.wantKey, tt.want, tt.wantOK)
+			if got := Lookup(m, tt.name); got != tt.want {
+				t.Errorf("Lookup(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+			if k, ok := LookupKey(m, tt.name); k != tt.wantKey || ok != tt.wantOK {
+				t.Errorf("LookupKey(%q) = %q, %v; want %q, %v", tt.name, k, ok, tt.wantKey, tt.wantOK)
 			}
 		})
 	}
-	if k, v, ok := Lookup(nil, "x"); k != "" || v != nil || ok {
-		t.Errorf("Lookup(nil) = %q, %v, %v", k, v, ok)
+	if v := Lookup(nil, "x"); v != nil {
+		t.Errorf("Lookup(nil) = %v", v)
+	}
+	if k, ok := LookupKey(nil, "x"); k != "" || ok {
+		t.Errorf("LookupKey(nil) = %q, %v", k, ok)
 	}
 }

@@ -14,9 +14,9 @@ const maxProblems = 20
 // Check verifies the whole file, from one read transaction: bbolt's own page
 // consistency check, then that every record decodes, every index entry and
 // membership key agrees with the records in both directions, and the kept
-// counts are right. It reads every record, so it costs about a second per
-// 100,000 users. It returns nil or an error wrapping ErrCorrupt that lists
-// the first problems found.
+// counts are right. It reads every record, so its time grows with the
+// store. It returns nil or an error wrapping ErrCorrupt that lists the first
+// problems found.
 func (s *Store) Check() error {
 	return s.View(func(tx *Tx) error { return tx.check() })
 }

@@ -37,7 +37,7 @@ func (s *Store) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 // pages split at 90 % stay nearly full, as no later key lands in them. They
 // arrive in no order from an IdP creating users one at a time, where a 90 %
 // split leaves a sliver that fills slowly while the full page splits again
-// and again: index pages a third full (BenchmarkFileSize). A bucket is split
+// and again, leaving index pages mostly empty (BenchmarkFileSize). A bucket is split
 // at 90 % when at least three in four of the transaction's keys came after
 // the bucket's last key before the transaction or after the key put before
 // them, at bbolt's default half otherwise. bbolt reads FillPercent when the
