@@ -31,7 +31,7 @@ func TestUpstreamConditionsAreHonest(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fake := startFake(t, "", "")
+			fake := startFake(t, nil, "")
 			srv := startServe(t, serveOptions{absorbURL: fake.url, groupRules: true})
 			srv.waitReady(t, 20*time.Second)
 			idp := srv.idp()
@@ -147,7 +147,7 @@ func TestUpstreamConditionsAreHonest(t *testing.T) {
 // concurrent calls that meet the same revoked token share one login.
 func TestTokenTheft(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "latency=20ms")
+	fake := startFake(t, nil, "latency=20ms")
 	srv := startServe(t, serveOptions{absorbURL: fake.url})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()
@@ -249,8 +249,10 @@ func TestTokenTheft(t *testing.T) {
 // once Absorb is back.
 func TestAbsorbDownAtStart(t *testing.T) {
 	t.Parallel()
-	fakeAddr := freeAddr(t)
-	srv := startServe(t, serveOptions{absorbURL: "http://" + fakeAddr})
+	// Absorb's port is the test's from the start, refusing connections
+	// until the fake is started on it.
+	absorbSock := mustBindSocket(t, "")
+	srv := startServe(t, serveOptions{absorbURL: "http://" + absorbSock.addr})
 	if status, body := probe(srv.base + "/readyz"); status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with Absorb down: %d %s, want 503", status, body)
 	}
@@ -268,7 +270,7 @@ func TestAbsorbDownAtStart(t *testing.T) {
 	}
 	idp.must(t, http.StatusOK, http.MethodGet, "/Users", nil)
 
-	fake := startFake(t, fakeAddr, "")
+	fake := startFake(t, absorbSock, "")
 	start := time.Now()
 	srv.waitReady(t, 40*time.Second)
 	t.Logf("ready %s after Absorb came up", time.Since(start).Round(100*time.Millisecond))

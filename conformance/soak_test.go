@@ -89,7 +89,7 @@ func TestFaultSoak(t *testing.T) {
 	}
 	t.Logf("soak: %s of workload, %s=%d, faults %q, sync every %s", duration, soakSeedEnv, seed, faults, syncInterval)
 
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	var (
 		srvMu sync.Mutex
 		srv   = startServe(t, serveOptions{absorbURL: fake.url, groupRules: true, absorbTimeout: 10 * time.Second, syncInterval: syncInterval})

@@ -29,7 +29,7 @@ func TestStorageFaultsAtStart(t *testing.T) {
 		{
 			name: "locked by a running bridge",
 			setup: func(t *testing.T, dir string) *runAs {
-				first := startServe(t, serveOptions{absorbURL: "http://" + freeAddr(t), dataDir: dir})
+				first := startServe(t, serveOptions{absorbURL: downURL(t), dataDir: dir})
 				t.Cleanup(func() {
 					// The running bridge is not disturbed by the second.
 					if status, body := probe(first.base + "/healthz"); status != 200 {
@@ -79,7 +79,7 @@ func TestStorageFaultsAtStart(t *testing.T) {
 			dir := shareableTempDir(t)
 			as := tc.setup(t, dir)
 			start := time.Now()
-			s := launchServe(t, serveOptions{absorbURL: "http://" + freeAddr(t), dataDir: dir}, as)
+			s := launchServe(t, serveOptions{absorbURL: downURL(t), dataDir: dir}, as)
 			code, ok := s.wait(15 * time.Second)
 			if !ok {
 				t.Fatalf("serve still runs %s after start:\n%s", time.Since(start), s.logs)
@@ -120,7 +120,7 @@ func readOnly(t *testing.T, dir, file string) *runAs {
 	t.Helper()
 	if file != "" {
 		// A valid store, made by a bridge that ran and stopped.
-		first := startServe(t, serveOptions{absorbURL: "http://" + freeAddr(t), dataDir: dir})
+		first := startServe(t, serveOptions{absorbURL: downURL(t), dataDir: dir})
 		if code := first.mustTerminate(t, 20*time.Second); code != 0 {
 			t.Fatalf("making a store: exit %d", code)
 		}
