@@ -163,6 +163,7 @@ func TestTokenTheft(t *testing.T) {
 	go func() {
 		defer close(stolen)
 		for {
+			// A theft every 100 ms: the pace of the attack under test.
 			select {
 			case <-stop:
 				return

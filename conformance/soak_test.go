@@ -123,7 +123,8 @@ func TestFaultSoak(t *testing.T) {
 	done := make(chan struct{})
 	var background sync.WaitGroup
 
-	// The thief: another login as the bridge's admin, again and again.
+	// The thief: another login as the bridge's admin, every 300 ms. This
+	// and the timetables below pace the faults; no test waits on them.
 	var steals atomic.Int64
 	background.Go(func() {
 		for {
