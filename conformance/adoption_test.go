@@ -15,7 +15,7 @@ import (
 // takes the same path.
 func TestMatchedAccountFollowsIdPDepartment(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	srv := startServe(t, serveOptions{absorbURL: fake.url})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()

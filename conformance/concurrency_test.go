@@ -66,7 +66,7 @@ func versionOf(t *testing.T, etag string) int {
 // three.
 func TestNoLostUpdates(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "latency=5ms")
+	fake := startFake(t, nil, "latency=5ms")
 	srv := startServe(t, serveOptions{absorbURL: fake.url})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()
@@ -305,7 +305,7 @@ func replay(t *testing.T, writes []write, initial map[string]any, initialVersion
 // one wins; a read naming the current version is answered 304.
 func TestPreconditions(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	srv := startServe(t, serveOptions{absorbURL: fake.url})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()

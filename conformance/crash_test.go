@@ -30,7 +30,7 @@ func TestCrashDuringCreate(t *testing.T) {
 }
 
 func crashDuringCreate(t *testing.T, matchFirst bool) {
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	srv := startServe(t, serveOptions{absorbURL: fake.url})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()

@@ -1,12 +1,12 @@
 // Package conformance replays identity providers' real SCIM traffic against
 // the whole bridge: the absorb-scim binary is built once, each scenario runs
-// `absorb-scim demo` (the bridge on its built-in fake Absorb) as a child
-// process, sends the scenario's requests over HTTP, and checks both the SCIM
-// answers and what ended up in Absorb, read back from the fake's own API.
+// `absorb-scim serve` against `absorb-scim fake-absorb`, each a child
+// process on a socket the test bound, sends the scenario's requests over
+// HTTP, and checks both the SCIM answers and what ended up in Absorb, read
+// back from the fake's own API.
 package conformance
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,10 +18,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -85,90 +83,6 @@ func touchSources(root string) {
 	})
 }
 
-// demo is one running `absorb-scim demo` process.
-type demo struct {
-	scimURL string // .../scim/v2
-	fakeURL string
-	token   string
-	dataDir string
-	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
-}
-
-const demoToken = "conformance-token-0123456789abcdef"
-
-var (
-	scimURLLine = regexp.MustCompile(`SCIM base URL:\s+(\S+)`)
-	fakeURLLine = regexp.MustCompile(`fake Absorb:\s+(\S+)`)
-)
-
-// startDemo runs the demo on free loopback ports and waits until it serves.
-// dataDir is kept between runs when given, so a test can restart the bridge
-// on the same data.
-func startDemo(t *testing.T, dataDir string, extra ...string) *demo {
-	t.Helper()
-	sourcesOnce.Do(func() { touchSources("..") })
-	if dataDir == "" {
-		dataDir = t.TempDir()
-	}
-	args := append([]string{"demo", "-listen", "127.0.0.1:0", "-absorb-listen", "127.0.0.1:0",
-		"-token", demoToken, "-data", dataDir, "-sync-interval", "1s", "-log-format", "json"}, extra...)
-	cmd := exec.Command(binary, args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &demo{token: demoToken, dataDir: dataDir, cmd: cmd, stderr: &bytes.Buffer{}}
-	cmd.Stderr = d.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.stop(t) })
-	found := make(chan struct{})
-	go func() {
-		// Only this goroutine writes the URLs, and only until found is
-		// closed; found itself is never reassigned, since the select below
-		// reads it concurrently.
-		var scimURL, fakeURL string
-		announced := false
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if announced {
-				continue
-			}
-			line := sc.Text()
-			if m := scimURLLine.FindStringSubmatch(line); m != nil {
-				scimURL = m[1]
-			}
-			if m := fakeURLLine.FindStringSubmatch(line); m != nil {
-				fakeURL = m[1]
-			}
-			if scimURL != "" && fakeURL != "" {
-				d.scimURL, d.fakeURL = scimURL, fakeURL
-				announced = true
-				close(found)
-			}
-		}
-	}()
-	select {
-	case <-found:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("demo did not start; stderr:\n%s", d.stderr.String())
-	}
-	d.waitReady(t)
-	return d
-}
-
-// waitReady waits for /readyz: the first sync with the fake is done.
-func (d *demo) waitReady(t *testing.T) {
-	t.Helper()
-	base := strings.TrimSuffix(d.scimURL, "/scim/v2")
-	waitFor(t, 20*time.Second, "the demo to become ready", func() bool {
-		status, _ := probe(base + "/readyz")
-		return status == http.StatusOK
-	})
-}
-
 // poll calls cond every interval until it holds or within has passed, and
 // reports whether it held. It is only for conditions no event announces to
 // a client outside the process: the bridge's first sync, the group rules
@@ -195,34 +109,19 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) 
 	}
 }
 
-func (d *demo) stop(t *testing.T) {
-	if d.cmd.ProcessState != nil {
-		return
-	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = d.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = d.cmd.Process.Kill()
-		<-done
-		t.Errorf("demo did not stop on SIGTERM within 20s")
-	}
-}
-
-// scim sends one SCIM request and returns the status, headers and body.
-func (d *demo) scim(t *testing.T, method, path string, body []byte, headers map[string]string) (int, http.Header, []byte) {
+// exchange sends one SCIM request as a scenario gives it and returns the
+// status, headers and body. A header given as "" is left out.
+func (c *idpClient) exchange(t *testing.T, method, path string, body []byte, headers map[string]string) (int, http.Header, []byte) {
 	t.Helper()
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(context.Background(), method, d.scimURL+escapeQuery(path), r)
+	req, err := http.NewRequestWithContext(context.Background(), method, c.base+escapeQuery(path), r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+d.token)
+	req.Header.Set("Authorization", "Bearer "+serveToken)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
@@ -238,7 +137,7 @@ func (d *demo) scim(t *testing.T, method, path string, body []byte, headers map[
 		}
 		req.Header.Set(k, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := c.client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -273,24 +172,6 @@ func escapeQuery(path string) string {
 // admin (who sees the whole portal).
 type absorb struct {
 	base, token string
-}
-
-func (d *demo) absorb(t *testing.T) *absorb {
-	t.Helper()
-	body, _ := json.Marshal(map[string]string{"username": "auditor", "password": "demo-password", "privateKey": "demo-key"})
-	req, _ := http.NewRequest(http.MethodPost, d.fakeURL+"/authenticate", bytes.NewReader(body))
-	req.Header.Set("x-api-key", "demo-key")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok string
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
-		t.Fatalf("auditor login: %v", err)
-	}
-	return &absorb{base: d.fakeURL, token: tok}
 }
 
 func (a *absorb) get(t *testing.T, path string, q url.Values, v any) {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,19 +29,89 @@ import (
 // serveToken is the bearer token the IdP clients of these tests present.
 const serveToken = "reliability-token-0123456789abcdef"
 
-// freeAddr returns a loopback address nobody listens on now. A process
-// started right after can listen on it; keeping the same address across
-// restarts lets an IdP client keep its base URL.
-func freeAddr(t *testing.T) string {
+// socket is a loopback TCP socket bound to a port of the test's own. Until
+// it listens, a connection to it is refused, as to a program that is down.
+// Listening, it is handed to a child with -listen-fd: the test knows the
+// address before the child starts, and requests sent at once wait in the
+// socket's queue until the child serves them, so no test waits for a child
+// to begin listening or reads its logs to learn where.
+type socket struct {
+	addr string
+	fd   int // -1 once listen has handed it on
+}
+
+// bindSocket binds addr, or a free port of 127.0.0.1 when addr is "",
+// without listening. It may be called from any goroutine: it fails the
+// test only through its error.
+func bindSocket(t *testing.T, addr string) (*socket, error) {
+	port := 0
+	if addr != "" {
+		ta, err := net.ResolveTCPAddr("tcp4", addr)
+		if err != nil {
+			return nil, err
+		}
+		port = ta.Port
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	// As net.Listen does, so that a program restarted can have its
+	// predecessor's address while the connections that one closed linger
+	// in TIME_WAIT (they keep the flag of the socket that accepted them).
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("SO_REUSEADDR: %w", err)
+	}
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("bind 127.0.0.1:%d: %w", port, err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("getsockname: %w", err)
+	}
+	s := &socket{addr: fmt.Sprintf("127.0.0.1:%d", sa.(*syscall.SockaddrInet4).Port), fd: fd}
+	t.Cleanup(func() {
+		if s.fd >= 0 {
+			syscall.Close(s.fd)
+		}
+	})
+	return s, nil
+}
+
+// mustBindSocket is bindSocket for the test goroutine.
+func mustBindSocket(t *testing.T, addr string) *socket {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := bindSocket(t, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return s
 }
+
+// downURL is the URL of a program that is down: nothing listens there, and
+// nothing will while the test runs.
+func downURL(t *testing.T) string {
+	t.Helper()
+	return "http://" + mustBindSocket(t, "").addr
+}
+
+// listen makes the socket listen and returns it as a file for
+// exec.Cmd.ExtraFiles, which owns it from then on.
+func (s *socket) listen() (*os.File, error) {
+	if err := syscall.Listen(s.fd, syscall.SOMAXCONN); err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.addr, err)
+	}
+	f := os.NewFile(uintptr(s.fd), "listener "+s.addr)
+	s.fd = -1
+	return f, nil
+}
+
+// listenFDArgs are the arguments that hand a child its socket: the first
+// of exec.Cmd.ExtraFiles is the child's descriptor 3.
+var listenFDArgs = []string{"-listen-fd", "3"}
 
 // childEnv is the environment of child processes: this one's, without any
 // ABSORB_SCIM_ override that would change the configuration under test.
@@ -99,10 +168,22 @@ type runAs struct {
 	attr *syscall.SysProcAttr
 }
 
-// startProc starts the binary with args; cleanup kills it if still running.
+// startProc starts the binary with args, handing it sock (listening) as
+// descriptor 3 when sock is not nil; cleanup kills it if still running. Only
+// the child keeps the socket: when it exits, new connections are refused.
 // It may be called from any goroutine: it fails the test only through its
 // error.
-func startProc(t *testing.T, name string, args []string, as *runAs) (*proc, error) {
+func startProc(t *testing.T, name string, args []string, as *runAs, sock *socket) (*proc, error) {
+	sourcesOnce.Do(func() { touchSources("..") })
+	var files []*os.File
+	if sock != nil {
+		f, err := sock.listen()
+		if err != nil {
+			return nil, fmt.Errorf("start %s: %w", name, err)
+		}
+		defer f.Close() // the child has its own copy
+		files = append(files, f)
+	}
 	exe := binary
 	var attr *syscall.SysProcAttr
 	if as != nil {
@@ -111,6 +192,7 @@ func startProc(t *testing.T, name string, args []string, as *runAs) (*proc, erro
 	cmd := exec.Command(exe, args...)
 	cmd.Env = childEnv()
 	cmd.SysProcAttr = attr
+	cmd.ExtraFiles = files
 	p := &proc{name: name, cmd: cmd, logs: newTailBuffer(256 << 10), stderr: newTailBuffer(64 << 10), done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, io.MultiWriter(p.logs, p.stderr)
 	if err := cmd.Start(); err != nil {
@@ -205,37 +287,23 @@ type fakeProc struct {
 	url string
 }
 
-var fakeListening = regexp.MustCompile(`fake Absorb listening on (\S+)`)
-
-// startFake runs the fake Absorb on addr ("" for a free port) with the
-// given fault spec and waits until it listens.
-func startFake(t *testing.T, addr, faults string) *fakeProc {
+// startFake runs the fake Absorb on sock (a new one when nil) with the
+// given fault spec. It serves as soon as it runs; requests sent before wait
+// in the socket's queue.
+func startFake(t *testing.T, sock *socket, faults string) *fakeProc {
 	t.Helper()
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	if sock == nil {
+		sock = mustBindSocket(t, "")
 	}
-	args := []string{"fake-absorb", "-listen", addr}
+	args := append([]string{"fake-absorb"}, listenFDArgs...)
 	if faults != "" {
 		args = append(args, "-faults", faults)
 	}
-	p, err := startProc(t, "fake-absorb", args, nil)
+	p, err := startProc(t, "fake-absorb", args, nil, sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeProc{proc: p}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := fakeListening.FindStringSubmatch(f.logs.String()); m != nil {
-			f.url = m[1]
-			return f
-		}
-		if f.exited() {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("fake-absorb did not start:\n%s", f.logs)
-	return nil
+	return &fakeProc{proc: p, url: "http://" + sock.addr}
 }
 
 // control calls one of the fake's /_fake/ routes and decodes its answer
@@ -363,7 +431,6 @@ func shareableTempDir(t *testing.T) string {
 
 // serveOptions are what a test varies in the bridge's configuration.
 type serveOptions struct {
-	listen        string        // host:port; a free one when empty
 	absorbURL     string        // the fake Absorb
 	dataDir       string        // a new temporary directory when empty
 	groupRules    bool          // the demo's three group rules
@@ -377,16 +444,14 @@ type serveProc struct {
 	*proc
 	opts    serveOptions
 	cfgPath string
+	addr    string // host:port, the same across restarts
 	base    string // http://host:port
 }
 
 // writeServeConfig writes the YAML configuration of opts and returns its
 // path; opts gets its defaults filled in.
-func writeServeConfig(t *testing.T, opts *serveOptions) string {
+func writeServeConfig(t *testing.T, listen string, opts *serveOptions) string {
 	t.Helper()
-	if opts.listen == "" {
-		opts.listen = freeAddr(t)
-	}
 	if opts.dataDir == "" {
 		opts.dataDir = t.TempDir()
 	}
@@ -400,7 +465,8 @@ func writeServeConfig(t *testing.T, opts *serveOptions) string {
 		opts.syncInterval = time.Second
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: %s\n", opts.listen, opts.dataDir, opts.shutdownGrace)
+	// serve takes its socket from -listen-fd; listen names it all the same.
+	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: %s\n", listen, opts.dataDir, opts.shutdownGrace)
 	fmt.Fprintf(&b, "log:\n  format: json\n  level: info\n")
 	fmt.Fprintf(&b, "absorb:\n  url: %s\n  privateKey: demo-key\n  username: bridge-admin\n  password: demo-password\n  timeout: %s\n", opts.absorbURL, opts.absorbTimeout)
 	fmt.Fprintf(&b, "auth:\n  tokens:\n    - name: idp\n      value: %s\n", serveToken)
@@ -432,9 +498,10 @@ func writeServeConfig(t *testing.T, opts *serveOptions) string {
 // launchServe starts `serve` and returns without waiting for it.
 func launchServe(t *testing.T, opts serveOptions, as *runAs) *serveProc {
 	t.Helper()
-	cfg := writeServeConfig(t, &opts)
-	s := &serveProc{opts: opts, cfgPath: cfg, base: "http://" + opts.listen}
-	p, err := startProc(t, "serve", []string{"serve", "-config", cfg}, as)
+	sock := mustBindSocket(t, "")
+	cfg := writeServeConfig(t, sock.addr, &opts)
+	s := &serveProc{opts: opts, cfgPath: cfg, addr: sock.addr, base: "http://" + sock.addr}
+	p, err := startProc(t, "serve", append([]string{"serve", "-config", cfg}, listenFDArgs...), as, sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,11 +526,15 @@ func (s *serveProc) restart(t *testing.T) (*serveProc, error) {
 	if !s.exited() {
 		return nil, errors.New("restart of a bridge that is still running")
 	}
-	p, err := startProc(t, "serve", []string{"serve", "-config", s.cfgPath}, nil)
+	sock, err := bindSocket(t, s.addr)
+	if err != nil {
+		return nil, fmt.Errorf("restart on the same address: %w", err)
+	}
+	p, err := startProc(t, "serve", append([]string{"serve", "-config", s.cfgPath}, listenFDArgs...), nil, sock)
 	if err != nil {
 		return nil, err
 	}
-	n := &serveProc{proc: p, opts: s.opts, cfgPath: s.cfgPath, base: s.base}
+	n := &serveProc{proc: p, opts: s.opts, cfgPath: s.cfgPath, addr: s.addr, base: s.base}
 	return n, n.waitHealthy()
 }
 
@@ -477,18 +548,20 @@ func (s *serveProc) mustRestart(t *testing.T) *serveProc {
 	return n
 }
 
+// waitHealthy sends one GET /healthz: it waits in the socket's queue until
+// serve takes it, and fails at once if serve exits without serving (its
+// exit closes the socket).
 func (s *serveProc) waitHealthy() error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if s.exited() {
-			return fmt.Errorf("serve exited at start:\n%s", s.logs)
-		}
-		if status, _ := probe(s.base + "/healthz"); status == http.StatusOK {
-			return nil
-		}
-		time.Sleep(20 * time.Millisecond)
+	status, body := probeWithin(s.base+"/healthz", 20*time.Second)
+	if status == http.StatusOK {
+		return nil
 	}
-	return fmt.Errorf("serve never answered /healthz:\n%s", s.logs)
+	select {
+	case <-s.done:
+		return fmt.Errorf("serve exited at start:\n%s", s.logs)
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("serve did not answer /healthz: %d %s\n%s", status, body, s.logs)
+	}
 }
 
 // waitReady waits until /readyz says 200: Absorb reached and synced.
@@ -504,9 +577,12 @@ func (s *serveProc) waitReady(t *testing.T, within time.Duration) {
 }
 
 // probe GETs an unauthenticated URL on a fresh connection; status 0 means
-// no answer.
-func probe(u string) (int, string) {
-	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+// no answer within 5 s.
+func probe(u string) (int, string) { return probeWithin(u, 5*time.Second) }
+
+// probeWithin is probe with a timeout of d.
+func probeWithin(u string, d time.Duration) (int, string) {
+	c := &http.Client{Timeout: d, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get(u)
 	if err != nil {
 		return 0, err.Error()

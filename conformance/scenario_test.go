@@ -51,6 +51,7 @@ type absorbCheck struct {
 }
 
 func TestScenarios(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +81,17 @@ func TestScenarios(t *testing.T) {
 var varRef = regexp.MustCompile(`\$\{([A-Za-z0-9_:. -]+)\}`)
 
 func runScenario(t *testing.T, sc scenario) {
-	d := startDemo(t, "")
-	ab := d.absorb(t)
+	fake := startFake(t, nil, "")
+	srv := startServe(t, serveOptions{absorbURL: fake.url, groupRules: true})
+	srv.waitReady(t, 20*time.Second)
+	t.Cleanup(func() {
+		// Whatever the scenario did, the bridge still stops cleanly.
+		if code, err := srv.terminate(20 * time.Second); err != nil || code != 0 {
+			t.Errorf("serve after the scenario, on SIGTERM: exit %d, %v", code, err)
+		}
+	})
+	idp := srv.idp()
+	ab := fake.auditor(t)
 	vars := map[string]string{}
 	expand := func(s string) string {
 		return varRef.ReplaceAllStringFunc(s, func(m string) string {
@@ -112,7 +122,7 @@ func runScenario(t *testing.T, sc scenario) {
 		for k, v := range st.Headers {
 			headers[k] = expand(v)
 		}
-		status, hdr, got := d.scim(t, st.Method, expand(st.Path), body, headers)
+		status, hdr, got := idp.exchange(t, st.Method, expand(st.Path), body, headers)
 		if st.Status != 0 && status != st.Status {
 			t.Fatalf("%s: status %d, want %d; body: %s", label, status, st.Status, got)
 		}

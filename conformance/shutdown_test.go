@@ -22,7 +22,7 @@ import (
 // interrupted requests wrote.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	srv := startServe(t, serveOptions{absorbURL: fake.url, shutdownGrace: 10 * time.Second})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()

@@ -101,7 +101,8 @@ func (s *soakIdP) call(method, path string, body any) (outcome, error) {
 			out.reply = r
 			return out, nil
 		}
-		// Jitter, as a fleet of IdP workers would have.
+		// Jitter, as a fleet of IdP workers would have. The pause is the
+		// IdP's behaviour under test, not a wait for an event.
 		wait += time.Duration(s.rnd.Int64N(int64(wait)/2 + 1))
 		select {
 		case <-time.After(wait):

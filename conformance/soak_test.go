@@ -89,7 +89,7 @@ func TestFaultSoak(t *testing.T) {
 	}
 	t.Logf("soak: %s of workload, %s=%d, faults %q, sync every %s", duration, soakSeedEnv, seed, faults, syncInterval)
 
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	var (
 		srvMu sync.Mutex
 		srv   = startServe(t, serveOptions{absorbURL: fake.url, groupRules: true, absorbTimeout: 10 * time.Second, syncInterval: syncInterval})
@@ -123,7 +123,8 @@ func TestFaultSoak(t *testing.T) {
 	done := make(chan struct{})
 	var background sync.WaitGroup
 
-	// The thief: another login as the bridge's admin, again and again.
+	// The thief: another login as the bridge's admin, every 300 ms. This
+	// and the timetables below pace the faults; no test waits on them.
 	var steals atomic.Int64
 	background.Go(func() {
 		for {

@@ -19,7 +19,7 @@ import (
 // and so must Absorb at the end.
 func TestSyncKeepsIdPWrites(t *testing.T) {
 	t.Parallel()
-	fake := startFake(t, "", "")
+	fake := startFake(t, nil, "")
 	srv := startServe(t, serveOptions{absorbURL: fake.url, syncInterval: time.Second})
 	srv.waitReady(t, 20*time.Second)
 	idp := srv.idp()

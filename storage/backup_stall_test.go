@@ -41,16 +41,20 @@ func TestBackupDoesNotStallWrites(t *testing.T) {
 	}()
 	<-w.started
 
-	// Grow the file well past its current size while the client is stalled.
+	// Grow the file well past its current size while the client is stalled:
+	// a commit that grows it remaps it, which is what a read transaction
+	// held for the download would block. A hundred users a transaction grow
+	// it as much as one each, in a fraction of the commits.
 	wrote := make(chan struct{})
 	go func() {
 		defer close(wrote)
-		fill(t, s, "during", 2000)
+		fillBatched(t, s, "during", 2000, 100)
 	}()
 	select {
 	case <-wrote:
 	case <-time.After(20 * time.Second):
 		close(w.release)
+		<-wrote
 		t.Fatal("writes waited for a stalled backup download")
 	}
 	close(w.release)
@@ -81,13 +85,27 @@ func TestBackupDoesNotStallWrites(t *testing.T) {
 // fill writes n users with large documents, one transaction each.
 func fill(t *testing.T, s *Store, prefix string, n int) {
 	t.Helper()
+	fillBatched(t, s, prefix, n, 1)
+}
+
+// fillBatched writes n users with large documents, perTx a transaction.
+func fillBatched(t *testing.T, s *Store, prefix string, n, perTx int) {
+	t.Helper()
 	pad := strings.Repeat("x", 400)
-	for i := range n {
-		id := fmt.Sprintf("%s-%05d", prefix, i)
-		u := testUser(id, id+"@example.com")
-		u.UserName = id + pad
-		if err := s.Update(func(tx *Tx) error { return tx.PutUser(u) }); err != nil {
-			t.Errorf("write %s: %v", id, err)
+	for lo := 0; lo < n; lo += perTx {
+		err := s.Update(func(tx *Tx) error {
+			for i := lo; i < min(lo+perTx, n); i++ {
+				id := fmt.Sprintf("%s-%05d", prefix, i)
+				u := testUser(id, id+"@example.com")
+				u.UserName = id + pad
+				if err := tx.PutUser(u); err != nil {
+					return fmt.Errorf("write %s: %w", id, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
 			return
 		}
 	}
