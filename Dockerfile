@@ -6,8 +6,14 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# The image has no .git: give the version and commit that `absorb-scim
+# version` reports, e.g. --build-arg COMMIT=$(git rev-parse HEAD).
+ARG VERSION=""
+ARG COMMIT=""
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/absorb-scim . \
+    CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X github.com/absorb-scim/absorb-scim/buildinfo.version=${VERSION} -X github.com/absorb-scim/absorb-scim/buildinfo.commit=${COMMIT}" \
+      -o /out/absorb-scim . \
  && mkdir -p /out/data
 
 # Run: distroless static (no shell, no package manager), as the non-root

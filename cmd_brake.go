@@ -218,9 +218,10 @@ func runHolds(ctx context.Context, args []string, getenv func(string) string, st
 		d.register(fs)
 		asJSON := fs.Bool("json", false, "print the list as JSON")
 		if pos, err := parseWithArgs(fs, args); err != nil || len(pos) > 0 {
-			if err == nil {
-				fs.Usage()
+			if err != nil {
+				return flagError(err)
 			}
+			fs.Usage()
 			return errUsage
 		}
 		return listHolds(ctx, d, r, getenv, *asJSON, stdout)
@@ -229,7 +230,7 @@ func runHolds(ctx context.Context, args []string, getenv func(string) string, st
 		all := fs.Bool("all", false, "settle every held deactivation")
 		ids, err := parseWithArgs(fs, args)
 		if err != nil {
-			return errUsage
+			return flagError(err)
 		}
 		if *all == (len(ids) > 0) {
 			fmt.Fprintln(stderr, "absorb-scim holds "+verb+": name the holds (ids from 'absorb-scim holds') or give -all")
@@ -343,7 +344,7 @@ func runTrace(ctx context.Context, args []string, getenv func(string) string, st
 	asJSON := fs.Bool("json", false, "print the trace as JSON (as GET /admin/trace answers)")
 	pos, err := parseWithArgs(fs, args)
 	if err != nil {
-		return errUsage
+		return flagError(err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()

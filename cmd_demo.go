@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/buildinfo"
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/server"
@@ -121,6 +122,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		ln.Close()
 		return err
 	}
+	build := buildinfo.Read()
+	log.Info("absorb-scim demo starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
 	fmt.Fprintf(stdout, `absorb-scim demo
   SCIM base URL:  %s%s
   bearer token:   %s

@@ -85,8 +85,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return configError(err, stderr)
 	}
 	log := newLogger(cfg.Log, stderr)
-	build := buildinfo.Read()
-	log.Info("absorb-scim starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
 	ln, err := listen(ctx, cfg.Listen, f.listenFD)
 	if err != nil {
 		return err
@@ -99,6 +97,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ln.Close()
 		return err
 	}
+	// The first line of the log says which build runs; a start that fails
+	// before this point prints its one line of error alone.
+	build := buildinfo.Read()
+	log.Info("absorb-scim starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
 	if a.namesPending, err = a.checkNamesAtStart(ctx, stderr); err != nil {
 		a.store.Close()
 		ln.Close()

@@ -102,6 +102,9 @@ func configNames(cfg config.Config) []namecheck.Name {
 	return out
 }
 
+// startCheckTimeout bounds the name check before serving.
+const startCheckTimeout = 10 * time.Second
+
 // errNamesUnresolved stops start-up: a required name resolves to nothing.
 var errNamesUnresolved = fmt.Errorf("configuration names what Absorb does not hold: %w", errUsage)
 
@@ -116,7 +119,9 @@ func (a *app) checkNamesAtStart(ctx context.Context, stderr io.Writer) (pending 
 	if len(names) == 0 {
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.Absorb.Timeout)
+	// An Absorb that does not answer must not hold the start for long: the
+	// check then goes on in the background.
+	ctx, cancel := context.WithTimeout(ctx, min(a.cfg.Absorb.Timeout, startCheckTimeout))
 	defer cancel()
 	rep, err := namecheck.Check(ctx, a.absorb, names)
 	if err != nil {

@@ -21,13 +21,25 @@ type Info struct {
 	GoVersion string `json:"goVersion"`
 }
 
+// version and commit, when set at link time, name the build where the Go
+// toolchain cannot (a container build has no .git to read):
+//
+//	go build -ldflags "-X github.com/absorb-scim/absorb-scim/buildinfo.version=v1.2.0 -X github.com/absorb-scim/absorb-scim/buildinfo.commit=$(git rev-parse HEAD)"
+var version, commit string
+
 // Read returns the running binary's build information.
 func Read() Info {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Info{Version: "unknown", Commit: "unknown", GoVersion: "unknown"}
+	info := Info{Version: "unknown", Commit: "unknown", GoVersion: "unknown"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		info = FromBuildInfo(bi)
 	}
-	return FromBuildInfo(bi)
+	if version != "" {
+		info.Version = version
+	}
+	if commit != "" {
+		info.Commit = commit
+	}
+	return info
 }
 
 // FromBuildInfo extracts an Info from Go's build information.

@@ -35,3 +35,12 @@ func TestReadNamesThisGo(t *testing.T) {
 		t.Errorf("Read().GoVersion = %q, want %q", got.GoVersion, runtime.Version())
 	}
 }
+
+func TestReadPrefersLinkTimeValues(t *testing.T) {
+	version, commit = "v1.2.3", "abc123"
+	t.Cleanup(func() { version, commit = "", "" })
+	got := Read()
+	if got.Version != "v1.2.3" || got.Commit != "abc123" || got.GoVersion != runtime.Version() {
+		t.Errorf("Read() = %+v, want the link-time version and commit", got)
+	}
+}
