@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -25,20 +26,27 @@ import (
 // person (trace), and the remote reading of the audit log: each reads a
 // stopped bridge's data file, or asks a running bridge's admin API.
 
-// remoteFlags locate a running bridge's admin API.
+// remoteFlags locate a running bridge's admin API. The credential is read
+// from a file or the environment, never from the command line, where other
+// users of the machine could see it.
 type remoteFlags struct {
-	url, token string
+	url, tokenFile string
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "base URL of a running bridge, such as http://127.0.0.1:8080: ask its admin API rather than read the data file")
-	fs.StringVar(&f.token, "token", "", "read-write bearer token for the admin API (default: $"+config.EnvPrefix+"TOKEN)")
+	fs.StringVar(&f.tokenFile, "token-file", "", "file holding a read-write SCIM bearer token for the admin API (default: $"+config.EnvPrefix+"TOKEN)")
 }
 
-// tokenOr is -token, else the environment's.
+// tokenOr is the credential in -token-file, else the environment's; "" when
+// there is none (or the file cannot be read, which call then reports).
 func (f remoteFlags) tokenOr(getenv func(string) string) string {
-	if f.token != "" {
-		return f.token
+	if f.tokenFile != "" {
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return ""
+		}
+		return strings.TrimSpace(string(b))
 	}
 	return getenv(config.EnvPrefix + "TOKEN")
 }
@@ -49,9 +57,14 @@ const adminTimeout = 5 * time.Minute
 // call sends one request to the admin API and returns the answer's body
 // when it is a 2xx; any other status is an error with the bridge's detail.
 func (f remoteFlags) call(ctx context.Context, getenv func(string) string, method, path string, query url.Values, body any) (io.ReadCloser, error) {
+	if f.tokenFile != "" {
+		if _, err := os.Stat(f.tokenFile); err != nil {
+			return nil, fmt.Errorf("-token-file: %w", err)
+		}
+	}
 	token := f.tokenOr(getenv)
 	if token == "" {
-		return nil, fmt.Errorf("the admin API needs a read-write credential: pass -token or set %sTOKEN", config.EnvPrefix)
+		return nil, fmt.Errorf("the admin API needs a read-write SCIM token: give -token-file or set %sTOKEN", config.EnvPrefix)
 	}
 	u, err := url.Parse(strings.TrimSuffix(f.url, "/") + path)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -160,7 +173,7 @@ func openOrRemote(d dataFlags, r remoteFlags, getenv func(string) string) (*stor
 		return s, r, err
 	}
 	if r.tokenOr(getenv) == "" {
-		return nil, r, fmt.Errorf("%w\nto ask the running bridge instead, give a read-write credential: -token or %sTOKEN (and -url when it is not at its configured address)", err, config.EnvPrefix)
+		return nil, r, fmt.Errorf("%w\nto ask the running bridge instead, give a read-write SCIM token: -token-file or %sTOKEN (and -url when it is not at its configured address)", err, config.EnvPrefix)
 	}
 	u, uerr := runningURL(d, getenv)
 	if uerr != nil {
@@ -190,7 +203,7 @@ func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 const holdsUsage = `usage: absorb-scim holds [list] [-data DIR | -config FILE | -url URL] [-json]
-       absorb-scim holds release|discard (-all | ID...) [-url URL] [-token TOKEN]
+       absorb-scim holds release|discard (-all | ID...) [-url URL] [-token-file FILE]
 
 list     the deactivations the brake keeps from Absorb, oldest first
 release  send them to Absorb (the named ones, or -all)
@@ -217,10 +230,11 @@ func runHolds(ctx context.Context, args []string, getenv func(string) string, st
 	case "list":
 		d.register(fs)
 		asJSON := fs.Bool("json", false, "print the list as JSON")
-		if pos, err := parseWithArgs(fs, args); err != nil || len(pos) > 0 {
-			if err != nil {
-				return flagError(err)
-			}
+		pos, err := parseWithArgs(fs, args)
+		if err != nil {
+			return flagError(err)
+		}
+		if len(pos) > 0 {
 			fs.Usage()
 			return errUsage
 		}
@@ -263,7 +277,7 @@ func runHolds(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("%d held deactivations not settled", rep.Failed)
 		}
 		return nil
-	case "-h", "help":
+	case "help":
 		fmt.Fprint(stdout, holdsUsage)
 		return nil
 	}
@@ -331,7 +345,7 @@ func printHoldsReport(w io.Writer, rep bridge.HoldsReport) {
 func runTrace(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace", stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: absorb-scim trace USER [-data DIR | -config FILE | -url URL [-token TOKEN]] [-json]")
+		fmt.Fprintln(stderr, "usage: absorb-scim trace USER [-data DIR | -config FILE | -url URL [-token-file FILE]] [-json]")
 		fmt.Fprintln(stderr, "\nUSER is a userName, email, externalId, SCIM id or Absorb id.\n\nflags:")
 		fs.PrintDefaults()
 	}

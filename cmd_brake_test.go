@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -120,6 +122,13 @@ func TestBrakeEndToEnd(t *testing.T) {
 	out := runWithToken(t, "holds", "-url", srv.base)
 	if !strings.Contains(out, "2 held deactivations") || !strings.Contains(out, "cat@example.com") || !strings.Contains(out, "dan@example.com") {
 		t.Errorf("holds -url:\n%s", out)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(opsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRunCmd(t, "holds", "-url", srv.base, "-token-file", tokenFile); !strings.Contains(out, "2 held deactivations") {
+		t.Errorf("holds -token-file:\n%s", out)
 	}
 	if out := runWithToken(t, "holds", "-config", cfgPath); !strings.Contains(out, "2 held deactivations") {
 		t.Errorf("holds -config of a running bridge:\n%s", out)

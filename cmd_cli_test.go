@@ -43,9 +43,9 @@ func TestEveryCommandHelp(t *testing.T) {
 		{args: []string{"healthcheck"}, want: []string{"-url", "-timeout"}},
 		{args: []string{"load"}, want: []string{"-mix", "-concurrency"}},
 		{args: []string{"version"}, want: []string{"-json"}},
-		{args: []string{"holds"}, want: []string{"-url", "-json"}},
+		{args: []string{"holds"}, want: []string{"-url", "-token-file", "release|discard"}},
 		{args: []string{"holds", "release"}, want: []string{"-all", "-url"}},
-		{args: []string{"trace"}, want: []string{"USER", "-url"}},
+		{args: []string{"trace"}, want: []string{"USER", "-url", "-data"}},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.args, " ")

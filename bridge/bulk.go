@@ -160,6 +160,7 @@ type bulkEntry struct {
 	saved  absorbapi.User
 	audit  []storage.AuditRecord // the record of its upload, once sent
 	err    error
+	before map[string]string // an update's SCIM attributes before, for its audit record (trace.go)
 }
 
 // errRenameAlone ends a batch at a PATCH that renames its user: renaming
@@ -232,6 +233,7 @@ func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int)
 			}
 		}
 		b.commitEntries(seg[:cut])
+		b.auditBulkRequests(ctx, seg[:cut]) // trace.go
 		processed = start + cut
 		if cut < len(seg) || (budget > 0 && failures >= budget) {
 			break
@@ -353,6 +355,7 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 		return err
 	}
 	replacement, ops := e.op.Doc, []scimdoc.Operation(nil)
+	e.before = flatAttributes(withoutServerAttributes(res.Doc)) // for its audit record (trace.go)
 	if e.op.Method == http.MethodPatch {
 		replacement, ops = nil, e.op.Patch
 	}

@@ -191,6 +191,7 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 	if err != nil {
 		return scimdoc.Resource{}, groupStoreError("create group", err)
 	}
+	b.auditMembership(ctx, id, nil, ch) // trace.go
 	b.rules.membershipChanged(id, ch)
 	b.log.Info("group created", "id", id, "members", len(ch.added))
 	return res, nil
@@ -361,7 +362,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		res, err = storedGroup(tx, id, true)
 		return err
 	})
-	return res, b.groupWritten("replace group", id, err, ch, renamed)
+	return res, b.groupWritten(ctx, "replace group", id, err, ch, renamed)
 }
 
 // PatchGroup applies PATCH operations to a group in order, atomically
@@ -424,7 +425,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		res, err = storedGroup(tx, id, false)
 		return err
 	})
-	return res, b.groupWritten("patch group", id, err, ch, renamed)
+	return res, b.groupWritten(ctx, "patch group", id, err, ch, renamed)
 }
 
 // storedGroup renders group id as the write in tx left it (the member count
@@ -446,13 +447,14 @@ func isRename(before, after storage.Group) bool {
 // groupWritten finishes a group write: it turns a storage error into the
 // SCIM one, or hands what the write did to the rules (the joins and leaves,
 // and a rename with the group as it was).
-func (b *Bridge) groupWritten(op, id string, err error, ch membershipChange, renamed bool) error {
+func (b *Bridge) groupWritten(ctx context.Context, op, id string, err error, ch membershipChange, renamed bool) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return scimdoc.NotFound("Group", id)
 	}
 	if err != nil {
 		return groupStoreError(op+" "+id, err)
 	}
+	b.auditMembership(ctx, id, ch.before, ch) // trace.go
 	b.rules.membershipChanged(id, ch)
 	if renamed {
 		b.rules.groupRenamed(id, *ch.before)
@@ -670,6 +672,7 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	if err != nil {
 		return groupStoreError("delete group "+id, err)
 	}
+	b.auditMembership(ctx, id, &rec, ch) // trace.go
 	b.rules.groupDeleted(rec, ch.removed)
 	return nil
 }

@@ -224,6 +224,25 @@ func (b *Bridge) cancelHold(ctx context.Context, userID string) error {
 	return nil
 }
 
+// cancelDeleteHold drops the hold of a user deleted while held when the
+// IdP provisions the same account again (a create adopts it): the IdP wants
+// it active, as it still is in Absorb. A failure is only logged: a release
+// would find the account provisioned again and drop the hold anyway.
+func (b *Bridge) cancelDeleteHold(ctx context.Context, absorbID string) {
+	b.brake.mu.Lock()
+	defer b.brake.mu.Unlock()
+	for id, h := range b.brake.held {
+		if h.Kind != HoldDelete || h.AbsorbID != absorbID {
+			continue
+		}
+		if err := b.dropHold(ctx, h, OpCancelHold, OutcomeOK, "the identity provider provisioned the account again"); err != nil {
+			b.log.Warn("hold not cancelled", "user", id, "error", err)
+			continue
+		}
+		delete(b.brake.held, id)
+	}
+}
+
 // dropHold deletes h from the store with an audit record of why; the caller
 // holds the brake's lock and removes h from memory once it returns nil.
 func (b *Bridge) dropHold(ctx context.Context, h storage.Hold, op, outcome, why string) error {

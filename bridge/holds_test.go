@@ -307,3 +307,34 @@ func TestBrakeOffWithMaxZero(t *testing.T) {
 		t.Errorf("%d held with the brake off", n)
 	}
 }
+
+func TestRecreatingAHeldDeleteCancelsItsHold(t *testing.T) {
+	var log strings.Builder
+	w, users := brakeWorld(t, &log)
+	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta"})
+	dan := users[3]
+	absorbID := w.absorbIDOf(dan.ID)
+	if err := w.b.DeleteUser(ctx, dan.ID, scimdoc.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.b.HeldDeactivations(); n != 1 {
+		t.Fatalf("%d held after the DELETE, want 1", n)
+	}
+	again := w.create(userDoc("dan@example.com", "Dan", "Again"))
+	if got := w.absorbIDOf(again.ID); got != absorbID {
+		t.Fatalf("re-created user holds %s, want the same account %s", got, absorbID)
+	}
+	if n := w.b.HeldDeactivations(); n != 0 {
+		t.Errorf("%d held after the IdP provisioned the account again, want 0", n)
+	}
+	if got := w.absorbUser(absorbID).ActiveStatus; got != 0 {
+		t.Errorf("re-created account: activeStatus %d, want 0", got)
+	}
+	cancelled := false
+	for _, r := range opsAuditRecords(t, w.store) {
+		cancelled = cancelled || (r.Operation == bridge.OpCancelHold && r.ResourceID == dan.ID)
+	}
+	if !cancelled {
+		t.Error("no cancel-hold audit record")
+	}
+}

@@ -30,7 +30,10 @@ const (
 	OpSCIMCreate = "scim-create" // POST /Users
 	OpSCIMUpdate = "scim-update" // PUT or PATCH /Users/{id}
 	OpSCIMDelete = "scim-delete" // DELETE /Users/{id}
-	OpSync       = "sync"        // the sync folded a change made in Absorb into the SCIM user
+	// OpSCIMMembership: a group write (POST, PUT, PATCH or DELETE
+	// /Groups) added the user to a group or removed it from one.
+	OpSCIMMembership = "scim-membership"
+	OpSync           = "sync" // the sync folded a change made in Absorb into the SCIM user
 
 	// OutcomeAccepted is the outcome of an IdP request's record: the SCIM
 	// user changed. What reached Absorb is in the write's own record.
@@ -293,7 +296,7 @@ func eventOf(r storage.AuditRecord) TraceEvent {
 
 func eventKind(r storage.AuditRecord) string {
 	switch r.Operation {
-	case OpSCIMCreate, OpSCIMUpdate, OpSCIMDelete:
+	case OpSCIMCreate, OpSCIMUpdate, OpSCIMDelete, OpSCIMMembership:
 		return EventRequest
 	case OpSync:
 		return EventSync
@@ -466,4 +469,65 @@ func (e AuditEntry) Record() storage.AuditRecord {
 		r.Changes = append(r.Changes, storage.FieldChange(c))
 	}
 	return r
+}
+
+// auditMembership records, for each user a group write added or removed, an
+// OpSCIMMembership record naming the group ("displayName (id)"): to for a
+// join, from for a leave. before is the group as it was (nil for a new
+// group), whose name the leaves are recorded under. The records are written
+// after the group's own commit; a failure is logged.
+func (b *Bridge) auditMembership(ctx context.Context, groupID string, before *storage.Group, ch membershipChange) {
+	if len(ch.added) == 0 && len(ch.removed) == 0 {
+		return
+	}
+	actor := actorOf(ctx)
+	now := b.now()
+	var recs []storage.AuditRecord
+	_ = b.store.View(func(tx *storage.Tx) error {
+		name := func(g storage.Group) string { return g.DisplayName + " (" + g.ID + ")" }
+		was, is := "", ""
+		if g, err := tx.Group(groupID); err == nil {
+			is = name(g)
+		}
+		if before != nil {
+			was = name(*before)
+		} else {
+			was = is
+		}
+		add := func(userID, from, to string) {
+			rec := storage.AuditRecord{Time: now, Credential: actor.Credential, RequestID: actor.RequestID,
+				Operation: OpSCIMMembership, ResourceType: "User", ResourceID: userID, Outcome: OutcomeAccepted,
+				Changes: []storage.FieldChange{{Field: "group", From: from, To: to}}}
+			if u, err := tx.User(userID); err == nil {
+				rec.AbsorbID, rec.UserName = u.AbsorbID, u.UserName
+			}
+			recs = append(recs, rec)
+		}
+		for _, id := range ch.added {
+			add(id, "", is)
+		}
+		for _, id := range ch.removed {
+			add(id, was, "")
+		}
+		return nil
+	})
+	b.writeAudit(recs...)
+}
+
+// auditBulkRequests records the IdP's requests among a bulk request's user
+// writes that were committed, as the single-user use cases do, after the
+// commit; a failure is logged.
+func (b *Bridge) auditBulkRequests(ctx context.Context, entries []*bulkEntry) {
+	var recs []storage.AuditRecord
+	for _, e := range entries {
+		if e.err != nil || e.rec.ID == "" {
+			continue
+		}
+		op := OpSCIMUpdate
+		if e.create {
+			op = OpSCIMCreate
+		}
+		recs = append(recs, b.requestRecord(ctx, op, e.rec.ID, e.rec.AbsorbID, e.rec.UserName, e.before, flatAttributes(e.doc)))
+	}
+	b.writeAudit(recs...)
 }

@@ -86,7 +86,9 @@ func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
 			want := []string{
 				"absorbWrite create okta", "request scim-create okta",
 				"absorbWrite update okta", "request scim-update okta",
-				"rule enroll " + bridge.ActorBackground, "rule unenroll " + bridge.ActorBackground, // the app runs rules as ActorRules
+				// the app runs rules as ActorRules, and group writes as the IdP's credential
+				"request scim-membership " + bridge.ActorBackground, "rule enroll " + bridge.ActorBackground,
+				"request scim-membership " + bridge.ActorBackground, "rule unenroll " + bridge.ActorBackground,
 				"sync sync " + bridge.ActorSync,
 				"hold hold okta", "request scim-update okta",
 			}
@@ -104,14 +106,17 @@ func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
 			if c, ok := changeIn(tr.History[2], "jobTitle"); !ok || c.To != "Engineer" {
 				t.Errorf("absorb write changes %+v, want jobTitle → Engineer", tr.History[2].Changes)
 			}
-			if c, ok := changeIn(tr.History[6], "name.familyName"); !ok || c.From != "Doe" || c.To != "Doe-Smith" {
-				t.Errorf("sync changes %+v, want name.familyName Doe → Doe-Smith", tr.History[6].Changes)
+			if c, ok := changeIn(tr.History[8], "name.familyName"); !ok || c.From != "Doe" || c.To != "Doe-Smith" {
+				t.Errorf("sync changes %+v, want name.familyName Doe → Doe-Smith", tr.History[8].Changes)
 			}
-			if e := tr.History[5]; e.SCIMID != jane.ID || e.AbsorbID != absorbID || e.UserName != "jane@example.com" {
+			if c, ok := changeIn(tr.History[6], "group"); !ok || c.From != "Security Training ("+g.ID+")" || c.To != "" {
+				t.Errorf("leaving the group: %+v", tr.History[6].Changes)
+			}
+			if e := tr.History[7]; e.SCIMID != jane.ID || e.AbsorbID != absorbID || e.UserName != "jane@example.com" {
 				t.Errorf("unenroll record names %q %q %q, want jane", e.SCIMID, e.AbsorbID, e.UserName)
 			}
-			if c, ok := changeIn(tr.History[8], "active"); !ok || c.From != "true" || c.To != "false" {
-				t.Errorf("held request changes %+v, want active true → false", tr.History[8].Changes)
+			if c, ok := changeIn(tr.History[10], "active"); !ok || c.From != "true" || c.To != "false" {
+				t.Errorf("held request changes %+v, want active true → false", tr.History[10].Changes)
 			}
 		})
 	}
@@ -197,4 +202,37 @@ func TestTraceFromAStoppedBridgesFile(t *testing.T) {
 		t.Errorf("traces differ:\nlive    %s\nstopped %s", a, b)
 	}
 	w.store = w.openStore() // for the world's own cleanup
+}
+
+// Requests that arrive in a bulk request are in the history as well.
+func TestTraceOfBulkWrites(t *testing.T) {
+	w := newWorld(t)
+	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "entra", RequestID: "bulk-1"})
+	res := w.b.Bulk(ctx, []bridge.BulkOperation{createOp("bulk@example.com")}, 0)
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("bulk create: %+v", res)
+	}
+	id := res[0].Resource.ID
+	setTitle := []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Bulk title"}}
+	res = w.b.Bulk(ctx, []bridge.BulkOperation{{Method: http.MethodPatch, Resource: "User", ID: id, Patch: setTitle}}, 0)
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("bulk patch: %+v", res)
+	}
+	tr, err := w.b.Trace(context.Background(), "bulk@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var requests []bridge.TraceEvent
+	for _, e := range tr.History {
+		if e.Kind == bridge.EventRequest {
+			requests = append(requests, e)
+		}
+	}
+	if len(requests) != 2 || requests[0].Operation != bridge.OpSCIMCreate || requests[1].Operation != bridge.OpSCIMUpdate ||
+		requests[1].Credential != "entra" || requests[1].RequestID != "bulk-1" {
+		t.Fatalf("bulk requests in the history: %+v", requests)
+	}
+	if c, ok := changeIn(requests[1], "title"); !ok || c.From != "" || c.To != "Bulk title" {
+		t.Errorf("bulk PATCH changes %+v, want title → Bulk title", requests[1].Changes)
+	}
 }

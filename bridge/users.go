@@ -115,6 +115,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err := b.commitUser(rec, saved, key, audit); err != nil {
 		return scimdoc.Resource{}, err
 	}
+	if account != nil {
+		b.cancelDeleteHold(ctx, saved.ID) // a held DELETE of this account is undone by the IdP (holds.go)
+	}
 	b.log.Info("user created", "id", scimID, "absorbId", saved.ID, "adopted", account != nil)
 	return b.written(rec, doc)
 }
