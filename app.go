@@ -62,15 +62,13 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-func (a *app) build() error {
-	cfg := a.cfg
+// absorbClientConfig is the Absorb client's configuration from cfg.
+func absorbClientConfig(cfg config.Config) absorbapi.Config {
 	baseURL := cfg.Absorb.URL
 	if baseURL == "" {
 		baseURL = cfg.Absorb.Region
 	}
-	a.metrics = newMetrics()
-	a.health = newAbsorbHealth(a.log)
-	client, err := absorbapi.New(absorbapi.Config{
+	return absorbapi.Config{
 		BaseURL:    baseURL,
 		PrivateKey: cfg.Absorb.PrivateKey,
 		Username:   cfg.Absorb.Username,
@@ -79,8 +77,16 @@ func (a *app) build() error {
 		RateLimit:  cfg.Absorb.RateLimit,
 		Burst:      cfg.Absorb.Burst,
 		HTTPClient: &http.Client{Timeout: cfg.Absorb.Timeout, Transport: absorbapi.NewTransport()},
-		Observer:   loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health},
-	})
+	}
+}
+
+func (a *app) build() error {
+	cfg := a.cfg
+	a.metrics = newMetrics()
+	a.health = newAbsorbHealth(a.log)
+	clientCfg := absorbClientConfig(cfg)
+	clientCfg.Observer = loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health}
+	client, err := absorbapi.New(clientCfg)
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)
 	}

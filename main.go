@@ -55,6 +55,7 @@ commands:
   audit         list the audit log of changes made in Absorb (audit prune -before TIME: delete old records)
   holds         list the deactivations the brake keeps from Absorb; release or discard them
   trace         what happened to one person: SCIM user, Absorb account, groups, holds and history
+  doctor        check the Absorb portal before pointing an IdP at the bridge
   reconcile     compare SCIM users with Absorb and report (or -fix) drift
   backup        copy the data file of a stopped bridge
   restore       replace the data file from a backup
@@ -104,6 +105,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runHolds(ctx, rest, getenv, stdout, stderr)
 	case "trace":
 		return runTrace(ctx, rest, getenv, stdout, stderr)
+	case "doctor":
+		return runDoctor(ctx, rest, getenv, stdout, stderr)
 	case "reconcile":
 		return runReconcile(ctx, rest, getenv, stdout, stderr)
 	case "backup":

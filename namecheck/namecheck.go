@@ -139,22 +139,16 @@ func Resolve(names []Name, depts []absorbapi.Department, courses []absorbapi.Cou
 
 func resolveDepartment(n Name, depts []absorbapi.Department) *Problem {
 	v := strings.TrimSpace(n.Value)
-	var byName, byExactName int
+	if _, ok := FindDepartment(depts, v); ok {
+		return nil
+	}
+	byName := 0
 	for _, d := range depts {
-		if strings.EqualFold(d.ID, v) || (d.ExternalID != "" && d.ExternalID == v) {
-			return nil
-		}
 		if strings.EqualFold(d.Name, v) {
 			byName++
-			if d.Name == v {
-				byExactName++
-			}
 		}
 	}
-	switch {
-	case byName == 1 || byExactName == 1:
-		return nil
-	case byName > 1:
+	if byName > 1 {
 		return &Problem{Name: n, Ambiguous: true}
 	}
 	candidates := make([]string, 0, len(depts))
@@ -164,18 +158,54 @@ func resolveDepartment(n Name, depts []absorbapi.Department) *Problem {
 	return &Problem{Name: n, Close: closeMatches(v, candidates)}
 }
 
+// FindDepartment returns the one department ref names: by id or external
+// id, else by name in any case (an exact-case match wins when several
+// names differ only in case).
+func FindDepartment(depts []absorbapi.Department, ref string) (absorbapi.Department, bool) {
+	ref = strings.TrimSpace(ref)
+	var byName, byExactName []absorbapi.Department
+	for _, d := range depts {
+		if strings.EqualFold(d.ID, ref) || (d.ExternalID != "" && d.ExternalID == ref) {
+			return d, true
+		}
+		if strings.EqualFold(d.Name, ref) {
+			byName = append(byName, d)
+			if d.Name == ref {
+				byExactName = append(byExactName, d)
+			}
+		}
+	}
+	switch {
+	case len(byName) == 1:
+		return byName[0], true
+	case len(byExactName) == 1:
+		return byExactName[0], true
+	}
+	return absorbapi.Department{}, false
+}
+
 func resolveCourse(n Name, courses []absorbapi.Course) *Problem {
 	v := strings.TrimSpace(n.Value)
-	for _, c := range courses {
-		if strings.EqualFold(c.ID, v) || strings.EqualFold(c.Name, v) || (c.ExternalID != "" && strings.EqualFold(c.ExternalID, v)) {
-			return nil
-		}
+	if _, ok := FindCourse(courses, v); ok {
+		return nil
 	}
 	candidates := make([]string, 0, len(courses))
 	for _, c := range courses {
 		candidates = append(candidates, c.Name)
 	}
 	return &Problem{Name: n, Close: closeMatches(v, candidates)}
+}
+
+// FindCourse returns the course ref names: by id, name or external id, in
+// any case.
+func FindCourse(courses []absorbapi.Course, ref string) (absorbapi.Course, bool) {
+	ref = strings.TrimSpace(ref)
+	for _, c := range courses {
+		if strings.EqualFold(c.ID, ref) || strings.EqualFold(c.Name, ref) || (c.ExternalID != "" && strings.EqualFold(c.ExternalID, ref)) {
+			return c, true
+		}
+	}
+	return absorbapi.Course{}, false
 }
 
 // maxClose is how many close matches a problem names.

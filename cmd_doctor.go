@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/doctor"
+)
+
+// doctorFileName is where doctor records what it found, in the data
+// directory, for serve to use.
+const doctorFileName = "doctor.json"
+
+func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: absorb-scim doctor -config FILE [-json] [-write-test USERNAME [-write-test-course NAME]]")
+		fmt.Fprintln(stderr, "Checks the Absorb portal the configuration names; read-only unless -write-test is given.")
+		fs.PrintDefaults()
+	}
+	cfgPath := fs.String("config", "", "configuration file (YAML), the one serve reads; also "+config.EnvPrefix+"CONFIG")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	writeTest := fs.String("write-test", "", "also create or reuse a throwaway learner with this username, probe writes on it, then deactivate it")
+	course := fs.String("write-test-course", "", "with -write-test: a course (id or name) to enroll the learner in and unenroll again")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: 2, err: errUsage}
+	}
+	if fs.NArg() > 0 || (*course != "" && *writeTest == "") {
+		fs.Usage()
+		return &exitError{code: 2, err: errUsage}
+	}
+	cfg, err := loadConfig(serveFlags{config: *cfgPath}, getenv)
+	if err != nil {
+		if configError(err, stderr) != nil {
+			return &exitError{code: 2, err: errUsage}
+		}
+	}
+	client, err := absorbapi.New(absorbClientConfig(cfg))
+	if err != nil {
+		fmt.Fprintln(stderr, "absorb-scim: doctor:", err)
+		return &exitError{code: 2, err: errUsage}
+	}
+	dc := doctorConfig(cfg, client)
+	if *writeTest != "" {
+		dc.WriteTest = &doctor.WriteTest{Username: *writeTest, Course: *course}
+		plan := fmt.Sprintf("write test: creating or reusing learner %q in department %q, probing create, PUT and dates", *writeTest, cfg.Mapping.DefaultDepartment)
+		if *course != "" {
+			plan += fmt.Sprintf(", enrolling it in and unenrolling it from %q", *course)
+		}
+		fmt.Fprintln(stderr, plan+", then deactivating it")
+	}
+	rep := doctor.Run(ctx, dc)
+	if err := recordDoctor(cfg.DataDir, rep); err != nil {
+		fmt.Fprintf(stderr, "absorb-scim: doctor: not recorded for serve: %v\n", err)
+	}
+	if *asJSON {
+		if err := writeJSONIndent(stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printDoctor(stdout, rep)
+	}
+	if !rep.OK {
+		return &exitError{code: 1, err: errors.New("doctor: something blocks provisioning")}
+	}
+	return nil
+}
+
+// doctorConfig is what doctor checks for cfg.
+func doctorConfig(cfg config.Config, client *absorbapi.Client) doctor.Config {
+	dc := doctor.Config{
+		Absorb:            client,
+		Names:             configNames(cfg),
+		DefaultDepartment: cfg.Mapping.DefaultDepartment,
+	}
+	for field, path := range cfg.MappingConfig().Fields {
+		if slot, ok := strings.CutPrefix(field, "customFields."); ok && path != "" {
+			dc.CustomFields = append(dc.CustomFields, slot)
+		}
+	}
+	sort.Strings(dc.CustomFields)
+	return dc
+}
+
+// recordDoctor writes the report into the data directory.
+func recordDoctor(dataDir string, rep doctor.Report) error {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dataDir, doctorFileName)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// printDoctor writes the report for people: one line per check, what to do
+// under each that failed, then the behaviours found.
+func printDoctor(w io.Writer, rep doctor.Report) {
+	for _, c := range rep.Checks {
+		mark := "ok  "
+		switch {
+		case !c.OK && c.Blocks:
+			mark = "FAIL"
+		case !c.OK:
+			mark = "warn"
+		}
+		fmt.Fprintf(w, "%s %-18s %s\n", mark, c.Name, c.Detail)
+		if c.Fix != "" && !c.OK {
+			fmt.Fprintf(w, "     %-18s fix: %s\n", "", c.Fix)
+		}
+	}
+	b := rep.Behaviour
+	fmt.Fprintf(w, "behaviour: create=%s sort=%s put=%s dates=%s filterPaging=%s answers=%s\n",
+		b.Create, b.Sort, b.Put, b.Dates, b.FilterPaging, b.Answers)
+	if rep.OK {
+		fmt.Fprintln(w, "nothing blocks provisioning")
+	} else {
+		fmt.Fprintln(w, "provisioning is blocked: fix the FAIL lines above")
+	}
+}
