@@ -102,12 +102,12 @@ type Config struct {
 
 // run is one doctor run: the configuration and what it has found so far.
 type run struct {
-	cfg    Config
-	rep    Report
+	cfg     Config
+	rep     Report
 	depts   []absorbapi.Department
 	courses []absorbapi.Course
-	defID  string // the default department's id, once resolved
-	sample map[string]any
+	defID   string // the default department's id, once resolved
+	sample  map[string]any
 }
 
 // Run checks the portal and returns the report. It never fails: what goes
