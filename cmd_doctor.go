@@ -22,20 +22,14 @@ import (
 const doctorFileName = "doctor.json"
 
 func runDoctor(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: absorb-scim doctor -config FILE [-json] [-write-test USERNAME [-write-test-course NAME]]")
-		fmt.Fprintln(stderr, "Checks the Absorb portal the configuration names; read-only unless -write-test is given.")
-		fs.PrintDefaults()
-	}
+	fs := newFlagSetArgs("doctor", "-config FILE [-json] [-write-test USERNAME [-write-test-course NAME]]", stderr)
 	cfgPath := fs.String("config", "", "configuration file (YAML), the one serve reads; also "+config.EnvPrefix+"CONFIG")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	writeTest := fs.String("write-test", "", "also create or reuse a throwaway learner with this username, probe writes on it, then deactivate it")
 	course := fs.String("write-test-course", "", "with -write-test: a course (id or name) to enroll the learner in and unenroll again")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return flag.ErrHelp
 		}
 		return &exitError{code: 2, err: errUsage}
 	}
