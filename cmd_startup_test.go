@@ -144,6 +144,37 @@ func TestServeReportsUnresolvedRuleNames(t *testing.T) {
 	if !strings.Contains(strings.Join(warned, "\n"), `close matches: "Sales"`) {
 		t.Errorf("the department warning names no close match: %q", warned)
 	}
+
+	// The rule then fails for its members, in the metrics and in rules apply.
+	status, body := s.call(t, "POST", "/scim/v2/Users", opsToken, createBody("rule-typo@example.com"))
+	if status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", status, body)
+	}
+	var user struct{ ID string }
+	_ = json.Unmarshal(body, &user)
+	status, body = s.call(t, "POST", "/scim/v2/Groups", opsToken,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales Team","members":[{"value":"`+user.ID+`"}]}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create group: %d %s", status, body)
+	}
+	status, body = s.call(t, "POST", "/admin/rules/apply", opsToken, "")
+	if status != http.StatusOK {
+		t.Fatalf("rules apply: %d %s", status, body)
+	}
+	var rep struct {
+		Failures int
+		Problems []string
+	}
+	if err := json.Unmarshal(body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failures < 1 || !strings.Contains(strings.Join(rep.Problems, "\n"), `department "Salse" names nothing in Absorb`) {
+		t.Errorf("rules apply report %s; want the unresolved department listed as a failure", body)
+	}
+	_, metrics := s.call(t, "GET", "/metrics", "", "")
+	if got := metricValue(t, string(metrics), `absorb_scim_rule_actions_total{action="failure"}`); got < 2 {
+		t.Errorf(`absorb_scim_rule_actions_total{action="failure"} = %v, want the department and course failures counted`, got)
+	}
 }
 
 // gatedAbsorb is the fake Absorb behind a switch: while down, every
