@@ -274,7 +274,7 @@ func TestScanUnderBrokenFilteredPaging(t *testing.T) {
 		t.Errorf("scan of Sales = %v, want %v", got, want)
 	}
 	// The old way, paging a filtered list by _offset, reads only the first page.
-	p1, err := c.ListUsers(ctx, ListUsersOptions{Filter: "departmentId eq guid"+Quote(fakeabsorb.DeptSalesID), Limit: 3, Page: 1})
+	p1, err := c.ListUsers(ctx, ListUsersOptions{Filter: "departmentId eq guid" + Quote(fakeabsorb.DeptSalesID), Limit: 3, Page: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
