@@ -37,7 +37,7 @@ func (s *Server) listGroups(c *call) reply {
 		groups = append(groups, g)
 	}
 	return listed(lq, "groups", groups, func(g *group) (time.Time, string) { return g.dateAdded, g.id },
-		func(g *group) map[string]any { return s.groupDoc(g, c.who.scope) })
+		func(g *group) record { return docRecord(s.groupDoc(g, c.who.scope)) })
 }
 
 // getGroup is GET /groups/{id}.
@@ -63,7 +63,7 @@ func (s *Server) listCourses(c *call) reply {
 	for _, co := range s.st.courses {
 		courses = append(courses, co)
 	}
-	return listed(lq, "courses", courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id }, func(co *course) map[string]any { return co.doc(s.dateLayout()) })
+	return listed(lq, "courses", courses, func(co *course) (time.Time, string) { return co.dateAdded, co.id }, func(co *course) record { return docRecord(co.doc(s.dateLayout())) })
 }
 
 // getCourse is GET /courses/{id}.
@@ -116,5 +116,5 @@ func (s *Server) listLanguages(c *call) reply {
 	langs := slices.Clone(languages)
 	return listed(lq, "languages", langs,
 		func(l language) (time.Time, string) { return time.Time{}, fmt.Sprintf("%09d", l.id) },
-		func(l language) map[string]any { return map[string]any{"id": l.id, "name": l.name, "code": l.code} })
+		func(l language) record { return docRecord{"id": l.id, "name": l.name, "code": l.code} })
 }

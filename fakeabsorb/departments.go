@@ -27,7 +27,7 @@ func (s *Server) listDepartments(c *call) reply {
 		}
 		depts = append(depts, d)
 	}
-	return listed(lq, "departments", depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id }, func(d *department) map[string]any { return d.doc(s.dateLayout()) })
+	return listed(lq, "departments", depts, func(d *department) (time.Time, string) { return d.dateAdded, d.id }, func(d *department) record { return docRecord(d.doc(s.dateLayout())) })
 }
 
 // getDepartment is GET /departments/{id}.

@@ -70,7 +70,8 @@ func (s *Server) listEnrollments(c *call) reply {
 			es = append(es, e)
 		}
 	}
-	return listed(lq, "enrollments", es, func(e *enrollment) (time.Time, string) { return e.dateAdded, e.id }, s.enrollmentDoc)
+	return listed(lq, "enrollments", es, func(e *enrollment) (time.Time, string) { return e.dateAdded, e.id },
+		func(e *enrollment) record { return docRecord(s.enrollmentDoc(e)) })
 }
 
 // getEnrollment is GET /users/{id}/enrollments/{courseId}.

@@ -68,15 +68,34 @@ type fieldRef struct {
 func (r fieldRef) String() string { return strings.Join(r.path, "/") }
 
 // record is what filters and sorts read: the value a field has in the
-// resource's document (nil when missing), without the document being built.
+// resource's document (nil when missing), and the document itself.
 type record interface {
 	get(name string) any
+	doc() map[string]any
 }
 
 // docRecord is a record of an already built document.
 type docRecord map[string]any
 
 func (d docRecord) get(name string) any { return d[name] }
+func (d docRecord) doc() map[string]any { return d }
+
+// userRecord is a user as a record: a list filters and sorts every user in
+// scope but writes only a page of them, so a member is read without the
+// rest of the document being built.
+type userRecord struct {
+	u      *User
+	layout string // of dates
+}
+
+func (r userRecord) get(name string) any {
+	if value, ok := userWire[name]; ok {
+		return value(r.u, r.layout)
+	}
+	return nil
+}
+
+func (r userRecord) doc() map[string]any { return r.u.doc(r.layout) }
 
 // value reads the field from a record; missing values are nil.
 func (r fieldRef) value(rec record) any {

@@ -149,18 +149,19 @@ func firstOf(q query, names ...string) (string, bool) {
 }
 
 // listed answers a list query over items: put in Absorb's default order
-// (when added, then id), then filtered, sorted and paged as lq says, in
-// Absorb's list envelope with the documents (doc) under key.
-func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time, string), doc func(T) map[string]any) reply {
+// (when added, then id), then filtered, sorted and paged as lq says (each
+// item read as rec gives it), in Absorb's list envelope with the page's
+// documents under key.
+func listed[T any](lq listQuery, key string, items []T, added func(T) (time.Time, string), rec func(T) record) reply {
 	ordered(items, added)
 	recs := make([]record, len(items))
 	for i, it := range items {
-		recs[i] = docRecord(doc(it))
+		recs[i] = rec(it)
 	}
 	page, total := lq.apply(recs, nil)
 	docs := make([]map[string]any, len(page))
 	for i, r := range page {
-		docs[i] = r.(docRecord)
+		docs[i] = r.doc()
 	}
 	return ok(http.StatusOK, lq.envelope(key, total, docs))
 }

@@ -435,7 +435,7 @@ next:
 		}
 		users = append(users, u)
 	}
-	return listed(lq, "users", users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }, func(u *User) map[string]any { return u.doc(s.dateLayout()) })
+	return listed(lq, "users", users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }, func(u *User) record { return userRecord{u, s.dateLayout()} })
 }
 
 // visibleUser finds the user named by the path parameter id. It answers 422
