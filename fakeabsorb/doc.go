@@ -7,7 +7,10 @@
 // administrator department scope, Absorb's paging (`_offset` is a page index),
 // `_sort` and an OData subset in `_filter`. It can be told to misbehave on
 // purpose: added latency, 5xx answers, extra 429 answers, connections dropped
-// after the work is committed, and stolen tokens.
+// after the work is committed, and stolen tokens. Where the evidence leaves
+// Absorb's behaviour open (create or upsert, which fields sort, PUT replace
+// or merge, date format, filtered paging, answer shape), Options.Variants
+// chooses which possibility it plays.
 //
 // A Server starts with a fixed seed (departments, courses, admins, learners,
 // groups and enrollments) whose ids are exported constants. Control routes under
