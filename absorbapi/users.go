@@ -13,7 +13,10 @@ import (
 type ListUsersOptions struct {
 	// Filter is an OData expression (_filter); see Eq, And, Ge.
 	Filter string
-	// Sort is a comma list of fields, "-" for descending (_sort).
+	// Sort is a comma list of fields, "-" for descending (_sort). Some
+	// portals sort only by the fields their schema marks sortable (for
+	// users: username, firstName, lastName, emailAddress, dateAdded,
+	// dateEdited; not id) and answer 400 for others.
 	Sort string
 	// Limit is the page size (_limit), 1..1000; 0 means Absorb's default (20).
 	Limit int
