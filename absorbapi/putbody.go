@@ -38,7 +38,8 @@ var customFieldNames = func() []string {
 	return names
 }()
 
-// putBody is u as PUT /users/{id} sends it: its JSON with every writable
+// putBody is u as PUT /users/{id} and each element of POST /users/upload
+// send it: its JSON with every writable
 // field present, those u leaves empty cleared explicitly (custom fields u
 // does not set as null). The password is sent only when set.
 func putBody(u User) (map[string]any, error) {

@@ -50,9 +50,20 @@ func (c *Client) UploadUsers(ctx context.Context, users []User) ([]UploadResult,
 	return results, nil
 }
 
-// uploadBatch uploads one batch and fills its results.
+// uploadBatch uploads one batch and fills its results. Each user is sent
+// as UpdateUser sends it, every field it leaves empty cleared: an upload
+// that updates an account is then right whether the portal clears the
+// fields it omits or keeps them.
 func (c *Client) uploadBatch(ctx context.Context, users []User, results []UploadResult) error {
-	req, err := c.NewRequest(ctx, http.MethodPost, "/users/upload", nil, users)
+	bodies := make([]map[string]any, len(users))
+	for i, u := range users {
+		b, err := putBody(u)
+		if err != nil {
+			return fmt.Errorf("upload absorb user %q: %w", u.Username, err)
+		}
+		bodies[i] = b
+	}
+	req, err := c.NewRequest(ctx, http.MethodPost, "/users/upload", nil, bodies)
 	if err != nil {
 		return err
 	}

@@ -395,3 +395,36 @@ func TestPutBodySendsClears(t *testing.T) {
 		t.Error("string1 sent as null beside String1")
 	}
 }
+
+// TestUploadClearsWhatItLeavesEmpty: an upload that updates an account
+// clears what the user leaves empty, whether the portal merges or replaces.
+func TestUploadClearsWhatItLeavesEmpty(t *testing.T) {
+	for _, spec := range []string{"put=replace", "put=merge"} {
+		t.Run(spec, func(t *testing.T) {
+			v, err := fakeabsorb.ParseVariants(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := startFake(t, fakeabsorb.Options{Variants: v})
+			ctx := context.Background()
+			c := f.client(t, "", nil)
+			alice, err := c.GetUser(ctx, fakeabsorb.UserAliceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alice.Phone, alice.JobTitle, alice.CustomFields = "", "Lead", nil
+			results, err := c.UploadUsers(ctx, []User{*alice})
+			if err != nil || !results[0].OK {
+				t.Fatalf("UploadUsers = %+v, %v", results, err)
+			}
+			after, err := c.GetUser(ctx, fakeabsorb.UserAliceID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if after.Phone != "" || after.JobTitle != "Lead" || len(after.CustomFields) != 0 || after.EmployeeNumber != "1001" {
+				t.Errorf("after the upload: phone %q, jobTitle %q, customFields %v, employeeNumber %q; want phone and custom fields cleared, the rest as sent",
+					after.Phone, after.JobTitle, after.CustomFields, after.EmployeeNumber)
+			}
+		})
+	}
+}
