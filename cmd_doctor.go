@@ -7,10 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/config"
@@ -131,4 +134,45 @@ func printDoctor(w io.Writer, rep doctor.Report) {
 	} else {
 		fmt.Fprintln(w, "provisioning is blocked: fix the FAIL lines above")
 	}
+}
+
+// knownBehaviour is what serve knows of the portal's open behaviours: each
+// as absorb.behaviour pins it, else as doctor last recorded it, else
+// unknown; and which were pinned.
+type knownBehaviour struct {
+	doctor.Behaviour
+	pinned    []string
+	checkedAt time.Time // when doctor recorded the rest; zero when it never ran
+}
+
+// absorbBehaviour reads doctor's record from the data directory and applies
+// the configuration's pins. The bridge takes the path that is right under
+// every value of each behaviour, so what it knows here is what it reports;
+// a record it cannot read is logged and counts as no record.
+func absorbBehaviour(cfg config.Config, log *slog.Logger) knownBehaviour {
+	found := doctor.UnknownBehaviour()
+	var k knownBehaviour
+	rep, err := doctor.ReadReport(filepath.Join(cfg.DataDir, doctorFileName))
+	switch {
+	case err == nil:
+		found, k.checkedAt = rep.Behaviour, rep.CheckedAt
+	case !errors.Is(err, fs.ErrNotExist):
+		log.Warn("doctor's record cannot be read; run absorb-scim doctor again", "error", err)
+	}
+	k.Behaviour, k.pinned = found.Pin(cfg.Absorb.Behaviour.Doctor())
+	return k
+}
+
+// logAbsorbBehaviour says at start what the bridge knows of the portal, so a
+// support ticket shows it.
+func logAbsorbBehaviour(log *slog.Logger, k knownBehaviour) {
+	b := k.Behaviour
+	args := []any{"create", b.Create, "sort", b.Sort, "put", b.Put, "dates", b.Dates,
+		"filterPaging", b.FilterPaging, "answers", b.Answers, "pinned", strings.Join(k.pinned, ",")}
+	if k.checkedAt.IsZero() {
+		args = append(args, "doctor", "never run: absorb-scim doctor -config FILE -write-test USERNAME finds out")
+	} else {
+		args = append(args, "doctorRan", k.checkedAt.Format(time.RFC3339))
+	}
+	log.Info("Absorb behaviour", args...)
 }

@@ -127,3 +127,33 @@ func TestDoctorCommandAgainstEveryVariant(t *testing.T) {
 		t.Errorf("behaviour %+v, want %+v", rep.Behaviour, want)
 	}
 }
+
+// serve says at start what it knows of the portal: doctor's record, with
+// what the configuration pins over it.
+func TestServeLogsAbsorbBehaviour(t *testing.T) {
+	fake := startFake(t)
+	cfg := baseConfig(t, fake)
+	rec := doctor.Report{OK: true, Behaviour: doctor.Behaviour{Create: "upsert", Sort: "limited", Put: "replace",
+		Dates: "absorb", FilterPaging: "ok", Answers: "string"}}
+	if err := recordDoctor(cfg["dataDir"].(string), rec); err != nil {
+		t.Fatal(err)
+	}
+	cfg["absorb"].(map[string]any)["behaviour"] = map[string]any{"put": "merge"}
+	s := startServe(t, cfg)
+	s.waitReady(t)
+	var line map[string]any
+	for _, l := range strings.Split(s.stderr.String(), "\n") {
+		if strings.Contains(l, `"msg":"Absorb behaviour"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	want := map[string]any{"create": "upsert", "sort": "limited", "put": "merge", "dates": "absorb",
+		"filterPaging": "ok", "answers": "string", "pinned": "put"}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("logged %s = %v, want %v (line %v)", k, line[k], v, line)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/absorb-scim/absorb-scim/doctor"
 )
 
 // Config is the whole configuration. The YAML keys are the field names in
@@ -69,6 +71,25 @@ type Absorb struct {
 	// MaxQueueWait bounds how long a write may expect to wait for its turn
 	// at RateLimit; past it the bridge answers 429 with Retry-After.
 	MaxQueueWait time.Duration `yaml:"maxQueueWait"`
+	// Behaviour pins what the portal does where Absorb's documentation
+	// leaves it open; a behaviour not pinned is what `doctor` recorded.
+	Behaviour AbsorbBehaviour `yaml:"behaviour"`
+}
+
+// AbsorbBehaviour is the absorb.behaviour block: each key one of the values
+// `doctor` reports (doctor.Values), or empty.
+type AbsorbBehaviour struct {
+	Create       string `yaml:"create"`
+	Sort         string `yaml:"sort"`
+	Put          string `yaml:"put"`
+	Dates        string `yaml:"dates"`
+	FilterPaging string `yaml:"filterPaging"`
+	Answers      string `yaml:"answers"`
+}
+
+// Doctor returns the block as doctor's Behaviour, "" for what it leaves out.
+func (b AbsorbBehaviour) Doctor() doctor.Behaviour {
+	return doctor.Behaviour{Create: b.Create, Sort: b.Sort, Put: b.Put, Dates: b.Dates, FilterPaging: b.FilterPaging, Answers: b.Answers}
 }
 
 // Auth lists the credentials IdPs may use.

@@ -5,9 +5,12 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/absorb-scim/absorb-scim/doctor"
 )
 
 // validate checks everything that can be checked without the network.
@@ -123,6 +126,16 @@ func (c *Config) validateAbsorb(p *problems) {
 	}
 	if a.MaxQueueWait <= 0 {
 		p.add("absorb.maxQueueWait", "must be positive: how long a write may wait for its turn at absorb.rateLimit before the bridge answers 429")
+	}
+	pinned := a.Behaviour.Doctor()
+	got := map[string]string{
+		"create": pinned.Create, "sort": pinned.Sort, "put": pinned.Put,
+		"dates": pinned.Dates, "filterPaging": pinned.FilterPaging, "answers": pinned.Answers,
+	}
+	for _, name := range []string{"create", "sort", "put", "dates", "filterPaging", "answers"} {
+		if v := got[name]; v != "" && !slices.Contains(doctor.Values[name], v) {
+			p.add("absorb.behaviour."+name, "%q is not one of %s (or leave it out to use what doctor found)", v, strings.Join(doctor.Values[name], ", "))
+		}
 	}
 }
 

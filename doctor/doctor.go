@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -119,9 +121,7 @@ func Run(ctx context.Context, cfg Config) Report {
 	if cfg.MaxClockSkew <= 0 {
 		cfg.MaxClockSkew = 2 * time.Minute
 	}
-	r := &run{cfg: cfg, rep: Report{Behaviour: Behaviour{
-		Create: Unknown, Sort: Unknown, Put: Unknown, Dates: Unknown, FilterPaging: Unknown, Answers: Unknown,
-	}}}
+	r := &run{cfg: cfg, rep: Report{Behaviour: UnknownBehaviour()}}
 	r.rep.CheckedAt = cfg.Now().UTC()
 	if r.login(ctx) {
 		r.scope(ctx)
@@ -257,4 +257,62 @@ func (r *run) scope(ctx context.Context) {
 
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+// Values lists, for each behaviour by its JSON name, the values it may take,
+// the safe default first.
+var Values = map[string][]string{
+	"create":       {"strict", "upsert"},
+	"sort":         {"any", "limited"},
+	"put":          {"replace", "merge"},
+	"dates":        {"rfc3339", "absorb"},
+	"filterPaging": {"ok", "broken"},
+	"answers":      {"object", "string"},
+}
+
+// fields returns pointers to b's fields by their JSON names.
+func (b *Behaviour) fields() map[string]*string {
+	return map[string]*string{
+		"create": &b.Create, "sort": &b.Sort, "put": &b.Put,
+		"dates": &b.Dates, "filterPaging": &b.FilterPaging, "answers": &b.Answers,
+	}
+}
+
+// Pin returns b with every behaviour that pinned gives (not empty, not
+// Unknown) taken from pinned, and the names of the behaviours it took.
+func (b Behaviour) Pin(pinned Behaviour) (Behaviour, []string) {
+	var took []string
+	out := b
+	from := pinned.fields()
+	for name, f := range out.fields() {
+		if v := *from[name]; v != "" && v != Unknown {
+			*f = v
+			took = append(took, name)
+		}
+	}
+	for _, f := range out.fields() {
+		if *f == "" {
+			*f = Unknown
+		}
+	}
+	sort.Strings(took)
+	return out, took
+}
+
+// UnknownBehaviour is a Behaviour with nothing known.
+func UnknownBehaviour() Behaviour {
+	return Behaviour{Create: Unknown, Sort: Unknown, Put: Unknown, Dates: Unknown, FilterPaging: Unknown, Answers: Unknown}
+}
+
+// ReadReport reads a report that doctor recorded.
+func ReadReport(path string) (Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Report{}, err
+	}
+	var rep Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return Report{}, fmt.Errorf("doctor report %s: %w", path, err)
+	}
+	return rep, nil
 }

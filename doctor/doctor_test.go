@@ -265,3 +265,15 @@ func TestDoctorFindsEachVariant(t *testing.T) {
 		})
 	}
 }
+
+func TestBehaviourPin(t *testing.T) {
+	found := doctor.Behaviour{Create: "strict", Sort: "any", Put: doctor.Unknown, Dates: "absorb", FilterPaging: "ok", Answers: ""}
+	got, took := found.Pin(doctor.Behaviour{Put: "merge", FilterPaging: "broken", Sort: doctor.Unknown})
+	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: doctor.Unknown}
+	if got != want {
+		t.Errorf("Pin = %+v, want %+v", got, want)
+	}
+	if strings.Join(took, ",") != "filterPaging,put" {
+		t.Errorf("pinned %v, want filterPaging and put", took)
+	}
+}
