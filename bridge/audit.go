@@ -135,7 +135,8 @@ func appendAudit(tx *storage.Tx, recs []storage.PreparedAudit) error {
 // without one, of the username userName) for an audit record: the bridge's
 // copy of the account (the zero user with only the id when it holds none,
 // never the password) and the SCIM user holding it, else the create in
-// flight for the username. Background writes know no more than the id.
+// flight for the username: what a write that no SCIM request names (an
+// enrollment of the group rules, an upload's users) says of itself.
 func auditSubject(tx *storage.Tx, absorbID, userName string) (before absorbapi.User, scimID, scimUserName string) {
 	before = absorbapi.User{ID: absorbID}
 	if absorbID == "" && userName != "" {

@@ -232,8 +232,7 @@ func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int)
 				cut = i + 1
 			}
 		}
-		b.commitEntries(seg[:cut])
-		b.auditBulkRequests(ctx, seg[:cut]) // trace.go
+		b.commitEntries(ctx, seg[:cut])
 		processed = start + cut
 		if cut < len(seg) || (budget > 0 && failures >= budget) {
 			break
@@ -477,7 +476,7 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 	release()
 	for i, e := range batch {
 		e.sent = true
-		e.audit = audit[i : i+1]
+		e.audit = audit[i : i+1 : i+1] // its own: the request's record is appended
 		var r absorbapi.UploadResult
 		if i < len(results) {
 			r = results[i]
@@ -519,12 +518,12 @@ func uploadError(err error) error {
 }
 
 // commitEntries writes the records of the entries that succeeded: the SCIM
-// user, Absorb's copy, the end of the create intent and the audit record of
-// its upload, all in one transaction. When that transaction fails on a
+// user, Absorb's copy, the end of the create intent and the audit records
+// of its upload and of the IdP's request, all in one transaction. When that transaction fails on a
 // uniqueness conflict, each entry is committed alone so only the
 // conflicting ones fail. The audit records of the entries that fail are
 // appended on their own.
-func (b *Bridge) commitEntries(entries []*bulkEntry) {
+func (b *Bridge) commitEntries(ctx context.Context, entries []*bulkEntry) {
 	now := b.now()
 	var ok []*bulkEntry
 	defer func() {
@@ -554,6 +553,7 @@ func (b *Bridge) commitEntries(entries []*bulkEntry) {
 			e.rec, e.err = userRecord(e.op.ID, e.rec.AbsorbID, e.doc, e.rec.Created, now, e.rec.Version+1)
 		}
 		if e.err == nil {
+			e.audit = append(e.audit, b.bulkRequestRecord(ctx, e)) // trace.go
 			ok = append(ok, e)
 		}
 	}

@@ -112,15 +112,10 @@ func TestGovernorStorm(t *testing.T) {
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		problems []string
-		finished = make(chan struct{}) // closed, and replaced, when a create lands
+		// freed holds one token per create that landed: each frees the
+		// place of one write at the Governor, for one refused client.
+		freed = make(chan struct{}, creates)
 	)
-	// created tells the refused clients that capacity has freed.
-	created := func() {
-		mu.Lock()
-		close(finished)
-		finished = make(chan struct{})
-		mu.Unlock()
-	}
 	deadline := time.Now().Add(60 * time.Second)
 	for i := range creates {
 		wg.Add(1)
@@ -128,11 +123,6 @@ func TestGovernorStorm(t *testing.T) {
 			defer wg.Done()
 			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"storm%03d@example.com"}`, i)
 			for time.Now().Before(deadline) {
-				// Taken before the request: a create that lands while it is
-				// refused closes it.
-				mu.Lock()
-				next := finished
-				mu.Unlock()
 				resp, err := client.Post(srv.URL+"/Users", "application/scim+json", strings.NewReader(body))
 				if err != nil {
 					mu.Lock()
@@ -143,7 +133,7 @@ func TestGovernorStorm(t *testing.T) {
 				resp.Body.Close()
 				switch resp.StatusCode {
 				case http.StatusCreated:
-					created()
+					freed <- struct{}{}
 					return
 				case http.StatusTooManyRequests:
 					refused.Add(1)
@@ -155,7 +145,7 @@ func TestGovernorStorm(t *testing.T) {
 					// A real IdP waits Retry-After; the test retries as soon
 					// as a write it was refused behind has landed.
 					select {
-					case <-next:
+					case <-freed:
 					case <-time.After(time.Until(deadline)):
 					}
 				default:

@@ -514,20 +514,13 @@ func (b *Bridge) auditMembership(ctx context.Context, groupID string, before *st
 	b.writeAudit(recs...)
 }
 
-// auditBulkRequests records the IdP's requests among a bulk request's user
-// writes that were committed, as the single-user use cases do, after the
-// commit; a failure is logged.
-func (b *Bridge) auditBulkRequests(ctx context.Context, entries []*bulkEntry) {
-	var recs []storage.AuditRecord
-	for _, e := range entries {
-		if e.err != nil || e.rec.ID == "" {
-			continue
-		}
-		op := OpSCIMUpdate
-		if e.create {
-			op = OpSCIMCreate
-		}
-		recs = append(recs, b.requestRecord(ctx, op, e.rec.ID, e.rec.AbsorbID, e.rec.UserName, e.before, flatAttributes(e.doc)))
+// bulkRequestRecord is the record of the IdP's request among a bulk
+// request's user writes, as the single-user use cases make it; it is
+// committed with the user.
+func (b *Bridge) bulkRequestRecord(ctx context.Context, e *bulkEntry) storage.AuditRecord {
+	op := OpSCIMUpdate
+	if e.create {
+		op = OpSCIMCreate
 	}
-	b.writeAudit(recs...)
+	return b.requestRecord(ctx, op, e.rec.ID, e.rec.AbsorbID, e.rec.UserName, e.before, flatAttributes(e.doc))
 }
