@@ -44,7 +44,10 @@ func crashDuringCreate(t *testing.T, matchFirst bool) {
 	}
 	body := userDoc(userName, "Casey", "Rash", map[string]any{"title": "Engineer"})
 	fake.resetStats(t)
-	fake.setFaults(t, "latency=4s") // the fake answers 4s after committing
+	// The fake answers 15s after committing: the bridge is killed long
+	// before, however busy the machine, and the test waits for none of it
+	// (the bridge's own timeout, 30s, stays out of the way).
+	fake.setFaults(t, "latency=15s")
 	first := make(chan error, 1)
 	go func() {
 		r, err := idp.send(context.Background(), http.MethodPost, "/Users", body)

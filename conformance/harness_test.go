@@ -86,8 +86,9 @@ func touchSources(root string) {
 // poll calls cond every interval until it holds or within has passed, and
 // reports whether it held. It is only for conditions no event announces to
 // a client outside the process: the bridge's first sync, the group rules
-// and the sync working in the background, the fake committing a write
-// whose answer it holds back.
+// and the sync working in the background, the bridge closing its listener
+// when it begins to stop, the fake committing a write whose answer it
+// holds back.
 func poll(within, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
 	tick := time.NewTicker(interval)
