@@ -410,7 +410,14 @@ func printTrace(w io.Writer, tr bridge.Trace) {
 			DateEdited   string `json:"dateEdited"`
 		}
 		_ = json.Unmarshal(tr.Absorb, &a)
-		fmt.Fprintf(w, "Absorb       %s  activeStatus=%v  department=%s  edited %s (as last seen)\n", a.Username, a.ActiveStatus, dash(a.DepartmentID), dash(a.DateEdited))
+		status := fmt.Sprint(a.ActiveStatus)
+		switch status { // Absorb's 0 and 1, or its older "Active" and "Inactive"
+		case "0", "Active":
+			status = "active"
+		case "1", "Inactive":
+			status = "inactive"
+		}
+		fmt.Fprintf(w, "Absorb       %s  %s  department=%s  edited %s (as last seen)\n", a.Username, status, dash(a.DepartmentID), dash(a.DateEdited))
 	} else {
 		fmt.Fprintln(w, "Absorb       account not known")
 	}

@@ -185,13 +185,15 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		if err := b.addMembers(tx, id, refs, &ch); err != nil {
 			return err
 		}
+		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
+			return err
+		}
 		res, err = storedGroup(tx, id, true)
 		return err
 	})
 	if err != nil {
 		return scimdoc.Resource{}, groupStoreError("create group", err)
 	}
-	b.auditMembership(ctx, id, nil, ch) // trace.go
 	b.rules.membershipChanged(id, ch)
 	b.log.Info("group created", "id", id, "members", len(ch.added))
 	return res, nil
@@ -359,6 +361,9 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
 			return err
 		}
+		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
+			return err
+		}
 		res, err = storedGroup(tx, id, true)
 		return err
 	})
@@ -422,6 +427,9 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
+		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
+			return err
+		}
 		res, err = storedGroup(tx, id, false)
 		return err
 	})
@@ -454,7 +462,6 @@ func (b *Bridge) groupWritten(ctx context.Context, op, id string, err error, ch 
 	if err != nil {
 		return groupStoreError(op+" "+id, err)
 	}
-	b.auditMembership(ctx, id, ch.before, ch) // trace.go
 	b.rules.membershipChanged(id, ch)
 	if renamed {
 		b.rules.groupRenamed(id, *ch.before)
@@ -664,6 +671,9 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 		}); err != nil {
 			return err
 		}
+		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
+			return err
+		}
 		return tx.DeleteGroup(id)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
@@ -672,7 +682,6 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	if err != nil {
 		return groupStoreError("delete group "+id, err)
 	}
-	b.auditMembership(ctx, id, &rec, ch) // trace.go
 	b.rules.groupDeleted(rec, ch.removed)
 	return nil
 }

@@ -338,3 +338,30 @@ func TestRecreatingAHeldDeleteCancelsItsHold(t *testing.T) {
 		t.Error("no cancel-hold audit record")
 	}
 }
+
+// A held user the IdP then deletes stays held, once, as a DELETE that keeps
+// its place in the queue; discarding it brings the user back active.
+func TestDeleteOfAHeldUserStaysHeld(t *testing.T) {
+	var log strings.Builder
+	w, users := brakeWorld(t, &log)
+	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "okta"})
+	cat := users[2]
+	w.deactivate(ctx, cat.ID)
+	first := w.b.ListHolds()
+	if err := w.b.DeleteUser(ctx, cat.ID, scimdoc.Precondition{}); err != nil {
+		t.Fatal(err)
+	}
+	holds := w.b.ListHolds()
+	if len(holds) != 1 || holds[0].Request != bridge.HoldDelete || !holds[0].Time.Equal(first[0].Time) {
+		t.Fatalf("holds after the DELETE %+v, want cat's one hold, now a delete, at its first time", holds)
+	}
+	if got := w.absorbUser(w.absorbIDOf(users[0].ID)).ActiveStatus; got != 1 {
+		t.Fatalf("setup: ann not deactivated")
+	}
+	if rep, err := w.b.DiscardHolds(ctx, []string{cat.ID}); err != nil || rep.Discarded != 1 {
+		t.Fatalf("discard: %+v, %v", rep, err)
+	}
+	if got := w.get(cat.ID).Doc["active"]; got != true {
+		t.Errorf("discarded: active %v, want true", got)
+	}
+}

@@ -471,47 +471,47 @@ func (e AuditEntry) Record() storage.AuditRecord {
 	return r
 }
 
-// auditMembership records, for each user a group write added or removed, an
-// OpSCIMMembership record naming the group ("displayName (id)"): to for a
-// join, from for a leave. before is the group as it was (nil for a new
-// group), whose name the leaves are recorded under. The records are written
-// after the group's own commit; a failure is logged.
-func (b *Bridge) auditMembership(ctx context.Context, groupID string, before *storage.Group, ch membershipChange) {
+// auditMembership appends, in the group write's transaction tx, an
+// OpSCIMMembership record for each user the write added or removed, naming
+// the group ("displayName (id)"): to for a join (the group as the write
+// leaves it), from for a leave (the group as it was, ch.before, when the
+// write changed it).
+func (b *Bridge) auditMembership(ctx context.Context, tx *storage.Tx, groupID string, ch membershipChange) error {
 	if len(ch.added) == 0 && len(ch.removed) == 0 {
-		return
+		return nil
 	}
 	actor := actorOf(ctx)
 	now := b.now()
-	var recs []storage.AuditRecord
-	_ = b.store.View(func(tx *storage.Tx) error {
-		name := func(g storage.Group) string { return g.DisplayName + " (" + g.ID + ")" }
-		was, is := "", ""
-		if g, err := tx.Group(groupID); err == nil {
-			is = name(g)
+	name := func(g storage.Group) string { return g.DisplayName + " (" + g.ID + ")" }
+	is := groupID
+	if g, err := tx.Group(groupID); err == nil {
+		is = name(g)
+	}
+	was := is
+	if ch.before != nil {
+		was = name(*ch.before)
+	}
+	add := func(userID, from, to string) error {
+		rec := storage.AuditRecord{Time: now, Credential: actor.Credential, RequestID: actor.RequestID,
+			Operation: OpSCIMMembership, ResourceType: "User", ResourceID: userID, Outcome: OutcomeAccepted,
+			Changes: []storage.FieldChange{{Field: "group", From: from, To: to}}}
+		if u, err := tx.User(userID); err == nil {
+			rec.AbsorbID, rec.UserName = u.AbsorbID, u.UserName
 		}
-		if before != nil {
-			was = name(*before)
-		} else {
-			was = is
+		_, err := tx.AppendAudit(rec)
+		return err
+	}
+	for _, id := range ch.added {
+		if err := add(id, "", is); err != nil {
+			return err
 		}
-		add := func(userID, from, to string) {
-			rec := storage.AuditRecord{Time: now, Credential: actor.Credential, RequestID: actor.RequestID,
-				Operation: OpSCIMMembership, ResourceType: "User", ResourceID: userID, Outcome: OutcomeAccepted,
-				Changes: []storage.FieldChange{{Field: "group", From: from, To: to}}}
-			if u, err := tx.User(userID); err == nil {
-				rec.AbsorbID, rec.UserName = u.AbsorbID, u.UserName
-			}
-			recs = append(recs, rec)
+	}
+	for _, id := range ch.removed {
+		if err := add(id, was, ""); err != nil {
+			return err
 		}
-		for _, id := range ch.added {
-			add(id, "", is)
-		}
-		for _, id := range ch.removed {
-			add(id, was, "")
-		}
-		return nil
-	})
-	b.writeAudit(recs...)
+	}
+	return nil
 }
 
 // bulkRequestRecord is the record of the IdP's request among a bulk
