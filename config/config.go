@@ -100,6 +100,9 @@ type Auth struct {
 	Basic                []Basic `yaml:"basic"`
 	JWT                  []JWT   `yaml:"jwt"`
 	Entra                []Entra `yaml:"entra"`
+	// Console are the people who may sign in to the status console; they
+	// never authenticate SCIM requests.
+	Console []ConsoleUser `yaml:"console"`
 }
 
 // CredentialLimits are per-credential restrictions.

@@ -105,6 +105,7 @@ func (c Config) validateComponents(p *problems) {
 			p.add("groupRules", "%s", problem)
 		}
 	}
+	c.validateConsole(p)
 	if len(c.Auth.Tokens)+len(c.Auth.Basic)+len(c.Auth.JWT)+len(c.Auth.Entra) > 0 {
 		if _, err := auth.New(c.AuthConfig()); err != nil {
 			var ae *auth.ConfigError
