@@ -45,6 +45,8 @@ type Metrics struct {
 	upstreamDuration *prometheus.HistogramVec
 	limiterWait      prometheus.Histogram
 	logins           *prometheus.CounterVec
+
+	recent *recent // the last hour and day, for the status console
 }
 
 // New returns Metrics with every collector registered on a new Registry.
@@ -54,6 +56,7 @@ func New(opts Options) *Metrics {
 		prefix:     opts.SCIMPrefix,
 		credential: opts.Credential,
 		now:        opts.Now,
+		recent:     newRecent(),
 		scimRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "scim_requests_total",
 			Help: "SCIM requests served, by resource endpoint, method, status code and credential name.",

@@ -38,6 +38,7 @@ func (m *Metrics) Middleware(next http.Handler) http.Handler {
 		}
 		m.scimRequests.WithLabelValues(resource, method, strconv.Itoa(rec.status), cred).Inc()
 		m.scimDuration.WithLabelValues(resource, method).Observe(time.Since(start).Seconds())
+		m.recent.request(cred, rec.status, m.now())
 	})
 }
 

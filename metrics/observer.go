@@ -21,6 +21,7 @@ func (m *Metrics) ObserveRequest(_ context.Context, method, endpoint string, sta
 	method = methodLabel(method)
 	m.upstreamRequests.WithLabelValues(method, endpoint, code).Inc()
 	m.upstreamDuration.WithLabelValues(method, endpoint).Observe(d.Seconds())
+	m.recent.upstream(status, m.now())
 }
 
 // ObserveLogin counts a login to Absorb: kind "refresh" when it replaced a
@@ -34,6 +35,7 @@ func (m *Metrics) ObserveLogin(refresh bool, err error) {
 		outcome = "failed"
 	}
 	m.logins.WithLabelValues(kind, outcome).Inc()
+	m.recent.login(err == nil, m.now())
 }
 
 // ObserveLimiterWait records how long a request waited for the client-side
