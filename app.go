@@ -42,6 +42,9 @@ type app struct {
 	// namesPending: the configured names could not be checked at start, so
 	// serve checks them in the background.
 	namesPending bool
+	governor     *bridge.Governor
+	errorLog     *metrics.ErrorLog // the last warnings, for the console
+	console      http.Handler
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
@@ -55,6 +58,7 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, store: store}
+	a.keepErrors()
 	if err := a.build(); err != nil {
 		store.Close()
 		return nil, err
@@ -95,6 +99,10 @@ func (a *app) build() error {
 	if err != nil {
 		return fmt.Errorf("mapping: %w", err)
 	}
+	// User writes beyond what Absorb's rate can serve within
+	// absorb.maxQueueWait are answered 429 instead of queueing; the console
+	// shows how much of that queue is in use.
+	a.governor = bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait})
 	b, err := bridge.New(bridge.Config{
 		Absorb:         a.wrapAbsorb(client),
 		Store:          a.store,
@@ -112,9 +120,7 @@ func (a *app) build() error {
 		},
 
 		DeactivationLimit: cfg.BridgeDeactivationLimit(),
-		// User writes beyond what Absorb's rate can serve within
-		// absorb.maxQueueWait are answered 429 instead of queueing.
-		Governor: bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait}),
+		Governor:          a.governor,
 	})
 	if err != nil {
 		return err
@@ -149,7 +155,7 @@ func (a *app) build() error {
 	}
 	a.handler = scimServer
 	a.authn = authn
-	return nil
+	return a.buildConsole()
 }
 
 // publicBase is the public URL of the server, never taken from a request.
@@ -185,6 +191,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		DiscoveryWithoutAuth: a.cfg.Auth.DiscoveryWithoutAuth,
 		WriteError:           a.writeError,
 		Metrics:              a.metrics,
+		Console:              a.console,
 		Bridge:               a.bridge,
 		Store:                a.store,
 		SyncInterval:         a.cfg.Sync.Interval,

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/buildinfo"
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
@@ -31,6 +32,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	listenAddr := fs.String("listen", "127.0.0.1:8080", "address the SCIM server listens on")
 	listenFD := registerListenFD(fs)
 	token := fs.String("token", "", "SCIM bearer token (default: generated and printed)")
+	consolePassword := fs.String("console-password", "", "password of the console user admin (default: generated and printed)")
 	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (default: a free loopback port)")
 	dataDir := fs.String("data", "", "bbolt data directory (default: a temporary directory, removed at exit)")
 	faults := fs.String("absorb-faults", "", "fault spec for the fake Absorb, e.g. latency=20ms,error5xx=0.05")
@@ -55,6 +57,11 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		var b [24]byte
 		_, _ = rand.Read(b[:])
 		*token = hex.EncodeToString(b[:])
+	}
+	if *consolePassword == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		*consolePassword = hex.EncodeToString(b[:])
 	}
 	if *dataDir == "" {
 		dir, err := os.MkdirTemp("", "absorb-scim-demo-")
@@ -109,6 +116,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	// arrive bunched, and the slack keeps the fake from answering 429.
 	cfg.Absorb.Burst = fakeabsorb.DefaultBurst / 2
 	cfg.Auth.Tokens = []config.Token{{Name: "demo", Value: *token}}
+	cfg.Auth.Console = []config.ConsoleUser{{Username: "admin", PasswordHash: auth.HashSecret(*consolePassword), Role: auth.RoleOperator}}
 	cfg.Mapping.DefaultDepartment = "Company"
 	cfg.GroupRules = demoRules
 	cfg.Sync.Interval = *syncInterval
@@ -127,13 +135,14 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, `absorb-scim demo
   SCIM base URL:  %s%s
   bearer token:   %s
+  console:        %s  (user admin, password %s)
   fake Absorb:    %s  (x-api-key: %s; admins bridge-admin, auditor, scoped-admin; password: %s)
   fake controls:  %s/_fake/stats  %s/_fake/faults  %s/_fake/steal-token?username=bridge-admin
   data:           %s
 
 Try:
   curl -H "Authorization: Bearer %s" %s%s/Users
-`, cfg.PublicURL, server.SCIMPrefix, *token, fakeURL, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword,
+`, cfg.PublicURL, server.SCIMPrefix, *token, consoleURL(cfg), *consolePassword, fakeURL, fakeabsorb.PrivateKey, fakeabsorb.AdminPassword,
 		fakeURL, fakeURL, fakeURL, *dataDir, *token, cfg.PublicURL, server.SCIMPrefix)
 	err = a.serve(ctx, ln)
 	if errors.Is(err, context.Canceled) {

@@ -225,6 +225,7 @@ func newHandler(cfg Config) (http.Handler, error) {
 	r.Handle(SCIMPrefix, scimHandler)
 	if cfg.Console != nil {
 		r.PathPrefix(ConsolePrefix).Handler(cfg.Console)
+		r.Handle(strings.TrimSuffix(ConsolePrefix, "/"), http.RedirectHandler(ConsolePrefix, http.StatusMovedPermanently))
 	}
 	return requestLog(cfg.Logger, cfg.Metrics.Middleware(r)), nil
 }
