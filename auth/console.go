@@ -43,7 +43,8 @@ type consoleUser struct {
 
 // NewConsoleUsers validates users and returns the checker. It reports every
 // problem at once as a *ConfigError, each starting with `Console[i] "name":`:
-// an empty or duplicate username, a malformed hash and an unknown role. No
+// an empty or duplicate username, a malformed hash or the hash of a
+// well-known weak password, and an unknown role. No
 // users is valid: the console then lets no one in.
 func NewConsoleUsers(users []ConsoleUser) (*ConsoleUsers, error) {
 	c := &checker{names: map[string]string{}}
@@ -67,6 +68,8 @@ func NewConsoleUsers(users []ConsoleUser) (*ConsoleUsers, error) {
 			c.addf("%s: PasswordHash is empty; make one with `absorb-scim hash-secret`", where)
 		} else if d, err := parseHash(u.PasswordHash); err != nil {
 			c.addf("%s: PasswordHash %s", where, err)
+		} else if isWeakDigest(d) {
+			c.addf("%s: PasswordHash is the hash of a well-known weak password; use a random one (`openssl rand -base64 24`) and hash it with `absorb-scim hash-secret`", where)
 		} else {
 			cu.password = d
 		}

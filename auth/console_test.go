@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -45,9 +46,15 @@ func TestNoConsoleUsersLetsNoOneIn(t *testing.T) {
 }
 
 func TestConsoleUsersProblems(t *testing.T) {
-	_, err := NewConsoleUsers([]ConsoleUser{{Username: "a", PasswordHash: "nope", Role: "root"}})
+	_, err := NewConsoleUsers([]ConsoleUser{
+		{Username: "a", PasswordHash: "nope", Role: "root"},
+		{Username: "b", PasswordHash: HashSecret("admin"), Role: RoleOperator},
+	})
 	var ce *ConfigError
-	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
-		t.Fatalf("NewConsoleUsers = %v, want two problems (hash, role)", err)
+	if !errors.As(err, &ce) || len(ce.Problems) != 3 {
+		t.Fatalf("NewConsoleUsers = %v, want three problems (a's hash and role, b's weak password)", err)
+	}
+	if !strings.Contains(ce.Problems[2], `Console[1] "b": PasswordHash is the hash of a well-known weak password`) {
+		t.Errorf("problem %q, want b's weak password named", ce.Problems[2])
 	}
 }
