@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/absorb-scim/absorb-scim/internal/browsertest"
 )
@@ -80,5 +81,41 @@ func TestBrowserHolds(t *testing.T) {
 	title, _ := chromedp.Run(ctx, chromedp.Title())
 	if !strings.Contains(title, "absorb-scim") {
 		t.Errorf("refusal page title %q", title)
+	}
+}
+
+// TestBrowserKeyboardAndPhone signs in with the keyboard alone (the
+// username field has the focus, Tab reaches the password, Enter sends),
+// then checks that no page is wider than a phone's screen.
+func TestBrowserKeyboardAndPhone(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx, shots := browsertest.New(t)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(r.srv.URL+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS(`#username`)),
+		chromedp.KeyEvent("olivia"),
+		chromedp.KeyEvent(kb.Tab),
+		chromedp.KeyEvent(operatorPassword),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`#calls-summary`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in with the keyboard: %v", err)
+	}
+	for _, p := range []string{"/console/", "/console/activity", "/console/people?q=jane@example.com", "/console/groups",
+		"/console/groups/preview?id=g1", "/console/holds", "/console/drift"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(r.srv.URL+p), chromedp.WaitVisible(chromedp.CSS(`main h1`))); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		// Wide tables scroll inside their own box; the page itself must not.
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		if err != nil || wide {
+			t.Errorf("%s is wider than a 390 px screen (%v)", p, err)
+		}
+		if p == "/console/" {
+			shots.Screenshot(ctx, "phone-health")
+		}
 	}
 }
