@@ -407,10 +407,10 @@ func TestOperationsEndToEnd(t *testing.T) {
 
 	t.Run("audit", func(t *testing.T) {
 		out := mustRunCmd(t, "audit", "-data", dataDir, "-user", "OLIVE@example.com", "-json")
-		var lines []auditLine
+		var lines []bridge.AuditEntry
 		sc := bufio.NewScanner(strings.NewReader(out))
 		for sc.Scan() {
-			var l auditLine
+			var l bridge.AuditEntry
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 				t.Fatalf("line %q: %v", sc.Text(), err)
 			}
@@ -431,7 +431,7 @@ func TestOperationsEndToEnd(t *testing.T) {
 		}
 		for i, w := range want {
 			l := lines[i]
-			var c *auditChange
+			var c *bridge.TraceChange
 			for j := range l.Changes {
 				if l.Changes[j].Field == w.field {
 					c = &l.Changes[j]

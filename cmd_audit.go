@@ -12,37 +12,6 @@ import (
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
-// auditLine is one audit record in `audit -json` (JSON lines).
-type auditLine struct {
-	Seq          uint64        `json:"seq"`
-	Time         time.Time     `json:"time"`
-	Credential   string        `json:"credential"`
-	RequestID    string        `json:"requestId,omitempty"`
-	Operation    string        `json:"operation"`
-	ResourceType string        `json:"resourceType"`
-	ResourceID   string        `json:"resourceId,omitempty"`
-	AbsorbID     string        `json:"absorbId,omitempty"`
-	UserName     string        `json:"userName,omitempty"`
-	Outcome      string        `json:"outcome"`
-	Changes      []auditChange `json:"changes"`
-}
-
-type auditChange struct {
-	Field string `json:"field"`
-	From  string `json:"from"`
-	To    string `json:"to"`
-}
-
-func auditLineOf(r storage.AuditRecord) auditLine {
-	l := auditLine{Seq: r.Seq, Time: r.Time, Credential: r.Credential, RequestID: r.RequestID, Operation: r.Operation,
-		ResourceType: r.ResourceType, ResourceID: r.ResourceID, AbsorbID: r.AbsorbID, UserName: r.UserName,
-		Outcome: r.Outcome, Changes: []auditChange{}}
-	for _, c := range r.Changes {
-		l.Changes = append(l.Changes, auditChange(c))
-	}
-	return l
-}
-
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "prune" {
 		return runAuditPrune(args[1:], getenv, stdout, stderr)
@@ -78,7 +47,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 				return true, nil
 			}
 			if *asJSON {
-				return true, enc.Encode(auditLineOf(r))
+				return true, enc.Encode(bridge.AuditEntryOf(r))
 			}
 			printAudit(stdout, r)
 			return true, nil

@@ -468,7 +468,7 @@ func auditRemote(ctx context.Context, r remoteFlags, getenv func(string) string,
 			return fmt.Errorf("read the audit log from %s: %w", r.url, err)
 		}
 		if asJSON {
-			if err := enc.Encode(auditLineOf(e.Record())); err != nil {
+			if err := enc.Encode(bridge.AuditEntryOf(e.Record())); err != nil {
 				return err
 			}
 			continue
