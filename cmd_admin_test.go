@@ -108,6 +108,15 @@ type opsServer struct {
 // run's error.
 func startOpsServe(t *testing.T, args ...string) *opsServer {
 	t.Helper()
+	s, done := launchOps(t, args...)
+	waitReady(t, s.base, nil, done, s.stderr)
+	return s
+}
+
+// launchOps runs serve with args on a socket handed over with -listen-fd
+// and returns at once, with the channel run's error arrives on.
+func launchOps(t *testing.T, args ...string) (*opsServer, chan error) {
+	t.Helper()
 	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &opsServer{base: "http://" + addr, stderr: newSyncBuffer()}
@@ -129,8 +138,7 @@ func startOpsServe(t *testing.T, args ...string) *opsServer {
 		return runErr
 	}
 	t.Cleanup(func() { _ = s.stop() })
-	waitReady(t, s.base, nil, done, s.stderr)
-	return s
+	return s, done
 }
 
 func noEnvOps(string) string { return "" }

@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -43,23 +41,7 @@ func editConfig(t *testing.T, path string, edit func(cfg map[string]any)) {
 // wait in the socket's queue until serve takes them.
 func startServeUnready(t *testing.T, args ...string) *opsServer {
 	t.Helper()
-	addr, fd := listenFD(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &opsServer{base: "http://" + addr, stderr: newSyncBuffer()}
-	done := make(chan error, 1)
-	args = append([]string{"serve", "-listen-fd", strconv.Itoa(fd)}, args...)
-	go func() { done <- run(ctx, args, noEnvOps, io.Discard, s.stderr) }()
-	var stopped bool
-	var runErr error
-	s.stop = func() error {
-		if !stopped {
-			stopped = true
-			cancel()
-			runErr = <-done
-		}
-		return runErr
-	}
-	t.Cleanup(func() { _ = s.stop() })
+	s, _ := launchOps(t, args...)
 	return s
 }
 
