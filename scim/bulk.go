@@ -336,19 +336,18 @@ func visitRefs(method string, data any, fn func(string) string) any {
 	if !ok {
 		return data
 	}
-	_, opsValue := lookupCI(body, "Operations")
-	ops, _ := opsValue.([]any)
+	ops, _ := scimdoc.Lookup(body, "Operations").([]any)
 	for _, o := range ops {
 		op, ok := o.(map[string]any)
 		if !ok {
 			continue
 		}
-		key, value := lookupCI(op, "value")
-		if key == "" {
+		key, ok := scimdoc.LookupKey(op, "value")
+		if !ok {
 			continue
 		}
-		_, pathValue := lookupCI(op, "path")
-		path, _ := pathValue.(string)
+		value := op[key]
+		path, _ := scimdoc.Lookup(op, "path").(string)
 		if path == "" {
 			op[key] = visitResourceRefs(value, fn)
 			continue
@@ -425,17 +424,6 @@ func refPathAttr(path string) (attr, sub string) {
 		}
 	}
 	return attr, sub
-}
-
-// lookupCI returns the key of m equal to name without regard to case, and
-// its value; the key is "" when there is none.
-func lookupCI(m map[string]any, name string) (string, any) {
-	for k, v := range m {
-		if strings.EqualFold(k, name) {
-			return k, v
-		}
-	}
-	return "", nil
 }
 
 // clipText shortens a client's value quoted in a detail.
