@@ -174,3 +174,21 @@ func TestRulesGivenAndDifferences(t *testing.T) {
 		t.Errorf("Differences after the rules ran = %+v, %v; want none", got, err)
 	}
 }
+
+func TestReconcileLogKeepsTheLastRun(t *testing.T) {
+	w := newWorld(t)
+	w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	l := bridge.NewReconcileLog(w.b)
+	if _, ok := l.LastReconcile(); ok {
+		t.Fatal("a run before any reconcile")
+	}
+	ctx := bridge.WithActor(context.Background(), bridge.Actor{Credential: "console:ana"})
+	rep, err := l.Reconcile(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, ok := l.LastReconcile()
+	if !ok || run.By != "console:ana" || run.Fix || run.Report.Users != rep.Users || rep.Users != 1 || time.Since(run.At) > time.Minute {
+		t.Errorf("last run = %+v, %v; want ana's run of 1 user, just now", run, ok)
+	}
+}
