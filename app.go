@@ -43,7 +43,8 @@ type app struct {
 	// serve checks them in the background.
 	namesPending bool
 	governor     *bridge.Governor
-	errorLog     *metrics.ErrorLog // the last warnings, for the console
+	errorLog     *metrics.ErrorLog    // the last warnings, for the console
+	reconciles   *bridge.ReconcileLog // the last reconcile, whoever ran it
 	console      http.Handler
 }
 
@@ -192,7 +193,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		WriteError:           a.writeError,
 		Metrics:              a.metrics,
 		Console:              a.console,
-		Bridge:               a.bridge,
+		Bridge:               reconcilesLogged{Bridge: a.bridge, log: a.reconciles},
 		Store:                a.store,
 		SyncInterval:         a.cfg.Sync.Interval,
 		NotReady:             a.health.notReady,

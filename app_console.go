@@ -26,6 +26,7 @@ func (a *app) keepErrors() {
 
 // buildConsole builds the status console served at /console/.
 func (a *app) buildConsole() error {
+	a.reconciles = bridge.NewReconcileLog(a.bridge)
 	users, err := auth.NewConsoleUsers(a.cfg.ConsoleUsers())
 	if err != nil {
 		return fmt.Errorf("console users: %w", err)
@@ -39,7 +40,7 @@ func (a *app) buildConsole() error {
 		RateLimit:      a.cfg.Absorb.RateLimit,
 		Audit:          a.bridge,
 		Groups:         a.bridge,
-		Reconciler:     a.bridge,
+		Reconciler:     a.reconciles,
 		Tracer:         consoleTracer{a.bridge},
 		Holds:          consoleHolds{a.bridge},
 		SecureCookies:  a.cfg.TLS.Cert != "" || strings.HasPrefix(publicBase(a.cfg), "https://"),
@@ -51,6 +52,17 @@ func (a *app) buildConsole() error {
 	}
 	a.console = c
 	return nil
+}
+
+// reconcilesLogged is the bridge as the server takes it, with the admin
+// endpoint's reconciles remembered for the console's drift page.
+type reconcilesLogged struct {
+	*bridge.Bridge
+	log *bridge.ReconcileLog
+}
+
+func (r reconcilesLogged) Reconcile(ctx context.Context, fix bool) (bridge.ReconcileReport, error) {
+	return r.log.Reconcile(ctx, fix)
 }
 
 // consoleURL is where the console is served.

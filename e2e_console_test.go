@@ -173,6 +173,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("drift: %v", err)
 	}
 	shots.Screenshot(ctx, "console-drift")
+	// A reconcile through the admin endpoint is the drift page's last report too.
+	if r, b := srv.do(t, e2eRequest{method: "POST", path: "/admin/reconcile", authz: authBearer(oktaToken)}); r.StatusCode != http.StatusOK {
+		t.Fatalf("POST /admin/reconcile: %d %s", r.StatusCode, b)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(base+"/console/drift"),
+		chromedp.WaitVisible(chromedp.CSS(`#drift-summary`)),
+		browsertest.TextContains(`#drift-summary`, "by okta"),
+	)
+	if err != nil {
+		t.Fatalf("drift after the admin endpoint's reconcile: %v", err)
+	}
 
 	// An operator releases bob's held deactivation.
 	err = chromedp.Do(ctx,

@@ -62,9 +62,11 @@ type Groups interface {
 	ReapplyRules(ctx context.Context) (bridge.ReapplyReport, error)
 }
 
-// Reconciler runs a reconcile for the drift page.
+// Reconciler runs a reconcile for the drift page, and tells the last one
+// that finished, whoever ran it.
 type Reconciler interface {
 	Reconcile(ctx context.Context, fix bool) (bridge.ReconcileReport, error)
+	LastReconcile() (bridge.ReconcileRun, bool)
 }
 
 // Tracer finds one person and tells their story: the SCIM resource, the
@@ -193,7 +195,6 @@ type Console struct {
 	limiter  *loginLimiter
 	pages    *pages
 	mux      *http.ServeMux
-	drift    lastReport
 }
 
 // New returns the console for opts. It fails when a required source is

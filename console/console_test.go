@@ -329,7 +329,7 @@ func TestViewerAndOperator(t *testing.T) {
 	if res, _ := op.post("/console/drift/run", url.Values{"csrf": {op.csrf}}); res.StatusCode != http.StatusSeeOther || r.recon.runs != 1 {
 		t.Errorf("operator reconcile: status %d, %d runs", res.StatusCode, r.recon.runs)
 	}
-	if _, body := op.get("/console/drift"); !strings.Contains(body, "2 users compared, 1 drifted") || !strings.Contains(body, "by olivia") {
+	if _, body := op.get("/console/drift"); !strings.Contains(body, "2 users compared, 1 drifted") || !strings.Contains(body, "by console:olivia") {
 		t.Error("the drift page does not show the last report")
 	}
 	if res, body := op.post("/console/groups/apply", url.Values{"csrf": {op.csrf}}); res.StatusCode != http.StatusOK || !strings.Contains(body, "Rules applied to 2 users") {

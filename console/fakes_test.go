@@ -101,11 +101,29 @@ func (g *memGroups) ReapplyRules(context.Context) (bridge.ReapplyReport, error) 
 }
 func (g *memGroups) GroupRules() []bridge.Rule { return []bridge.Rule{salesRule} }
 
-type memReconciler struct{ runs int }
+type memReconciler struct {
+	mu   sync.Mutex
+	runs int
+	last *bridge.ReconcileRun
+}
 
 func (r *memReconciler) Reconcile(ctx context.Context, fix bool) (bridge.ReconcileReport, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.runs++
-	return bridge.ReconcileReport{Users: 2, Drifted: 1, Drift: []bridge.Drift{{Kind: bridge.DriftFields, UserName: "jane@example.com"}}}, nil
+	rep := bridge.ReconcileReport{Users: 2, Drifted: 1, Drift: []bridge.Drift{{Kind: bridge.DriftFields, UserName: "jane@example.com"}}}
+	actor, _ := bridge.ActorFrom(ctx)
+	r.last = &bridge.ReconcileRun{Report: rep, At: time.Now(), By: actor.Credential, Fix: fix}
+	return rep, nil
+}
+
+func (r *memReconciler) LastReconcile() (bridge.ReconcileRun, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.last == nil {
+		return bridge.ReconcileRun{}, false
+	}
+	return *r.last, true
 }
 
 // memHolds keeps holds until released or discarded, and records who acted.

@@ -13,7 +13,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/bridge"
@@ -459,25 +458,18 @@ func (c *Console) settleHold(w http.ResponseWriter, r *http.Request, ss *session
 	c.renderHolds(w, r, ss, http.StatusOK, result)
 }
 
-// lastReport is the last reconcile the console ran.
-type lastReport struct {
-	mu     sync.Mutex
-	report *bridge.ReconcileReport
-	at     time.Time
-	by     string
-}
-
 type driftView struct {
 	Available bool
-	Report    *bridge.ReconcileReport
-	At        time.Time
-	By        string
+	Run       *bridge.ReconcileRun
 }
 
 func (c *Console) driftPage(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.drift.mu.Lock()
-	v := driftView{Available: c.opts.Reconciler != nil, Report: c.drift.report, At: c.drift.at, By: c.drift.by}
-	c.drift.mu.Unlock()
+	v := driftView{Available: c.opts.Reconciler != nil}
+	if v.Available {
+		if run, ok := c.opts.Reconciler.LastReconcile(); ok {
+			v.Run = &run
+		}
+	}
 	c.render(w, r, http.StatusOK, "drift", ss, v)
 }
 
@@ -494,9 +486,6 @@ func (c *Console) runReconcile(w http.ResponseWriter, r *http.Request, ss *sessi
 		c.failed(w, r, ss, "The reconcile", err)
 		return
 	}
-	c.drift.mu.Lock()
-	c.drift.report, c.drift.at, c.drift.by = &rep, c.now(), ss.user
-	c.drift.mu.Unlock()
 	c.log.Info("console: reconcile run", "username", ss.user, "users", rep.Users, "drifted", rep.Drifted)
 	http.Redirect(w, r, "/console/drift", http.StatusSeeOther)
 }
