@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -422,28 +423,45 @@ func TestActivityPaged(t *testing.T) {
 	for i := range 60 {
 		r.audit.add(storage.AuditRecord{Time: time.Now(), Credential: "okta", Operation: "update", UserName: "user" + string(rune('a'+i%26)) + "@example.com", Outcome: "ok"})
 	}
+	r.audit.add(storage.AuditRecord{Time: time.Now(), Credential: "entra", Operation: "update", UserName: "x+y@example.com", Outcome: "ok"})
 	b := r.browser()
 	b.mustLogin("victor", viewerPassword)
 	_, first := b.get("/console/activity")
 	if n := strings.Count(first, "<tr data-seq="); n != 50 {
 		t.Errorf("first page has %d rows, want 50", n)
 	}
-	next := regexp.MustCompile(`href="(/console/activity\?before=\d+)"`).FindStringSubmatch(first)
+	older := regexp.MustCompile(`rel="next" href="([^"]+)"`)
+	next := older.FindStringSubmatch(first)
 	if next == nil {
 		t.Fatal("no link to older changes")
 	}
-	_, second := b.get(strings.ReplaceAll(next[1], "&amp;", "&"))
-	if n := strings.Count(second, "<tr data-seq="); n != 11 {
-		t.Errorf("second page has %d rows, want the 11 older ones", n)
+	_, second := b.get(html.UnescapeString(next[1]))
+	if n := strings.Count(second, "<tr data-seq="); n != 12 {
+		t.Errorf("second page has %d rows, want the 12 older ones", n)
+	}
+	// The filter travels with the next page.
+	_, okta := b.get("/console/activity?credential=okta&outcome=ok")
+	next = older.FindStringSubmatch(okta)
+	if next == nil {
+		t.Fatal("no link to older okta changes")
+	}
+	_, second = b.get(html.UnescapeString(next[1]))
+	if n := strings.Count(second, "<tr data-seq="); n != 11 || strings.Contains(second, "x+y@example.com") {
+		t.Errorf("second filtered page has %d rows, want the 11 older okta ones only", n)
+	}
+	// A filter value with + and @ survives the round trip.
+	_, xy := b.get("/console/activity?user=" + url.QueryEscape("x+y@example.com"))
+	if strings.Count(xy, "<tr data-seq=") != 1 || !strings.Contains(xy, `data-poll="/console/activity/rows?user=x%2By%40example.com"`) {
+		t.Errorf("the user filter x+y@example.com: %d rows", strings.Count(xy, "<tr data-seq="))
 	}
 	if strings.Contains(second, "data-poll") {
 		t.Error("an older page polls for new rows")
 	}
 	// Live updates: rows newer than the newest shown.
 	r.audit.add(storage.AuditRecord{Time: time.Now(), Credential: "entra", Operation: "create", UserName: "late@example.com", Outcome: "ok"})
-	_, rows := b.get("/console/activity/rows?after=61")
+	_, rows := b.get("/console/activity/rows?after=62")
 	if strings.Count(rows, "<tr data-seq=") != 1 || !strings.Contains(rows, "late@example.com") {
-		t.Errorf("rows after 61 = %s, want the one new record", rows)
+		t.Errorf("rows after 62 = %s, want the one new record", rows)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -173,17 +174,22 @@ type activityFilter struct {
 	User, Group, Operation, Credential, Outcome string
 }
 
-func (f activityFilter) query() string {
-	q := make([]string, 0, 5)
+// url is path with the filter, and more, as its query.
+func (f activityFilter) url(path string, more ...string) string {
+	q := url.Values{}
 	for _, kv := range [][2]string{{"user", f.User}, {"group", f.Group}, {"operation", f.Operation}, {"credential", f.Credential}, {"outcome", f.Outcome}} {
 		if kv[1] != "" {
-			q = append(q, kv[0]+"="+templateQueryEscape(kv[1]))
+			q.Set(kv[0], kv[1])
 		}
 	}
-	return strings.Join(q, "&")
+	for i := 0; i+1 < len(more); i += 2 {
+		q.Set(more[i], more[i+1])
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
 }
-
-func templateQueryEscape(s string) string { return template.URLQueryEscaper(s) }
 
 func filterOf(r *http.Request) activityFilter {
 	g := func(k string) string { return strings.TrimSpace(r.URL.Query().Get(k)) }
@@ -196,10 +202,9 @@ func (f activityFilter) auditQuery() bridge.AuditFeedQuery {
 
 type activityView struct {
 	Filter     activityFilter
-	FilterQ    string
 	Entries    []AuditEntry
-	More       bool
-	NextBefore uint64
+	OlderURL   string // the next page, "" when there is none
+	PollURL    string // where the page's script asks for newer rows
 	Live       bool   // the first page: new records are added as they come
 	Newest     uint64 // the newest record shown, where live updates start
 	Operations []string
@@ -219,13 +224,15 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, ss *session) 
 		c.failed(w, r, ss, "Reading the audit log", err)
 		return
 	}
-	v := activityView{Filter: f, FilterQ: f.query(), Entries: entriesOf(page.Records), More: page.More, Live: before == 0,
+	v := activityView{Filter: f, Entries: entriesOf(page.Records), Live: before == 0, PollURL: f.url("/console/activity/rows"),
 		Operations: []string{bridge.OpSCIMCreate, bridge.OpSCIMUpdate, bridge.OpSCIMDelete, bridge.OpCreate, bridge.OpUpdate, bridge.OpDeactivate,
 			bridge.OpReactivate, bridge.OpUpload, bridge.OpEnroll, bridge.OpUnenroll, bridge.OpSync, bridge.OpHold, bridge.OpRelease,
 			bridge.OpDiscard, bridge.OpCancelHold},
 		Outcomes: []string{bridge.OutcomeOK, bridge.OutcomeFailed, bridge.OutcomeDryRun, bridge.OutcomeAccepted, bridge.OutcomeHeld}}
 	if n := len(v.Entries); n > 0 {
-		v.NextBefore = v.Entries[n-1].Seq
+		if page.More {
+			v.OlderURL = f.url("/console/activity", "before", strconv.FormatUint(v.Entries[n-1].Seq, 10))
+		}
 		v.Newest = v.Entries[0].Seq
 	} else if before == 0 {
 		// Nothing matches yet: ask for everything newer than the newest record.
