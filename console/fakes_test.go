@@ -100,6 +100,11 @@ func (g *memGroups) ReapplyRules(context.Context) (bridge.ReapplyReport, error) 
 	return bridge.ReapplyReport{Users: 2}, nil
 }
 func (g *memGroups) GroupRules() []bridge.Rule { return []bridge.Rule{salesRule} }
+func (g *memGroups) RuleStats() bridge.RuleStats {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return bridge.RuleStats{DepartmentChanges: 2 * g.applied, Enrollments: g.applied}
+}
 
 type memReconciler struct {
 	mu   sync.Mutex

@@ -334,7 +334,14 @@ type groupsView struct {
 	Groups []bridge.GroupSummary
 	Rules  []ruleLine
 	Report *bridge.ReapplyReport
+	Stats  *bridge.RuleStats // what the rules did since start, when known
+	// RulesFeed is the activity feed of the rules' own changes.
+	RulesFeed string
 }
+
+// RuleCounter tells what the rules did since start; Groups sources may
+// implement it.
+type RuleCounter interface{ RuleStats() bridge.RuleStats }
 
 type ruleLine struct {
 	Name, Matches, Department string
@@ -365,7 +372,11 @@ func (c *Console) renderGroups(w http.ResponseWriter, r *http.Request, ss *sessi
 		c.failed(w, r, ss, "Listing the groups", err)
 		return
 	}
-	v := groupsView{Groups: gs, Report: rep}
+	v := groupsView{Groups: gs, Report: rep, RulesFeed: activityFilter{Credential: bridge.ActorRules}.url("/console/activity")}
+	if rc, ok := c.opts.Groups.(RuleCounter); ok {
+		st := rc.RuleStats()
+		v.Stats = &st
+	}
 	if rl, ok := c.opts.Groups.(RuleLister); ok {
 		for _, rule := range rl.GroupRules() {
 			v.Rules = append(v.Rules, describeRule(rule))
