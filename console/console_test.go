@@ -314,9 +314,17 @@ func TestViewerAndOperator(t *testing.T) {
 
 	op := r.browser()
 	op.mustLogin("olivia", operatorPassword)
-	res, body := op.post("/console/holds/release", url.Values{"id": {"u-1"}, "csrf": {op.csrf}})
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, "leaver@example.com was released") {
-		t.Fatalf("operator release: status %d, body lacks the result", res.StatusCode)
+	// Actions answer with a redirect (a reload sends nothing again); the
+	// page they lead to says what happened, once.
+	res, _ := op.post("/console/holds/release", url.Values{"id": {"u-1"}, "csrf": {op.csrf}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/console/holds" {
+		t.Fatalf("operator release: status %d to %q, want 303 to the holds", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, body := op.get("/console/holds"); !strings.Contains(body, "leaver@example.com was released") {
+		t.Error("the holds page does not say what the release did")
+	}
+	if _, body := op.get("/console/holds"); strings.Contains(body, "was released") {
+		t.Error("the release's result is shown again on the next visit")
 	}
 	if r.holds.has("u-1") {
 		t.Error("the hold is still there after release")
@@ -324,7 +332,7 @@ func TestViewerAndOperator(t *testing.T) {
 	if got := r.holds.settled; len(got) != 1 || got[0] != "release u-1 by console:olivia" {
 		t.Errorf("settled %v, want the release audited as the console user", got)
 	}
-	if res, _ := op.post("/console/holds/discard", url.Values{"id": {"u-2"}, "csrf": {op.csrf}}); res.StatusCode != http.StatusOK || r.holds.has("u-2") {
+	if res, _ := op.post("/console/holds/discard", url.Values{"id": {"u-2"}, "csrf": {op.csrf}}); res.StatusCode != http.StatusSeeOther || r.holds.has("u-2") {
 		t.Errorf("operator discard: status %d", res.StatusCode)
 	}
 	if res, _ := op.post("/console/drift/run", url.Values{"csrf": {op.csrf}}); res.StatusCode != http.StatusSeeOther || r.recon.runs != 1 {
@@ -333,8 +341,11 @@ func TestViewerAndOperator(t *testing.T) {
 	if _, body := op.get("/console/drift"); !strings.Contains(body, "2 users compared, 1 drifted") || !strings.Contains(body, "by console:olivia") {
 		t.Error("the drift page does not show the last report")
 	}
-	if res, body := op.post("/console/groups/apply", url.Values{"csrf": {op.csrf}}); res.StatusCode != http.StatusOK || !strings.Contains(body, "Rules applied to 2 users") {
-		t.Errorf("operator apply: status %d", res.StatusCode)
+	if res, _ := op.post("/console/groups/apply", url.Values{"csrf": {op.csrf}}); res.StatusCode != http.StatusSeeOther || r.groups.applied != 1 {
+		t.Errorf("operator apply: status %d, %d runs", res.StatusCode, r.groups.applied)
+	}
+	if _, body := op.get("/console/groups"); !strings.Contains(body, "Rules applied to 2 users") {
+		t.Error("the groups page does not say what applying did")
 	}
 }
 

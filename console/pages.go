@@ -333,7 +333,7 @@ func withoutSecrets(m map[string]any) map[string]any {
 type groupsView struct {
 	Groups []bridge.GroupSummary
 	Rules  []ruleLine
-	Report *bridge.ReapplyReport
+	Result string            // what applying the rules just did
 	Stats  *bridge.RuleStats // what the rules did since start, when known
 	// RulesFeed is the activity feed of the rules' own changes.
 	RulesFeed string
@@ -363,16 +363,12 @@ func describeRule(r bridge.Rule) ruleLine {
 }
 
 func (c *Console) groups(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.renderGroups(w, r, ss, nil)
-}
-
-func (c *Console) renderGroups(w http.ResponseWriter, r *http.Request, ss *session, rep *bridge.ReapplyReport) {
 	gs, err := c.opts.Groups.GroupSummaries(r.Context())
 	if err != nil {
 		c.failed(w, r, ss, "Listing the groups", err)
 		return
 	}
-	v := groupsView{Groups: gs, Report: rep, RulesFeed: activityFilter{Credential: bridge.ActorRules}.url("/console/activity")}
+	v := groupsView{Groups: gs, Result: c.sessions.takeFlash(ss.id), RulesFeed: activityFilter{Credential: bridge.ActorRules}.url("/console/activity")}
 	if rc, ok := c.opts.Groups.(RuleCounter); ok {
 		st := rc.RuleStats()
 		v.Stats = &st
@@ -423,7 +419,10 @@ func (c *Console) applyRules(w http.ResponseWriter, r *http.Request, ss *session
 		return
 	}
 	c.log.Info("console: group rules applied", "username", ss.user, "users", rep.Users)
-	c.renderGroups(w, r, ss, &rep)
+	c.sessions.setFlash(ss.id, fmt.Sprintf("Rules applied to %d users: %d department changes, %d enrollments, %d unenrollments, %d failures.",
+		rep.Users, rep.DepartmentChanges, rep.Enrollments, rep.Unenrollments, rep.Failures))
+	// Answered with a redirect, so reloading the page does not apply again.
+	http.Redirect(w, r, "/console/groups", http.StatusSeeOther)
 }
 
 type holdsView struct {
@@ -433,11 +432,7 @@ type holdsView struct {
 }
 
 func (c *Console) holds(w http.ResponseWriter, r *http.Request, ss *session) {
-	c.renderHolds(w, r, ss, http.StatusOK, "")
-}
-
-func (c *Console) renderHolds(w http.ResponseWriter, r *http.Request, ss *session, status int, result string) {
-	v := holdsView{Available: c.opts.Holds != nil, Result: result}
+	v := holdsView{Available: c.opts.Holds != nil, Result: c.sessions.takeFlash(ss.id)}
 	if v.Available {
 		hs, err := c.opts.Holds.ListHolds(r.Context())
 		if err != nil {
@@ -446,7 +441,7 @@ func (c *Console) renderHolds(w http.ResponseWriter, r *http.Request, ss *sessio
 		}
 		v.Holds = hs
 	}
-	c.render(w, r, status, "holds", ss, v)
+	c.render(w, r, http.StatusOK, "holds", ss, v)
 }
 
 func (c *Console) releaseHold(w http.ResponseWriter, r *http.Request, ss *session) {
@@ -473,7 +468,9 @@ func (c *Console) settleHold(w http.ResponseWriter, r *http.Request, ss *session
 		return
 	}
 	c.log.Info("console: hold "+verb, "username", ss.user, "hold", id, "result", result)
-	c.renderHolds(w, r, ss, http.StatusOK, result)
+	c.sessions.setFlash(ss.id, result)
+	// Answered with a redirect, so reloading the page sends nothing again.
+	http.Redirect(w, r, "/console/holds", http.StatusSeeOther)
 }
 
 type driftView struct {

@@ -34,6 +34,7 @@ type session struct {
 	csrf     string // the token every action must carry
 	created  time.Time
 	lastSeen time.Time
+	flash    string // what the last action did, shown once by the page it redirected to
 }
 
 func (s *session) operator() bool { return s.role == auth.RoleOperator }
@@ -103,6 +104,28 @@ func (s *sessions) lookup(r *http.Request, touch bool) (*session, bool) {
 	}
 	c := *ss
 	return &c, true
+}
+
+// setFlash keeps msg for the session's next page.
+func (s *sessions) setFlash(id, msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss, ok := s.byID[id]; ok {
+		ss.flash = msg
+	}
+}
+
+// takeFlash returns the session's message and forgets it.
+func (s *sessions) takeFlash(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.byID[id]
+	if !ok {
+		return ""
+	}
+	msg := ss.flash
+	ss.flash = ""
+	return msg
 }
 
 func (s *sessions) end(id string) {
