@@ -13,10 +13,10 @@ import (
 // empty as bbolt's default fill would.
 func TestPagesOfOrderedKeysStayFull(t *testing.T) {
 	s := openTest(t)
-	// A few thousand keys are dozens of leaf pages in each bucket, enough
-	// for the fill to settle: a load ten times larger fills them the same
-	// to within a percent, and bbolt's default split fails this test alike.
-	const n, perTx = 4_000, 1_000
+	// Two thousand keys are dozens of leaf pages in each bucket, enough for
+	// the fill to settle: a load ten times larger fills them the same to
+	// within a percent, and bbolt's default split fails this test alike.
+	const n, perTx = 2_000, 500
 	for lo := 0; lo < n; lo += perTx {
 		update(t, s, func(tx *Tx) error {
 			for i := lo; i < lo+perTx; i++ {
@@ -52,9 +52,9 @@ func TestPagesOfOrderedKeysStayFull(t *testing.T) {
 func TestPagesOfRandomKeysStayFair(t *testing.T) {
 	s := openTest(t)
 	r := rand.New(rand.NewPCG(5, 6))
-	// As above, a few thousand keys give the fill of larger loads, and a
-	// 90 % split of random keys fails this test alike.
-	const n, perTx = 4_000, 5
+	// As above, two thousand keys give the fill of larger loads, and a 90 %
+	// split of random keys fails this test alike.
+	const n, perTx = 2_000, 5
 	for lo := 0; lo < n; lo += perTx {
 		update(t, s, func(tx *Tx) error {
 			for i := lo; i < lo+perTx; i++ {
