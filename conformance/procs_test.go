@@ -716,7 +716,6 @@ func retryAfterSeconds(h http.Header) (time.Duration, bool) {
 	return time.Duration(n) * time.Second, true
 }
 
-// stderrLines returns the non-empty lines a process wrote.
 // stderrLines returns the lines a person reads on stderr: every non-empty
 // line but the structured log record that says which build is starting.
 func stderrLines(s string) []string {
