@@ -367,10 +367,11 @@ func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
 }
 
 // ListUsers answers a list or search from the local copy (RFC 7644 §3.4.2).
-// Equality filters on userName, externalId, emails and id use indexes; an
-// Absorb account that matches a userName, externalId or email equality and
-// that no SCIM user holds yet is adopted, so IdPs can match accounts made
-// before provisioning started.
+// Equality filters on userName, externalId, emails and id use indexes. A
+// read never writes: an Absorb account no SCIM user holds is not listed,
+// and is adopted only by a create (CreateUser, Bulk POST), so a read-only
+// credential changes nothing and a user deleted through SCIM stays omitted
+// from later queries (RFC 7644 §3.6).
 func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, error) {
 	var (
 		matches []scimdoc.Resource
@@ -378,7 +379,7 @@ func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, 
 	)
 	if q.Filter != nil {
 		var err error
-		matches, indexed, err = b.usersByHints(ctx, q.Filter)
+		matches, indexed, err = b.usersByHints(q.Filter)
 		if err != nil {
 			return scimdoc.Page{}, err
 		}
@@ -489,7 +490,7 @@ func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
 
 // usersByHints answers a filter from an index when it has an indexable
 // equality term; indexed is false when it has none.
-func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
+func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
 	for _, h := range f.EqualityHints() {
 		var recs []storage.User
 		switch h.Attr {
@@ -525,13 +526,6 @@ func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches [
 		if err != nil {
 			return nil, true, fmt.Errorf("look up users by %s: %w", h.Attr, err)
 		}
-		if len(recs) == 0 && h.Attr != "id" {
-			adopted, err := b.adoptByHint(ctx, h.Attr, h.Value)
-			if err != nil {
-				return nil, true, err
-			}
-			recs = adopted
-		}
 		for _, rec := range recs {
 			res, err := b.decorate(rec)
 			if err != nil {
@@ -544,46 +538,6 @@ func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches [
 		return matches, true, nil
 	}
 	return nil, false, nil
-}
-
-// adoptByHint links the Absorb accounts that an equality names and no SCIM
-// user holds, and returns their new records.
-func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage.User, error) {
-	var accounts []absorbapi.User
-	switch attr {
-	case "username":
-		u, err := b.findAccount(ctx, value, false)
-		if err != nil {
-			return nil, err
-		}
-		if u != nil {
-			accounts = append(accounts, *u)
-		}
-	case "externalid":
-		u, err := b.findAccountBy(ctx, value, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
-			func(u absorbapi.User) bool { return u.ExternalID == value })
-		if err != nil {
-			return nil, err
-		}
-		if u != nil {
-			accounts = append(accounts, *u)
-		}
-	default:
-		return nil, nil // emails: adopt only through userName or externalId, which are unique
-	}
-	var out []storage.User
-	for _, a := range accounts {
-		rec, err := b.adopt(a)
-		if err != nil {
-			var se *scimdoc.Error
-			if errors.As(err, &se) && se.Status == http.StatusConflict {
-				continue // already held by another SCIM user
-			}
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
 }
 
 // findAccountBy returns the Absorb account a unique key names, or nil. The
@@ -634,79 +588,6 @@ func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool
 		return nil, upstreamError("find absorb user", err)
 	}
 	return u, nil
-}
-
-// adoptedDoc is the SCIM user an adopted account starts as, without the
-// Absorb department id: that attribute wins over every other department
-// mapping, so keeping it would pin the account to its old department and
-// ignore the department the IdP sends afterwards. The account keeps its
-// department until the IdP or a group rule says otherwise.
-func adoptedDoc(doc scimdoc.Document) scimdoc.Document {
-	ext, ok := doc[mapping.AbsorbURN].(map[string]any)
-	if !ok {
-		return doc
-	}
-	delete(ext, "departmentId")
-	if len(ext) == 0 {
-		delete(doc, mapping.AbsorbURN)
-		if list, ok := doc["schemas"].([]any); ok {
-			kept := list[:0]
-			for _, u := range list {
-				if u != mapping.AbsorbURN {
-					kept = append(kept, u)
-				}
-			}
-			doc["schemas"] = kept
-		}
-	}
-	return doc
-}
-
-// adopt links an Absorb account no SCIM user holds to a new SCIM user built
-// from its fields. Nothing is written to Absorb.
-func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
-	unlock := b.locks.Lock("username:" + foldKey(account.Username))
-	defer unlock()
-	if err := b.ensureUnlinked(account.ID, account.Username); err != nil {
-		return storage.User{}, err
-	}
-	var existing storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
-		var err error
-		existing, err = tx.UserByUserName(account.Username)
-		return err
-	})
-	if err == nil {
-		return existing, nil
-	}
-	// A create of this userName that did not finish (its account is this
-	// one, or Absorb would have refused it) is finished by the adoption:
-	// the user gets the create's SCIM id and the intent goes.
-	id, intentKey := b.newID(), ""
-	err = b.store.View(func(tx *storage.Tx) error {
-		in, err := tx.Intent(foldKey(account.Username))
-		switch {
-		case err == nil:
-			id, intentKey = in.SCIMID, foldKey(account.Username)
-			return nil
-		case errors.Is(err, storage.ErrNotFound):
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return storage.User{}, fmt.Errorf("adopt %q: %w", account.Username, err)
-	}
-	now := b.now()
-	rec, err := userRecord(id, account.ID, adoptedDoc(b.mapper.FromAbsorb(account)), now, now, 1)
-	if err != nil {
-		return storage.User{}, err
-	}
-	if err := b.commitUser(rec, account, intentKey, nil); err != nil {
-		return storage.User{}, err
-	}
-	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
-	return rec, nil
 }
 
 // ReplaceUser replaces a user with doc (RFC 7644 §3.5.1) and sends the full
