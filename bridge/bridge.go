@@ -82,6 +82,10 @@ type Config struct {
 	// Governor admits the user writes of SCIM requests (create, replace,
 	// patch, delete, bulk uploads); nil admits every one.
 	Governor *Governor
+	// AdminUsername is the Absorb username the bridge logs in as
+	// (absorb.username). That account is never adopted or written, even
+	// where Absorb does not report it as an administrator (protect.go).
+	AdminUsername string
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -104,6 +108,8 @@ type Bridge struct {
 	gov     *Governor
 	dryRun  bool // the client sends nothing: audit outcomes are OutcomeDryRun
 
+	adminUsername string // the bridge's own Absorb admin, never written (protect.go)
+
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
 }
@@ -125,6 +131,7 @@ func New(cfg Config) (*Bridge, error) {
 
 		auditRetention: cfg.AuditRetention,
 		countUsers:     cfg.CountUsers,
+		adminUsername:  cfg.AdminUsername,
 		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
 		groups:         scimdoc.NewResourceSchema(schemas.Group()),
 	}

@@ -301,6 +301,9 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 	if userName == "" {
 		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
 	}
+	if b.isOwnUsername(userName) {
+		return errAdministrator(userName)
+	}
 	e.key, e.doc, e.scimID = foldKey(userName), doc, b.newID()
 	unfinished := false
 	var linked storage.User
@@ -331,6 +334,9 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 		return err
 	}
 	if account != nil {
+		if b.protected(*account) {
+			return errAdministrator(userName)
+		}
 		if err := b.ensureUnlinked(account.ID, userName); err != nil {
 			return err
 		}
@@ -377,6 +383,12 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
+	}
+	if b.protected(account) {
+		return errAdministrator(account.Username)
+	}
+	if b.isOwnUsername(userName) {
+		return errAdministrator(userName)
 	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {

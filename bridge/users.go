@@ -41,6 +41,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if userName == "" {
 		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
 	}
+	if b.isOwnUsername(userName) {
+		return scimdoc.Resource{}, errAdministrator(userName)
+	}
 	key := foldKey(userName)
 	unlock := b.locks.Lock("username:" + key)
 	defer unlock()
@@ -80,6 +83,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, err
 	}
 	if account != nil {
+		if b.protected(*account) {
+			return scimdoc.Resource{}, errAdministrator(userName)
+		}
 		if err := b.ensureUnlinked(account.ID, userName); err != nil {
 			return scimdoc.Resource{}, err
 		}
@@ -138,6 +144,11 @@ func (b *Bridge) writeAccount(ctx context.Context, scimID string, u absorbapi.Us
 	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
 		if lerr := b.ensureUnlinked(conflict.ExistingID, u.Username); lerr != nil {
 			return absorbapi.User{}, sent, lerr
+		}
+		// The account was made meanwhile, so the local copy may not know
+		// it: ask Absorb whether it is an administrator's.
+		if existing, gerr := b.absorb.GetUser(ctx, conflict.ExistingID); gerr == nil && b.protected(*existing) {
+			return absorbapi.User{}, sent, errAdministrator(u.Username)
 		}
 		u.ID = conflict.ExistingID
 		u.Password = ""
@@ -644,6 +655,12 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	if b.protected(account) {
+		return scimdoc.Resource{}, errAdministrator(account.Username)
+	}
+	if b.isOwnUsername(userName) {
+		return scimdoc.Resource{}, errAdministrator(userName)
+	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {
 		return scimdoc.Resource{}, err
@@ -839,6 +856,9 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
+	}
+	if b.protected(account) {
+		return errAdministrator(account.Username)
 	}
 	// The brake on mass deactivation may keep the account active (holds.go).
 	held, err := b.holdDelete(ctx, rec, res, account)

@@ -176,6 +176,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		SyncInterval: time.Hour, // tests sync with SyncNow
 
 		DeactivationLimit: w.cfg.limit,
+		AdminUsername:     w.cfg.admin,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
