@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
@@ -297,9 +296,9 @@ func (b *Bridge) prepareEntry(ctx context.Context, op BulkOperation) *bulkEntry 
 // adopted.
 func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 	doc := e.op.Doc
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return err
 	}
 	if b.isOwnUsername(userName) {
 		return errAdministrator(userName)
@@ -307,7 +306,7 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 	e.key, e.doc, e.scimID = foldKey(userName), doc, b.newID()
 	unfinished := false
 	var linked storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx *storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -368,9 +367,9 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if err != nil {
 		return err
 	}
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
 		if e.op.Method == http.MethodPatch {

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
@@ -18,10 +21,6 @@ import (
 // mirrorState tells whether the local copy of Absorb's users is complete (a
 // full sync has finished). Until it is, a local miss is asked of Absorb.
 type mirrorState struct{ complete atomic.Bool }
-
-// foldKey is the case-insensitive key of a userName: the store's folding
-// of the name without surrounding spaces.
-func foldKey(s string) string { return storage.FoldCase(strings.TrimSpace(s)) }
 
 // CreateUser provisions a SCIM user (RFC 7644 §3.3). An Absorb account with
 // the same username that no SCIM user holds yet is adopted (and reactivated
@@ -37,9 +36,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, err
 	}
 	defer release()
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return scimdoc.Resource{}, err
 	}
 	if b.isOwnUsername(userName) {
 		return scimdoc.Resource{}, errAdministrator(userName)
@@ -271,10 +270,26 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 // findAccount returns the Absorb account with this username, or nil; see
 // findAccountBy.
 func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
-	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.absorb.FindUserByUsername,
-		func(u absorbapi.User) bool {
-			return strings.EqualFold(strings.TrimSpace(u.Username), strings.TrimSpace(userName))
-		})
+	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.findUserByUsername,
+		func(u absorbapi.User) bool { return foldKey(u.Username) == foldKey(userName) })
+}
+
+// findUserByUsername asks Absorb for the account with this username, and
+// when there is none, for its other spellings where they differ: the folded
+// one (storage.FoldUserName) and the decomposed one (NFD). Absorb may
+// compare usernames ignoring case only, so "ſam" would not find "sam", nor
+// a precomposed "josé" a decomposed one.
+func (b *Bridge) findUserByUsername(ctx context.Context, userName string) (*absorbapi.User, error) {
+	u, err := b.absorb.FindUserByUsername(ctx, userName)
+	tried := []string{strings.ToLower(userName)}
+	for _, other := range []string{foldKey(userName), norm.NFD.String(userName)} {
+		if !absorbapi.IsNotFound(err) || slices.Contains(tried, strings.ToLower(other)) {
+			continue
+		}
+		tried = append(tried, strings.ToLower(other))
+		u, err = b.absorb.FindUserByUsername(ctx, other)
+	}
+	return u, err
 }
 
 // absorbUserFor maps a SCIM document onto the Absorb user to send, starting
@@ -294,6 +309,7 @@ func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.D
 	}
 	if current != nil {
 		u.ID = current.ID
+		u.Username = keepAbsorbSpelling(u.Username, current.Username)
 	}
 	u.DepartmentID = dept
 	return u, nil
@@ -640,9 +656,9 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return scimdoc.Resource{}, err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
 		unlockName := b.locks.Lock("username:" + foldKey(userName))

@@ -14,9 +14,10 @@
 // userName, Absorb username and create intent keys are FoldUserName of the
 // value: Unicode NFC, width folding, full case folding and NFC again, so
 // the spellings of one name (a precomposed "é" and "e" with a combining
-// accent, full-width letters, "ſam" and "sam", "ß" and "SS") are one key. For ASCII it is
-// strings.ToLower, as it was before meta/"userNameFold" existed; a writable
-// Open of a file without that key rebuilds these indexes once.
+// accent, full-width letters, "ſam" and "sam", "ß" and "SS") are one key.
+// For ASCII it is strings.ToLower, as it was before meta/"userNameFold"
+// existed; a writable Open of a file without that key rebuilds these
+// indexes once.
 //
 // email and group displayName lookups are case-insensitive: their index
 // keys are FoldCase of the value, which is strings.ToLower of its UTF-8
