@@ -341,9 +341,11 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 		}
 	}
 	e.adopt = account != nil
-	e.u, err = b.absorbUserFor(ctx, "", doc, account)
+	if e.u, err = b.absorbUserFor(ctx, "", doc, account); err != nil {
+		return err
+	}
 	e.send = true
-	return err
+	return b.ensureExternalIDFree(ctx, e.u, account)
 }
 
 // prepareUpdate is updateUser up to the write: the user must exist and
@@ -495,6 +497,13 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 			r.Err = err
 		}
 		switch {
+		case r.OK && e.create && !e.adopt && b.knownAccount(r.ID):
+			// The upload updated an account the bridge already knows
+			// instead of creating one (upsert.go): never linked.
+			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the existing Absorb account %s", r.ID))
+			e.audit[0].Outcome = OutcomeWarning
+			b.log.Warn("Absorb answered a bulk create with an account the bridge did not choose; not linked",
+				"userName", e.u.Username, "absorbId", r.ID)
 		case r.OK:
 			e.saved = merged(e.u, &absorbapi.User{ID: r.ID})
 		case r.Err != nil:

@@ -93,6 +93,9 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	if err := b.ensureExternalIDFree(ctx, u, account); err != nil {
+		return scimdoc.Resource{}, err
+	}
 
 	now := b.now()
 	// Batch: concurrent creates share one commit (group commit).
@@ -137,7 +140,19 @@ func (b *Bridge) writeAccount(ctx context.Context, scimID string, u absorbapi.Us
 		saved, audit, err := b.sendUser(ctx, scimID, *adopted, u)
 		return saved, []storage.AuditRecord{audit}, upstreamError("update absorb user", err)
 	}
+	started := b.now()
 	saved, audit, err := b.sendUser(ctx, scimID, absorbapi.User{}, u)
+	if err == nil {
+		// Absorb may have updated an existing account instead (upsert.go).
+		if cerr := b.checkCreated(ctx, u, saved.ID, started); cerr != nil {
+			if _, refused := scimdoc.AsError(cerr); refused && !retryable(cerr) {
+				audit.Outcome = OutcomeWarning
+				b.log.Warn("Absorb answered a create with an account the bridge did not choose; not linked",
+					"userName", u.Username, "absorbId", saved.ID, "detail", cerr.Error())
+			}
+			return absorbapi.User{}, []storage.AuditRecord{audit}, cerr
+		}
+	}
 	sent := []storage.AuditRecord{audit}
 	var conflict *absorbapi.ConflictError
 	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
