@@ -48,8 +48,8 @@ var keyUserNameFold = []byte("userNameFold")
 // refoldUserNames rebuilds the indexes keyed by FoldUserName when the file
 // was written with another folding, and records the folding it now has.
 // Two users whose userNames fold to one key (twins an earlier build let
-// through) keep the first in id order in users/userName; Check reports the
-// other.
+// through) keep the first in id order in users/userName; the other is
+// found by its id, and Check accepts it (foldTwin).
 func (tx *Tx) refoldUserNames() error {
 	meta := tx.b(bMeta)
 	if string(meta.Get(keyUserNameFold)) == userNameFoldVersion {
@@ -139,4 +139,12 @@ func (tx *Tx) refoldIntents() error {
 		}
 	}
 	return nil
+}
+
+// foldTwin reports whether the user id, which key names in users/userName,
+// has a userName that folds to key: another user whose userName also folds
+// to key is then its twin from an earlier build, not a broken index.
+func (tx *Tx) foldTwin(id, key string) bool {
+	u, err := tx.user(id, false)
+	return err == nil && FoldUserName(u.UserName) == key
 }

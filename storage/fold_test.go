@@ -82,6 +82,12 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		User{ID: "u2", AbsorbID: "a2", UserName: decomposed, Resource: []byte(`{}`)},
 		User{ID: "u3", AbsorbID: "a3", UserName: "\u017fam@example.com", Resource: []byte(`{}`)},
 	)
+	// A twin of u2 an earlier build let in: its key differs under
+	// strings.ToLower. It is written under that key below.
+	twin := "jos\u00e9@example.com"
+	update(t, s, func(tx *Tx) error {
+		return tx.PutUser(User{ID: "u4", AbsorbID: "a4", UserName: "placeholder@example.com", Resource: []byte(`{}`)})
+	})
 	update(t, s, func(tx *Tx) error {
 		if err := tx.PutAbsorbUser(AbsorbUser{ID: "a9", Username: "\uff2b\uff49\uff4d", Raw: []byte(`{}`)}); err != nil {
 			return err
@@ -102,7 +108,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 			bucket bucketID
 			keys   map[string]string
 		}{
-			{bUserName, map[string]string{"jane@example.com": "u1", strings.ToLower(decomposed): "u2", "\u017fam@example.com": "u3"}},
+			{bUserName, map[string]string{"jane@example.com": "u1", strings.ToLower(decomposed): "u2", "\u017fam@example.com": "u3", twin: "u4"}},
 			{bAbsorbUsername, map[string]string{strings.ToLower("\uff2b\uff49\uff4d"): "a9"}},
 		} {
 			name := bucketNames[idx.bucket]
@@ -118,6 +124,22 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 					return err
 				}
 			}
+		}
+		// Rename u4 to the twin in its record, as the earlier build stored it.
+		users := tx.Bucket(bucketNames[bUsers])
+		st := &Store{}
+		tw := st.newTx(tx)
+		u4, err := tw.decodeUser("u4", users.Get([]byte("u4")), true)
+		if err != nil {
+			return err
+		}
+		u4.UserName = twin
+		p, err := st.PrepareUser(u4)
+		if err != nil {
+			return err
+		}
+		if err := users.Put([]byte("u4"), p.v); err != nil {
+			return err
 		}
 		intents := tx.Bucket(bucketNames[bIntents])
 		v := append([]byte(nil), intents.Get([]byte("strasse"))...)
@@ -174,6 +196,9 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		}
 		if in, err := tx.Intent("STRASSE"); err != nil || in.SCIMID != "u8" {
 			t.Errorf("Intent(STRASSE) = %q, %v; want u8", in.SCIMID, err)
+		}
+		if u, err := tx.User("u4"); err != nil || u.UserName != twin {
+			t.Errorf("the twin u4: %q, %v", u.UserName, err)
 		}
 		if _, err := tx.UserByUserName("nobody"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("UserByUserName(nobody): %v, want ErrNotFound", err)
