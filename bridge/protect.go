@@ -54,3 +54,9 @@ func (b *Bridge) refuseProtected(before, u absorbapi.User) error {
 	}
 	return nil
 }
+
+// protectedLink reports whether the local copy of the Absorb account
+// absorbID is an administrator's.
+func (b *Bridge) protectedLink(absorbID string) bool {
+	return absorbID != "" && b.protected(b.localAccount(absorbID))
+}

@@ -183,3 +183,27 @@ func TestRenameOntoTheBridgesOwnAdminIsRefused(t *testing.T) {
 		t.Errorf("%d writes sent to Absorb: %v", n, w.calls())
 	}
 }
+
+func TestGroupRulesLeaveAnAdministratorsAccount(t *testing.T) {
+	// Jane is in a ruled group when her account is made an administrator's:
+	// the rules neither move nor enroll her, and do not retry for ever.
+	w := newWorld(t, withRules(testRules...))
+	w.run()
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	absorbID := w.absorbIDOf(jane.ID)
+	w.editInAbsorb(absorbID, func(u *absorbapi.User) { u.RoleIDs = []string{someRoleID} })
+	w.sync()
+	before := w.absorbUser(absorbID)
+	sales := w.createGroup("Sales Team")
+	w.mustPatchGroup(sales.ID, addMembers(jane.ID))
+	w.waitRules()
+	if got := w.absorbUser(absorbID).DepartmentID; got != before.DepartmentID {
+		t.Errorf("department moved to %s", got)
+	}
+	if got := w.courses(jane.ID); len(got) != 0 {
+		t.Errorf("enrolled in %v", got)
+	}
+	if st := w.b.RuleStats(); st.Failures != 0 {
+		t.Errorf("%d rule failures", st.Failures)
+	}
+}
