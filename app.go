@@ -122,6 +122,8 @@ func (a *app) build() error {
 
 		DeactivationLimit: cfg.BridgeDeactivationLimit(),
 		Governor:          a.governor,
+		// The bridge's own Absorb admin is never adopted or written.
+		AdminUsername: cfg.Absorb.Username,
 	})
 	if err != nil {
 		return err

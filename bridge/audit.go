@@ -45,6 +45,12 @@ const (
 	OutcomeOK     = "ok"      // Absorb took the change
 	OutcomeFailed = "failed"  // Absorb refused it, or it is unknown whether Absorb applied it
 	OutcomeDryRun = "dry-run" // nothing was sent: the bridge runs in dry-run mode
+	// OutcomeRefused: nothing was sent, as the write would have touched an
+	// Absorb administrator's account (protect.go).
+	OutcomeRefused = "refused"
+	// OutcomeWarning: Absorb took a create but applied it to an account the
+	// bridge did not choose (an upsert); the account is not linked.
+	OutcomeWarning = "warning"
 )
 
 // Audit operations.

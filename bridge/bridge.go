@@ -82,6 +82,14 @@ type Config struct {
 	// Governor admits the user writes of SCIM requests (create, replace,
 	// patch, delete, bulk uploads); nil admits every one.
 	Governor *Governor
+	// AbandonedCreateAfter is how old an unfinished create must be before
+	// the pass after each sync resolves it (abandoned.go); zero means
+	// DefaultAbandonedCreateAfter.
+	AbandonedCreateAfter time.Duration
+	// AdminUsername is the Absorb username the bridge logs in as
+	// (absorb.username). That account is never adopted or written, even
+	// where Absorb does not report it as an administrator (protect.go).
+	AdminUsername string
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -104,6 +112,9 @@ type Bridge struct {
 	gov     *Governor
 	dryRun  bool // the client sends nothing: audit outcomes are OutcomeDryRun
 
+	adminUsername string        // the bridge's own Absorb admin, never written (protect.go)
+	abandonAfter  time.Duration // when an unfinished create is resolved (abandoned.go)
+
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
 }
@@ -125,6 +136,8 @@ func New(cfg Config) (*Bridge, error) {
 
 		auditRetention: cfg.AuditRetention,
 		countUsers:     cfg.CountUsers,
+		adminUsername:  cfg.AdminUsername,
+		abandonAfter:   cfg.AbandonedCreateAfter,
 		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
 		groups:         scimdoc.NewResourceSchema(schemas.Group()),
 	}
@@ -139,6 +152,9 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	if b.newID == nil {
 		b.newID = newUUID
+	}
+	if b.abandonAfter <= 0 {
+		b.abandonAfter = DefaultAbandonedCreateAfter
 	}
 	ttl := cfg.DepartmentCacheTTL
 	if ttl <= 0 {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
@@ -297,14 +296,17 @@ func (b *Bridge) prepareEntry(ctx context.Context, op BulkOperation) *bulkEntry 
 // adopted.
 func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 	doc := e.op.Doc
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return err
+	}
+	if b.isOwnUsername(userName) {
+		return errAdministrator(userName)
 	}
 	e.key, e.doc, e.scimID = foldKey(userName), doc, b.newID()
 	unfinished := false
 	var linked storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx *storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -331,14 +333,19 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 		return err
 	}
 	if account != nil {
+		if b.protected(*account) {
+			return errAdministrator(userName)
+		}
 		if err := b.ensureUnlinked(account.ID, userName); err != nil {
 			return err
 		}
 	}
 	e.adopt = account != nil
-	e.u, err = b.absorbUserFor(ctx, "", doc, account)
+	if e.u, err = b.absorbUserFor(ctx, "", doc, account); err != nil {
+		return err
+	}
 	e.send = true
-	return err
+	return b.ensureExternalIDFree(ctx, e.u, account)
 }
 
 // prepareUpdate is updateUser up to the write: the user must exist and
@@ -362,9 +369,9 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if err != nil {
 		return err
 	}
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
 		if e.op.Method == http.MethodPatch {
@@ -377,6 +384,12 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
+	}
+	if b.protected(account) {
+		return errAdministrator(account.Username)
+	}
+	if b.isOwnUsername(userName) {
+		return errAdministrator(userName)
 	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {
@@ -484,6 +497,13 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 			r.Err = err
 		}
 		switch {
+		case r.OK && e.create && !e.adopt && b.knownAccount(r.ID):
+			// The upload updated an account the bridge already knows
+			// instead of creating one (upsert.go): never linked.
+			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the existing Absorb account %s", r.ID))
+			e.audit[0].Outcome = OutcomeWarning
+			b.log.Warn("Absorb answered a bulk create with an account the bridge did not choose; not linked",
+				"userName", e.u.Username, "absorbId", r.ID)
 		case r.OK:
 			e.saved = merged(e.u, &absorbapi.User{ID: r.ID})
 		case r.Err != nil:

@@ -45,7 +45,7 @@ func (d *dryRunAbsorb) DryRun() bool { return true }
 // CreateUser returns u with a made-up id; nothing is sent.
 func (d *dryRunAbsorb) CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
 	u.Password = ""
-	u.ID = dryRunID("user", storage.FoldCase(u.Username))
+	u.ID = dryRunID("user", storage.FoldUserName(u.Username))
 	d.log.InfoContext(ctx, "dry run: not sent to Absorb", "call", "POST /users", "absorbId", u.ID,
 		"fields", fieldNames(mapping.Diff(absorbapi.User{}, u)))
 	return &u, nil
@@ -64,7 +64,7 @@ func (d *dryRunAbsorb) UploadUsers(ctx context.Context, users []absorbapi.User) 
 	for i, u := range users {
 		id := u.ID
 		if id == "" {
-			id = dryRunID("user", storage.FoldCase(u.Username))
+			id = dryRunID("user", storage.FoldUserName(u.Username))
 		}
 		out[i] = absorbapi.UploadResult{Username: u.Username, ID: id, OK: true}
 	}

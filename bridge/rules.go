@@ -358,6 +358,12 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 	if err != nil {
 		return err
 	}
+	if !gone && e.b.protectedLink(rec.AbsorbID) {
+		// An administrator's account is never written (protect.go): the
+		// rules leave it as it is rather than retry for ever.
+		e.b.log.Warn("group rules: the account is an Absorb administrator's; left as it is", "user", userID, "absorbId", rec.AbsorbID)
+		gone = true
+	}
 	if !gone {
 		if err := e.applyDepartment(ctx, rec, st, groups); err != nil {
 			return err

@@ -20,7 +20,9 @@ import (
 // knows nothing). scimID is the SCIM user the write is for. It returns what
 // Absorb now holds (u as sent, without the password, with the id and dates
 // Absorb answered) and the audit record, which lists the fields changed and
-// never the password. Errors: those of the Absorb client, unchanged.
+// never the password. Errors: those of the Absorb client, unchanged, and
+// errAdministrator, without sending, when the account is an Absorb
+// administrator's or the bridge's own.
 func (b *Bridge) sendUser(ctx context.Context, scimID string, before, u absorbapi.User) (absorbapi.User, storage.AuditRecord, error) {
 	sent := withoutSecrets(u)
 	var (
@@ -28,6 +30,17 @@ func (b *Bridge) sendUser(ctx context.Context, scimID string, before, u absorbap
 		answer *absorbapi.User
 		err    error
 	)
+	// The last guard before Absorb: an administrator's account is never
+	// written, whichever use case asks (protect.go).
+	if perr := b.refuseProtected(before, u); perr != nil {
+		op := OpCreate
+		if u.ID != "" {
+			op = updateOp(withoutSecrets(before), sent)
+		}
+		rec = b.auditRecord(ctx, op, scimID, sent)
+		rec.Outcome = OutcomeRefused
+		return absorbapi.User{}, rec, perr
+	}
 	if u.ID == "" {
 		rec = b.auditRecord(ctx, OpCreate, scimID, sent)
 		answer, err = b.absorb.CreateUser(ctx, u)

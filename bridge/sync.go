@@ -97,7 +97,13 @@ func (s *syncer) run(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		wait = s.interval
-		if err := s.pass(ctx); err != nil && ctx.Err() == nil {
+		err := s.pass(ctx)
+		// Creates nobody finished are resolved once Absorb answers again;
+		// the pass logs what it does (abandoned.go).
+		if err == nil {
+			_, _ = s.b.ResolveAbandonedCreates(ctx, s.b.abandonAfter)
+		}
+		if err != nil && ctx.Err() == nil {
 			s.b.log.Warn("sync with Absorb failed; will retry", "error", err)
 			if !s.b.mirrorC.complete.Load() && wait > initialRetry {
 				// Not ready until the first full load: retry it sooner, so a

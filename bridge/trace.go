@@ -272,13 +272,13 @@ func (ids traceIDs) add(scimID, absorbID, userName string) {
 		ids.absorb[absorbID] = true
 	}
 	if userName != "" {
-		ids.names[storage.FoldCase(userName)] = true
+		ids.names[storage.FoldUserName(userName)] = true
 	}
 }
 
 func (ids traceIDs) match(r storage.AuditRecord) bool {
 	return (r.ResourceID != "" && ids.scim[r.ResourceID]) || (r.AbsorbID != "" && ids.absorb[r.AbsorbID]) ||
-		(r.UserName != "" && ids.names[storage.FoldCase(r.UserName)])
+		(r.UserName != "" && ids.names[storage.FoldUserName(r.UserName)])
 }
 
 // eventOf is the TraceEvent of an audit record.

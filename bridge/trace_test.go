@@ -159,10 +159,18 @@ func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
 
 func TestTraceOfASharedExternalIDIsAmbiguous(t *testing.T) {
 	w := newWorld(t)
+	// A create refuses an externalId another account holds; an update
+	// shares it.
+	var ids []string
 	for _, n := range []string{"a@example.com", "b@example.com"} {
 		d := userDoc(n, "Same", "Ext")
-		d["externalId"] = "shared"
-		w.create(d)
+		d["externalId"] = "own-" + n
+		ids = append(ids, w.create(d).ID)
+	}
+	for _, id := range ids {
+		if _, err := w.patch(id, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "externalId", Value: "shared"}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, err := w.b.Trace(context.Background(), "shared")
 	se := scimError(t, err, http.StatusConflict)

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
@@ -18,10 +21,6 @@ import (
 // mirrorState tells whether the local copy of Absorb's users is complete (a
 // full sync has finished). Until it is, a local miss is asked of Absorb.
 type mirrorState struct{ complete atomic.Bool }
-
-// foldKey is the case-insensitive key of a userName: the store's folding
-// of the name without surrounding spaces.
-func foldKey(s string) string { return storage.FoldCase(strings.TrimSpace(s)) }
 
 // CreateUser provisions a SCIM user (RFC 7644 §3.3). An Absorb account with
 // the same username that no SCIM user holds yet is adopted (and reactivated
@@ -37,9 +36,12 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, err
 	}
 	defer release()
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if b.isOwnUsername(userName) {
+		return scimdoc.Resource{}, errAdministrator(userName)
 	}
 	key := foldKey(userName)
 	unlock := b.locks.Lock("username:" + key)
@@ -80,12 +82,18 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, err
 	}
 	if account != nil {
+		if b.protected(*account) {
+			return scimdoc.Resource{}, errAdministrator(userName)
+		}
 		if err := b.ensureUnlinked(account.ID, userName); err != nil {
 			return scimdoc.Resource{}, err
 		}
 	}
 	u, err := b.absorbUserFor(ctx, "", doc, account)
 	if err != nil {
+		return scimdoc.Resource{}, err
+	}
+	if err := b.ensureExternalIDFree(ctx, u, account); err != nil {
 		return scimdoc.Resource{}, err
 	}
 
@@ -132,12 +140,29 @@ func (b *Bridge) writeAccount(ctx context.Context, scimID string, u absorbapi.Us
 		saved, audit, err := b.sendUser(ctx, scimID, *adopted, u)
 		return saved, []storage.AuditRecord{audit}, upstreamError("update absorb user", err)
 	}
+	started := b.now()
 	saved, audit, err := b.sendUser(ctx, scimID, absorbapi.User{}, u)
+	if err == nil {
+		// Absorb may have updated an existing account instead (upsert.go).
+		if cerr := b.checkCreated(ctx, u, saved.ID, started); cerr != nil {
+			if _, refused := scimdoc.AsError(cerr); refused && !retryable(cerr) {
+				audit.Outcome = OutcomeWarning
+				b.log.Warn("Absorb answered a create with an account the bridge did not choose; not linked",
+					"userName", u.Username, "absorbId", saved.ID, "detail", cerr.Error())
+			}
+			return absorbapi.User{}, []storage.AuditRecord{audit}, cerr
+		}
+	}
 	sent := []storage.AuditRecord{audit}
 	var conflict *absorbapi.ConflictError
 	if errors.As(err, &conflict) && !conflict.Hidden && conflict.ExistingID != "" {
 		if lerr := b.ensureUnlinked(conflict.ExistingID, u.Username); lerr != nil {
 			return absorbapi.User{}, sent, lerr
+		}
+		// The account was made meanwhile, so the local copy may not know
+		// it: ask Absorb whether it is an administrator's.
+		if existing, gerr := b.absorb.GetUser(ctx, conflict.ExistingID); gerr == nil && b.protected(*existing) {
+			return absorbapi.User{}, sent, errAdministrator(u.Username)
 		}
 		u.ID = conflict.ExistingID
 		u.Password = ""
@@ -260,10 +285,26 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 // findAccount returns the Absorb account with this username, or nil; see
 // findAccountBy.
 func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
-	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.absorb.FindUserByUsername,
-		func(u absorbapi.User) bool {
-			return strings.EqualFold(strings.TrimSpace(u.Username), strings.TrimSpace(userName))
-		})
+	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.findUserByUsername,
+		func(u absorbapi.User) bool { return foldKey(u.Username) == foldKey(userName) })
+}
+
+// findUserByUsername asks Absorb for the account with this username, and
+// when there is none, for its other spellings where they differ: the folded
+// one (storage.FoldUserName) and the decomposed one (NFD). Absorb may
+// compare usernames ignoring case only, so "ſam" would not find "sam", nor
+// a precomposed "josé" a decomposed one.
+func (b *Bridge) findUserByUsername(ctx context.Context, userName string) (*absorbapi.User, error) {
+	u, err := b.absorb.FindUserByUsername(ctx, userName)
+	tried := []string{strings.ToLower(userName)}
+	for _, other := range []string{foldKey(userName), norm.NFD.String(userName)} {
+		if !absorbapi.IsNotFound(err) || slices.Contains(tried, strings.ToLower(other)) {
+			continue
+		}
+		tried = append(tried, strings.ToLower(other))
+		u, err = b.absorb.FindUserByUsername(ctx, other)
+	}
+	return u, err
 }
 
 // absorbUserFor maps a SCIM document onto the Absorb user to send, starting
@@ -283,6 +324,7 @@ func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.D
 	}
 	if current != nil {
 		u.ID = current.ID
+		u.Username = keepAbsorbSpelling(u.Username, current.Username)
 	}
 	u.DepartmentID = dept
 	return u, nil
@@ -367,10 +409,11 @@ func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
 }
 
 // ListUsers answers a list or search from the local copy (RFC 7644 §3.4.2).
-// Equality filters on userName, externalId, emails and id use indexes; an
-// Absorb account that matches a userName, externalId or email equality and
-// that no SCIM user holds yet is adopted, so IdPs can match accounts made
-// before provisioning started.
+// Equality filters on userName, externalId, emails and id use indexes. A
+// read never writes: an Absorb account no SCIM user holds is not listed,
+// and is adopted only by a create (CreateUser, Bulk POST), so a read-only
+// credential changes nothing and a user deleted through SCIM stays omitted
+// from later queries (RFC 7644 §3.6).
 func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, error) {
 	var (
 		matches []scimdoc.Resource
@@ -378,7 +421,7 @@ func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, 
 	)
 	if q.Filter != nil {
 		var err error
-		matches, indexed, err = b.usersByHints(ctx, q.Filter)
+		matches, indexed, err = b.usersByHints(q.Filter)
 		if err != nil {
 			return scimdoc.Page{}, err
 		}
@@ -489,7 +532,7 @@ func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
 
 // usersByHints answers a filter from an index when it has an indexable
 // equality term; indexed is false when it has none.
-func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
+func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
 	for _, h := range f.EqualityHints() {
 		var recs []storage.User
 		switch h.Attr {
@@ -525,13 +568,6 @@ func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches [
 		if err != nil {
 			return nil, true, fmt.Errorf("look up users by %s: %w", h.Attr, err)
 		}
-		if len(recs) == 0 && h.Attr != "id" {
-			adopted, err := b.adoptByHint(ctx, h.Attr, h.Value)
-			if err != nil {
-				return nil, true, err
-			}
-			recs = adopted
-		}
 		for _, rec := range recs {
 			res, err := b.decorate(rec)
 			if err != nil {
@@ -544,46 +580,6 @@ func (b *Bridge) usersByHints(ctx context.Context, f *scimdoc.Filter) (matches [
 		return matches, true, nil
 	}
 	return nil, false, nil
-}
-
-// adoptByHint links the Absorb accounts that an equality names and no SCIM
-// user holds, and returns their new records.
-func (b *Bridge) adoptByHint(ctx context.Context, attr, value string) ([]storage.User, error) {
-	var accounts []absorbapi.User
-	switch attr {
-	case "username":
-		u, err := b.findAccount(ctx, value, false)
-		if err != nil {
-			return nil, err
-		}
-		if u != nil {
-			accounts = append(accounts, *u)
-		}
-	case "externalid":
-		u, err := b.findAccountBy(ctx, value, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
-			func(u absorbapi.User) bool { return u.ExternalID == value })
-		if err != nil {
-			return nil, err
-		}
-		if u != nil {
-			accounts = append(accounts, *u)
-		}
-	default:
-		return nil, nil // emails: adopt only through userName or externalId, which are unique
-	}
-	var out []storage.User
-	for _, a := range accounts {
-		rec, err := b.adopt(a)
-		if err != nil {
-			var se *scimdoc.Error
-			if errors.As(err, &se) && se.Status == http.StatusConflict {
-				continue // already held by another SCIM user
-			}
-			return nil, err
-		}
-		out = append(out, rec)
-	}
-	return out, nil
 }
 
 // findAccountBy returns the Absorb account a unique key names, or nil. The
@@ -636,79 +632,6 @@ func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool
 	return u, nil
 }
 
-// adoptedDoc is the SCIM user an adopted account starts as, without the
-// Absorb department id: that attribute wins over every other department
-// mapping, so keeping it would pin the account to its old department and
-// ignore the department the IdP sends afterwards. The account keeps its
-// department until the IdP or a group rule says otherwise.
-func adoptedDoc(doc scimdoc.Document) scimdoc.Document {
-	ext, ok := doc[mapping.AbsorbURN].(map[string]any)
-	if !ok {
-		return doc
-	}
-	delete(ext, "departmentId")
-	if len(ext) == 0 {
-		delete(doc, mapping.AbsorbURN)
-		if list, ok := doc["schemas"].([]any); ok {
-			kept := list[:0]
-			for _, u := range list {
-				if u != mapping.AbsorbURN {
-					kept = append(kept, u)
-				}
-			}
-			doc["schemas"] = kept
-		}
-	}
-	return doc
-}
-
-// adopt links an Absorb account no SCIM user holds to a new SCIM user built
-// from its fields. Nothing is written to Absorb.
-func (b *Bridge) adopt(account absorbapi.User) (storage.User, error) {
-	unlock := b.locks.Lock("username:" + foldKey(account.Username))
-	defer unlock()
-	if err := b.ensureUnlinked(account.ID, account.Username); err != nil {
-		return storage.User{}, err
-	}
-	var existing storage.User
-	err := b.store.View(func(tx *storage.Tx) error {
-		var err error
-		existing, err = tx.UserByUserName(account.Username)
-		return err
-	})
-	if err == nil {
-		return existing, nil
-	}
-	// A create of this userName that did not finish (its account is this
-	// one, or Absorb would have refused it) is finished by the adoption:
-	// the user gets the create's SCIM id and the intent goes.
-	id, intentKey := b.newID(), ""
-	err = b.store.View(func(tx *storage.Tx) error {
-		in, err := tx.Intent(foldKey(account.Username))
-		switch {
-		case err == nil:
-			id, intentKey = in.SCIMID, foldKey(account.Username)
-			return nil
-		case errors.Is(err, storage.ErrNotFound):
-			return nil
-		}
-		return err
-	})
-	if err != nil {
-		return storage.User{}, fmt.Errorf("adopt %q: %w", account.Username, err)
-	}
-	now := b.now()
-	rec, err := userRecord(id, account.ID, adoptedDoc(b.mapper.FromAbsorb(account)), now, now, 1)
-	if err != nil {
-		return storage.User{}, err
-	}
-	if err := b.commitUser(rec, account, intentKey, nil); err != nil {
-		return storage.User{}, err
-	}
-	b.log.Info("user adopted", "id", rec.ID, "absorbId", account.ID)
-	return rec, nil
-}
-
 // ReplaceUser replaces a user with doc (RFC 7644 §3.5.1) and sends the full
 // mapped user to Absorb in one call (none when nothing Absorb holds changed).
 // Errors: 404, 412 on a stale If-Match, 409 when the new userName is taken,
@@ -748,9 +671,9 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	userName := strings.TrimSpace(stringAt(doc, "userName"))
-	if userName == "" {
-		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
+	userName, err := userNameOf(doc)
+	if err != nil {
+		return scimdoc.Resource{}, err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
 		unlockName := b.locks.Lock("username:" + foldKey(userName))
@@ -762,6 +685,12 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return scimdoc.Resource{}, err
+	}
+	if b.protected(account) {
+		return scimdoc.Resource{}, errAdministrator(account.Username)
+	}
+	if b.isOwnUsername(userName) {
+		return scimdoc.Resource{}, errAdministrator(userName)
 	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {
@@ -958,6 +887,9 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 	account, err := b.currentAccount(ctx, rec.AbsorbID, local)
 	if err != nil {
 		return err
+	}
+	if b.protected(account) {
+		return errAdministrator(account.Username)
 	}
 	// The brake on mass deactivation may keep the account active (holds.go).
 	held, err := b.holdDelete(ctx, rec, res, account)

@@ -3,7 +3,7 @@ package bridge_test
 import (
 	"context"
 	"fmt"
-	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,22 +70,25 @@ func TestListUsersByIndex(t *testing.T) {
 	}
 }
 
-func TestListUsersAdoptsOnLocalMiss(t *testing.T) {
+func TestListUsersNeverAdopts(t *testing.T) {
+	// A read never writes: an Absorb account no SCIM user holds is not
+	// listed, nothing is stored and Absorb is not asked. The IdP's create
+	// that follows its empty lookup adopts the account.
 	tests := []struct {
 		name     string
 		mirrored bool
 		filter   string
-		absorbID string // "" when nothing is adopted
-		userName string
+		create   string // the userName whose create adopts absorbID
+		absorbID string
 	}{
-		{"userName before the full sync", false, `userName eq "bob@example.com"`, fakeabsorb.UserBobID, "bob@example.com"},
-		{"userName after the full sync", true, `userName eq "bob@example.com"`, fakeabsorb.UserBobID, "bob@example.com"},
-		{"userName in another case", false, `userName eq "BOB@example.com"`, fakeabsorb.UserBobID, "bob@example.com"},
-		{"externalId before the full sync", false, `externalId eq "emp-1003"`, fakeabsorb.UserCarolID, "carol@example.com"},
-		{"externalId after the full sync", true, `externalId eq "emp-1003"`, fakeabsorb.UserCarolID, "carol@example.com"},
-		{"unknown userName before the full sync", false, `userName eq "nobody@example.com"`, "", ""},
-		{"unknown userName after the full sync", true, `userName eq "nobody@example.com"`, "", ""},
-		{"email never adopts", false, `emails.value eq "bob@example.com"`, "", ""},
+		{"userName before the full sync", false, `userName eq "bob@example.com"`, "bob@example.com", fakeabsorb.UserBobID},
+		{"userName after the full sync", true, `userName eq "bob@example.com"`, "bob@example.com", fakeabsorb.UserBobID},
+		{"userName in another case", false, `userName eq "BOB@example.com"`, "BOB@example.com", fakeabsorb.UserBobID},
+		{"externalId before the full sync", false, `externalId eq "emp-1003"`, "carol@example.com", fakeabsorb.UserCarolID},
+		{"externalId after the full sync", true, `externalId eq "emp-1003"`, "carol@example.com", fakeabsorb.UserCarolID},
+		{"an inactive account", false, `userName eq "dave@example.com"`, "dave@example.com", fakeabsorb.UserDaveID},
+		{"unknown userName", false, `userName eq "nobody@example.com"`, "", ""},
+		{"email", false, `emails.value eq "bob@example.com"`, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,67 +99,63 @@ func TestListUsersAdoptsOnLocalMiss(t *testing.T) {
 			w.warm()
 			w.resetCalls()
 			page := w.list(tt.filter)
-			if tt.absorbID == "" {
-				if page.TotalResults != 0 || len(page.Resources) != 0 {
-					t.Fatalf("got %v, want no users", userNames(page))
-				}
-				if w.counts().Users != 0 {
-					t.Errorf("a user was stored")
-				}
-				if tt.mirrored && w.fake.Stats().Total != 0 {
-					t.Errorf("asked Absorb %v though the local copy is complete", w.calls())
-				}
+			if page.TotalResults != 0 || len(page.Resources) != 0 {
+				t.Fatalf("got %v, want no users", userNames(page))
+			}
+			if c := w.counts(); c.Users != 0 || c.Intents != 0 {
+				t.Errorf("the read stored %d users and %d intents", c.Users, c.Intents)
+			}
+			if n := w.fake.Stats().Total; n != 0 {
+				t.Errorf("the read asked Absorb %v", w.calls())
+			}
+			if tt.create == "" {
 				return
 			}
-			if diff := cmp.Diff([]string{tt.userName}, userNames(page)); diff != "" {
-				t.Fatalf("(-want +got):\n%s", diff)
+			doc := userDoc(tt.create, "Adopted", "User")
+			if strings.HasPrefix(tt.filter, "externalId") {
+				doc["externalId"] = "emp-1003"
 			}
-			res := page.Resources[0]
+			res := w.create(doc)
 			if got := w.absorbIDOf(res.ID); got != tt.absorbID {
-				t.Errorf("adopted Absorb id %s, want %s", got, tt.absorbID)
+				t.Errorf("the create linked Absorb id %s, want %s", got, tt.absorbID)
 			}
-			for route, n := range w.calls() {
-				if route != "GET /users" && route != "GET /users/{id}" {
-					t.Errorf("adoption sent %d %s, want only reads", n, route)
-				}
+			if w.absorbUser(tt.absorbID).ActiveStatus != 0 {
+				t.Errorf("the adopted account is not active after the create")
 			}
-			// The adopted user is a SCIM user like any other now.
-			again := w.list(tt.filter)
-			if len(again.Resources) != 1 || again.Resources[0].ID != res.ID {
-				t.Errorf("second lookup gave %v, want the same user %s", userNames(again), res.ID)
-			}
-			if got := w.get(res.ID); str(got.Doc, "name", "familyName") == "" {
-				t.Errorf("adopted user has no familyName: %v", got.Doc)
-			}
-			if w.counts().Users != 1 {
-				t.Errorf("%d users stored, want 1", w.counts().Users)
+			if again := w.list(tt.filter); len(again.Resources) != 1 || again.Resources[0].ID != res.ID {
+				t.Errorf("lookup after the create gave %v, want user %s", userNames(again), res.ID)
 			}
 		})
 	}
 }
 
-func TestListUsersAdoptedDocumentReflectsAbsorb(t *testing.T) {
+func TestDeletedUserStaysDeleted(t *testing.T) {
+	// RFC 7644 §3.6: a deleted resource is omitted from later queries. The
+	// account is only deactivated, so a lookup must not bring it back; the
+	// IdP's re-hire (a create after that empty lookup) reactivates it.
 	w := newWorld(t)
-	page := w.list(`userName eq "alice@example.com"`)
-	if len(page.Resources) != 1 {
-		t.Fatalf("got %d users, want 1", len(page.Resources))
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	absorbID := w.absorbIDOf(jane.ID)
+	if err := w.b.DeleteUser(context.Background(), jane.ID, scimdoc.Precondition{}); err != nil {
+		t.Fatal(err)
 	}
-	doc := page.Resources[0].Doc
-	alice := w.absorbUser(fakeabsorb.UserAliceID)
-	got := []string{str(doc, "userName"), str(doc, "name", "givenName"), str(doc, "name", "familyName"), str(doc, "externalId"), str(doc, "title")}
-	want := []string{alice.Username, alice.FirstName, alice.LastName, alice.ExternalID, alice.JobTitle}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+	for _, filter := range []string{`userName eq "jane@example.com"`, `emails.value eq "jane@example.com"`} {
+		if page := w.list(filter); page.TotalResults != 0 {
+			t.Errorf("%s after the delete gave %v, want none", filter, userNames(page))
+		}
 	}
-	if active, _ := doc["active"].(bool); !active {
-		t.Errorf("active %v, want true", doc["active"])
+	if n := w.counts().Users; n != 0 {
+		t.Errorf("%d users stored after the delete and lookups, want 0", n)
 	}
-	dave := w.list(`userName eq "dave@example.com"`)
-	if len(dave.Resources) != 1 {
-		t.Fatalf("dave not adopted")
+	rehired := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	if rehired.ID == jane.ID {
+		t.Errorf("the re-hire kept the deleted SCIM id")
 	}
-	if active, ok := dave.Resources[0].Doc["active"].(bool); !ok || active {
-		t.Errorf("dave's active is %v, want false", dave.Resources[0].Doc["active"])
+	if got := w.absorbIDOf(rehired.ID); got != absorbID {
+		t.Errorf("the re-hire linked %s, want the old account %s", got, absorbID)
+	}
+	if w.absorbUser(absorbID).ActiveStatus != 0 {
+		t.Errorf("the re-hired account is still inactive")
 	}
 }
 
@@ -256,11 +255,11 @@ func TestListUsersPagingAndSorting(t *testing.T) {
 	}
 }
 
-func TestListUsersAdoptionFinishesAnInterruptedCreate(t *testing.T) {
+func TestLookupLeavesAnInterruptedCreateToTheRetry(t *testing.T) {
 	// A create crashed after Absorb made the account. Before the IdP retries
-	// the create it looks the userName up (Okta does): the lookup adopts the
-	// account under the create's SCIM id and clears the intent, and the
-	// retried create is then a plain conflict.
+	// the create it looks the userName up (Okta does): the lookup finds
+	// nothing and changes nothing, and the retried create links the account
+	// under the create's SCIM id and clears the intent.
 	w := newWorld(t)
 	const scimID = "11111111-2222-4333-8444-555555555555"
 	err := w.store.Update(func(tx *storage.Tx) error {
@@ -281,10 +280,18 @@ func TestListUsersAdoptionFinishesAnInterruptedCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	page := w.list(`userName eq "crash@example.com"`)
-
-	if len(page.Resources) != 1 || page.Resources[0].ID != scimID {
-		t.Fatalf("lookup gave %v, want the intent's id %s", page.Resources, scimID)
+	if page := w.list(`userName eq "crash@example.com"`); page.TotalResults != 0 {
+		t.Fatalf("lookup gave %v, want none", userNames(page))
+	}
+	if c := w.counts(); c.Intents != 1 || c.Users != 0 {
+		t.Errorf("after the lookup storage holds %d users and %d intents, want 0 and 1", c.Users, c.Intents)
+	}
+	res, err := w.b.CreateUser(context.Background(), w.norm(userDoc("crash@example.com", "Crash", "Test")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ID != scimID {
+		t.Errorf("the retried create answered %s, want the intent's id %s", res.ID, scimID)
 	}
 	if got := w.absorbIDOf(scimID); got != made.ID {
 		t.Errorf("mapped to %s, want %s", got, made.ID)
@@ -292,8 +299,6 @@ func TestListUsersAdoptionFinishesAnInterruptedCreate(t *testing.T) {
 	if c := w.counts(); c.Intents != 0 || c.Users != 1 {
 		t.Errorf("storage holds %d users and %d intents, want 1 and 0", c.Users, c.Intents)
 	}
-	_, err = w.b.CreateUser(context.Background(), w.norm(userDoc("crash@example.com", "Crash", "Test")))
-	scimError(t, err, http.StatusConflict)
 }
 
 func TestAdoptionIgnoresAStaleLocalCopy(t *testing.T) {

@@ -161,16 +161,16 @@ func TestUpdateUserThatChangesNothingInAbsorbCostsNoCall(t *testing.T) {
 
 func TestUpdateAdoptedUserKeepsAbsorbFields(t *testing.T) {
 	// Alice exists in Absorb with fields the IdP never sends (phone, employee
-	// number, a custom field, her department). Adopted by a lookup, then
+	// number, a custom field, her department). Adopted by a create, then
 	// patched, she keeps them all: the PUT is built from the local copy.
 	w := newWorld(t)
-	page := w.list(`userName eq "alice@example.com"`)
-	if len(page.Resources) != 1 {
-		t.Fatalf("alice not adopted")
+	adopted := w.create(userDoc("alice@example.com", "Alice", "Anderson"))
+	if got := w.absorbIDOf(adopted.ID); got != fakeabsorb.UserAliceID {
+		t.Fatalf("alice's create linked %s, want her account", got)
 	}
 	before := w.absorbUser(fakeabsorb.UserAliceID)
 	w.resetCalls()
-	if _, err := w.patch(page.Resources[0].ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "title", Value: "Principal"}); err != nil {
+	if _, err := w.patch(adopted.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "title", Value: "Principal"}); err != nil {
 		t.Fatal(err)
 	}
 	assertCalls(t, w, onePUT)

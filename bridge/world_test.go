@@ -51,6 +51,8 @@ type worldConfig struct {
 	log io.Writer
 	// limit is the brake on mass deactivation; off when zero.
 	limit bridge.DeactivationLimit
+	// abandonAfter is the bridge's AbandonedCreateAfter; its default when zero.
+	abandonAfter time.Duration
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -176,6 +178,9 @@ func (w *world) newBridge() *bridge.Bridge {
 		SyncInterval: time.Hour, // tests sync with SyncNow
 
 		DeactivationLimit: w.cfg.limit,
+		AdminUsername:     w.cfg.admin,
+
+		AbandonedCreateAfter: w.cfg.abandonAfter,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)

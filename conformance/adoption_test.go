@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// TestMatchedAccountFollowsIdPDepartment: when an IdP's lookup (GET filter
-// userName eq) matches an account that already exists in Absorb, the bridge
-// adopts it; the IdP then pushes its profile, department included. That
+// TestMatchedAccountFollowsIdPDepartment: when an IdP creates a user whose
+// account already exists in Absorb (its lookup before, GET filter userName
+// eq, finds no SCIM user), the bridge adopts the account; the IdP then
+// pushes its profile, department included. That
 // department must win, as it does for users the bridge created: Absorb
 // users must land in the department the IdP says (README "Mapping"), not
 // stay where they were when adopted. Entra's re-hire of a deleted user
@@ -37,11 +38,17 @@ func TestMatchedAccountFollowsIdPDepartment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.setup(t)
+			// A read never writes: the lookup finds no SCIM user, and the
+			// IdP's create that follows links the account.
 			r := idp.must(t, http.StatusOK, http.MethodGet, `/Users?filter=userName eq "`+tc.userName+`"`, nil)
-			if r.doc()["totalResults"] != 1.0 {
-				t.Fatalf("the lookup did not match the account: %s", r)
+			if r.doc()["totalResults"] != 0.0 {
+				t.Fatalf("the lookup matched a user no create made: %s", r)
 			}
-			id := resourceAt(t, r, 0)["id"].(string)
+			r = idp.must(t, http.StatusCreated, http.MethodPost, "/Users", userDoc(tc.userName, "Matched", "User", nil))
+			id := r.doc()["id"].(string)
+			if got := ab.usersNamed(t, tc.userName); len(got) != 1 {
+				t.Fatalf("%d Absorb accounts named %s after the create, want 1", len(got), tc.userName)
+			}
 			idp.must(t, http.StatusOK, http.MethodPatch, "/Users/"+id, patchOp(
 				map[string]any{"op": "Replace", "path": enterpriseURN + ":department", "value": "Support"},
 				map[string]any{"op": "Replace", "path": "active", "value": "True"},

@@ -11,7 +11,7 @@ import (
 // see.
 type AbsorbUser struct {
 	ID         string // Absorb id, the primary key
-	Username   string // indexed case-insensitively (FoldCase); last write wins
+	Username   string // indexed by FoldUserName; last write wins
 	ExternalID string // indexed exactly; last write wins
 	DateEdited string // as Absorb sent it
 	Raw        json.RawMessage
@@ -32,9 +32,9 @@ func (tx *Tx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
 }
 
 // AbsorbUserByUsername returns the mirrored Absorb user whose username equals
-// username case-insensitively (FoldCase), or ErrNotFound.
+// username as FoldUserName compares them, or ErrNotFound.
 func (tx *Tx) AbsorbUserByUsername(username string) (AbsorbUser, error) {
-	u, err := tx.absorbUserByIndex(bAbsorbUsername, FoldCase(username))
+	u, err := tx.absorbUserByIndex(bAbsorbUsername, FoldUserName(username))
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("absorb user with username %q: %w", username, err)
 	}
@@ -103,7 +103,7 @@ func (tx *Tx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
 	if err := tx.storeAbsorbRecord(u.ID, p.v); err != nil {
 		return fmt.Errorf("put absorb user %q: %w", u.ID, err)
 	}
-	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(old.Username), FoldCase(u.Username), u.ID); err != nil {
+	if err := reindexLastWins(tx, bAbsorbUsername, FoldUserName(old.Username), FoldUserName(u.Username), u.ID); err != nil {
 		return fmt.Errorf("put absorb user %q: username index: %w", u.ID, err)
 	}
 	if err := reindexLastWins(tx, bAbsorbExternalID, old.ExternalID, u.ExternalID, u.ID); err != nil {
@@ -142,7 +142,7 @@ func (tx *Tx) DeleteAbsorbUser(id string) error {
 	if err != nil {
 		return fmt.Errorf("delete absorb user %q: %w", id, err)
 	}
-	if err := reindexLastWins(tx, bAbsorbUsername, FoldCase(u.Username), "", id); err != nil {
+	if err := reindexLastWins(tx, bAbsorbUsername, FoldUserName(u.Username), "", id); err != nil {
 		return fmt.Errorf("delete absorb user %q: username index: %w", id, err)
 	}
 	if err := reindexLastWins(tx, bAbsorbExternalID, u.ExternalID, "", id); err != nil {

@@ -104,8 +104,11 @@ func (c *checker) users() {
 		for _, x := range []struct {
 			idx bucketID
 			key string
-		}{{bUserName, FoldCase(u.UserName)}, {bUserAbsorbID, u.AbsorbID}} {
-			if x.key != "" && string(tx.b(x.idx).Get([]byte(x.key))) != u.ID {
+		}{{bUserName, FoldUserName(u.UserName)}, {bUserAbsorbID, u.AbsorbID}} {
+			if got := tx.b(x.idx).Get([]byte(x.key)); x.key != "" && string(got) != u.ID {
+				if x.idx == bUserName && tx.foldTwin(string(got), x.key) {
+					continue // a twin an earlier build let in: the first keeps the key (fold.go)
+				}
 				c.addf("%s: %q does not point at user %q", bucketNames[x.idx], x.key, u.ID)
 			}
 		}
@@ -126,7 +129,7 @@ func (c *checker) users() {
 			return get(u), ok
 		}
 	}
-	c.uniqueIndex(bUserName, field(func(u User) string { return FoldCase(u.UserName) }))
+	c.uniqueIndex(bUserName, field(func(u User) string { return FoldUserName(u.UserName) }))
 	c.uniqueIndex(bUserAbsorbID, field(func(u User) string { return u.AbsorbID }))
 	_ = tx.b(bUserEmail).ForEach(func(k, _ []byte) error {
 		email, id, ok := splitPair(k)
@@ -166,7 +169,7 @@ func (c *checker) absorbUsers() {
 	// The indexes are last-write-wins, so only their entries are checked.
 	c.uniqueIndex(bAbsorbUsername, func(id string) (string, bool) {
 		u, ok := users[id]
-		return FoldCase(u.Username), ok
+		return FoldUserName(u.Username), ok
 	})
 	c.uniqueIndex(bAbsorbExternalID, func(id string) (string, bool) {
 		u, ok := users[id]

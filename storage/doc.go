@@ -11,10 +11,18 @@
 //
 // # Case folding
 //
-// userName, email, Absorb username and group displayName lookups are
-// case-insensitive: their index keys are FoldCase of the value, which is
-// strings.ToLower of its UTF-8 (simple Unicode lower-casing, no
-// normalisation: "É" and "é" match, "ß" and "SS" do not).
+// userName, Absorb username and create intent keys are FoldUserName of the
+// value: Unicode NFC, width folding, full case folding and NFC again, so
+// the spellings of one name (a precomposed "é" and "e" with a combining
+// accent, full-width letters, "ſam" and "sam", "ß" and "SS") are one key.
+// For ASCII it is strings.ToLower, as it was before meta/"userNameFold"
+// existed; a writable Open of a file without that key rebuilds these
+// indexes once.
+//
+// email and group displayName lookups are case-insensitive: their index
+// keys are FoldCase of the value, which is strings.ToLower of its UTF-8
+// (simple Unicode lower-casing, no normalisation: "É" and "é" match, "ß" and
+// "SS" do not).
 //
 // # Buckets and keys
 //
@@ -24,16 +32,17 @@
 // scan for lp(x) finds exactly the keys of x.
 //
 //	meta                 "schema"            -> "2"
+//	                     "userNameFold"      -> "2" (FoldUserName; absent: strings.ToLower, rebuilt by Open)
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
 //	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record
-//	users/userName       fold(userName)      -> id   (unique)
+//	users/userName       ufold(userName)     -> id   (unique)
 //	users/externalId     lp(externalId) id   -> ""   (not unique, exact; RFC 7643 §3.1)
 //	users/absorbId       absorbID            -> id   (unique)
 //	users/email          lp(fold(email)) id  -> ""   (not unique)
 //	absorb/users         absorb id           -> absorb user record, or 3 id (a link to the user that holds it)
-//	absorb/username      fold(username)      -> absorb id (last write wins)
+//	absorb/username      ufold(username)     -> absorb id (last write wins)
 //	absorb/externalId    externalId          -> absorb id (last write wins)
-//	intents              fold(key)           -> intent record
+//	intents              ufold(key)          -> intent record
 //	groups               id                  -> group record
 //	groups/displayName   lp(fold(name)) id   -> ""   (not unique)
 //	groups/externalId    externalId          -> id   (unique, exact)
@@ -46,7 +55,8 @@
 //	holds                id                  -> hold record (a deactivation kept from Absorb; added without a
 //	                                           schema change: created when missing, read as empty when absent)
 //
-// fold is FoldCase. Empty values are never indexed (bbolt has no empty keys).
+// fold is FoldCase, ufold FoldUserName. Empty values are never indexed
+// (bbolt has no empty keys).
 // The Absorb copy of an account a user is linked to (users/absorbId) lives in
 // that user's value, after the user record, and absorb/users links to it, so
 // a write of a user and its copy changes one page instead of two (see

@@ -11,15 +11,15 @@ import (
 // and deleted once the mapping is stored, so a create interrupted half way
 // can be found and finished or undone.
 type Intent struct {
-	Key      string          // the lower-case userName; stored and returned as FoldCase(Key)
+	Key      string          // the userName; stored and returned as FoldUserName(Key)
 	SCIMID   string          // the SCIM id chosen for the user
 	Resource json.RawMessage // the SCIM resource being created
 	Started  time.Time       // read back in UTC
 }
 
-// PutIntent inserts or replaces the intent with key FoldCase(in.Key).
+// PutIntent inserts or replaces the intent with key FoldUserName(in.Key).
 func (tx *Tx) PutIntent(in Intent) error {
-	key := FoldCase(in.Key)
+	key := FoldUserName(in.Key)
 	if key == "" {
 		return errors.New("put intent: empty key")
 	}
@@ -37,9 +37,9 @@ func (tx *Tx) PutIntent(in Intent) error {
 	return nil
 }
 
-// Intent returns the intent with key FoldCase(key), or ErrNotFound.
+// Intent returns the intent with key FoldUserName(key), or ErrNotFound.
 func (tx *Tx) Intent(key string) (Intent, error) {
-	key = FoldCase(key)
+	key = FoldUserName(key)
 	var v []byte
 	if key != "" {
 		v = tx.b(bIntents).Get([]byte(key))
@@ -50,10 +50,10 @@ func (tx *Tx) Intent(key string) (Intent, error) {
 	return tx.decodeIntent(key, v)
 }
 
-// DeleteIntent removes the intent with key FoldCase(key). Deleting an intent
+// DeleteIntent removes the intent with key FoldUserName(key). Deleting an intent
 // that does not exist is not an error.
 func (tx *Tx) DeleteIntent(key string) error {
-	key = FoldCase(key)
+	key = FoldUserName(key)
 	b := tx.b(bIntents)
 	if key == "" || b.Get([]byte(key)) == nil {
 		return nil

@@ -92,9 +92,8 @@ var counterKeys = [numCounters][]byte{
 	cIntents:     []byte("count/intents"),
 }
 
-// FoldCase is the one case folding of the store: strings.ToLower of the
-// UTF-8. userName, email, Absorb username, group displayName and intent keys
-// are indexed and looked up through it.
+// FoldCase is the case folding of emails and group displayNames:
+// strings.ToLower of the UTF-8. userNames have FoldUserName.
 func FoldCase(s string) string { return strings.ToLower(s) }
 
 // prefixKey returns lp(a): uvarint(len(a)) then a.

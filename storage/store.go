@@ -79,7 +79,12 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.ReadOnly {
 		err = db.View(func(tx *bolt.Tx) error { return checkLayout(tx) })
 	} else {
-		err = db.Update(func(tx *bolt.Tx) error { return initLayout(tx) })
+		err = db.Update(func(tx *bolt.Tx) error {
+			if err := initLayout(tx); err != nil {
+				return err
+			}
+			return s.newTx(tx).refoldUserNames()
+		})
 	}
 	if err != nil {
 		_ = db.Close()

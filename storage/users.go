@@ -13,7 +13,7 @@ import (
 type User struct {
 	ID           string          // SCIM id, the primary key
 	AbsorbID     string          // unique when set
-	UserName     string          // unique, case-insensitive (FoldCase)
+	UserName     string          // unique, compared by FoldUserName
 	ExternalID   string          // exact; not unique
 	Emails       []string        // every email value, for the email index (case-insensitive)
 	Active       bool            //
@@ -37,9 +37,9 @@ func (tx *Tx) user(id string, withResource bool) (User, error) {
 }
 
 // UserByUserName returns the user whose userName equals userName
-// case-insensitively (FoldCase), or ErrNotFound.
+// as FoldUserName compares them, or ErrNotFound.
 func (tx *Tx) UserByUserName(userName string) (User, error) {
-	u, err := tx.userByIndex(bUserName, FoldCase(userName))
+	u, err := tx.userByIndex(bUserName, FoldUserName(userName))
 	if err != nil {
 		return User{}, fmt.Errorf("user with userName %q: %w", userName, err)
 	}
@@ -164,7 +164,7 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 		value, key string
 		oldKey     string
 	}{
-		{bUserName, "userName", u.UserName, FoldCase(u.UserName), FoldCase(old.UserName)},
+		{bUserName, "userName", u.UserName, FoldUserName(u.UserName), FoldUserName(old.UserName)},
 		{bUserAbsorbID, "absorbId", u.AbsorbID, u.AbsorbID, old.AbsorbID},
 	}
 	for _, x := range unique {
@@ -282,7 +282,7 @@ func (tx *Tx) DeleteUser(id string) error {
 		idx bucketID
 		key string
 	}{
-		{bUserName, FoldCase(u.UserName)},
+		{bUserName, FoldUserName(u.UserName)},
 		{bUserAbsorbID, u.AbsorbID},
 	} {
 		if err := reindex(tx, x.idx, x.key, "", id); err != nil {

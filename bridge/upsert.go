@@ -1,0 +1,115 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// Absorb may answer POST /users for a username or externalId an account
+// already holds by updating that account ("upsert", even one outside the
+// admin's department scope) instead of refusing it. A create must never
+// overwrite or rename an account the bridge did not decide to adopt, so:
+// before creating, the externalId is checked against the accounts the
+// admin can see (the username already is, by findAccount); after, the
+// answer is checked for an account that is not a new one. Such a create is
+// answered 409, audited with OutcomeWarning and never linked. An account
+// hidden from the admin's scope cannot be seen before the create: Absorb
+// has changed it by the time the answer tells, and the 409 says so.
+
+// addedSlack is how much earlier than the create an account's dateAdded
+// may be and still be the account the create made: the portal's clock and
+// the bridge's may differ.
+const addedSlack = time.Hour
+
+// ensureExternalIDFree refuses a create whose externalId another account
+// the admin can see holds (adopted, the account the create adopts, may
+// hold it). Errors: 409 uniqueness naming that account's username, and
+// the upstream errors of the look-up.
+func (b *Bridge) ensureExternalIDFree(ctx context.Context, u absorbapi.User, adopted *absorbapi.User) error {
+	ext := u.ExternalID
+	if ext == "" || (adopted != nil && adopted.ExternalID == ext) {
+		return nil
+	}
+	holder, err := b.findAccountBy(ctx, ext, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
+		func(a absorbapi.User) bool { return a.ExternalID == ext })
+	if err != nil || holder == nil || (adopted != nil && holder.ID == adopted.ID) {
+		return err
+	}
+	return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+		"externalId %q is already held by the Absorb account with username %q (id %s); change the externalId, or the userName to that account's to link it",
+		ext, holder.Username, holder.ID)
+}
+
+// errNotCreated is the answer to a create Absorb turned into an update of
+// an account the bridge did not choose: what happened, and that the
+// account is not linked.
+func errNotCreated(userName, what string) *scimdoc.Error {
+	return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness,
+		"Absorb did not create a new account for userName %q: it updated %s instead; that account is not linked to this user. Check it in Absorb, then change this user's userName or externalId",
+		userName, what)
+}
+
+// checkCreated verifies that the account id Absorb answered a create of
+// sent with is a new one: not an account the bridge already knows, visible
+// to its admin, with the username and externalId sent, added no earlier
+// than started. It returns errNotCreated when it is not, and the upstream
+// error (the intent then stays, for the retry) when Absorb cannot be read.
+func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id string, started time.Time) error {
+	if b.dryRun || id == "" {
+		return nil
+	}
+	var (
+		holder storage.User
+		known  *absorbapi.User
+	)
+	_ = b.store.View(func(tx *storage.Tx) error {
+		holder, _ = tx.UserByAbsorbID(id)
+		if rec, err := tx.AbsorbUser(id); err == nil {
+			if u, err := absorbUserOf(rec); err == nil {
+				known = &u
+			}
+		}
+		return nil
+	})
+	switch {
+	case holder.ID != "":
+		return errNotCreated(sent.Username, fmt.Sprintf("the Absorb account %s, which SCIM user %s (userName %q) holds", id, holder.ID, holder.UserName))
+	case known != nil:
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q)", id, known.Username))
+	}
+	got, err := b.absorb.GetUser(ctx, id)
+	if absorbapi.IsNotFound(err) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s, which is outside the department scope of the bridge's Absorb admin", id))
+	}
+	if err != nil {
+		return upstreamError("read the created absorb user", err)
+	}
+	if foldKey(got.Username) != foldKey(sent.Username) || (sent.ExternalID != "" && got.ExternalID != sent.ExternalID) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, externalId %q)", id, got.Username, got.ExternalID))
+	}
+	if added, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && added.Before(started.Add(-addedSlack)) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, added %s)", id, got.Username, got.DateAdded))
+	}
+	return nil
+}
+
+// knownAccount reports whether the bridge already knows the Absorb account
+// id: a SCIM user holds it, or the local copy has it.
+func (b *Bridge) knownAccount(id string) bool {
+	known := false
+	_ = b.store.View(func(tx *storage.Tx) error {
+		if _, err := tx.UserByAbsorbID(id); err == nil {
+			known = true
+		} else if _, err := tx.AbsorbUser(id); err == nil {
+			known = true
+		}
+		return nil
+	})
+	return known
+}
