@@ -56,11 +56,18 @@ func ApplyPatch(rs *ResourceSchema, doc Document, ops []Operation) (Document, er
 		if err := p.apply(op); err != nil {
 			return nil, opError(i, op, err)
 		}
+		if err := rs.checkCounts(p.doc); err != nil {
+			return nil, opError(i, op, err)
+		}
 	}
 	for _, n := range rs.requiredTops() {
 		if !isEmpty(valueCI(doc, n.name)) && isEmpty(valueCI(p.doc, n.name)) {
 			return nil, BadRequest(TypeInvalidValue, "attribute %q is required and cannot be removed", n.display())
 		}
+	}
+	tidyMultiValued(rs, p.doc)
+	if err := rs.checkLimits(p.doc); err != nil {
+		return nil, err
 	}
 	setSchemas(rs, p.doc)
 	return p.doc, nil
