@@ -125,8 +125,8 @@ func New(cfg Config) (*Bridge, error) {
 
 		auditRetention: cfg.AuditRetention,
 		countUsers:     cfg.CountUsers,
-		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
-		groups:         scimdoc.NewResourceSchema(schemas.Group()),
+		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()).WithLimits(userLimits),
+		groups:         scimdoc.NewResourceSchema(schemas.Group()).WithLimits(groupLimits),
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()

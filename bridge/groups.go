@@ -394,12 +394,16 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		ch.before = &before
 		doc := withoutGroupServerAttributes(cur.Doc)
 		attrsChanged := false
+		named := 0
 		for _, op := range ops {
 			memberOp, attrOp, err := splitMemberOp(op)
 			if err != nil {
 				return err
 			}
 			if memberOp != nil {
+				if named += len(memberOp.refs); named > MaxMembersPerRequest {
+					return tooManyMembers(named)
+				}
 				if err := b.applyMemberOp(tx, id, *memberOp, &ch); err != nil {
 					return err
 				}

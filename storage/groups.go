@@ -73,6 +73,12 @@ func (tx *Tx) PutGroup(g Group) error {
 	if g.ID == "" {
 		return errors.New("put group: empty id")
 	}
+	if err := CheckIndexable("displayName", g.DisplayName); err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
+	if err := CheckIndexable("externalId", g.ExternalID); err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
 	old, err := tx.group(g.ID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
