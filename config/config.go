@@ -184,11 +184,15 @@ type GroupRule struct {
 
 // RequestLimits bound what one SCIM request may ask.
 type RequestLimits struct {
-	MaxBodyBytes       int64 `yaml:"maxBodyBytes"`
-	MaxBulkBodyBytes   int64 `yaml:"maxBulkBodyBytes"`
-	MaxPatchOperations int   `yaml:"maxPatchOperations"`
-	MaxResults         int   `yaml:"maxResults"`
-	BulkMaxOperations  int   `yaml:"bulkMaxOperations"`
+	MaxBodyBytes     int64 `yaml:"maxBodyBytes"`
+	MaxBulkBodyBytes int64 `yaml:"maxBulkBodyBytes"`
+	// MaxBodyBytesInFlight bounds the body bytes of the large requests
+	// (over 64 KiB) processed at once, and so the memory a burst of them
+	// takes.
+	MaxBodyBytesInFlight int64 `yaml:"maxBodyBytesInFlight"`
+	MaxPatchOperations   int   `yaml:"maxPatchOperations"`
+	MaxResults           int   `yaml:"maxResults"`
+	BulkMaxOperations    int   `yaml:"bulkMaxOperations"`
 }
 
 // Sync configures the polling of Absorb for changes made there.
@@ -214,7 +218,7 @@ func Default() Config {
 		Mapping: Mapping{UnknownDepartment: "default", Password: "generate"},
 		Sync:    Sync{Interval: time.Minute},
 		Limits: RequestLimits{
-			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxPatchOperations: 1000,
+			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxBodyBytesInFlight: 8 << 20, MaxPatchOperations: 1000,
 			MaxResults: 1000, BulkMaxOperations: 1000,
 		},
 		ShutdownGrace: 15 * time.Second,

@@ -193,3 +193,24 @@ func checkWithinLimits(t *testing.T, d Document) {
 	}
 	walk("", map[string]any(d))
 }
+
+// BenchmarkPatchLargestAllowed is the costliest PATCH the bridge's limits
+// allow on the largest user they allow: 1,000 filtered replaces on a user
+// with 100 emails.
+func BenchmarkPatchLargestAllowed(b *testing.B) {
+	rs := userSchema().WithLimits(Limits{DefaultMaxLength: 2048, DefaultMaxValues: 100})
+	emails := make([]any, 100)
+	for i := range emails {
+		emails[i] = map[string]any{"value": fmt.Sprintf("u%d@example.com", i), "type": fmt.Sprint("t", i)}
+	}
+	start := Document{"userName": "u", "emails": emails}
+	ops := make([]Operation, 1000)
+	for i := range ops {
+		ops[i] = Operation{Op: "replace", Path: fmt.Sprintf(`emails[type eq "t%d"].value`, i%100), Value: fmt.Sprintf("n%d@example.com", i)}
+	}
+	for b.Loop() {
+		if _, err := ApplyPatch(rs, start, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
