@@ -174,11 +174,6 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		res scimdoc.Resource
 	)
 	err = b.store.Update(func(tx *storage.Tx) error {
-		if g.ExternalID != "" {
-			if other, err := tx.GroupByExternalID(g.ExternalID); err == nil {
-				return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "externalId %q is already used by group %s", g.ExternalID, other.ID)
-			}
-		}
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
@@ -206,6 +201,10 @@ func groupStoreError(op string, err error) error {
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
 		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "%s %q is already used by group %s", conflict.Index, conflict.Value, conflict.ExistingID)
+	}
+	var tooLarge *storage.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return scimdoc.Errorf(http.StatusBadRequest, scimdoc.TypeInvalidValue, "%s is too long to store (%d bytes)", tooLarge.Index, tooLarge.Bytes)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -294,11 +293,8 @@ func groupCandidates(tx *storage.Tx, f *scimdoc.Filter) (groups []storage.Group,
 				gs, err := tx.GroupsByDisplayName(h.Value)
 				return gs, memberHint, err
 			case "externalid":
-				g, err := tx.GroupByExternalID(h.Value)
-				if errors.Is(err, storage.ErrNotFound) {
-					return nil, memberHint, nil
-				}
-				return []storage.Group{g}, memberHint, err
+				gs, err := tx.GroupsByExternalID(h.Value)
+				return gs, memberHint, err
 			case "members.value":
 				ids, err := tx.GroupsOfUser(h.Value)
 				if errors.Is(err, storage.ErrNotFound) {
