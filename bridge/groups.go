@@ -1,10 +1,12 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -350,11 +352,15 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 			return err
 		}
 		renamed = isRename(g, next)
-		next.LastModified, next.Version = b.now(), g.Version+1
-		if err := tx.PutGroup(next); err != nil {
+		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
 			return err
 		}
-		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
+		if !groupChanged(g, next, ch) { // RFC 7644 §3.5.2: the version stays
+			res, err = storedGroup(tx, id, true)
+			return err
+		}
+		next.LastModified, next.Version = b.now(), g.Version+1
+		if err := tx.PutGroup(next); err != nil {
 			return err
 		}
 		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
@@ -423,6 +429,10 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 			renamed = isRename(g, next)
 			g = next
 		}
+		if !groupChanged(before, g, ch) { // RFC 7644 §3.5.2: the version stays
+			res, err = storedGroup(tx, id, false)
+			return err
+		}
 		g.LastModified, g.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(g); err != nil {
 			return err
@@ -434,6 +444,27 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		return err
 	})
 	return res, b.groupWritten(ctx, "patch group", id, err, ch, renamed)
+}
+
+// groupChanged reports whether a write that leaves the group record next
+// and made the membership change ch changed the group before: its
+// attributes, or its members once what one operation added and another
+// removed cancel out.
+func groupChanged(before, next storage.Group, ch membershipChange) bool {
+	if !bytes.Equal(before.Resource, next.Resource) {
+		return true
+	}
+	for _, id := range ch.added {
+		if !slices.Contains(ch.removed, id) {
+			return true
+		}
+	}
+	for _, id := range ch.removed {
+		if !slices.Contains(ch.added, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // storedGroup renders group id as the write in tx left it (the member count

@@ -748,6 +748,9 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	if unchanged(res.Doc, doc) { // RFC 7644 §3.5.2: nothing to write, version kept
+		return b.written(rec, res.Doc)
+	}
 	userName := strings.TrimSpace(stringAt(doc, "userName"))
 	if userName == "" {
 		return scimdoc.Resource{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "userName is required")
