@@ -411,7 +411,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 				}
 			}
 			if attrOp != nil {
-				doc, err = scimdoc.ApplyPatch(b.groups, doc, []scimdoc.Operation{*attrOp})
+				doc, err = scimdoc.ApplyPatchWith(b.groups, doc, []scimdoc.Operation{*attrOp}, patchOptions(ctx))
 				if err != nil {
 					return err
 				}

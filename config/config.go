@@ -110,6 +110,10 @@ type CredentialLimits struct {
 	AllowCIDRs    []string `yaml:"allowCIDRs"`
 	RatePerSecond float64  `yaml:"ratePerSecond"`
 	Burst         int      `yaml:"burst"`
+	// StrictPatch makes a PATCH replace whose value filter matches nothing
+	// a 400 noTarget (RFC 7644 §3.5.2.3) for this credential, instead of
+	// adding the value, which Entra ID relies on.
+	StrictPatch bool `yaml:"strictPatch"`
 }
 
 // Token is a static bearer token.

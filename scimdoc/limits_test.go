@@ -214,3 +214,23 @@ func BenchmarkPatchLargestAllowed(b *testing.B) {
 		}
 	}
 }
+
+// RFC 7644 §3.5.2.3: a replace whose filter selects nothing is 400 noTarget
+// when strict, and adds the value the filter describes otherwise (Entra).
+func TestStrictReplaceWithoutTarget(t *testing.T) {
+	rs := userSchema()
+	start := doc(t, `{"userName":"a","emails":[{"value":"a@x","type":"work"}]}`)
+	op := []Operation{{Op: "replace", Path: `emails[type eq "home"].value`, Value: "h@x"}}
+	got, err := ApplyPatch(rs, start, op)
+	if err != nil || len(got["emails"].([]any)) != 2 {
+		t.Fatalf("lenient: %v, %v; want the home email added", got["emails"], err)
+	}
+	_, err = ApplyPatchWith(rs, start, op, PatchOptions{Strict: true})
+	if e, ok := AsError(err); !ok || e.Status != http.StatusBadRequest || e.ScimType != TypeNoTarget {
+		t.Fatalf("strict: %v, want 400 noTarget", err)
+	}
+	op[0].Path = `emails[type eq "work"].value`
+	if _, err := ApplyPatchWith(rs, start, op, PatchOptions{Strict: true}); err != nil {
+		t.Fatalf("strict with a target: %v", err)
+	}
+}
