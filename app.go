@@ -141,17 +141,18 @@ func (a *app) build() error {
 		return fmt.Errorf("auth: %w", err)
 	}
 	scimServer, err := scim.New(scim.Options{
-		BaseURL:           publicBase(cfg) + server.SCIMPrefix,
-		Users:             b,
-		Groups:            b,
-		Bulk:              b,
-		MaxBulkOperations: cfg.Limits.BulkMaxOperations,
-		MaxBulkBodyBytes:  cfg.Limits.MaxBulkBodyBytes,
-		MaxBodyBytes:      cfg.Limits.MaxBodyBytes,
-		MaxPatchOps:       cfg.Limits.MaxPatchOperations,
-		MaxResults:        cfg.Limits.MaxResults,
-		AuthSchemes:       authSchemes(authn),
-		Logger:            a.log,
+		BaseURL:              publicBase(cfg) + server.SCIMPrefix,
+		Users:                b,
+		Groups:               b,
+		Bulk:                 b,
+		MaxBulkOperations:    cfg.Limits.BulkMaxOperations,
+		MaxBulkBodyBytes:     cfg.Limits.MaxBulkBodyBytes,
+		MaxBodyBytes:         cfg.Limits.MaxBodyBytes,
+		MaxBodyBytesInFlight: cfg.Limits.MaxBodyBytesInFlight,
+		MaxPatchOps:          cfg.Limits.MaxPatchOperations,
+		MaxResults:           cfg.Limits.MaxResults,
+		AuthSchemes:          authSchemes(authn),
+		Logger:               a.log,
 	})
 	if err != nil {
 		return err

@@ -180,7 +180,7 @@ type e2eFake struct {
 	url string
 }
 
-func startFake(t *testing.T) *e2eFake {
+func startFake(t testing.TB) *e2eFake {
 	t.Helper()
 	srv, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1})
 	if err != nil {
@@ -195,7 +195,7 @@ func startFake(t *testing.T) *e2eFake {
 // baseConfig is a valid configuration against fake, with JSON logs at debug
 // level and one static token named "okta". Tests change or add keys before
 // writing it; YAML is a superset of JSON, so it is written as JSON.
-func baseConfig(t *testing.T, fake *e2eFake) map[string]any {
+func baseConfig(t testing.TB, fake *e2eFake) map[string]any {
 	t.Helper()
 	return map[string]any{
 		"listen":    "127.0.0.1:0",
@@ -218,7 +218,7 @@ func baseConfig(t *testing.T, fake *e2eFake) map[string]any {
 }
 
 // writeConfig writes cfg as a config file in a fresh temporary directory.
-func writeConfig(t *testing.T, cfg map[string]any) string {
+func writeConfig(t testing.TB, cfg map[string]any) string {
 	t.Helper()
 	b, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -245,7 +245,7 @@ type e2eServer struct {
 // startServe runs `serve -config <cfg> args...` until the test ends, on a
 // socket the test bound and hands over with -listen-fd: requests sent at
 // once wait in the socket's queue until serve takes them.
-func startServe(t *testing.T, cfg map[string]any, args ...string) *e2eServer {
+func startServe(t testing.TB, cfg map[string]any, args ...string) *e2eServer {
 	t.Helper()
 	path := writeConfig(t, cfg)
 	addr, fd := listenFD(t)
@@ -275,7 +275,7 @@ func startServe(t *testing.T, cfg map[string]any, args ...string) *e2eServer {
 // listenFD binds a loopback port and returns its address and a descriptor
 // of the listening socket for -listen-fd, which the program takes over (and
 // closes).
-func listenFD(t *testing.T) (addr string, fd int) {
+func listenFD(t testing.TB) (addr string, fd int) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -298,14 +298,14 @@ func listenFD(t *testing.T) (addr string, fd int) {
 
 // waitReady polls /readyz until the first sync with Absorb is done: a state
 // of the server, not an event the test could wait on.
-func (s *e2eServer) waitReady(t *testing.T) {
+func (s *e2eServer) waitReady(t testing.TB) {
 	t.Helper()
 	waitReady(t, s.base, s.client.Transport, s.done, s.stderr)
 }
 
 // waitReady polls base's /readyz until it answers 200, failing the test
 // when serve stops first (done yields its error) or after 15 s.
-func waitReady(t *testing.T, base string, rt http.RoundTripper, done chan error, stderr fmt.Stringer) {
+func waitReady(t testing.TB, base string, rt http.RoundTripper, done chan error, stderr fmt.Stringer) {
 	t.Helper()
 	client := &http.Client{Transport: rt, Timeout: 2 * time.Second}
 	tick := time.NewTicker(20 * time.Millisecond)

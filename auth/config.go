@@ -52,6 +52,8 @@ type Limits struct {
 	RatePerSecond float64
 	// Burst is how many requests may arrive at once; default the rate rounded up, at least 1.
 	Burst int
+	// StrictPatch is passed on in Credential.StrictPatch.
+	StrictPatch bool
 }
 
 // Token is a static bearer token. Exactly one of Value and Hash is set.
@@ -293,7 +295,7 @@ func (c *checker) principal(where, name, scheme string, readOnly bool, l Limits)
 	} else {
 		c.names[name] = where
 	}
-	p := &principal{cred: Credential{Name: name, ReadOnly: readOnly, Scheme: scheme}}
+	p := &principal{cred: Credential{Name: name, ReadOnly: readOnly, Scheme: scheme, StrictPatch: l.StrictPatch}}
 	for i, pfx := range l.AllowCIDRs {
 		if msg := checkPrefix(pfx); msg != "" {
 			c.addf("%s: AllowCIDRs[%d] %s", where, i, msg)

@@ -10,6 +10,10 @@ type Credential struct {
 	ReadOnly bool
 	// Scheme is the kind of credential: "bearer", "basic", "jwt" or "entra".
 	Scheme string
+	// StrictPatch is true when the credential's PATCH requests follow
+	// RFC 7644 §3.5.2.3 to the letter: a replace whose filter matches
+	// nothing is refused rather than adding the value.
+	StrictPatch bool
 }
 
 // Credential schemes reported in Credential.Scheme.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -13,6 +14,9 @@ import (
 type Actor struct {
 	Credential string
 	RequestID  string
+	// StrictPatch is the credential's strictPatch option: its PATCH
+	// requests are applied with scimdoc.PatchOptions{Strict: true}.
+	StrictPatch bool
 }
 
 // Credentials recorded for work no SCIM request asked for.
@@ -31,6 +35,13 @@ type actorKey struct{}
 // under that context are audited as a's.
 func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// patchOptions are the PATCH semantics the credential of ctx's Actor asked
+// for.
+func patchOptions(ctx context.Context) scimdoc.PatchOptions {
+	a, _ := ActorFrom(ctx)
+	return scimdoc.PatchOptions{Strict: a.StrictPatch}
 }
 
 // ActorFrom returns the Actor stored in ctx by WithActor, and false when

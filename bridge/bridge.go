@@ -138,8 +138,8 @@ func New(cfg Config) (*Bridge, error) {
 		countUsers:     cfg.CountUsers,
 		adminUsername:  cfg.AdminUsername,
 		abandonAfter:   cfg.AbandonedCreateAfter,
-		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()),
-		groups:         scimdoc.NewResourceSchema(schemas.Group()),
+		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()).WithLimits(userLimits),
+		groups:         scimdoc.NewResourceSchema(schemas.Group()).WithLimits(groupLimits),
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()

@@ -365,7 +365,7 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if e.op.Method == http.MethodPatch {
 		replacement, ops = nil, e.op.Patch
 	}
-	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
+	doc, err := b.nextUserDoc(ctx, res.Doc, replacement, ops)
 	if err != nil {
 		return err
 	}

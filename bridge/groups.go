@@ -1,10 +1,12 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -174,11 +176,6 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		res scimdoc.Resource
 	)
 	err = b.store.Update(func(tx *storage.Tx) error {
-		if g.ExternalID != "" {
-			if other, err := tx.GroupByExternalID(g.ExternalID); err == nil {
-				return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "externalId %q is already used by group %s", g.ExternalID, other.ID)
-			}
-		}
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
@@ -206,6 +203,10 @@ func groupStoreError(op string, err error) error {
 	var conflict *storage.ConflictError
 	if errors.As(err, &conflict) {
 		return scimdoc.Errorf(http.StatusConflict, scimdoc.TypeUniqueness, "%s %q is already used by group %s", conflict.Index, conflict.Value, conflict.ExistingID)
+	}
+	var tooLarge *storage.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return scimdoc.Errorf(http.StatusBadRequest, scimdoc.TypeInvalidValue, "%s is too long to store (%d bytes)", tooLarge.Index, tooLarge.Bytes)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
@@ -294,11 +295,8 @@ func groupCandidates(tx *storage.Tx, f *scimdoc.Filter) (groups []storage.Group,
 				gs, err := tx.GroupsByDisplayName(h.Value)
 				return gs, memberHint, err
 			case "externalid":
-				g, err := tx.GroupByExternalID(h.Value)
-				if errors.Is(err, storage.ErrNotFound) {
-					return nil, memberHint, nil
-				}
-				return []storage.Group{g}, memberHint, err
+				gs, err := tx.GroupsByExternalID(h.Value)
+				return gs, memberHint, err
 			case "members.value":
 				ids, err := tx.GroupsOfUser(h.Value)
 				if errors.Is(err, storage.ErrNotFound) {
@@ -354,11 +352,15 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 			return err
 		}
 		renamed = isRename(g, next)
-		next.LastModified, next.Version = b.now(), g.Version+1
-		if err := tx.PutGroup(next); err != nil {
+		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
 			return err
 		}
-		if err := b.applyMemberOp(tx, id, memberOp{op: "replace", refs: refs}, &ch); err != nil {
+		if !groupChanged(g, next, ch) { // RFC 7644 §3.5.2: the version stays
+			res, err = storedGroup(tx, id, true)
+			return err
+		}
+		next.LastModified, next.Version = b.now(), g.Version+1
+		if err := tx.PutGroup(next); err != nil {
 			return err
 		}
 		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
@@ -394,18 +396,22 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		ch.before = &before
 		doc := withoutGroupServerAttributes(cur.Doc)
 		attrsChanged := false
+		named := 0
 		for _, op := range ops {
 			memberOp, attrOp, err := splitMemberOp(op)
 			if err != nil {
 				return err
 			}
 			if memberOp != nil {
+				if named += len(memberOp.refs); named > MaxMembersPerRequest {
+					return tooManyMembers(named)
+				}
 				if err := b.applyMemberOp(tx, id, *memberOp, &ch); err != nil {
 					return err
 				}
 			}
 			if attrOp != nil {
-				doc, err = scimdoc.ApplyPatch(b.groups, doc, []scimdoc.Operation{*attrOp})
+				doc, err = scimdoc.ApplyPatchWith(b.groups, doc, []scimdoc.Operation{*attrOp}, patchOptions(ctx))
 				if err != nil {
 					return err
 				}
@@ -423,6 +429,10 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 			renamed = isRename(g, next)
 			g = next
 		}
+		if !groupChanged(before, g, ch) { // RFC 7644 §3.5.2: the version stays
+			res, err = storedGroup(tx, id, false)
+			return err
+		}
 		g.LastModified, g.Version = b.now(), g.Version+1
 		if err := tx.PutGroup(g); err != nil {
 			return err
@@ -434,6 +444,27 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		return err
 	})
 	return res, b.groupWritten(ctx, "patch group", id, err, ch, renamed)
+}
+
+// groupChanged reports whether a write that leaves the group record next
+// and made the membership change ch changed the group before: its
+// attributes, or its members once what one operation added and another
+// removed cancel out.
+func groupChanged(before, next storage.Group, ch membershipChange) bool {
+	if !bytes.Equal(before.Resource, next.Resource) {
+		return true
+	}
+	for _, id := range ch.added {
+		if !slices.Contains(ch.removed, id) {
+			return true
+		}
+	}
+	for _, id := range ch.removed {
+		if !slices.Contains(ch.added, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // storedGroup renders group id as the write in tx left it (the member count

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -46,6 +47,17 @@ func withoutServerAttributes(doc scimdoc.Document) scimdoc.Document {
 		out[k] = v
 	}
 	return out
+}
+
+// unchanged reports whether next, the document a PUT or PATCH leaves, is
+// the stored document current: then the write changes nothing, and
+// RFC 7644 §3.5.2 keeps meta.version and meta.lastModified as they are
+// (nothing is sent to Absorb or stored either). A password in next (never
+// stored) is a change. Both are compared as JSON, which is what is stored.
+func unchanged(current, next scimdoc.Document) bool {
+	a, err1 := json.Marshal(withoutServerAttributes(current))
+	b, err2 := json.Marshal(next)
+	return err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
 // userResource turns a storage record into the resource the HTTP layer renders.

@@ -35,6 +35,9 @@ type syncer struct {
 
 	mu     sync.Mutex
 	status SyncStatus
+	// skipped are the accounts the local copy cannot hold (skipAccount), so
+	// each is reported once, not on every pass.
+	skipped map[string]bool
 }
 
 // SyncStatus reports the state of the sync with Absorb.
@@ -43,6 +46,10 @@ type SyncStatus struct {
 	LastSuccess    time.Time
 	LastError      string
 	Folded         int // SCIM users changed by edits made in Absorb, since start
+	// Skipped counts the Absorb accounts the sync found but cannot keep in
+	// the local copy (a username, external id or email too long to index),
+	// since start. Each is logged once; the pass goes on without it.
+	Skipped int
 }
 
 func newSyncer(b *Bridge, interval time.Duration) *syncer {
@@ -221,6 +228,10 @@ func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 			if s.b.wrote.since(u.ID, passStart) {
 				continue // read before the bridge's own later write: the copy is newer
 			}
+			if err := storableAccount(u); err != nil {
+				s.skipAccount(u, err)
+				continue
+			}
 			account, changed, err := mirrorChange(tx, u)
 			if err != nil {
 				return err
@@ -255,6 +266,39 @@ func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 		}
 	}
 	return nil
+}
+
+// storableAccount returns a storage.ErrTooLarge error when the local copy
+// cannot hold u, or a SCIM user folding it in could not be stored: one of
+// the values kept as index keys is too long to be one.
+func storableAccount(u absorbapi.User) error {
+	for _, v := range []struct{ name, value string }{
+		{"username", u.Username}, {"externalId", u.ExternalID}, {"emailAddress", u.EmailAddress},
+	} {
+		if err := storage.CheckIndexable(v.name, v.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipAccount leaves u out of the local copy, so one account Absorb holds
+// that the bridge cannot store does not fail every sync pass (and keep
+// /readyz failing). It is logged the first time only and counted in
+// SyncStatus.Skipped.
+func (s *syncer) skipAccount(u absorbapi.User, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.skipped[u.ID] {
+		return
+	}
+	if s.skipped == nil {
+		s.skipped = map[string]bool{}
+	}
+	s.skipped[u.ID] = true
+	s.status.Skipped++
+	s.b.log.Warn("Absorb account left out of the local copy: it cannot be stored; shorten the value in Absorb",
+		"absorbId", u.ID, "error", err)
 }
 
 // mergedDoc is the SCIM user of rec with account's values merged in, and

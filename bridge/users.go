@@ -667,9 +667,12 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	before := flatAttributes(res.Doc) // for the request's audit record (trace.go)
-	doc, err := b.nextUserDoc(res.Doc, replacement, ops)
+	doc, err := b.nextUserDoc(ctx, res.Doc, replacement, ops)
 	if err != nil {
 		return scimdoc.Resource{}, err
+	}
+	if unchanged(res.Doc, doc) { // RFC 7644 §3.5.2: nothing to write, version kept
+		return b.written(rec, res.Doc)
 	}
 	userName, err := userNameOf(doc)
 	if err != nil {
@@ -736,11 +739,11 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 // nextUserDoc is the document a replace or PATCH leaves: replacement when
 // it is not nil, else the current document with ops applied. The errors of
 // scimdoc.ApplyPatch are already the client's 400s.
-func (b *Bridge) nextUserDoc(current, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Document, error) {
+func (b *Bridge) nextUserDoc(ctx context.Context, current, replacement scimdoc.Document, ops []scimdoc.Operation) (scimdoc.Document, error) {
 	if replacement != nil {
 		return replacement, nil
 	}
-	return scimdoc.ApplyPatch(b.users, withoutServerAttributes(current), ops)
+	return scimdoc.ApplyPatchWith(b.users, withoutServerAttributes(current), ops, patchOptions(ctx))
 }
 
 // renameConflict explains a PUT that Absorb refused after a rename: when

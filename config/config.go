@@ -110,6 +110,10 @@ type CredentialLimits struct {
 	AllowCIDRs    []string `yaml:"allowCIDRs"`
 	RatePerSecond float64  `yaml:"ratePerSecond"`
 	Burst         int      `yaml:"burst"`
+	// StrictPatch makes a PATCH replace whose value filter matches nothing
+	// a 400 noTarget (RFC 7644 §3.5.2.3) for this credential, instead of
+	// adding the value, which Entra ID relies on.
+	StrictPatch bool `yaml:"strictPatch"`
 }
 
 // Token is a static bearer token.
@@ -184,11 +188,15 @@ type GroupRule struct {
 
 // RequestLimits bound what one SCIM request may ask.
 type RequestLimits struct {
-	MaxBodyBytes       int64 `yaml:"maxBodyBytes"`
-	MaxBulkBodyBytes   int64 `yaml:"maxBulkBodyBytes"`
-	MaxPatchOperations int   `yaml:"maxPatchOperations"`
-	MaxResults         int   `yaml:"maxResults"`
-	BulkMaxOperations  int   `yaml:"bulkMaxOperations"`
+	MaxBodyBytes     int64 `yaml:"maxBodyBytes"`
+	MaxBulkBodyBytes int64 `yaml:"maxBulkBodyBytes"`
+	// MaxBodyBytesInFlight bounds the body bytes of the large requests
+	// (over 64 KiB) processed at once, and so the memory a burst of them
+	// takes.
+	MaxBodyBytesInFlight int64 `yaml:"maxBodyBytesInFlight"`
+	MaxPatchOperations   int   `yaml:"maxPatchOperations"`
+	MaxResults           int   `yaml:"maxResults"`
+	BulkMaxOperations    int   `yaml:"bulkMaxOperations"`
 }
 
 // Sync configures the polling of Absorb for changes made there.
@@ -214,7 +222,7 @@ func Default() Config {
 		Mapping: Mapping{UnknownDepartment: "default", Password: "generate"},
 		Sync:    Sync{Interval: time.Minute},
 		Limits: RequestLimits{
-			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxPatchOperations: 1000,
+			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxBodyBytesInFlight: 8 << 20, MaxPatchOperations: 1000,
 			MaxResults: 1000, BulkMaxOperations: 1000,
 		},
 		ShutdownGrace: 15 * time.Second,

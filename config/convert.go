@@ -73,7 +73,7 @@ func (c Config) AuthConfig() auth.Config {
 }
 
 func limits(l CredentialLimits) auth.Limits {
-	return auth.Limits{AllowCIDRs: prefixes(l.AllowCIDRs), RatePerSecond: l.RatePerSecond, Burst: l.Burst}
+	return auth.Limits{AllowCIDRs: prefixes(l.AllowCIDRs), RatePerSecond: l.RatePerSecond, Burst: l.Burst, StrictPatch: l.StrictPatch}
 }
 
 func prefixes(list []string) []netip.Prefix {

@@ -64,6 +64,9 @@ func (c *Config) validate(p *problems) {
 	if c.Limits.MaxBulkBodyBytes < c.Limits.MaxBodyBytes {
 		p.add("limits.maxBulkBodyBytes", "must be at least limits.maxBodyBytes")
 	}
+	if c.Limits.MaxBodyBytesInFlight < c.Limits.MaxBodyBytes {
+		p.add("limits.maxBodyBytesInFlight", "must be at least limits.maxBodyBytes")
+	}
 	if c.Limits.MaxPatchOperations < 1 {
 		p.add("limits.maxPatchOperations", "must be at least 1")
 	}

@@ -12,6 +12,7 @@ type SyncState struct {
 	LastSuccess    time.Time // zero when no pass has succeeded yet
 	Failing        bool      // the last pass failed
 	Folded         int       // SCIM users changed by edits made in Absorb, since start
+	Skipped        int       // Absorb accounts the sync cannot store, since start
 }
 
 // StoreCounts is what the metrics report of storage.
@@ -51,6 +52,7 @@ func (m *Metrics) Watch(src Sources) error {
 // stateDescs are the descriptions of the metrics read at scrape time.
 type stateDescs struct {
 	lastSync, syncLag, mirrorComplete, syncFailing, folded  *prometheus.Desc
+	skipped                                                 *prometheus.Desc
 	users, absorbUsers, groups, memberships, intents, rules *prometheus.Desc
 	commits, batchedWrites, commitTime                      *prometheus.Desc
 }
@@ -65,6 +67,7 @@ func newStateDescs() stateDescs {
 		mirrorComplete: d("sync_mirror_complete", "1 once the first full load of Absorb's users has finished."),
 		syncFailing:    d("sync_failing", "1 when the last sync pass with Absorb failed."),
 		folded:         d("sync_folded_users_total", "SCIM users changed by edits made directly in Absorb, since start."),
+		skipped:        d("sync_skipped_accounts_total", "Absorb accounts the sync left out of its local copy because it cannot store them (a value too long to index), since start; each is logged once."),
 		users:          d("users", "SCIM users held, each mapped to one Absorb account."),
 		absorbUsers:    d("absorb_users", "Absorb accounts in the bridge's local copy of Absorb."),
 		groups:         d("groups", "SCIM groups held."),
@@ -87,7 +90,7 @@ type stateCollector struct {
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	for _, desc := range []*prometheus.Desc{d.lastSync, d.syncLag, d.mirrorComplete, d.syncFailing,
-		d.folded, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules, d.commits, d.batchedWrites, d.commitTime} {
+		d.folded, d.skipped, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules, d.commits, d.batchedWrites, d.commitTime} {
 		ch <- desc
 	}
 }
@@ -108,6 +111,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(c.d.mirrorComplete, boolValue(s.MirrorComplete))
 		gauge(c.d.syncFailing, boolValue(s.Failing))
 		counter(c.d.folded, float64(s.Folded))
+		counter(c.d.skipped, float64(s.Skipped))
 	}
 	if c.src.Store != nil {
 		s := c.src.Store()

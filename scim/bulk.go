@@ -137,7 +137,7 @@ func (s *Server) readBulkBody(w http.ResponseWriter, r *http.Request) ([]byte, e
 			return nil, scimdoc.Errorf(http.StatusRequestEntityTooLarge, "",
 				"the size of the bulk request exceeds the maxPayloadSize (%d bytes)", tooBig.Limit)
 		}
-		return nil, fmt.Errorf("read bulk request body: %w", err)
+		return nil, bodyReadError(err)
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the request body is empty; a BulkRequest is required")

@@ -75,6 +75,8 @@ func (l failureLogger) log(r *http.Request, what string, status int, retry time.
 	switch {
 	case errors.Is(err, context.Canceled):
 		l.InfoContext(ctx, what+" canceled", append(attrs, "err", err)...)
+	case errors.Is(err, errBodyAborted):
+		l.InfoContext(ctx, what+" abandoned by the client", append(attrs, "status", status, "err", err)...)
 	case status >= 500 && status != http.StatusServiceUnavailable:
 		l.ErrorContext(ctx, what+" failed", append(attrs, "status", status, "err", err)...)
 	case status == http.StatusTooManyRequests:

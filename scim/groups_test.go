@@ -84,7 +84,8 @@ func TestPatchGroup(t *testing.T) {
 	t.Run("200 with members when asked", func(t *testing.T) {
 		r := e.do(t, http.MethodPatch, "/Groups/"+gid+"?attributes=members", `{`+patchOp+`,"Operations":[{"op":"remove","path":"members[value eq \"`+u1+`\"]"}]}`)
 		m := expect(t, r, http.StatusOK)
-		want := []any{map[string]any{"value": u2}}
+		// RFC 7643 §4.2: members are returned with their URI in "$ref".
+		want := []any{map[string]any{"value": u2, "$ref": testBase + "/Users/" + u2}}
 		if diff := cmp.Diff(want, m["members"]); diff != "" {
 			t.Errorf("members (-want +got):\n%s", diff)
 		}

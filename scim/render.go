@@ -64,12 +64,16 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 	if !res.LastModified.IsZero() {
 		meta["lastModified"] = formatTime(res.LastModified)
 	}
+	src := res.Doc
+	if k == s.group {
+		src = s.withMemberRefs(src)
+	}
 	var doc map[string]any
 	if len(p.attributes) == 0 && len(p.excluded) == 0 {
 		// Nothing selected or excluded: Project keeps "meta" and "id" as
 		// they are, so they are set on its copy rather than on a copy of the
 		// whole document made first (the larger part of what a GET allocated).
-		doc = scimdoc.Project(k.rs, res.Doc, nil, nil)
+		doc = scimdoc.Project(k.rs, src, nil, nil)
 		for key := range doc {
 			if isServerKey(key) {
 				delete(doc, key)
@@ -80,8 +84,8 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 		}
 		doc["meta"] = meta
 	} else {
-		doc = make(map[string]any, len(res.Doc)+3)
-		for key, v := range res.Doc {
+		doc = make(map[string]any, len(src)+3)
+		for key, v := range src {
 			if !isServerKey(key) {
 				doc[key] = v
 			}
@@ -93,6 +97,44 @@ func (s *Server) render(k *resourceKind, res scimdoc.Resource, p projection) map
 	doc["id"] = res.ID
 	k.setSchemas(doc)
 	return doc
+}
+
+// withMemberRefs returns doc with a "$ref" on each of its members that has
+// a value and none: the member's URI under BaseURL, as the Group schema
+// says members are returned (RFC 7643 §4.2). doc itself is not changed.
+func (s *Server) withMemberRefs(doc map[string]any) map[string]any {
+	members, ok := doc["members"].([]any)
+	if !ok || len(members) == 0 {
+		return doc
+	}
+	out := make([]any, len(members))
+	for i, m := range members {
+		out[i] = m
+		entry, ok := m.(map[string]any)
+		if !ok {
+			continue
+		}
+		id, _ := scimdoc.Lookup(entry, "value").(string)
+		if id == "" || scimdoc.Lookup(entry, "$ref") != nil {
+			continue
+		}
+		endpoint := s.user
+		if t, _ := scimdoc.Lookup(entry, "type").(string); strings.EqualFold(t, "Group") {
+			endpoint = s.group
+		}
+		withRef := make(map[string]any, len(entry)+1)
+		for key, v := range entry {
+			withRef[key] = v
+		}
+		withRef["$ref"] = s.location(endpoint, id)
+		out[i] = withRef
+	}
+	copied := make(map[string]any, len(doc))
+	for key, v := range doc {
+		copied[key] = v
+	}
+	copied["members"] = out
+	return copied
 }
 
 // setSchemas sets doc's "schemas" to the core URN and those of the

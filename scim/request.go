@@ -29,12 +29,24 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 			return nil, scimdoc.Errorf(http.StatusRequestEntityTooLarge, "",
 				"the request body is larger than the limit of %d bytes", tooBig.Limit)
 		}
-		return nil, fmt.Errorf("read request body: %w", err)
+		return nil, bodyReadError(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "the request body is empty; a JSON object is required")
 	}
 	return body, nil
+}
+
+// errBodyAborted marks a request whose body the client stopped sending.
+var errBodyAborted = errors.New("the client stopped sending the request body")
+
+// bodyReadError is the 400 for a body that could not be read to its end:
+// the client went away or broke the connection mid-body. It is the
+// client's doing, so it is logged at info level and never counted as a
+// server error.
+func bodyReadError(err error) *scimdoc.Error {
+	return &scimdoc.Error{Status: http.StatusBadRequest, ScimType: scimdoc.TypeInvalidSyntax,
+		Detail: "the request body ended before it was complete", Err: fmt.Errorf("%w: %w", errBodyAborted, err)}
 }
 
 // checkContentType accepts the SCIM media type, plain JSON, or none

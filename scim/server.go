@@ -53,6 +53,10 @@ type Options struct {
 	// MaxBulkBodyBytes caps a /Bulk body (bulk.maxPayloadSize). Zero means
 	// DefaultMaxBulkBodyBytes.
 	MaxBulkBodyBytes int64
+	// MaxBodyBytesInFlight bounds the body bytes of the large requests
+	// (over 64 KiB) read and processed at once; past it a request waits
+	// for earlier ones to finish. Zero means DefaultMaxBodyBytesInFlight.
+	MaxBodyBytesInFlight int64
 	// AuthSchemes is reported in /ServiceProviderConfig.
 	AuthSchemes []schemas.AuthenticationScheme
 	// Logger receives failures; nil discards them.
@@ -75,6 +79,7 @@ type Server struct {
 	bulkBackend      BulkBackend
 	maxBulkOps       int
 	maxBulkBodyBytes int64
+	budget           *bodyBudget
 
 	user  *resourceKind
 	group *resourceKind
@@ -102,7 +107,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("both a user and a group backend are required")
 	}
 	if opts.MaxBodyBytes < 0 || opts.MaxPatchOps < 0 || opts.MaxResults < 0 ||
-		opts.MaxBulkOperations < 0 || opts.MaxBulkBodyBytes < 0 {
+		opts.MaxBulkOperations < 0 || opts.MaxBulkBodyBytes < 0 || opts.MaxBodyBytesInFlight < 0 {
 		return nil, errors.New("limits must not be negative")
 	}
 	s := &Server{
@@ -136,6 +141,11 @@ func New(opts Options) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	inFlight := opts.MaxBodyBytesInFlight
+	if inFlight == 0 {
+		inFlight = DefaultMaxBodyBytesInFlight
+	}
+	s.budget = newBodyBudget(inFlight)
 	s.user, s.group = newResourceKinds(opts.Users.UserSchema(), opts.Groups.GroupSchema())
 	if err := s.buildDiscovery(opts.AuthSchemes); err != nil {
 		return nil, err
@@ -262,7 +272,7 @@ func (s *Server) dispatch(m methods) http.Handler {
 		h, ok := m[r.Method]
 		var err error
 		if ok {
-			err = h(w, r)
+			err = s.withinBudget(w, r, h)
 		} else {
 			w.Header().Set("Allow", allow)
 			err = scimdoc.Errorf(http.StatusMethodNotAllowed, "",
@@ -272,6 +282,22 @@ func (s *Server) dispatch(m methods) http.Handler {
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// withinBudget runs h once r's body fits in the body budget, and holds
+// that share until h is done: the memory a request takes lasts as long as
+// its processing, not only its reading.
+func (s *Server) withinBudget(w http.ResponseWriter, r *http.Request, h handler) error {
+	limit := s.maxBodyBytes
+	if r.URL.Path == "/Bulk" {
+		limit = s.maxBulkBodyBytes
+	}
+	release, err := s.budget.acquire(r.Context(), r, limit)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return h(w, r)
 }
 
 // fail writes err as a SCIM error, logging it with the Server's logger.

@@ -3,6 +3,7 @@ package scimdoc
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -138,7 +139,9 @@ func FuzzApplyPatch(f *testing.F) {
 	} {
 		f.Add(seed.op, seed.path, []byte(seed.value))
 	}
-	rs := userSchema()
+	f.Add("add", "emails", []byte(`[{"value":"a","primary":true},{"value":"b","primary":true},{"value":"c"}]`))
+	f.Add("replace", "userName", []byte(`"`+strings.Repeat("x", 25)+`"`))
+	rs := userSchema().WithLimits(fuzzLimits)
 	start := doc(f, bjensen)
 	f.Fuzz(func(t *testing.T, op, path string, raw []byte) {
 		var value any
@@ -170,5 +173,8 @@ func checkApply(t *testing.T, rs *ResourceSchema, start Document, ops []Operatio
 	}
 	if _, err := Normalize(rs, got); err != nil {
 		t.Fatalf("result does not normalize: %v", err)
+	}
+	if rs.limits != nil {
+		checkWithinLimits(t, got)
 	}
 }

@@ -96,6 +96,10 @@ func Normalize(rs *ResourceSchema, doc Document) (Document, error) {
 			return nil, BadRequest(TypeInvalidValue, "attribute %q is required", n.display())
 		}
 	}
+	tidyMultiValued(rs, out)
+	if err := rs.checkLimits(out); err != nil {
+		return nil, err
+	}
 	setSchemas(rs, out)
 	return out, nil
 }

@@ -45,10 +45,23 @@ import (
 // through the same compatibility rules as Normalize (string booleans,
 // manager as a string or a list). A nil rs is a plain error.
 func ApplyPatch(rs *ResourceSchema, doc Document, ops []Operation) (Document, error) {
+	return ApplyPatchWith(rs, doc, ops, PatchOptions{})
+}
+
+// PatchOptions change how ApplyPatchWith reads operations.
+type PatchOptions struct {
+	// Strict makes a replace whose value filter selects nothing a 400
+	// noTarget, as RFC 7644 §3.5.2.3 says, instead of adding the value
+	// the filter describes (what Entra ID relies on).
+	Strict bool
+}
+
+// ApplyPatchWith is ApplyPatch under opts.
+func ApplyPatchWith(rs *ResourceSchema, doc Document, ops []Operation, opts PatchOptions) (Document, error) {
 	if rs == nil {
 		return nil, errNoSchema
 	}
-	p := &patcher{rs: rs, doc: DeepCopy(doc)}
+	p := &patcher{rs: rs, doc: DeepCopy(doc), strict: opts.Strict}
 	if p.doc == nil {
 		p.doc = Document{}
 	}
@@ -56,11 +69,18 @@ func ApplyPatch(rs *ResourceSchema, doc Document, ops []Operation) (Document, er
 		if err := p.apply(op); err != nil {
 			return nil, opError(i, op, err)
 		}
+		if err := rs.checkCounts(p.doc); err != nil {
+			return nil, opError(i, op, err)
+		}
 	}
 	for _, n := range rs.requiredTops() {
 		if !isEmpty(valueCI(doc, n.name)) && isEmpty(valueCI(p.doc, n.name)) {
 			return nil, BadRequest(TypeInvalidValue, "attribute %q is required and cannot be removed", n.display())
 		}
+	}
+	tidyMultiValued(rs, p.doc)
+	if err := rs.checkLimits(p.doc); err != nil {
+		return nil, err
 	}
 	setSchemas(rs, p.doc)
 	return p.doc, nil
@@ -95,8 +115,9 @@ func setSchemas(rs *ResourceSchema, doc Document) {
 }
 
 type patcher struct {
-	rs  *ResourceSchema
-	doc Document
+	rs     *ResourceSchema
+	doc    Document
+	strict bool // PatchOptions.Strict
 }
 
 func (p *patcher) apply(op Operation) error {
@@ -230,6 +251,9 @@ func (p *patcher) set(op string, n *attrNode, f *Filter, value any) error {
 	cont := containerOf(p.doc, top, true)
 	switch {
 	case f != nil:
+		if p.strict && op == "replace" && !anySelected(top, f, cont) {
+			return BadRequest(TypeNoTarget, "no value of %q matches the filter [%s]", top.display(), clip(f.String()))
+		}
 		return setFiltered(top, sub, f, cont, value)
 	case sub != nil:
 		return setSub(top, sub, cont, value)
@@ -397,6 +421,16 @@ func setFiltered(top, sub *attrNode, f *Filter, cont map[string]any, value any) 
 	fixPrimary(top, list, touched)
 	storeTargets(top, cont, dropEmpty(list))
 	return nil
+}
+
+// anySelected reports whether f selects a value of top.
+func anySelected(top *attrNode, f *Filter, cont map[string]any) bool {
+	for _, e := range filterTargets(top, cont) {
+		if evalElem(top, f.root, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // filterTargets returns the values of top as a fresh list: the elements of

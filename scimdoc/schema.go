@@ -36,6 +36,9 @@ type ResourceSchema struct {
 	// core schema does not use, the unqualified "manager" and "manager.value".
 	byKey   map[string]*attrNode
 	extByID map[string]*container // lower-cased extension URN
+	// limits, when set by WithLimits, bound the documents Normalize and
+	// ApplyPatch return.
+	limits *resolvedLimits
 }
 
 // container is the core schema (attributes at the top level of a document)

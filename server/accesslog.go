@@ -108,7 +108,7 @@ func noteCredential(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := r.Context().Value(requestInfoKey{}).(*requestInfo)
 		if c, ok := auth.CredentialFrom(r.Context()); ok {
-			actor := bridge.Actor{Credential: c.Name}
+			actor := bridge.Actor{Credential: c.Name, StrictPatch: c.StrictPatch}
 			if info != nil {
 				info.credential = c.Name
 				actor.RequestID = info.requestID

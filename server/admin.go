@@ -23,7 +23,7 @@ func opsRoutes(r *mux.Router, cfg Config) error {
 	err := cfg.Metrics.Watch(metrics.Sources{
 		Sync: func() metrics.SyncState {
 			s := b.SyncStatus()
-			return metrics.SyncState{MirrorComplete: s.MirrorComplete, LastSuccess: s.LastSuccess, Failing: s.LastError != "", Folded: s.Folded}
+			return metrics.SyncState{MirrorComplete: s.MirrorComplete, LastSuccess: s.LastSuccess, Failing: s.LastError != "", Folded: s.Folded, Skipped: s.Skipped}
 		},
 		Store: func() metrics.StoreCounts {
 			c, bs := store.Stats(), store.BatchStats()

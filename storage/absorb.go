@@ -80,6 +80,12 @@ func (s *Store) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
 	if u.ID == "" {
 		return PreparedAbsorbUser{}, errors.New("put absorb user: empty id")
 	}
+	if err := CheckIndexable("username", u.Username); err != nil {
+		return PreparedAbsorbUser{}, fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
+	if err := CheckIndexable("externalId", u.ExternalID); err != nil {
+		return PreparedAbsorbUser{}, fmt.Errorf("put absorb user %q: %w", u.ID, err)
+	}
 	e := encoder{b: make([]byte, 0, 16+len(u.Username)+len(u.ExternalID)+len(u.DateEdited))}
 	e.str(u.Username)
 	e.str(u.ExternalID)

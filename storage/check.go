@@ -179,6 +179,8 @@ func (c *checker) absorbUsers() {
 
 func (c *checker) groups() {
 	tx := c.tx
+	// A file opened read-only may predate groups/externalIds.
+	hasExternalIDs := tx.tx.Bucket(bucketNames[bGroupExternalIDs]) != nil
 	groups := map[string]Group{}
 	_ = tx.b(bGroups).ForEach(func(k, v []byte) error {
 		g, err := tx.decodeGroup(string(k), v, true)
@@ -188,8 +190,8 @@ func (c *checker) groups() {
 		}
 		g.Resource = nil
 		groups[g.ID] = g
-		if g.ExternalID != "" && string(tx.b(bGroupExternalID).Get([]byte(g.ExternalID))) != g.ID {
-			c.addf("%s: %q does not point at group %q", bucketNames[bGroupExternalID], g.ExternalID, g.ID)
+		if g.ExternalID != "" && hasExternalIDs && tx.b(bGroupExternalIDs).Get(pairKey(g.ExternalID, g.ID)) == nil {
+			c.addf("%s: no entry for %q of group %q", bucketNames[bGroupExternalIDs], g.ExternalID, g.ID)
 		}
 		if name := FoldCase(g.DisplayName); name != "" && tx.b(bGroupDisplayName).Get(pairKey(name, g.ID)) == nil {
 			c.addf("%s: no entry for group %q", bucketNames[bGroupDisplayName], g.ID)
@@ -206,10 +208,15 @@ func (c *checker) groups() {
 		return nil
 	})
 	c.counter(cGroups, len(groups))
-	c.uniqueIndex(bGroupExternalID, func(id string) (string, bool) {
-		g, ok := groups[id]
-		return g.ExternalID, ok
-	})
+	if hasExternalIDs {
+		_ = tx.b(bGroupExternalIDs).ForEach(func(k, _ []byte) error {
+			ext, id, ok := splitPair(k)
+			if g, found := groups[id]; !ok || !found || g.ExternalID != ext {
+				c.addf("%s: stale entry %q", bucketNames[bGroupExternalIDs], k)
+			}
+			return nil
+		})
+	}
 	_ = tx.b(bGroupDisplayName).ForEach(func(k, _ []byte) error {
 		name, id, ok := splitPair(k)
 		if g, found := groups[id]; !ok || !found || FoldCase(g.DisplayName) != name {

@@ -45,7 +45,10 @@
 //	intents              ufold(key)          -> intent record
 //	groups               id                  -> group record
 //	groups/displayName   lp(fold(name)) id   -> ""   (not unique)
-//	groups/externalId    externalId          -> id   (unique, exact)
+//	groups/externalId    (empty: the unique index of files written before groups/externalIds, whose
+//	                     entries a writable Open moves there)
+//	groups/externalIds   lp(externalId) id   -> ""   (not unique, exact; RFC 7643 §3.1; added without a
+//	                                           schema change, like holds)
 //	groups/memberCount   id                  -> uint64 big-endian (absent when zero)
 //	members              lp(groupID) userID  -> member display (raw UTF-8)
 //	memberOf             lp(userID) groupID  -> ""
@@ -56,7 +59,9 @@
 //	                                           schema change: created when missing, read as empty when absent)
 //
 // fold is FoldCase, ufold FoldUserName. Empty values are never indexed
-// (bbolt has no empty keys).
+// (bbolt has no empty keys), and a value whose key would pass bbolt's
+// MaxKeySize is refused before anything is written (*TooLargeError,
+// CheckIndexable).
 // The Absorb copy of an account a user is linked to (users/absorbId) lives in
 // that user's value, after the user record, and absorb/users links to it, so
 // a write of a user and its copy changes one page instead of two (see

@@ -39,3 +39,22 @@ func (e *ConflictError) Error() string {
 
 // Is makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// ErrTooLarge is matched by every *TooLargeError: errors.Is(err, ErrTooLarge).
+var ErrTooLarge = errors.New("too large to index")
+
+// TooLargeError reports a value that cannot be an index key: bbolt refuses
+// keys over bolt.MaxKeySize bytes. It is returned before anything is
+// written, so the transaction stays usable. errors.Is(err, ErrTooLarge) is
+// true.
+type TooLargeError struct {
+	Index string // "userName", "externalId", "email", "username", "displayName"
+	Bytes int    // the key's length
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s of %d bytes is beyond the %d bytes an index key may hold", e.Index, e.Bytes, maxIndexedBytes)
+}
+
+// Is makes errors.Is(err, ErrTooLarge) true.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }

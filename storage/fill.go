@@ -25,7 +25,7 @@ func (s *Store) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 	case bAudit:
 		return auditFillPercent
 	case bUsers, bGroups, bUserName, bUserEmail, bUserExternalID, bAbsorbUsername, bAbsorbExternalID,
-		bGroupDisplayName, bGroupExternalID:
+		bGroupDisplayName, bGroupExternalID, bGroupExternalIDs:
 		return s.order.fillPercent(btx, id)
 	}
 	return orderedFillPercent

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Group is a SCIM group. Its members are stored apart, one key each; see
@@ -14,7 +16,7 @@ import (
 type Group struct {
 	ID           string
 	DisplayName  string          // indexed case-insensitively (FoldCase), not unique
-	ExternalID   string          // unique when set, exact
+	ExternalID   string          // indexed exactly, not unique (RFC 7643 §3.1)
 	Resource     json.RawMessage // the SCIM resource without members and meta
 	Created      time.Time       // read back in UTC
 	LastModified time.Time       // read back in UTC
@@ -35,14 +37,63 @@ func (tx *Tx) group(id string) (Group, error) {
 	return getRecord(tx, bGroups, id, true, tx.decodeGroup)
 }
 
-// GroupByExternalID returns the group whose externalId equals ext exactly, or
-// ErrNotFound.
-func (tx *Tx) GroupByExternalID(ext string) (Group, error) {
-	g, err := getByIndex(tx, bGroupExternalID, ext, bGroups, tx.decodeGroup)
-	if err != nil {
-		return Group{}, fmt.Errorf("group with externalId %q: %w", ext, err)
+// GroupsByExternalID returns the groups whose externalId equals ext
+// exactly, in ascending id order; none is an empty result, not an error.
+// RFC 7643 §3.1 leaves the uniqueness of externalId to the client, so two
+// groups may share one.
+func (tx *Tx) GroupsByExternalID(ext string) ([]Group, error) {
+	if ext == "" {
+		return nil, nil
 	}
-	return g, nil
+	if tx.tx.Bucket(bucketNames[bGroupExternalIDs]) == nil {
+		// A read-only transaction over a file written before the index
+		// became non-unique: the old index holds one group per value.
+		g, err := getByIndex(tx, bGroupExternalID, ext, bGroups, tx.decodeGroup)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return []Group{g}, nil
+	}
+	var groups []Group
+	prefix := prefixKey(ext)
+	c := tx.b(bGroupExternalIDs).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		g, err := tx.Group(string(k[len(prefix):]))
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// moveGroupExternalIDs fills groups/externalIds from the groups of a file
+// written when a group's externalId was unique (groups/externalId, one id
+// per value), and empties that bucket, which is no longer kept.
+func moveGroupExternalIDs(btx *bolt.Tx) error {
+	groups, ids, old := btx.Bucket(bucketNames[bGroups]), btx.Bucket(bucketNames[bGroupExternalIDs]), btx.Bucket(bucketNames[bGroupExternalID])
+	if groups == nil || old == nil {
+		return nil
+	}
+	err := old.ForEach(func(ext, id []byte) error {
+		if groups.Get(id) == nil {
+			return nil
+		}
+		return ids.Put(pairKey(string(ext), string(id)), nil)
+	})
+	if err != nil {
+		return fmt.Errorf("move the group externalId index: %w", err)
+	}
+	if err := btx.DeleteBucket(bucketNames[bGroupExternalID]); err != nil {
+		return fmt.Errorf("move the group externalId index: %w", err)
+	}
+	if _, err := btx.CreateBucket(bucketNames[bGroupExternalID]); err != nil {
+		return fmt.Errorf("move the group externalId index: %w", err)
+	}
+	return nil
 }
 
 // GroupsByDisplayName returns the groups whose displayName equals name
@@ -73,20 +124,21 @@ func (tx *Tx) PutGroup(g Group) error {
 	if g.ID == "" {
 		return errors.New("put group: empty id")
 	}
+	if err := CheckIndexable("displayName", g.DisplayName); err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
+	if err := CheckIndexable("externalId", g.ExternalID); err != nil {
+		return fmt.Errorf("put group %q: %w", g.ID, err)
+	}
 	old, err := tx.group(g.ID)
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("put group %q: %w", g.ID, err)
 	}
-	if g.ExternalID != "" {
-		if id := tx.b(bGroupExternalID).Get([]byte(g.ExternalID)); id != nil && string(id) != g.ID {
-			return &ConflictError{Index: "externalId", Value: g.ExternalID, ExistingID: string(id)}
-		}
-	}
 	if err := tx.writeGroup(g); err != nil {
 		return err
 	}
-	if err := reindex(tx, bGroupExternalID, old.ExternalID, g.ExternalID, g.ID); err != nil {
+	if err := repair(tx, bGroupExternalIDs, nonEmpty(old.ExternalID), nonEmpty(g.ExternalID), g.ID); err != nil {
 		return fmt.Errorf("put group %q: externalId index: %w", g.ID, err)
 	}
 	if oldName, newName := FoldCase(old.DisplayName), FoldCase(g.DisplayName); !exists || oldName != newName {
@@ -125,7 +177,7 @@ func (tx *Tx) DeleteGroup(id string) error {
 	if _, err := tx.clearMembers(g.ID); err != nil {
 		return fmt.Errorf("delete group %q: %w", id, err)
 	}
-	if err := reindex(tx, bGroupExternalID, g.ExternalID, "", id); err != nil {
+	if err := repair(tx, bGroupExternalIDs, nonEmpty(g.ExternalID), nil, id); err != nil {
 		return fmt.Errorf("delete group %q: externalId index: %w", id, err)
 	}
 	if name := FoldCase(g.DisplayName); name != "" {

@@ -2,10 +2,12 @@ package storage
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"path/filepath"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestGroupRoundTrip(t *testing.T) {
@@ -70,16 +72,16 @@ func TestGroupLookups(t *testing.T) {
 		if groups, _ := tx.GroupsByDisplayName("Nobody"); len(groups) != 0 {
 			t.Errorf("GroupsByDisplayName(Nobody) = %d groups", len(groups))
 		}
-		g, err := tx.GroupByExternalID("e2")
+		gs, err := tx.GroupsByExternalID("e2")
 		if err != nil {
 			return err
 		}
-		if g.ID != "g2" {
-			t.Errorf("GroupByExternalID(e2) = %q, want g2", g.ID)
+		if diff := cmp.Diff([]string{"g2"}, groupIDs(gs)); diff != "" {
+			t.Errorf("GroupsByExternalID(e2) (-want +got):\n%s", diff)
 		}
 		for _, ext := range []string{"E2", "", "nope"} {
-			if _, err := tx.GroupByExternalID(ext); !isNotFound(err) {
-				t.Errorf("GroupByExternalID(%q) = %v, want ErrNotFound", ext, err)
+			if gs, err := tx.GroupsByExternalID(ext); err != nil || len(gs) != 0 {
+				t.Errorf("GroupsByExternalID(%q) = %v, %v; want none", ext, groupIDs(gs), err)
 			}
 		}
 		if _, err := tx.Group("nope"); !isNotFound(err) {
@@ -105,14 +107,14 @@ func TestPutGroupReindexes(t *testing.T) {
 		if groups, _ := tx.GroupsByDisplayName("old"); len(groups) != 0 {
 			t.Errorf("old displayName still finds %d groups", len(groups))
 		}
-		if _, err := tx.GroupByExternalID("old"); !isNotFound(err) {
-			t.Errorf("old externalId: %v, want ErrNotFound", err)
+		if gs, _ := tx.GroupsByExternalID("old"); len(gs) != 0 {
+			t.Errorf("old externalId still finds %v", groupIDs(gs))
 		}
 		if groups, _ := tx.GroupsByDisplayName("new"); len(groups) != 1 {
 			t.Errorf("new displayName finds %d groups, want 1", len(groups))
 		}
-		if _, err := tx.GroupByExternalID("new"); err != nil {
-			t.Errorf("new externalId: %v", err)
+		if gs, err := tx.GroupsByExternalID("new"); err != nil || len(gs) != 1 {
+			t.Errorf("new externalId finds %v, %v; want g1", groupIDs(gs), err)
 		}
 		if got := tx.CountGroups(); got != 1 {
 			t.Errorf("CountGroups() = %d, want 1", got)
@@ -122,19 +124,27 @@ func TestPutGroupReindexes(t *testing.T) {
 	checkStore(t, s)
 }
 
-func TestPutGroupConflict(t *testing.T) {
+// RFC 7643 §3.1 leaves the uniqueness of externalId to the client: two
+// groups may share one.
+func TestGroupsShareAnExternalID(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g1", DisplayName: "One", ExternalID: "ext"})
-	err := s.Update(func(tx *Tx) error { return tx.PutGroup(Group{ID: "g2", DisplayName: "Two", ExternalID: "ext"}) })
-	var ce *ConflictError
-	if !errors.As(err, &ce) || !errors.Is(err, ErrConflict) {
-		t.Fatalf("PutGroup = %v, want *ConflictError", err)
-	}
-	if want := (&ConflictError{Index: "externalId", Value: "ext", ExistingID: "g1"}); *ce != *want {
-		t.Errorf("ConflictError = %+v, want %+v", ce, want)
-	}
-	// The same displayName is fine.
-	putGroups(t, s, Group{ID: "g2", DisplayName: "one"})
+	putGroups(t, s, Group{ID: "g2", DisplayName: "Two", ExternalID: "ext"})
+	view(t, s, func(tx *Tx) error {
+		gs, err := tx.GroupsByExternalID("ext")
+		if diff := cmp.Diff([]string{"g1", "g2"}, groupIDs(gs)); err != nil || diff != "" {
+			t.Errorf("GroupsByExternalID(ext) (-want +got), %v:\n%s", err, diff)
+		}
+		return nil
+	})
+	update(t, s, func(tx *Tx) error { return tx.DeleteGroup("g1") })
+	view(t, s, func(tx *Tx) error {
+		gs, _ := tx.GroupsByExternalID("ext")
+		if diff := cmp.Diff([]string{"g2"}, groupIDs(gs)); diff != "" {
+			t.Errorf("after deleting g1 (-want +got):\n%s", diff)
+		}
+		return nil
+	})
 	checkStore(t, s)
 }
 
@@ -155,8 +165,8 @@ func TestDeleteGroup(t *testing.T) {
 		if _, err := tx.Group("g1"); !isNotFound(err) {
 			t.Errorf("Group(g1) after delete = %v", err)
 		}
-		if _, err := tx.GroupByExternalID("e1"); !isNotFound(err) {
-			t.Errorf("GroupByExternalID(e1) after delete = %v", err)
+		if gs, _ := tx.GroupsByExternalID("e1"); len(gs) != 0 {
+			t.Errorf("GroupsByExternalID(e1) after delete = %v", groupIDs(gs))
 		}
 		if groups, _ := tx.GroupsByDisplayName("One"); len(groups) != 0 {
 			t.Errorf("GroupsByDisplayName(One) after delete = %d groups", len(groups))
@@ -217,4 +227,59 @@ func TestForEachGroup(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A file written when a group's externalId was unique (groups/externalId,
+// value -> id, and no groups/externalIds) opens with its groups found by
+// externalId, and then takes a second group with the same one.
+func TestOldGroupExternalIDIndexMoves(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putGroups(t, s, Group{ID: "g1", DisplayName: "One", ExternalID: "ext"})
+	// Make it the file an earlier version left.
+	err = s.db.Update(func(btx *bolt.Tx) error {
+		if err := btx.DeleteBucket(bucketNames[bGroupExternalIDs]); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketNames[bGroupExternalID]).Put([]byte("ext"), []byte("g1"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := Open(path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	view(t, ro, func(tx *Tx) error {
+		gs, err := tx.GroupsByExternalID("ext")
+		if diff := cmp.Diff([]string{"g1"}, groupIDs(gs)); err != nil || diff != "" {
+			t.Errorf("read-only, before the move (-want +got), %v:\n%s", err, diff)
+		}
+		return nil
+	})
+	checkStore(t, ro)
+	_ = ro.Close()
+	s, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	putGroups(t, s, Group{ID: "g2", DisplayName: "Two", ExternalID: "ext"})
+	view(t, s, func(tx *Tx) error {
+		gs, err := tx.GroupsByExternalID("ext")
+		if diff := cmp.Diff([]string{"g1", "g2"}, groupIDs(gs)); err != nil || diff != "" {
+			t.Errorf("after the move (-want +got), %v:\n%s", err, diff)
+		}
+		if n := tx.tx.Bucket(bucketNames[bGroupExternalID]).Stats().KeyN; n != 0 {
+			t.Errorf("the old index still holds %d keys", n)
+		}
+		return nil
+	})
+	checkStore(t, s)
 }

@@ -36,6 +36,7 @@ const (
 	bRuleState
 	bAudit
 	bHolds
+	bGroupExternalIDs
 	numBuckets
 )
 
@@ -54,6 +55,7 @@ var bucketNames = [numBuckets][]byte{
 	bGroups:           []byte("groups"),
 	bGroupDisplayName: []byte("groups/displayName"),
 	bGroupExternalID:  []byte("groups/externalId"),
+	bGroupExternalIDs: []byte("groups/externalIds"),
 	bGroupMemberCount: []byte("groups/memberCount"),
 	bMembers:          []byte("members"),
 	bMemberOf:         []byte("memberOf"),
@@ -67,7 +69,7 @@ var bucketNames = [numBuckets][]byte{
 // writable Open creates them in a file that lacks them (an older reader
 // ignores them), and a read-only transaction over such a file reads them as
 // empty.
-var laterBuckets = [numBuckets]bool{bHolds: true}
+var laterBuckets = [numBuckets]bool{bHolds: true, bGroupExternalIDs: true}
 
 // meta keys.
 var keySchema = []byte("schema")

@@ -160,6 +160,11 @@ func initLayout(tx *bolt.Tx) error {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
 			}
+			if bucketID(id) == bGroupExternalIDs {
+				if err := moveGroupExternalIDs(tx); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return checkLayout(tx)

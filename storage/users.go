@@ -134,6 +134,9 @@ func (s *Store) PrepareUser(u User) (PreparedUser, error) {
 	if u.ID == "" {
 		return PreparedUser{}, errors.New("put user: empty id")
 	}
+	if err := checkUserKeys(u); err != nil {
+		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
+	}
 	return PreparedUser{u: u, v: s.encodeUser(u)}, nil
 }
 

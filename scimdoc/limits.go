@@ -1,0 +1,196 @@
+package scimdoc
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits bound the size of a resource document, so that a client cannot make
+// the server store, compare or send upstream values of any size: a document
+// within them costs bounded memory to hold and bounded CPU to patch. Zero
+// fields mean no limit.
+type Limits struct {
+	// MaxLength is the most characters (Unicode code points) of a string,
+	// reference or binary value, by attribute path as Attribute resolves it
+	// ("userName", "emails.value",
+	// "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department").
+	MaxLength map[string]int
+	// DefaultMaxLength applies to the string values MaxLength does not name.
+	DefaultMaxLength int
+	// MaxValues is the most values of one multi-valued attribute, by
+	// attribute name ("emails", "members").
+	MaxValues map[string]int
+	// DefaultMaxValues applies to the multi-valued attributes MaxValues does
+	// not name.
+	DefaultMaxValues int
+}
+
+// WithLimits returns a copy of rs whose Normalize and ApplyPatch refuse
+// documents beyond l with 400 invalidValue, naming the attribute and the
+// limit. Paths in l that rs does not know are ignored.
+func (rs *ResourceSchema) WithLimits(l Limits) *ResourceSchema {
+	out := *rs
+	out.limits = &resolvedLimits{
+		maxLength: map[*attrNode]int{}, maxValues: map[*attrNode]int{},
+		defLength: l.DefaultMaxLength, defValues: l.DefaultMaxValues,
+	}
+	for path, n := range l.MaxLength {
+		if node := rs.lookup(path); node != nil {
+			out.limits.maxLength[node] = n
+		}
+	}
+	for path, n := range l.MaxValues {
+		if node := rs.lookup(path); node != nil {
+			out.limits.maxValues[node] = n
+		}
+	}
+	return &out
+}
+
+// MaxLength reports the most characters a value of the attribute at path
+// may have under the limits of rs, 0 for none.
+func (rs *ResourceSchema) MaxLength(path string) int {
+	n := rs.lookup(path)
+	if n == nil || rs.limits == nil {
+		return 0
+	}
+	return rs.limits.length(n)
+}
+
+// MaxValues reports the most values the multi-valued attribute at path may
+// have under the limits of rs, 0 for none.
+func (rs *ResourceSchema) MaxValues(path string) int {
+	n := rs.lookup(path)
+	if n == nil || rs.limits == nil || !n.multi() {
+		return 0
+	}
+	return rs.limits.values(n)
+}
+
+// resolvedLimits are Limits keyed by schema node.
+type resolvedLimits struct {
+	maxLength, maxValues map[*attrNode]int
+	defLength, defValues int
+}
+
+func (l *resolvedLimits) length(n *attrNode) int {
+	if v, ok := l.maxLength[n]; ok {
+		return v
+	}
+	return l.defLength
+}
+
+func (l *resolvedLimits) values(n *attrNode) int {
+	if v, ok := l.maxValues[n]; ok {
+		return v
+	}
+	return l.defValues
+}
+
+// tops calls f with every top-level attribute of rs and the map that holds
+// it in doc, stopping at the first error.
+func (rs *ResourceSchema) eachTop(doc Document, f func(n *attrNode, v any) error) error {
+	for _, c := range append([]*container{rs.core}, rs.exts...) {
+		cont := doc
+		if c.ext {
+			cont, _ = valueCI(doc, c.urn).(map[string]any)
+		}
+		if cont == nil {
+			continue
+		}
+		for _, n := range c.tops {
+			v := valueCI(cont, n.name)
+			if v == nil {
+				continue
+			}
+			if err := f(n, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkCounts refuses a multi-valued attribute with more values than its
+// limit. It reads only list lengths, so ApplyPatch runs it after every
+// operation: no operation then works on a list larger than the limit.
+func (rs *ResourceSchema) checkCounts(doc Document) error {
+	if rs.limits == nil {
+		return nil
+	}
+	return rs.eachTop(doc, func(n *attrNode, v any) error {
+		if !n.multi() {
+			return nil
+		}
+		l, ok := asList(v)
+		if max := rs.limits.values(n); ok && max > 0 && len(l) > max {
+			return tooManyValues(n, len(l), max)
+		}
+		return nil
+	})
+}
+
+func tooManyValues(n *attrNode, got, max int) *Error {
+	return BadRequest(TypeInvalidValue, "attribute %q has %d values, more than the limit of %d", n.display(), got, max)
+}
+
+// checkLimits refuses a document with a value beyond the limits of rs.
+func (rs *ResourceSchema) checkLimits(doc Document) error {
+	if rs.limits == nil {
+		return nil
+	}
+	if err := rs.checkCounts(doc); err != nil {
+		return err
+	}
+	return rs.eachTop(doc, func(n *attrNode, v any) error {
+		if !n.multi() {
+			return rs.checkValue(n, v)
+		}
+		l, ok := asList(v)
+		if !ok {
+			return rs.checkValue(n, v)
+		}
+		for _, e := range l {
+			if err := rs.checkValue(n, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// checkValue checks the length of one value of n, and of its
+// sub-attributes when it is complex.
+func (rs *ResourceSchema) checkValue(n *attrNode, v any) error {
+	switch v := v.(type) {
+	case string:
+		return rs.checkString(n, v)
+	case map[string]any:
+		if !n.complex() {
+			return nil
+		}
+		for k, sv := range v {
+			s := n.subByLow[strings.ToLower(k)]
+			if s == nil {
+				continue
+			}
+			if str, ok := sv.(string); ok {
+				if err := rs.checkString(s, str); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (rs *ResourceSchema) checkString(n *attrNode, s string) error {
+	max := rs.limits.length(n)
+	if max <= 0 || len(s) <= max {
+		return nil // a string of max bytes or fewer has max characters or fewer
+	}
+	if got := utf8.RuneCountInString(s); got > max {
+		return BadRequest(TypeInvalidValue, "attribute %q is %d characters long, more than the limit of %d", n.display(), got, max)
+	}
+	return nil
+}

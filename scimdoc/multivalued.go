@@ -1,0 +1,130 @@
+package scimdoc
+
+import "reflect"
+
+// tidyMultiValued applies the rules of RFC 7643 §2.4 to every multi-valued
+// attribute of doc, in place, so that what is stored and returned follows
+// them whatever the client sent:
+//   - a value equal to an earlier one (the same "value" and the same "type",
+//     compared as the schema compares them; for complex values without a
+//     "value", every sub-attribute but "primary" the same) is dropped; when
+//     the dropped one was primary, the one kept becomes primary;
+//   - "primary": true is kept on the first value that has it, and set to
+//     false on the others.
+//
+// The same rule holds for POST, PUT and PATCH: Normalize and ApplyPatch both
+// end with it. (A PATCH value marked primary first makes the attribute's
+// other values non-primary, as ApplyPatch says, so within a PATCH the newest
+// primary wins over the stored one; two primaries in one request keep the
+// first.)
+func tidyMultiValued(rs *ResourceSchema, doc Document) {
+	_ = rs.eachTop(doc, func(n *attrNode, v any) error {
+		l, ok := v.([]any)
+		if !ok || !n.multi() || len(l) == 0 {
+			return nil
+		}
+		out := dedupeValues(n, l)
+		if n.primary != nil {
+			keepFirstPrimary(n, out)
+		}
+		if len(out) != len(l) {
+			setCanon(containerOf(doc, n, false), n.name, out)
+		}
+		return nil
+	})
+}
+
+// dedupeValues returns l without the values equal to an earlier one.
+func dedupeValues(n *attrNode, l []any) []any {
+	if len(l) < 2 {
+		return l
+	}
+	out := l[:0:0]
+	for _, e := range l {
+		dup := -1
+		for i, kept := range out {
+			if exactlySame(n, kept, e) {
+				dup = i
+				break
+			}
+		}
+		if dup < 0 {
+			out = append(out, e)
+			continue
+		}
+		if n.primary != nil && isPrimaryValue(n, e) && !isPrimaryValue(n, out[dup]) {
+			if m, ok := out[dup].(map[string]any); ok {
+				setCanon(m, n.primary.name, true)
+			}
+		}
+	}
+	if len(out) == len(l) {
+		return l
+	}
+	return out
+}
+
+// exactlySame reports whether a and b are the same value of n: equal
+// "value" and "type" (both absent counts as equal), or, for complex values
+// without a "value" sub-attribute, equal in every sub-attribute but
+// "primary".
+func exactlySame(n *attrNode, a, b any) bool {
+	if !n.complex() {
+		return compareScalar(n, "eq", a, b)
+	}
+	am, ok1 := a.(map[string]any)
+	bm, ok2 := b.(map[string]any)
+	if !ok1 || !ok2 {
+		return false
+	}
+	if vs := n.valueSub; vs != nil {
+		av, bv := valueCI(am, vs.name), valueCI(bm, vs.name)
+		if av == nil || bv == nil || !compareScalar(vs, "eq", av, bv) {
+			return false
+		}
+		if ts := n.typeSub; ts != nil {
+			at, bt := valueCI(am, ts.name), valueCI(bm, ts.name)
+			if (at == nil) != (bt == nil) || at != nil && !compareScalar(ts, "eq", at, bt) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(withoutPrimary(n, am), withoutPrimary(n, bm))
+}
+
+func withoutPrimary(n *attrNode, m map[string]any) map[string]any {
+	if n.primary == nil {
+		return m
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	deleteCI(out, n.primary.name)
+	return out
+}
+
+func isPrimaryValue(n *attrNode, e any) bool {
+	m, ok := e.(map[string]any)
+	if !ok {
+		return false
+	}
+	b, _ := toBool(valueCI(m, n.primary.name))
+	return b
+}
+
+// keepFirstPrimary sets primary to false on every value after the first
+// primary one.
+func keepFirstPrimary(n *attrNode, l []any) {
+	found := false
+	for _, e := range l {
+		if !isPrimaryValue(n, e) {
+			continue
+		}
+		if found {
+			setCanon(e.(map[string]any), n.primary.name, false)
+		}
+		found = true
+	}
+}
