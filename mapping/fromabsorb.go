@@ -117,7 +117,7 @@ func (m *Mapper) docValue(b *binding, u *absorbapi.User) (any, bool) {
 		if u.LanguageID == nil {
 			return nil, false // Absorb says nothing: as on the way in, keep what doc has
 		}
-		tag, ok := m.tags[*u.LanguageID]
+		tag, ok := m.languageTag(*u.LanguageID)
 		if !ok {
 			return nil, false
 		}
