@@ -54,6 +54,8 @@ type worldConfig struct {
 	limit bridge.DeactivationLimit
 	// scanPage is the client's ScanPageSize; zero means its default.
 	scanPage int
+	// now is the bridge's clock; nil means time.Now.
+	now func() time.Time
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -200,6 +202,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		Mapper:       w.mapper(),
 		Rules:        w.cfg.rules,
 		SyncInterval: time.Hour, // tests sync with SyncNow
+		Now:          w.cfg.now,
 
 		DeactivationLimit: w.cfg.limit,
 	})
