@@ -314,6 +314,13 @@ type fakeProc struct {
 // in the socket's queue.
 func startFake(t *testing.T, sock *socket, faults string) *fakeProc {
 	t.Helper()
+	return startFakeVariant(t, sock, faults, testVariants(t))
+}
+
+// startFakeVariant is startFake with the fake playing the behaviours of
+// variants (a `fake-absorb -variant` list; "" for the defaults).
+func startFakeVariant(t *testing.T, sock *socket, faults, variants string) *fakeProc {
+	t.Helper()
 	if sock == nil {
 		sock = mustBindSocket(t, "")
 	}
@@ -321,8 +328,8 @@ func startFake(t *testing.T, sock *socket, faults string) *fakeProc {
 	if faults != "" {
 		args = append(args, "-faults", faults)
 	}
-	if v := testVariants(t); v != "" {
-		args = append(args, "-variant", v)
+	if variants != "" {
+		args = append(args, "-variant", variants)
 	}
 	p, err := startProc(t, "fake-absorb", args, nil, sock)
 	if err != nil {
