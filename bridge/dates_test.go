@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/mapping"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -69,5 +70,38 @@ func TestAnUnchangedDateIsNoWriteUnderAbsorbDates(t *testing.T) {
 	}
 	if got := w.absorbUser(w.absorbIDOf(u.ID)).DateHired; !got.Equal(time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("the fake holds dateHired %v after the IdP moved it", got)
+	}
+}
+
+// A portal that answers a PUT with the bare id tells the bridge nothing of
+// the account's new dateEdited: reconcile must not report the copy the fix
+// left as stale.
+func TestReconcileAfterAFixWhenWritesAnswerTheBareID(t *testing.T) {
+	w := newWorld(t, func(c *worldConfig) {
+		c.fake = func(o *fakeabsorb.Options) { o.Variants.Answers = "string" }
+	})
+	ctx := context.Background()
+	u := w.create(userDoc("walt@example.com", "Walt", "Whitman"))
+	w.sync()
+	w.advance(2 * time.Second)
+	w.editInAbsorb(w.absorbIDOf(u.ID), func(a *absorbapi.User) { a.FirstName = "Walter" })
+	w.advance(2 * time.Second)
+
+	rep, err := w.b.Reconcile(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Fixed != 1 {
+		t.Fatalf("reconcile fixed %d drifts, want 1: %+v", rep.Fixed, rep.Drift)
+	}
+	if got := w.absorbUser(w.absorbIDOf(u.ID)).FirstName; got != "Walt" {
+		t.Fatalf("Absorb holds %q after the fix", got)
+	}
+	rep, err = w.b.Reconcile(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Drift) != 0 {
+		t.Errorf("drift left after the fix: %+v", rep.Drift)
 	}
 }
