@@ -36,7 +36,7 @@ const opsPassword = "Tr0ub4dor&3-never-logged"
 
 func newOpsRig(t *testing.T, dryRun bool, now ...func() time.Time) *opsRig {
 	t.Helper()
-	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1})
+	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1, Variants: testVariants(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

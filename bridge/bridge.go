@@ -44,6 +44,7 @@ type Absorb interface {
 	ListUserEnrollments(ctx context.Context, userID string) ([]absorbapi.Enrollment, error)
 	UnenrollUser(ctx context.Context, enrollmentIDs []string) error
 	ScanUsers(ctx context.Context, filter string, fn func(absorbapi.User) error) error
+	ListLanguages(ctx context.Context) ([]absorbapi.Language, error)
 }
 
 var _ Absorb = (*absorbapi.Client)(nil)
@@ -104,6 +105,7 @@ type Bridge struct {
 	groups  *scimdoc.ResourceSchema
 	locks   keyedMutex
 	depts   *departmentCache
+	langs   *portalLanguages
 	mirrorC mirrorState
 	rules   *ruleEngine
 	syncer  *syncer
@@ -161,6 +163,7 @@ func New(cfg Config) (*Bridge, error) {
 		ttl = 10 * time.Minute
 	}
 	b.depts = newDepartmentCache(cfg.Absorb, ttl, b.now)
+	b.langs = &portalLanguages{absorb: cfg.Absorb, mapper: cfg.Mapper, now: b.now, log: b.log}
 	var err error
 	if b.brake, err = loadBrake(cfg.Store, cfg.DeactivationLimit); err != nil {
 		return nil, err

@@ -48,7 +48,7 @@ type rigConfig struct {
 
 func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
 	t.Helper()
-	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: rc.fakeRate, Burst: rc.fakeBurst, RandSeed: 1})
+	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: rc.fakeRate, Burst: rc.fakeBurst, RandSeed: 1, Variants: testVariants(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -274,11 +274,22 @@ func (b *Bridge) staleCopy(absorbID string, account absorbapi.User) []mapping.Ch
 	if !found {
 		return []mapping.Change{{Field: "id", To: absorbID}}
 	}
-	if local.DateEdited != "" && account.DateEdited != "" && local.DateEdited > account.DateEdited {
+	if local.DateEdited != "" && account.DateEdited != "" && editedAfter(local.DateEdited, account.DateEdited) {
 		return nil
 	}
 	account.Password = ""
-	return mapping.Diff(local, account)
+	// The dates Absorb keeps itself are not compared: the copy has them as
+	// of the last read, and the bridge's own writes do not learn them (an
+	// answer may carry nothing but the id). The sync brings them in.
+	var out []mapping.Change
+	for _, c := range mapping.Diff(local, account) {
+		switch c.Field {
+		case "dateAdded", "dateEdited", "lastLoginDate":
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // saveCopy replaces the local copy of an account.

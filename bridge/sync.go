@@ -146,19 +146,46 @@ func (s *syncer) pass(ctx context.Context) error {
 	return nil
 }
 
+// syncClockAllowance is how far behind the bridge's clock Absorb's may run
+// without a poll missing an edit made during the scan before it (doctor
+// warns of a larger skew). Each poll rereads at least this much.
+const syncClockAllowance = 2 * time.Minute
+
 // scan reads every Absorb user edited since the cursor (all when full) and
 // folds them in, in batches.
+//
+// The next cursor is the newest dateEdited read, compared as an instant
+// whatever its form, but never later than this scan's start less
+// syncClockAllowance, and never earlier than the cursor it started from.
+// An account edited while the scan runs, after the scan passed it, may be
+// dated before the newest date the scan read and is not read again by this
+// scan (absorbapi.ScanUsers passes each user once); a cursor no later than
+// the scan's start makes the next poll read it. The accounts the next poll
+// reads again are told apart by content, not by date (Absorb may date two
+// edits in one second alike): one unchanged since its local copy changes
+// nothing (mirrorChange).
 func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	started := s.b.now().UTC()
 	passStart := time.Now()
 	s.b.wrote.forget(passStart.Add(-time.Minute))
-	filter := ""
+	var (
+		from    time.Time // the cursor this scan reads from; zero: everything
+		fromSet bool
+	)
 	if since != "" {
-		filter = fmt.Sprintf("dateEdited ge datetime'%s'", since)
+		if t, err := absorbapi.ParseTime(since); err == nil {
+			from, fromSet = t, true
+		} else {
+			s.b.log.Warn("sync cursor unreadable; reading every Absorb user", "cursor", since, "error", err)
+		}
+	}
+	filter := ""
+	if fromSet {
+		filter = absorbapi.Ge("dateEdited", from)
 	}
 	var (
 		batch    []absorbapi.User
-		newest   = since
+		newest   time.Time
 		progress *fullSyncProgress
 	)
 	if full {
@@ -173,13 +200,13 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		return err
 	}
 	err := s.b.absorb.ScanUsers(ctx, filter, func(u absorbapi.User) error {
-		if u.DateEdited > newest {
-			newest = u.DateEdited
+		if edited, err := absorbapi.ParseTime(u.DateEdited); err == nil && edited.After(newest) {
+			newest = edited
 		}
-		batch = append(batch, u)
 		if progress != nil {
 			progress.accountRead()
 		}
+		batch = append(batch, u)
 		if len(batch) >= syncBatch {
 			return flush()
 		}
@@ -191,11 +218,9 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	if err != nil {
 		return fmt.Errorf("sync absorb users: %w", err)
 	}
-	if newest == "" {
-		newest = started.Format(time.RFC3339)
-	}
+	next := nextCursor(from, fromSet, newest, started)
 	err = s.b.store.Update(func(tx *storage.Tx) error {
-		if err := tx.PutCursor(cursorSince, newest); err != nil {
+		if err := tx.PutCursor(cursorSince, next.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
 		if full {
@@ -211,6 +236,27 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		s.b.log.Info("full sync with Absorb done", "read", progress.read, "took", s.b.now().Sub(progress.start).Round(time.Second).String())
 	}
 	return nil
+}
+
+// nextCursor is where the poll after a scan starts: the newest dateEdited
+// the scan read (the cursor it read from when it read none), no later than
+// the scan's start less syncClockAllowance, and never before the cursor it
+// read from.
+func nextCursor(from time.Time, fromSet bool, newest, started time.Time) time.Time {
+	next := newest
+	if next.IsZero() {
+		next = from
+		if !fromSet {
+			next = started
+		}
+	}
+	if limit := started.Add(-syncClockAllowance); next.After(limit) {
+		next = limit
+	}
+	if fromSet && next.Before(from) {
+		next = from
+	}
+	return next.UTC()
 }
 
 // fold writes Absorb's copy of each user and, for users a SCIM user holds
@@ -385,38 +431,16 @@ func withSentForms(prev, read absorbapi.User) absorbapi.User {
 // sameInstant returns sent when sent and read are dates or date-times of
 // the same instant, else read.
 func sameInstant(sent, read string) string {
-	if sent == read || sent == "" || read == "" {
-		return read
-	}
-	a, okA := parseInstant(sent)
-	b, okB := parseInstant(read)
-	if okA && okB && a.Equal(b) {
+	if sent != "" && read != "" && absorbapi.SameInstant(sent, read) {
 		return sent
 	}
 	return read
 }
 
-// parseInstant reads the date and date-time forms Absorb takes: RFC 3339
-// with or without a zone (UTC when none), or a plain date.
-func parseInstant(s string) (time.Time, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// editedAfter reports whether the dateEdited a is later than b. Dates that
-// do not parse compare as text.
-func editedAfter(a, b string) bool {
-	ta, errA := time.Parse(time.RFC3339Nano, a)
-	tb, errB := time.Parse(time.RFC3339Nano, b)
-	if errA != nil || errB != nil {
-		return a > b
-	}
-	return ta.After(tb)
-}
+// editedAfter reports whether the dateEdited a is a later instant than b,
+// whatever the form of each; a date that does not parse is earlier than
+// every one that does.
+func editedAfter(a, b string) bool { return absorbapi.CompareTimes(a, b) > 0 }
 
 // foldIntoSCIM writes the local copy of an account a SCIM user holds and
 // merges its Absorb values into that user, in one transaction under the

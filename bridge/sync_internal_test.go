@@ -3,6 +3,7 @@ package bridge
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/storage"
@@ -83,3 +84,43 @@ func TestPutMirrorIfChanged(t *testing.T) {
 }
 
 func userRef(u absorbapi.User) *absorbapi.User { return &u }
+
+func TestNextCursor(t *testing.T) {
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := absorbapi.ParseTime(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	started := at("2025-01-01T12:00:00Z")
+	tests := []struct {
+		name   string
+		from   string // "" for a full load
+		newest string // "" when the scan read no dated user
+		want   string
+	}{
+		{"the newest edit read", "2025-01-01T11:00:00Z", "2025-01-01T11:30:00.72", "2025-01-01T11:30:00.72Z"},
+		{"never later than the scan's start less the allowance", "2025-01-01T11:00:00Z", "2025-01-01T11:59:30", "2025-01-01T11:58:00Z"},
+		{"never before the cursor read from", "2025-01-01T11:59:00Z", "2025-01-01T11:59:30Z", "2025-01-01T11:59:00Z"},
+		{"nothing read: the cursor stays", "2025-01-01T11:00:00Z", "", "2025-01-01T11:00:00Z"},
+		{"a full load of nothing", "", "", "2025-01-01T11:58:00Z"},
+		{"a full load", "", "2024-06-30T08:00:00", "2024-06-30T08:00:00Z"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var from, newest time.Time
+			if tt.from != "" {
+				from = at(tt.from)
+			}
+			if tt.newest != "" {
+				newest = at(tt.newest)
+			}
+			got := nextCursor(from, tt.from != "", newest, started)
+			if want := at(tt.want); !got.Equal(want) {
+				t.Errorf("nextCursor = %s, want %s", got.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+			}
+		})
+	}
+}

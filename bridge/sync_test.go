@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/mapping"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
@@ -253,4 +256,66 @@ func TestRunStopsWhenItsContextEnds(t *testing.T) {
 func closeIdleConnections(c *absorbapi.Client) {
 	c.CloseIdleConnections()
 	http.DefaultTransport.(*http.Transport).CloseIdleConnections()
+}
+
+// scanHook is an Absorb client that calls each with every user a scan
+// passes, before the bridge sees it.
+type scanHook struct {
+	bridge.Absorb
+	each func(absorbapi.User)
+}
+
+func (h scanHook) ScanUsers(ctx context.Context, filter string, fn func(absorbapi.User) error) error {
+	return h.Absorb.ScanUsers(ctx, filter, func(u absorbapi.User) error {
+		h.each(u)
+		return fn(u)
+	})
+}
+
+// An account edited while a sync pass reads, after the pass read it, is
+// folded by the next pass, even when the pass read a later edit of another
+// account: the cursor is never later than the pass's start.
+func TestSyncReadsAnEditMadeDuringTheScanAfterItPassed(t *testing.T) {
+	var mid atomic.Pointer[func(absorbapi.User)]
+	w := newWorld(t, func(c *worldConfig) {
+		c.scanPage = 1 // a scan of many pages
+		c.wrap = func(a bridge.Absorb) bridge.Absorb {
+			return scanHook{Absorb: a, each: func(u absorbapi.User) {
+				if f := mid.Load(); f != nil {
+					(*f)(u)
+				}
+			}}
+		}
+	})
+	ann := w.create(userDoc("ann.mid@example.com", "Ann", "Early"))
+	zed := w.create(userDoc("zed.mid@example.com", "Zed", "Late"))
+	w.sync()
+	annID, zedID := w.absorbIDOf(ann.ID), w.absorbIDOf(zed.ID)
+
+	var once sync.Once
+	edit := func(u absorbapi.User) {
+		if u.ID != annID {
+			return
+		}
+		once.Do(func() {
+			// Ann, just read, is edited; then Zed, not read yet, a second
+			// later: the pass reads Zed's edit but not Ann's.
+			w.advance(time.Second)
+			w.editInAbsorb(annID, func(u *absorbapi.User) { u.JobTitle = "Edited mid-scan" })
+			w.advance(time.Second)
+			w.editInAbsorb(zedID, func(u *absorbapi.User) { u.JobTitle = "Edited later" })
+		})
+	}
+	mid.Store(&edit)
+	w.sync()
+	mid.Store(nil)
+	if got := str(w.get(zed.ID).Doc, "title"); got != "Edited later" {
+		t.Fatalf("the pass did not fold Zed's edit: title %q", got)
+	}
+
+	w.sync()
+
+	if got := str(w.get(ann.ID).Doc, "title"); got != "Edited mid-scan" {
+		t.Errorf("Ann's title %q after the next pass, want the edit made while the pass before read", got)
+	}
 }

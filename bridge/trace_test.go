@@ -159,24 +159,24 @@ func TestTraceTellsWhatHappenedToOnePerson(t *testing.T) {
 
 func TestTraceOfASharedExternalIDIsAmbiguous(t *testing.T) {
 	w := newWorld(t)
-	// A create refuses an externalId another account holds; an update
-	// shares it.
-	var ids []string
-	for _, n := range []string{"a@example.com", "b@example.com"} {
-		d := userDoc(n, "Same", "Ext")
-		d["externalId"] = "own-" + n
-		ids = append(ids, w.create(d).ID)
-	}
-	for _, id := range ids {
-		if _, err := w.patch(id, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "externalId", Value: "shared"}); err != nil {
-			t.Fatal(err)
-		}
+	// The second user takes the externalId by an update: a create naming
+	// an externalId another account holds is refused, and a portal that
+	// upserts by externalId would have given it the first one's account.
+	w.create(withExternalID(userDoc("a@example.com", "Same", "Ext"), "shared"))
+	b := w.create(withExternalID(userDoc("b@example.com", "Same", "Ext"), "own"))
+	if _, err := w.patch(b.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "externalId", Value: "shared"}); err != nil {
+		t.Fatalf("patch externalId: %v", err)
 	}
 	_, err := w.b.Trace(context.Background(), "shared")
 	se := scimError(t, err, http.StatusConflict)
 	if !strings.Contains(se.Detail, "a@example.com") || !strings.Contains(se.Detail, "b@example.com") {
 		t.Errorf("detail %q does not name both users", se.Detail)
 	}
+}
+
+func withExternalID(doc scimdoc.Document, externalID string) scimdoc.Document {
+	doc["externalId"] = externalID
+	return doc
 }
 
 // The trace reads the store alone: a stopped bridge's file, opened

@@ -318,10 +318,12 @@ func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.D
 	if err != nil {
 		return absorbapi.User{}, err
 	}
+	b.langs.prepare(ctx, doc) // languages.go
 	u, err := b.mapper.ToAbsorb(doc, current)
 	if err != nil {
 		return absorbapi.User{}, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "%v", err)
 	}
+	b.langs.warnUnknown(doc)
 	if current != nil {
 		u.ID = current.ID
 		u.Username = keepAbsorbSpelling(u.Username, current.Username)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -53,6 +54,10 @@ type worldConfig struct {
 	limit bridge.DeactivationLimit
 	// abandonAfter is the bridge's AbandonedCreateAfter; its default when zero.
 	abandonAfter time.Duration
+	// scanPage is the client's ScanPageSize; zero means its default.
+	scanPage int
+	// now is the bridge's clock; nil means time.Now.
+	now func() time.Time
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -67,7 +72,7 @@ func newWorld(t testing.TB, opts ...func(*worldConfig)) *world {
 	start := time.Now().UTC().Truncate(time.Second)
 	fo := fakeabsorb.Options{RateLimit: -1, RandSeed: 1, Now: func() time.Time {
 		return start.Add(time.Duration(skew.Load()))
-	}}
+	}, Variants: testVariants(t)}
 	if cfg.fake != nil {
 		cfg.fake(&fo)
 	}
@@ -84,6 +89,27 @@ func newWorld(t testing.TB, opts ...func(*worldConfig)) *world {
 	w.store = w.openStore()
 	w.b = w.newBridge()
 	return w
+}
+
+// variantEnv names the environment variable that sets the behaviours the
+// fake Absorb plays in every test world: a list ParseVariants reads
+// ("create=upsert,dates=absorb"), or "all" for every non-default behaviour
+// at once. Unset, the fake plays its defaults; a test that sets Variants
+// itself wins.
+const variantEnv = "ABSORB_SCIM_TEST_VARIANT"
+
+// testVariants returns the behaviours variantEnv asks for.
+func testVariants(t testing.TB) fakeabsorb.Variants {
+	t.Helper()
+	spec := os.Getenv(variantEnv)
+	if strings.EqualFold(strings.TrimSpace(spec), "all") {
+		return fakeabsorb.NonDefaultVariants()
+	}
+	v, err := fakeabsorb.ParseVariants(spec)
+	if err != nil {
+		t.Fatalf("%s: %v", variantEnv, err)
+	}
+	return v
 }
 
 // advance moves the fake Absorb's clock forward.
@@ -118,6 +144,8 @@ func (w *world) newClientWithPassword(admin, password string) *absorbapi.Client 
 		MaxAttempts: 3,
 		MinBackoff:  time.Millisecond,
 		MaxBackoff:  5 * time.Millisecond,
+
+		ScanPageSize: w.cfg.scanPage,
 	})
 	if err != nil {
 		w.t.Fatalf("absorbapi.New: %v", err)
@@ -176,6 +204,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		Mapper:       w.mapper(),
 		Rules:        w.cfg.rules,
 		SyncInterval: time.Hour, // tests sync with SyncNow
+		Now:          w.cfg.now,
 
 		DeactivationLimit: w.cfg.limit,
 		AdminUsername:     w.cfg.admin,

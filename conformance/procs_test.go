@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 )
 
 // This file runs the bridge the way production does: `absorb-scim serve`
@@ -281,6 +283,26 @@ func (p *proc) mustTerminate(t *testing.T, within time.Duration) int {
 	return code
 }
 
+// variantEnv names the environment variable that sets the behaviours every
+// fake Absorb of these tests plays: a list `fake-absorb -variant` reads
+// ("create=upsert,dates=absorb"), or "all" for every non-default behaviour
+// at once. Unset, the fake plays its defaults.
+const variantEnv = "ABSORB_SCIM_TEST_VARIANT"
+
+// testVariants returns the -variant list variantEnv asks for ("" for the
+// defaults), failing the test when the fake would not take it.
+func testVariants(t *testing.T) string {
+	t.Helper()
+	spec := strings.TrimSpace(os.Getenv(variantEnv))
+	if strings.EqualFold(spec, "all") {
+		return fakeabsorb.NonDefaultVariants().String()
+	}
+	if _, err := fakeabsorb.ParseVariants(spec); err != nil {
+		t.Fatalf("%s: %v", variantEnv, err)
+	}
+	return spec
+}
+
 // fakeProc is `absorb-scim fake-absorb` as a process of its own.
 type fakeProc struct {
 	*proc
@@ -292,12 +314,22 @@ type fakeProc struct {
 // in the socket's queue.
 func startFake(t *testing.T, sock *socket, faults string) *fakeProc {
 	t.Helper()
+	return startFakeVariant(t, sock, faults, testVariants(t))
+}
+
+// startFakeVariant is startFake with the fake playing the behaviours of
+// variants (a `fake-absorb -variant` list; "" for the defaults).
+func startFakeVariant(t *testing.T, sock *socket, faults, variants string) *fakeProc {
+	t.Helper()
 	if sock == nil {
 		sock = mustBindSocket(t, "")
 	}
 	args := append([]string{"fake-absorb"}, listenFDArgs...)
 	if faults != "" {
 		args = append(args, "-faults", faults)
+	}
+	if variants != "" {
+		args = append(args, "-variant", variants)
 	}
 	p, err := startProc(t, "fake-absorb", args, nil, sock)
 	if err != nil {

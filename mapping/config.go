@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Values of Config.UnknownDepartment.
@@ -51,8 +52,9 @@ type Config struct {
 	// Password is PasswordGenerate (the default) or PasswordPassthrough.
 	Password string
 	// Languages maps preferredLanguage and locale values (case-insensitive;
-	// "en-US" falls back to "en") to Absorb languageId; nil means
-	// DefaultLanguages().
+	// "en-US" falls back to "en") to Absorb languageId, over the portal's
+	// languages (Mapper.SetLanguages): a tag named here maps to its id
+	// whatever the portal lists. nil names none.
 	Languages map[string]int
 }
 
@@ -64,7 +66,6 @@ func Default() Config {
 		DepartmentAttributes: []string{EnterpriseURN + ":department"},
 		UnknownDepartment:    UnknownDepartmentDefault,
 		Password:             PasswordGenerate,
-		Languages:            DefaultLanguages(),
 	}
 }
 
@@ -120,8 +121,8 @@ type Mapper struct {
 	deptID    path
 	deptAttrs []path
 	password  string
-	langs     map[string]int // normalized tag → id
-	tags      map[int]string // id → tag written back
+	langs     languageTable                 // Config.Languages
+	portal    atomic.Pointer[languageTable] // the portal's, from SetLanguages
 }
 
 // New validates cfg and builds a Mapper. Fields are laid over the defaults;
@@ -196,11 +197,8 @@ func New(cfg Config) (*Mapper, error) {
 	}
 
 	langs := cfg.Languages
-	if langs == nil {
-		langs = DefaultLanguages()
-	}
 	var langProblems []string
-	m.langs, m.tags, langProblems = languageTables(langs)
+	m.langs, langProblems = languageTables(langs)
 	problems = append(problems, langProblems...)
 
 	if len(problems) > 0 {

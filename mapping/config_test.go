@@ -82,9 +82,11 @@ func TestConfigIsEffectiveAndCopied(t *testing.T) {
 		Fields:            map[string]string{"customFields.string1": EnterpriseURN + ":costCenter", "JobTitle": ""},
 		Password:          "PASSTHROUGH",
 		DefaultDepartment: "Learners",
+		Languages:         map[string]int{"en": 1},
 	})
 	got := m.Config()
 	want := Default()
+	want.Languages = map[string]int{"en": 1}
 	want.Fields["customFields.string1"] = EnterpriseURN + ":costCenter"
 	want.Fields["jobTitle"] = ""
 	want.Password = PasswordPassthrough

@@ -20,11 +20,19 @@ type Change struct {
 // new values rendered as text, in the order of absorbapi.User's fields and
 // then custom fields by name. The password is never compared or shown. A
 // missing custom field and a null one are the same; lists are joined with
-// ", ".
+// ", ". Dates (dateHired, dateTerminated, the dates Absorb keeps and the
+// datetime custom fields) are compared as instants: Absorb writes back
+// "2024-03-01" as "2024-03-01T00:00:00", with or without a zone, and that
+// is no change.
 func Diff(before, after absorbapi.User) []Change {
 	var out []Change
 	add := func(field, from, to string) {
 		if from != to {
+			out = append(out, Change{Field: field, From: from, To: to})
+		}
+	}
+	addDate := func(field, from, to string) {
+		if !absorbapi.SameInstant(from, to) {
 			out = append(out, Change{Field: field, From: from, To: to})
 		}
 	}
@@ -51,13 +59,18 @@ func Diff(before, after absorbapi.User) []Change {
 	add("jobTitle", before.JobTitle, after.JobTitle)
 	add("referenceNumber", before.ReferenceNumber, after.ReferenceNumber)
 	add("notes", before.Notes, after.Notes)
-	add("dateHired", before.DateHired, after.DateHired)
-	add("dateTerminated", before.DateTerminated, after.DateTerminated)
-	add("dateAdded", before.DateAdded, after.DateAdded)
-	add("dateEdited", before.DateEdited, after.DateEdited)
-	add("lastLoginDate", before.LastLoginDate, after.LastLoginDate)
+	addDate("dateHired", before.DateHired, after.DateHired)
+	addDate("dateTerminated", before.DateTerminated, after.DateTerminated)
+	addDate("dateAdded", before.DateAdded, after.DateAdded)
+	addDate("dateEdited", before.DateEdited, after.DateEdited)
+	addDate("lastLoginDate", before.LastLoginDate, after.LastLoginDate)
 	for _, k := range customKeys(before.CustomFields, after.CustomFields) {
-		add("customFields."+k, customText(before.CustomFields, k), customText(after.CustomFields, k))
+		from, to := customText(before.CustomFields, k), customText(after.CustomFields, k)
+		if isDateCustomField(k) {
+			addDate("customFields."+k, from, to)
+		} else {
+			add("customFields."+k, from, to)
+		}
 	}
 	add("roleIds", strings.Join(before.RoleIDs, ", "), strings.Join(after.RoleIDs, ", "))
 	add("activeStatus", statusText(before.ActiveStatus), statusText(after.ActiveStatus))
@@ -107,4 +120,20 @@ func customKeys(a, b map[string]any) []string {
 func customText(m map[string]any, key string) string {
 	v := scimdoc.Lookup(m, key)
 	return customString(v)
+}
+
+// isDateCustomField reports whether a custom field key names one of
+// Absorb's datetime custom fields (datetime1-5).
+func isDateCustomField(key string) bool {
+	return strings.HasPrefix(strings.ToLower(key), "datetime")
+}
+
+// isDateField reports whether a mappable Absorb field holds a date.
+func isDateField(field string) bool {
+	switch field {
+	case "dateHired", "dateTerminated":
+		return true
+	}
+	key, custom := strings.CutPrefix(field, "customFields.")
+	return custom && isDateCustomField(key)
 }

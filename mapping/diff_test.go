@@ -40,6 +40,32 @@ func TestDiff(t *testing.T) {
 			},
 		},
 		{
+			name: "dates in Absorb's own form are the same instants",
+			start: func() absorbapi.User {
+				u := fullUser()
+				u.DateHired, u.DateTerminated, u.DateEdited = "2024-03-01", "2025-06-30T17:00:00Z", "2025-07-01T08:00:00.720Z"
+				u.CustomFields = map[string]any{"datetime1": "2024-03-01T10:00:00+02:00"}
+				return u
+			},
+			edit: func(u *absorbapi.User) {
+				u.DateHired, u.DateTerminated, u.DateEdited = "2024-03-01T00:00:00", "2025-06-30T17:00:00.000", "2025-07-01T08:00:00.72"
+				u.CustomFields = map[string]any{"datetime1": "2024-03-01T08:00:00"}
+			},
+		},
+		{
+			name: "dates that moved",
+			start: func() absorbapi.User {
+				u := fullUser()
+				u.DateHired, u.DateEdited = "2024-03-01", "2025-07-01T08:00:00.72"
+				return u
+			},
+			edit: func(u *absorbapi.User) { u.DateHired, u.DateEdited = "2024-03-02T00:00:00", "2025-07-01T08:00:00.721" },
+			want: []Change{
+				{Field: "dateHired", From: "2024-03-01", To: "2024-03-02T00:00:00"},
+				{Field: "dateEdited", From: "2025-07-01T08:00:00.72", To: "2025-07-01T08:00:00.721"},
+			},
+		},
+		{
 			name: "pointers set and cleared",
 			edit: func(u *absorbapi.User) { u.LanguageID, u.Gender = nil, intp(1) },
 			want: []Change{{Field: "languageId", From: "2", To: ""}, {Field: "gender", From: "2", To: "1"}},
@@ -57,6 +83,9 @@ func TestDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := fullUser()
+			if tt.start != nil {
+				before = tt.start()
+			}
 			after := cloneUser(before)
 			tt.edit(&after)
 			got := Diff(before, after)

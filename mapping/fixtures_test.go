@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/absorb-scim/absorb-scim/absorbapi"
 )
 
 // decode parses a JSON document the way the SCIM layer hands it over.
@@ -16,13 +18,27 @@ func decode(t testing.TB, s string) map[string]any {
 	return doc
 }
 
+// mustNew builds a Mapper given the portal languages of testLanguages.
 func mustNew(t testing.TB, cfg Config) *Mapper {
 	t.Helper()
 	m, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	m.SetLanguages(testLanguages())
 	return m
+}
+
+// testLanguages are a portal's languages as the fake Absorb lists them: the
+// ids have gaps, and some codes carry a region.
+func testLanguages() []absorbapi.Language {
+	return []absorbapi.Language{
+		{ID: 1, Name: "English", Code: "en"}, {ID: 2, Name: "French", Code: "fr"},
+		{ID: 3, Name: "Spanish", Code: "es"}, {ID: 4, Name: "German", Code: "de"},
+		{ID: 5, Name: "Portuguese (Brazil)", Code: "pt-BR"}, {ID: 7, Name: "Dutch", Code: "nl"},
+		{ID: 9, Name: "French (Canada)", Code: "fr-CA"}, {ID: 12, Name: "Japanese", Code: "ja"},
+		{ID: 15, Name: "Chinese (Simplified)", Code: "zh-CN"},
+	}
 }
 
 func intp(n int) *int { return &n }

@@ -117,7 +117,7 @@ func (m *Mapper) docValue(b *binding, u *absorbapi.User) (any, bool) {
 		if u.LanguageID == nil {
 			return nil, false // Absorb says nothing: as on the way in, keep what doc has
 		}
-		tag, ok := m.tags[*u.LanguageID]
+		tag, ok := m.languageTag(*u.LanguageID)
 		if !ok {
 			return nil, false
 		}
@@ -198,10 +198,18 @@ func isMap(v any) bool {
 func (m *Mapper) equal(b *binding, x, y *absorbapi.User) bool {
 	switch b.kind {
 	case kindString:
+		var vx, vy string
 		if b.custom == "" {
-			return *stringField(x, b.field) == *stringField(y, b.field)
+			vx, vy = *stringField(x, b.field), *stringField(y, b.field)
+		} else {
+			vx, vy = customString(customValue(x, b.custom)), customString(customValue(y, b.custom))
 		}
-		return customString(customValue(x, b.custom)) == customString(customValue(y, b.custom))
+		if isDateField(b.field) {
+			// Absorb writes dates back in its own form: the same instant is
+			// the same date.
+			return absorbapi.SameInstant(vx, vy)
+		}
+		return vx == vy
 	case kindCC:
 		return slices.Equal(x.CCEmailAddresses, y.CCEmailAddresses)
 	case kindStatus:

@@ -323,3 +323,33 @@ func TestMerge(t *testing.T) {
 		})
 	}
 }
+
+// Absorb writes a date back in its own form (no zone, a time of day): the
+// same instant is no change to fold into the SCIM user.
+func TestMergeKeepsADateAbsorbWroteInItsOwnForm(t *testing.T) {
+	m := mustNew(t, Default())
+	doc := map[string]any{
+		"schemas":  []any{UserURN, AbsorbURN},
+		"userName": "d@example.com",
+		"name":     map[string]any{"givenName": "D", "familyName": "E"},
+		AbsorbURN: map[string]any{
+			"dateHired":      "2024-03-01",
+			"dateTerminated": "2025-06-30T17:00:00Z",
+			"customFields":   map[string]any{"datetime1": "2024-03-01T10:00:00+02:00"},
+		},
+	}
+	u, err := m.ToAbsorb(doc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.DateHired, u.DateTerminated = "2024-03-01T00:00:00", "2025-06-30T17:00:00.000"
+	u.CustomFields = map[string]any{"datetime1": "2024-03-01T08:00:00"}
+	if got, changed := m.Merge(doc, u); changed {
+		t.Errorf("Merge changed the document: %v", got[AbsorbURN])
+	}
+	u.DateHired = "2024-03-02T00:00:00"
+	got, changed := m.Merge(doc, u)
+	if ext, _ := got[AbsorbURN].(map[string]any); !changed || ext["dateHired"] != "2024-03-02T00:00:00" {
+		t.Errorf("Merge of a moved date: changed %v, extension %v", changed, got[AbsorbURN])
+	}
+}

@@ -319,15 +319,18 @@ func TestToAbsorbLanguage(t *testing.T) {
 	}{
 		{name: "preferredLanguage", attrs: `"preferredLanguage":"fr"`, want: intp(2)},
 		{name: "locale with region falls back to language", attrs: `"locale":"en-US"`, want: intp(1)},
-		{name: "case and underscore", attrs: `"locale":"PT_br"`, want: intp(17)},
-		{name: "region listed on its own", attrs: `"preferredLanguage":"fr-CA"`, want: intp(16)},
+		{name: "case and underscore", attrs: `"locale":"PT_br"`, want: intp(5)},
+		{name: "region listed on its own", attrs: `"preferredLanguage":"fr-CA"`, want: intp(9)},
+		{name: "a language the portal lists only with a region", attrs: `"preferredLanguage":"pt"`, want: intp(5)},
+		{name: "another region of a language the portal lists with one", attrs: `"locale":"zh-TW"`, want: intp(15)},
 		{name: "preferredLanguage before locale", attrs: `"preferredLanguage":"de","locale":"fr-FR"`, want: intp(4)},
 		{name: "unknown preferredLanguage, known locale", attrs: `"preferredLanguage":"xx","locale":"es-MX"`, want: intp(3)},
 		{name: "unknown keeps current", attrs: `"preferredLanguage":"tlh"`, current: intp(6), want: intp(6)},
 		{name: "unknown on create is unset", attrs: `"preferredLanguage":"tlh"`},
 		{name: "absent keeps current", current: intp(5), want: intp(5)},
 		{name: "configured table", langs: map[string]int{"EN-gb": 40, "en": 41}, attrs: `"locale":"en_GB"`, want: intp(40)},
-		{name: "configured table replaces default", langs: map[string]int{"en": 41}, attrs: `"locale":"fr"`},
+		{name: "configured table over the portal's", langs: map[string]int{"en": 41}, attrs: `"locale":"en-US"`, want: intp(41)},
+		{name: "the portal's beside a configured table", langs: map[string]int{"en": 41}, attrs: `"locale":"fr"`, want: intp(2)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
