@@ -673,6 +673,11 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
+	// An account that became an Absorb administrator is refused even a
+	// write that would send nothing, so the IdP hears of it at once.
+	if b.protectedLink(rec.AbsorbID) {
+		return scimdoc.Resource{}, errAdministrator(b.localAccount(rec.AbsorbID).Username)
+	}
 	if unchanged(res.Doc, doc) { // RFC 7644 §3.5.2: nothing to write, version kept
 		return b.written(rec, res.Doc)
 	}
