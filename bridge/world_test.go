@@ -91,6 +91,10 @@ func newWorld(t testing.TB, opts ...func(*worldConfig)) *world {
 	return w
 }
 
+// upserts reports whether the fake Absorb plays create=upsert: a create of
+// a username an account holds updates that account.
+func (w *world) upserts() bool { return w.fake.Variants().Create == "upsert" }
+
 // variantEnv names the environment variable that sets the behaviours the
 // fake Absorb plays in every test world: a list ParseVariants reads
 // ("create=upsert,dates=absorb"), or "all" for every non-default behaviour
