@@ -160,6 +160,9 @@ type bulkEntry struct {
 	audit  []storage.AuditRecord // the record of its upload, once sent
 	err    error
 	before map[string]string // an update's SCIM attributes before, for its audit record (trace.go)
+	// unchanged: an update that leaves the user as stored, answered as it
+	// is, with nothing sent or written (RFC 7644 §3.5.2)
+	unchanged bool
 }
 
 // errRenameAlone ends a batch at a PATCH that renames its user: renaming
@@ -391,6 +394,10 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	if b.isOwnUsername(userName) {
 		return errAdministrator(userName)
 	}
+	if unchanged(res.Doc, doc) {
+		e.rec, e.doc, e.unchanged = rec, doc, true
+		return nil
+	}
 	u, err := b.absorbUserFor(ctx, id, doc, &account)
 	if err != nil {
 		return err
@@ -556,7 +563,7 @@ func (b *Bridge) commitEntries(ctx context.Context, entries []*bulkEntry) {
 		b.writeAudit(failed...)
 	}()
 	for _, e := range entries {
-		if e.err != nil {
+		if e.err != nil || e.unchanged {
 			continue
 		}
 		if e.create {

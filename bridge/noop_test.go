@@ -47,6 +47,27 @@ func TestWriteThatChangesNothingKeepsTheVersion(t *testing.T) {
 			assertCalls(t, w, nil)
 		})
 	}
+	// The same in a bulk request: the PATCH that changes nothing keeps the
+	// version, the one beside it that changes something does not.
+	w.resetCalls()
+	other := w.create(userDoc("olaf@example.com", "Olaf", "Oak"))
+	results := w.b.Bulk(context.Background(), []scimdoc.BulkOperation{
+		{Method: "PATCH", Resource: "User", ID: nora.ID, Patch: []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Engineer"}}},
+		{Method: "PATCH", Resource: "User", ID: other.ID, Patch: []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Chef"}}},
+	}, 0)
+	if len(results) != 2 || results[0].Err != nil || results[1].Err != nil {
+		t.Fatalf("bulk results %+v", results)
+	}
+	if got := results[0].Resource.Version; got != nora.Version {
+		t.Errorf("bulk PATCH that changes nothing: version %d, want %d", got, nora.Version)
+	}
+	if got := results[1].Resource.Version; got != other.Version+1 {
+		t.Errorf("bulk PATCH that changes the title: version %d, want %d", got, other.Version+1)
+	}
+	if got := w.get(nora.ID); got.Version != nora.Version {
+		t.Errorf("stored version after the bulk %d, want %d", got.Version, nora.Version)
+	}
+
 	// A change still writes.
 	res, err := w.patch(nora.ID, scimdoc.Precondition{}, scimdoc.Operation{Op: "replace", Path: "title", Value: "Manager"})
 	if err != nil || res.Version != nora.Version+1 {
