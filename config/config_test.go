@@ -122,6 +122,7 @@ groupRules:
   - name: empty
 limits:
   maxBodyBytes: 10
+  maxBodyBytesInFlight: 5
   maxPatchOperations: 0
 sync:
   interval: 10ms
@@ -146,7 +147,7 @@ http: {readHeaderTimeout: 0s, writeTimeout: -1s}
 		"listen:", "publicURL:", "tls:", "trustedProxies[0]:", "log.format:", "log.level:",
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
 		"absorb.burst:", "absorb.maxQueueWait:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
-		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxPatchOperations:",
+		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxBodyBytesInFlight:", "limits.maxPatchOperations:",
 		"sync.interval:", "audit.retention:", "http.readHeaderTimeout:", "http.writeTimeout:",
 	} {
 		if !strings.Contains(text, key) {
