@@ -39,6 +39,10 @@ const (
 	// POST or PUT's members, or all members named by one PATCH's
 	// operations.
 	MaxMembersPerRequest = 10000
+	// MaxPatchWork bounds a user PATCH's operations times the values of the
+	// user's largest multi-valued attribute: 1,000 operations on 100
+	// values. Only users stored before these limits can reach it.
+	MaxPatchWork = 100000
 )
 
 var userLimits = scimdoc.Limits{
@@ -50,6 +54,7 @@ var userLimits = scimdoc.Limits{
 	},
 	DefaultMaxLength: MaxTextLength,
 	DefaultMaxValues: MaxValues,
+	MaxPatchWork:     MaxPatchWork,
 }
 
 var groupLimits = scimdoc.Limits{

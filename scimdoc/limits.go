@@ -1,6 +1,7 @@
 package scimdoc
 
 import (
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,6 +24,12 @@ type Limits struct {
 	// DefaultMaxValues applies to the multi-valued attributes MaxValues does
 	// not name.
 	DefaultMaxValues int
+	// MaxPatchWork bounds a PATCH's operations times the values of the
+	// document's largest multi-valued attribute: every operation may scan
+	// that many values. It matters for documents stored before the limits
+	// (a user with 20,000 emails), as no new document exceeds
+	// MaxValues.
+	MaxPatchWork int
 }
 
 // WithLimits returns a copy of rs whose Normalize and ApplyPatch refuse
@@ -32,7 +39,7 @@ func (rs *ResourceSchema) WithLimits(l Limits) *ResourceSchema {
 	out := *rs
 	out.limits = &resolvedLimits{
 		maxLength: map[*attrNode]int{}, maxValues: map[*attrNode]int{},
-		defLength: l.DefaultMaxLength, defValues: l.DefaultMaxValues,
+		defLength: l.DefaultMaxLength, defValues: l.DefaultMaxValues, patchWork: l.MaxPatchWork,
 	}
 	for path, n := range l.MaxLength {
 		if node := rs.lookup(path); node != nil {
@@ -71,6 +78,7 @@ func (rs *ResourceSchema) MaxValues(path string) int {
 type resolvedLimits struct {
 	maxLength, maxValues map[*attrNode]int
 	defLength, defValues int
+	patchWork            int
 }
 
 func (l *resolvedLimits) length(n *attrNode) int {
@@ -112,9 +120,11 @@ func (rs *ResourceSchema) eachTop(doc Document, f func(n *attrNode, v any) error
 }
 
 // checkCounts refuses a multi-valued attribute with more values than its
-// limit. It reads only list lengths, so ApplyPatch runs it after every
-// operation: no operation then works on a list larger than the limit.
-func (rs *ResourceSchema) checkCounts(doc Document) error {
+// limit and than it has in before (nil for a new document): a document
+// stored before the limits may keep what it has, but not grow. It reads only
+// list lengths, so ApplyPatch runs it after every operation: no operation
+// then works on a list larger than the limit.
+func (rs *ResourceSchema) checkCounts(doc, before Document) error {
 	if rs.limits == nil {
 		return nil
 	}
@@ -123,8 +133,33 @@ func (rs *ResourceSchema) checkCounts(doc Document) error {
 			return nil
 		}
 		l, ok := asList(v)
-		if max := rs.limits.values(n); ok && max > 0 && len(l) > max {
+		if max := rs.limits.values(n); ok && max > 0 && len(l) > max && len(l) > countOf(before, n) {
 			return tooManyValues(n, len(l), max)
+		}
+		return nil
+	})
+}
+
+// countOf is the number of values of multi-valued attribute n in doc.
+func countOf(doc Document, n *attrNode) int {
+	if doc == nil {
+		return 0
+	}
+	l, _ := asList(valueCI(containerOf(doc, n, false), n.name))
+	return len(l)
+}
+
+// checkPatchWork refuses ops on doc when their number times the values of
+// doc's largest multi-valued attribute passes MaxPatchWork.
+func (rs *ResourceSchema) checkPatchWork(doc Document, ops int) error {
+	if rs.limits == nil || rs.limits.patchWork <= 0 {
+		return nil
+	}
+	return rs.eachTop(doc, func(n *attrNode, v any) error {
+		l, ok := asList(v)
+		if n.multi() && ok && len(l)*ops > rs.limits.patchWork {
+			return BadRequest(TypeInvalidValue, "attribute %q has %d values, too many for a PATCH of %d operations (at most %d values times operations); replace the attribute with fewer values first",
+				n.display(), len(l), ops, rs.limits.patchWork)
 		}
 		return nil
 	})
@@ -135,14 +170,19 @@ func tooManyValues(n *attrNode, got, max int) *Error {
 }
 
 // checkLimits refuses a document with a value beyond the limits of rs.
-func (rs *ResourceSchema) checkLimits(doc Document) error {
+// Attributes equal to their value in before (nil for a new document) are
+// not checked: a document stored before the limits keeps what it has.
+func (rs *ResourceSchema) checkLimits(doc, before Document) error {
 	if rs.limits == nil {
 		return nil
 	}
-	if err := rs.checkCounts(doc); err != nil {
+	if err := rs.checkCounts(doc, before); err != nil {
 		return err
 	}
 	return rs.eachTop(doc, func(n *attrNode, v any) error {
+		if before != nil && reflect.DeepEqual(v, valueCI(containerOf(before, n, false), n.name)) {
+			return nil
+		}
 		if !n.multi() {
 			return rs.checkValue(n, v)
 		}

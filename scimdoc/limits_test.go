@@ -17,6 +17,7 @@ var fuzzLimits = Limits{
 	DefaultMaxLength: 64,
 	MaxValues:        map[string]int{"emails": 3},
 	DefaultMaxValues: 4,
+	MaxPatchWork:     200,
 }
 
 func TestLimitsRefuseLongAndManyValues(t *testing.T) {
@@ -75,6 +76,37 @@ func TestPatchNeverWorksOnAListOverTheLimit(t *testing.T) {
 	}
 	_, err := ApplyPatch(rs, doc(t, `{"userName":"a"}`), ops)
 	checkLimitError(t, err, `operation 4 (add): attribute "emails" has 4 values, more than the limit of 3`)
+}
+
+// A document stored before the limits keeps what it has: a PATCH of other
+// attributes works, one that grows an attribute past its limit does not, and
+// a PATCH whose operations times the largest list pass MaxPatchWork is
+// refused before it runs.
+func TestDocumentStoredBeforeTheLimits(t *testing.T) {
+	rs := userSchema().WithLimits(fuzzLimits)
+	emails := make([]any, 50)
+	for i := range emails {
+		emails[i] = map[string]any{"value": fmt.Sprint(i, "@x")}
+	}
+	old := Document{"userName": "a", "title": strings.Repeat("t", 100), "emails": emails}
+	got, err := ApplyPatch(rs, old, []Operation{{Op: "replace", Path: "userName", Value: "b"}})
+	if err != nil || got["userName"] != "b" {
+		t.Fatalf("PATCH of another attribute: %v", err)
+	}
+	_, err = ApplyPatch(rs, old, []Operation{{Op: "add", Path: "emails", Value: []any{map[string]any{"value": "new@x"}}}})
+	checkLimitError(t, err, `attribute "emails" has 51 values, more than the limit of 3`)
+	_, err = ApplyPatch(rs, old, []Operation{{Op: "replace", Path: "title", Value: strings.Repeat("u", 100)}})
+	checkLimitError(t, err, `attribute "title" is 100 characters long`)
+	ops := make([]Operation, 5)
+	for i := range ops {
+		ops[i] = Operation{Op: "replace", Path: `emails[value eq "1@x"].type`, Value: "work"}
+	}
+	_, err = ApplyPatch(rs, old, ops)
+	checkLimitError(t, err, `attribute "emails" has 50 values, too many for a PATCH of 5 operations`)
+	got, err = ApplyPatch(rs, old, []Operation{{Op: "replace", Path: "emails", Value: []any{map[string]any{"value": "only@x"}}}})
+	if err != nil || len(got["emails"].([]any)) != 1 {
+		t.Fatalf("replacing the list with fewer values: %v", err)
+	}
 }
 
 func TestUnlimitedSchemaAcceptsAnySize(t *testing.T) {

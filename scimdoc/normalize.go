@@ -97,7 +97,7 @@ func Normalize(rs *ResourceSchema, doc Document) (Document, error) {
 		}
 	}
 	tidyMultiValued(rs, out)
-	if err := rs.checkLimits(out); err != nil {
+	if err := rs.checkLimits(out, nil); err != nil {
 		return nil, err
 	}
 	setSchemas(rs, out)

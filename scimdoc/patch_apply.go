@@ -61,6 +61,9 @@ func ApplyPatchWith(rs *ResourceSchema, doc Document, ops []Operation, opts Patc
 	if rs == nil {
 		return nil, errNoSchema
 	}
+	if err := rs.checkPatchWork(doc, len(ops)); err != nil {
+		return nil, err
+	}
 	p := &patcher{rs: rs, doc: DeepCopy(doc), strict: opts.Strict}
 	if p.doc == nil {
 		p.doc = Document{}
@@ -69,7 +72,7 @@ func ApplyPatchWith(rs *ResourceSchema, doc Document, ops []Operation, opts Patc
 		if err := p.apply(op); err != nil {
 			return nil, opError(i, op, err)
 		}
-		if err := rs.checkCounts(p.doc); err != nil {
+		if err := rs.checkCounts(p.doc, doc); err != nil {
 			return nil, opError(i, op, err)
 		}
 	}
@@ -79,7 +82,7 @@ func ApplyPatchWith(rs *ResourceSchema, doc Document, ops []Operation, opts Patc
 		}
 	}
 	tidyMultiValued(rs, p.doc)
-	if err := rs.checkLimits(p.doc); err != nil {
+	if err := rs.checkLimits(p.doc, doc); err != nil {
 		return nil, err
 	}
 	setSchemas(rs, p.doc)
