@@ -95,8 +95,8 @@ func (l *resolvedLimits) values(n *attrNode) int {
 	return l.defValues
 }
 
-// tops calls f with every top-level attribute of rs and the map that holds
-// it in doc, stopping at the first error.
+// eachTop calls f with every top-level attribute of rs present in doc and
+// its value, stopping at the first error.
 func (rs *ResourceSchema) eachTop(doc Document, f func(n *attrNode, v any) error) error {
 	for _, c := range append([]*container{rs.core}, rs.exts...) {
 		cont := doc
