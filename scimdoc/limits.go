@@ -98,19 +98,23 @@ func (l *resolvedLimits) values(n *attrNode) int {
 // eachTop calls f with every top-level attribute of rs present in doc and
 // its value, stopping at the first error.
 func (rs *ResourceSchema) eachTop(doc Document, f func(n *attrNode, v any) error) error {
-	for _, c := range append([]*container{rs.core}, rs.exts...) {
-		cont := doc
-		if c.ext {
-			cont, _ = valueCI(doc, c.urn).(map[string]any)
-		}
-		if cont == nil {
-			continue
-		}
-		for _, n := range c.tops {
-			v := valueCI(cont, n.name)
-			if v == nil {
-				continue
+	if err := eachIn(doc, rs.core, f); err != nil {
+		return err
+	}
+	for _, c := range rs.exts {
+		if ext, _ := valueCI(doc, c.urn).(map[string]any); ext != nil {
+			if err := eachIn(ext, c, f); err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// eachIn is eachTop for the attributes of c held in cont.
+func eachIn(cont map[string]any, c *container, f func(n *attrNode, v any) error) error {
+	for _, n := range c.tops {
+		if v := valueCI(cont, n.name); v != nil {
 			if err := f(n, v); err != nil {
 				return err
 			}

@@ -1,6 +1,9 @@
 package scimdoc
 
-import "reflect"
+import (
+	"reflect"
+	"strings"
+)
 
 // tidyMultiValued applies the rules of RFC 7643 §2.4 to every multi-valued
 // attribute of doc, in place, so that what is stored and returned follows
@@ -34,12 +37,13 @@ func tidyMultiValued(rs *ResourceSchema, doc Document) {
 	})
 }
 
-// dedupeValues returns l without the values equal to an earlier one.
+// dedupeValues returns l without the values equal to an earlier one; l
+// itself when there are none.
 func dedupeValues(n *attrNode, l []any) []any {
-	if len(l) < 2 {
+	if !hasDuplicate(n, l) {
 		return l
 	}
-	out := l[:0:0]
+	out := make([]any, 0, len(l))
 	for _, e := range l {
 		dup := -1
 		for i, kept := range out {
@@ -58,10 +62,19 @@ func dedupeValues(n *attrNode, l []any) []any {
 			}
 		}
 	}
-	if len(out) == len(l) {
-		return l
-	}
 	return out
+}
+
+// hasDuplicate reports whether a value of l equals an earlier one.
+func hasDuplicate(n *attrNode, l []any) bool {
+	for i := 1; i < len(l); i++ {
+		for j := range i {
+			if exactlySame(n, l[j], l[i]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // exactlySame reports whether a and b are the same value of n: equal
@@ -90,19 +103,22 @@ func exactlySame(n *attrNode, a, b any) bool {
 		}
 		return true
 	}
-	return reflect.DeepEqual(withoutPrimary(n, am), withoutPrimary(n, bm))
+	return sameButPrimary(n, am, bm) && sameButPrimary(n, bm, am)
 }
 
-func withoutPrimary(n *attrNode, m map[string]any) map[string]any {
-	if n.primary == nil {
-		return m
+// sameButPrimary reports whether every member of a but "primary" is in b
+// with an equal value.
+func sameButPrimary(n *attrNode, a, b map[string]any) bool {
+	for k, v := range a {
+		if n.primary != nil && strings.EqualFold(k, n.primary.name) {
+			continue
+		}
+		w, ok := b[k]
+		if !ok || !reflect.DeepEqual(v, w) {
+			return false
+		}
 	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	deleteCI(out, n.primary.name)
-	return out
+	return true
 }
 
 func isPrimaryValue(n *attrNode, e any) bool {
