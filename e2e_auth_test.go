@@ -261,6 +261,34 @@ func TestServeAuthentication(t *testing.T) {
 		}
 	})
 
+	t.Run("a read-only credential's lookups change nothing", func(t *testing.T) {
+		total := func() any {
+			resp, body := s.do(t, e2eRequest{method: http.MethodGet, path: "/scim/v2/Users?count=0", authz: authBearer(oktaToken)})
+			var page map[string]any
+			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &page) != nil {
+				t.Fatalf("list: status %d, body %s", resp.StatusCode, body)
+			}
+			return page["totalResults"]
+		}
+		before := total()
+		// Alice's and Bob's accounts exist in Absorb; no SCIM user holds them,
+		// and a read never adopts one.
+		for _, req := range []e2eRequest{
+			{method: http.MethodGet, path: "/scim/v2/Users?filter=userName%20eq%20%22alice%40example.com%22"},
+			{method: http.MethodPost, path: "/scim/v2/Users/.search",
+				body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"externalId eq \"emp-1002\""}`},
+		} {
+			req.authz = authBearer(readerToken)
+			resp, body := s.do(t, req)
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"totalResults":0`) {
+				t.Errorf("%s %s: status %d, body %s; want 200 and no user", req.method, req.path, resp.StatusCode, body)
+			}
+		}
+		if after := total(); after != before {
+			t.Errorf("the lookups changed the users: %v before, %v after", before, after)
+		}
+	})
+
 	t.Run("authorization", func(t *testing.T) {
 		user := e2eUser(t, "authz@example.com", nil)
 		tests := []struct {
