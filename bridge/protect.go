@@ -37,8 +37,8 @@ func errAdministrator(userName string) *scimdoc.Error {
 }
 
 // refuseProtected returns errAdministrator when a write of u, over the
-// account as the bridge knew it (before), would touch an administrator's
-// account: before, u, or the local copy of the account it names.
+// account as the bridge knew it (before: its local copy, or what Absorb
+// answered), would touch an administrator's account.
 func (b *Bridge) refuseProtected(before, u absorbapi.User) error {
 	name := u.Username
 	if name == "" {
@@ -46,11 +46,6 @@ func (b *Bridge) refuseProtected(before, u absorbapi.User) error {
 	}
 	if b.protected(before) || b.protected(u) {
 		return errAdministrator(name)
-	}
-	if u.ID != "" {
-		if local := b.localAccount(u.ID); b.protected(local) {
-			return errAdministrator(local.Username)
-		}
 	}
 	return nil
 }
