@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/mapping"
@@ -33,10 +35,12 @@ const resourceUser = "User"
 // fails alone (400 invalidValue), the others succeed. Groups, deletes and a
 // PATCH that renames its user go through the single-resource use cases; a
 // second write to a user (or userName) already in the run starts a new run,
-// so it sees the first one's outcome. Unlike a single create, an upload
-// cannot be told to create only: a create whose username was given to an
-// account by hand in Absorb since the last sync takes that account over,
-// password included. With
+// so it sees the first one's outcome. A create is checked before the
+// upload as a single create is; an upload cannot be told to create only,
+// so each id it answers a create with is then read back and checked as a
+// single create's answer is (upsert.go): an account the bridge did not
+// choose (one given the username by hand in Absorb since the last sync,
+// an administrator's) is answered 409 and never linked. With
 // maxErrors > 0, Bulk stops once that many operations failed; the results
 // then end with the last operation of the upload in which that happened.
 // Each upload, and each user write run alone, is admitted by the Governor
@@ -195,6 +199,7 @@ func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int)
 	if len(entries) == 0 {
 		return nil
 	}
+	b.checkUnseen(ctx, entries)
 	if err := b.recordIntents(entries); err != nil {
 		for _, e := range entries {
 			if e.err == nil {
@@ -411,6 +416,70 @@ func (b *Bridge) prepareUpdate(ctx context.Context, e *bulkEntry) error {
 	return nil
 }
 
+// checkUnseen asks Absorb, readBatch usernames at a time, for the accounts
+// that hold the usernames of the creates that adopt nothing: the local
+// copy does not know accounts made since the last sync, and an upload
+// matching one by username would overwrite it, an administrator's
+// included (its roles with it, so no read after could tell). Such an
+// account is refused or adopted as prepareCreate does. When the look-up
+// fails, the creates it was for fail with its error and are not sent.
+func (b *Bridge) checkUnseen(ctx context.Context, entries []*bulkEntry) {
+	var pending []*bulkEntry
+	for _, e := range entries {
+		if e.create && e.err == nil && !e.adopt {
+			pending = append(pending, e)
+		}
+	}
+	for start := 0; start < len(pending); start += readBatch {
+		chunk := pending[start:min(start+readBatch, len(pending))]
+		byName := make(map[string]*bulkEntry, len(chunk))
+		terms := make([]string, len(chunk))
+		for i, e := range chunk {
+			byName[foldKey(e.u.Username)] = e
+			terms[i] = absorbapi.Eq("username", e.u.Username)
+		}
+		var found []absorbapi.User
+		err := b.absorb.ScanUsers(ctx, absorbapi.Or(terms...), func(u absorbapi.User) error {
+			found = append(found, u)
+			return nil
+		})
+		if err != nil {
+			// Unchecked, a create is not sent: the upload could overwrite
+			// an administrator's account.
+			for _, e := range pending[start:] {
+				e.err = upstreamError("look up the usernames of new users in absorb", err)
+			}
+			return
+		}
+		for _, account := range found {
+			if e := byName[foldKey(account.Username)]; e != nil && !e.adopt && e.err == nil {
+				e.err = b.adoptUnseen(ctx, e, account)
+			}
+		}
+	}
+}
+
+// adoptUnseen is prepareCreate for an entry whose username account, unseen
+// by the local copy, holds.
+func (b *Bridge) adoptUnseen(ctx context.Context, e *bulkEntry, account absorbapi.User) error {
+	userName := e.u.Username
+	if b.protected(account) {
+		return errAdministrator(userName)
+	}
+	if err := b.ensureUnlinked(account.ID, userName); err != nil {
+		return err
+	}
+	u, err := b.absorbUserFor(ctx, "", e.doc, &account)
+	if err != nil {
+		return err
+	}
+	if err := b.ensureExternalIDFree(ctx, u, &account); err != nil {
+		return err
+	}
+	e.u, e.adopt = u, true
+	return nil
+}
+
 // recordIntents records the intent of every create of the batch in one
 // transaction, before anything is sent: a crash or a retry then resolves
 // each to the same SCIM id.
@@ -492,8 +561,10 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 		}
 		return
 	}
+	started := b.now()
 	results, audit, err := b.uploadUsers(ctx, users, scimIDs)
 	release()
+	var created []*bulkEntry
 	for i, e := range batch {
 		e.sent = true
 		e.audit = audit[i : i+1 : i+1] // its own: the request's record is appended
@@ -504,13 +575,16 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 			r.Err = err
 		}
 		switch {
-		case r.OK && e.create && !e.adopt && b.knownAccount(r.ID):
-			// The upload updated an account the bridge already knows
-			// instead of creating one (upsert.go): never linked.
-			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the existing Absorb account %s", r.ID))
+		case r.OK && e.create && e.adopt && !strings.EqualFold(r.ID, e.u.ID):
+			// The adopted account was sent by id: another id is an account
+			// the bridge did not choose.
+			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the Absorb account %s, not the account %s it was sent to update", r.ID, e.u.ID))
 			e.audit[0].Outcome = OutcomeWarning
 			b.log.Warn("Absorb answered a bulk create with an account the bridge did not choose; not linked",
 				"userName", e.u.Username, "absorbId", r.ID)
+		case r.OK && e.create && !e.adopt:
+			e.saved = merged(e.u, &absorbapi.User{ID: r.ID})
+			created = append(created, e)
 		case r.OK:
 			e.saved = merged(e.u, &absorbapi.User{ID: r.ID})
 		case r.Err != nil:
@@ -519,7 +593,132 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 			e.err = uploadError(absorbapi.ErrUploadRejected)
 		}
 	}
+	// An upload matches by username and may update an account instead of
+	// creating one (upsert.go): each create's answer is checked as a single
+	// create's is before it is linked.
+	b.checkUploaded(ctx, created, started)
 	b.log.Info("users uploaded to Absorb", "users", len(batch), "failed", countFailed(batch))
+}
+
+// readBatch is how many accounts one read of the upload's answer asks
+// for: one filtered GET /users per batch instead of one GET /users/{id}
+// per account, with the filter kept well inside a URL's usual limits.
+const readBatch = 50
+
+// checkUploaded does checkCreated for the creates of one upload Absorb
+// answered (entries, whose saved.ID is the answered id), reading the
+// accounts back readBatch at a time. An id answered for two creates is no
+// new account for either. An entry that fails the check gets its error
+// and, when Absorb did not make a new account, a warning audit record.
+func (b *Bridge) checkUploaded(ctx context.Context, entries []*bulkEntry, started time.Time) {
+	if b.dryRun || len(entries) == 0 {
+		return
+	}
+	answered := make(map[string]int, len(entries))
+	for _, e := range entries {
+		answered[e.saved.ID]++
+	}
+	var unread []*bulkEntry
+	for _, e := range entries {
+		id := e.saved.ID
+		switch {
+		case id == "":
+		case answered[id] > 1:
+			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the Absorb account %s, which it also answered for another user of the same upload", id))
+		default:
+			if e.err = b.checkCreatedUnknown(e.u, id); e.err == nil {
+				unread = append(unread, e)
+			}
+		}
+	}
+	ids := make([]string, len(unread))
+	for i, e := range unread {
+		ids[i] = e.saved.ID
+	}
+	accounts, err := b.readAccounts(ctx, ids)
+	for _, e := range unread {
+		got, visible := accounts[strings.ToLower(e.saved.ID)]
+		switch {
+		case err != nil:
+			// Unknown whether the account is new: not linked, and the
+			// intent stays for the retry.
+			e.err = upstreamError("read the created absorb users", err)
+		case !visible:
+			e.err = errCreatedHidden(e.u.Username, e.saved.ID)
+		default:
+			e.err = b.checkCreatedAccount(e.u, got, started)
+		}
+	}
+	for _, e := range entries {
+		if _, refused := scimdoc.AsError(e.err); refused && !retryable(e.err) {
+			e.audit[0].Outcome = OutcomeWarning
+			b.log.Warn("Absorb answered a bulk create with an account the bridge did not choose; not linked",
+				"userName", e.u.Username, "absorbId", e.saved.ID, "detail", e.err.Error())
+		}
+	}
+}
+
+// readAccounts reads the accounts ids name that the admin can see, keyed
+// by id in lower case, readBatch ids per GET /users. A portal that refuses the filter
+// is asked for each account by id instead.
+func (b *Bridge) readAccounts(ctx context.Context, ids []string) (map[string]absorbapi.User, error) {
+	accounts := make(map[string]absorbapi.User, len(ids))
+	for start := 0; start < len(ids); start += readBatch {
+		chunk := ids[start:min(start+readBatch, len(ids))]
+		var terms []string
+		for _, id := range chunk {
+			if !isGUID(id) {
+				terms = nil // not a literal the filter can carry
+				break
+			}
+			terms = append(terms, "id eq guid'"+id+"'")
+		}
+		err := errors.New("ids the filter cannot carry")
+		if len(terms) > 0 {
+			err = b.absorb.ScanUsers(ctx, absorbapi.Or(terms...), func(u absorbapi.User) error {
+				accounts[strings.ToLower(u.ID)] = u
+				return nil
+			})
+		}
+		var refused *absorbapi.ValidationError
+		if err == nil {
+			continue
+		}
+		if len(terms) > 0 && !errors.As(err, &refused) {
+			return nil, err
+		}
+		for _, id := range chunk {
+			u, err := b.absorb.GetUser(ctx, id)
+			switch {
+			case absorbapi.IsNotFound(err):
+			case err != nil:
+				return nil, err
+			default:
+				accounts[strings.ToLower(id)] = *u
+			}
+		}
+	}
+	return accounts, nil
+}
+
+// isGUID reports whether id is written as a GUID (hex digits and dashes),
+// so that it can stand in a guid'…' literal.
+func isGUID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i, r := range id {
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if r != '-' {
+				return false
+			}
+		case r >= '0' && r <= '9', r >= 'a' && r <= 'f', r >= 'A' && r <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func countFailed(entries []*bulkEntry) int {

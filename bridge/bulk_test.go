@@ -44,6 +44,19 @@ type rigConfig struct {
 	fakeRate, clientRate   float64
 	fakeBurst, clientBurst int
 	gov                    *bridge.Governor
+	// beforeUpload, when set, runs before each POST /users/upload is sent.
+	beforeUpload func()
+}
+
+// hookedUpload is an Absorb client that runs a hook before each upload.
+type hookedUpload struct {
+	bridge.Absorb
+	before func()
+}
+
+func (h hookedUpload) UploadUsers(ctx context.Context, users []absorbapi.User) ([]absorbapi.UploadResult, error) {
+	h.before()
+	return h.Absorb.UploadUsers(ctx, users)
 }
 
 func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
@@ -74,7 +87,11 @@ func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bridge.New(bridge.Config{Absorb: client, Store: store, Mapper: m, SyncInterval: time.Hour, Governor: rc.gov})
+	var absorb bridge.Absorb = client
+	if rc.beforeUpload != nil {
+		absorb = hookedUpload{Absorb: client, before: rc.beforeUpload}
+	}
+	b, err := bridge.New(bridge.Config{Absorb: absorb, Store: store, Mapper: m, SyncInterval: time.Hour, Governor: rc.gov})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,17 +351,28 @@ func TestBulkAdoptsExistingAccount(t *testing.T) {
 // retried request answers with the same SCIM ids and adopts what the lost
 // upload made instead of duplicating it.
 func TestBulkRetryAfterLostUpload(t *testing.T) {
-	r := newBulkRig(t, unlimited())
+	// The upload alone is lost: the look-up of its usernames before it
+	// answers.
+	loseUpload := false
+	var r *bulkRig
+	rc := unlimited()
+	rc.beforeUpload = func() {
+		if loseUpload {
+			if err := r.fake.SetFaults("reset=1"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	r = newBulkRig(t, rc)
 	ctx := context.Background()
 	// A first user resolves the default department while Absorb works.
 	if failed := failedOps(t, r.b.Bulk(ctx, []bridge.BulkOperation{createOp("w@example.com")}, 0)); len(failed) > 0 {
 		t.Fatalf("first user failed: %v", failed)
 	}
 	ops := []bridge.BulkOperation{createOp("x@example.com"), createOp("y@example.com")}
-	if err := r.fake.SetFaults("reset=1"); err != nil {
-		t.Fatal(err)
-	}
+	loseUpload = true
 	first := r.b.Bulk(ctx, ops, 0)
+	loseUpload = false
 	if diff := cmp.Diff([]string{"0 503", "1 503"}, failedOps(t, first)); diff != "" {
 		t.Fatalf("failed operations (-want +got):\n%s", diff)
 	}

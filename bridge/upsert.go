@@ -57,13 +57,31 @@ func errNotCreated(userName, what string) *scimdoc.Error {
 
 // checkCreated verifies that the account id Absorb answered a create of
 // sent with is a new one: not an account the bridge already knows, visible
-// to its admin, with the username and externalId sent, added no earlier
-// than started. It returns errNotCreated when it is not, and the upstream
-// error (the intent then stays, for the retry) when Absorb cannot be read.
+// to its admin, not an administrator's, with the username and externalId
+// sent, added no earlier than started. It returns errNotCreated when it is
+// not, and the upstream error (the intent then stays, for the retry) when
+// Absorb cannot be read.
 func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id string, started time.Time) error {
 	if b.dryRun || id == "" {
 		return nil
 	}
+	if err := b.checkCreatedUnknown(sent, id); err != nil {
+		return err
+	}
+	got, err := b.absorb.GetUser(ctx, id)
+	if absorbapi.IsNotFound(err) {
+		return errCreatedHidden(sent.Username, id)
+	}
+	if err != nil {
+		return upstreamError("read the created absorb user", err)
+	}
+	return b.checkCreatedAccount(sent, *got, started)
+}
+
+// checkCreatedUnknown returns errNotCreated when the bridge already knows
+// the account id a create of sent was answered with: a SCIM user holds it,
+// or the local copy has it.
+func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string) error {
 	var (
 		holder storage.User
 		known  *absorbapi.User
@@ -83,33 +101,28 @@ func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id strin
 	case known != nil:
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q)", id, known.Username))
 	}
-	got, err := b.absorb.GetUser(ctx, id)
-	if absorbapi.IsNotFound(err) {
-		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s, which is outside the department scope of the bridge's Absorb admin", id))
-	}
-	if err != nil {
-		return upstreamError("read the created absorb user", err)
-	}
-	if foldKey(got.Username) != foldKey(sent.Username) || (sent.ExternalID != "" && got.ExternalID != sent.ExternalID) {
-		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, externalId %q)", id, got.Username, got.ExternalID))
-	}
-	if added, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && added.Before(started.Add(-addedSlack)) {
-		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, added %s)", id, got.Username, got.DateAdded))
-	}
 	return nil
 }
 
-// knownAccount reports whether the bridge already knows the Absorb account
-// id: a SCIM user holds it, or the local copy has it.
-func (b *Bridge) knownAccount(id string) bool {
-	known := false
-	_ = b.store.View(func(tx *storage.Tx) error {
-		if _, err := tx.UserByAbsorbID(id); err == nil {
-			known = true
-		} else if _, err := tx.AbsorbUser(id); err == nil {
-			known = true
-		}
-		return nil
-	})
-	return known
+// errCreatedHidden is errNotCreated for an answer naming an account the
+// admin cannot see: it was not made by the create, which the admin would see.
+func errCreatedHidden(userName, id string) error {
+	return errNotCreated(userName, fmt.Sprintf("the existing Absorb account %s, which is outside the department scope of the bridge's Absorb admin", id))
+}
+
+// checkCreatedAccount returns errNotCreated when got, the account a create
+// of sent was answered with as Absorb now holds it, is not the new one
+// the create should have made: an administrator's (no create makes one),
+// one with another username or externalId, or one added before started.
+func (b *Bridge) checkCreatedAccount(sent, got absorbapi.User, started time.Time) error {
+	if b.protected(got) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the Absorb administrator's account %s (username %q)", got.ID, got.Username))
+	}
+	if foldKey(got.Username) != foldKey(sent.Username) || (sent.ExternalID != "" && got.ExternalID != sent.ExternalID) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, externalId %q)", got.ID, got.Username, got.ExternalID))
+	}
+	if added, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && added.Before(started.Add(-addedSlack)) {
+		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, added %s)", got.ID, got.Username, got.DateAdded))
+	}
+	return nil
 }
