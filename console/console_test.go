@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/auth"
+	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/console"
 	"github.com/absorb-scim/absorb-scim/metrics"
 	"github.com/absorb-scim/absorb-scim/storage"
@@ -483,4 +484,26 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestActivityFiltersByEveryOutcome(t *testing.T) {
+	r := newRig(t)
+	outcomes := []string{bridge.OutcomeOK, bridge.OutcomeFailed, bridge.OutcomeDryRun, bridge.OutcomeRefused,
+		bridge.OutcomeWarning, bridge.OutcomeAccepted, bridge.OutcomeHeld}
+	for _, o := range outcomes {
+		r.audit.add(storage.AuditRecord{Time: time.Now(), Credential: "okta", Operation: "create", UserName: o + "@example.com", Outcome: o})
+	}
+	b := r.browser()
+	b.mustLogin("victor", viewerPassword)
+	for _, o := range outcomes {
+		_, page := b.get("/console/activity?outcome=" + url.QueryEscape(o))
+		if !strings.Contains(page, "<option selected>"+o+"</option>") {
+			t.Errorf("outcome %q is not offered, selected, by the activity filter", o)
+		}
+		for _, other := range outcomes {
+			if shown := strings.Contains(page, ">"+other+"@example.com<"); shown != (other == o) {
+				t.Errorf("filtered by outcome %q, the record with outcome %q shown: %v", o, other, shown)
+			}
+		}
+	}
 }

@@ -228,7 +228,8 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, ss *session) 
 		Operations: []string{bridge.OpSCIMCreate, bridge.OpSCIMUpdate, bridge.OpSCIMDelete, bridge.OpCreate, bridge.OpUpdate, bridge.OpDeactivate,
 			bridge.OpReactivate, bridge.OpUpload, bridge.OpEnroll, bridge.OpUnenroll, bridge.OpSync, bridge.OpHold, bridge.OpRelease,
 			bridge.OpDiscard, bridge.OpCancelHold},
-		Outcomes: []string{bridge.OutcomeOK, bridge.OutcomeFailed, bridge.OutcomeDryRun, bridge.OutcomeAccepted, bridge.OutcomeHeld}}
+		Outcomes: []string{bridge.OutcomeOK, bridge.OutcomeFailed, bridge.OutcomeDryRun, bridge.OutcomeRefused, bridge.OutcomeWarning,
+			bridge.OutcomeAccepted, bridge.OutcomeHeld}}
 	if n := len(v.Entries); n > 0 {
 		if page.More {
 			v.OlderURL = f.url("/console/activity", "before", strconv.FormatUint(v.Entries[n-1].Seq, 10))
