@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -141,13 +140,6 @@ func (c *Console) cookie(name, value string, maxAge int) *http.Cookie {
 		Secure: c.opts.SecureCookies, SameSite: http.SameSiteStrictMode}
 }
 
-type sessionKey struct{}
-
-func sessionFrom(ctx context.Context) *session {
-	s, _ := ctx.Value(sessionKey{}).(*session)
-	return s
-}
-
 // page wraps a page: without a session the browser is sent to sign in.
 func (c *Console) page(h func(http.ResponseWriter, *http.Request, *session)) http.Handler {
 	return c.view(true, h)
@@ -161,7 +153,7 @@ func (c *Console) view(touch bool, h func(http.ResponseWriter, *http.Request, *s
 			c.toLogin(w, r)
 			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, ss)), ss)
+		h(w, r, ss)
 	})
 }
 
@@ -185,7 +177,7 @@ func (c *Console) action(operatorOnly bool, h func(http.ResponseWriter, *http.Re
 			return
 		}
 		ctx := bridge.WithActor(r.Context(), bridge.Actor{Credential: "console:" + ss.user})
-		h(w, r.WithContext(context.WithValue(ctx, sessionKey{}, ss)), ss)
+		h(w, r.WithContext(ctx), ss)
 	})
 }
 

@@ -64,9 +64,6 @@ func invalidFormat(name string) reply {
 	return message(http.StatusUnprocessableEntity, fmt.Sprintf("Invalid format provided for %s", name))
 }
 
-// internalError is the answer to a failure of the fake itself.
-func internalError() reply { return message(http.StatusInternalServerError, msgInternal) }
-
 func invalidRequest() reply { return message(http.StatusBadRequest, msgInvalidRequest) }
 
 // validation is a 422 with model validation messages, in Absorb's shape.
