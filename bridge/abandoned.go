@@ -176,10 +176,8 @@ func (b *Bridge) dropIntent(key string, account *absorbapi.User, audit []storage
 				return err
 			}
 		}
-		for _, rec := range audit {
-			if _, err := tx.AppendAudit(rec); err != nil {
-				return err
-			}
+		if err := appendAuditRecords(tx, audit); err != nil {
+			return err
 		}
 		return tx.DeleteIntent(key)
 	})

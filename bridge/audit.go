@@ -114,14 +114,7 @@ func (b *Bridge) writeAudit(recs ...storage.AuditRecord) {
 	// Batch lets concurrent writes share one commit (one fsync); a rerun of
 	// fn after a failed batch starts from a rolled-back transaction, so no
 	// record is written twice.
-	err := b.store.Batch(func(tx *storage.Tx) error {
-		for _, rec := range recs {
-			if _, err := tx.AppendAudit(rec); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := b.store.Batch(func(tx *storage.Tx) error { return appendAuditRecords(tx, recs) })
 	if err != nil {
 		b.log.Error("audit record not written", "operation", recs[0].Operation, "absorbId", recs[0].AbsorbID, "error", err)
 	}
@@ -221,4 +214,14 @@ func changes(before, after absorbapi.User) []storage.FieldChange {
 func withoutSecrets(u absorbapi.User) absorbapi.User {
 	u.Password = ""
 	return u
+}
+
+// appendAuditRecords appends recs in tx, in order.
+func appendAuditRecords(tx *storage.Tx, recs []storage.AuditRecord) error {
+	for _, rec := range recs {
+		if _, err := tx.AppendAudit(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }

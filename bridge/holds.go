@@ -486,12 +486,7 @@ func (b *Bridge) releaseHold(ctx context.Context, h storage.Hold) HoldResult {
 			if err := tx.PutAbsorbUser(mirror); err != nil {
 				return err
 			}
-			for _, rec := range audit {
-				if _, err := tx.AppendAudit(rec); err != nil {
-					return err
-				}
-			}
-			return nil
+			return appendAuditRecords(tx, audit)
 		})
 	}
 	if err != nil {

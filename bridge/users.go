@@ -944,12 +944,7 @@ func (b *Bridge) commitDelete(id string, account absorbapi.User, audit []storage
 			if err := tx.PutAbsorbUser(mirror); err != nil {
 				return err
 			}
-			for _, rec := range audit {
-				if _, err := tx.AppendAudit(rec); err != nil {
-					return err
-				}
-			}
-			return nil
+			return appendAuditRecords(tx, audit)
 		})
 	}
 	if err != nil {
