@@ -1,0 +1,94 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// consoleSession signs in to srv's console over HTTP as user and returns a
+// function that GETs a console page and answers its status and body.
+func consoleSession(t *testing.T, srv *e2eServer, user, password string) func(path string) (int, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(srv.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, login := get("/console/login")
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(login)
+	if token == nil {
+		t.Fatal("no csrf field on the login page")
+	}
+	resp, err := c.PostForm(srv.base+"/console/login", url.Values{"csrf": {token[1]}, "username": {user}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if _, home := get("/console/"); !strings.Contains(home, "Sign out") {
+		t.Fatalf("signing in as %s failed", user)
+	}
+	return get
+}
+
+// TestConsolePages reads the console pages of people an IdP sent with
+// markup in their names, and of a deleted person: the markup is shown as
+// text, and a deleted person's page says there is no SCIM user rather than
+// showing an empty resource and claiming it matches Absorb.
+func TestConsolePages(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t)
+	srv := startServe(t, consoleConfig(t, fake))
+	srv.waitReady(t)
+
+	const script = `<script>alert(1)</script>`
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x` + script + `@example.com",
+		"displayName":"<img src=x onerror=alert(2)>","title":"\"><svg onload=alert(3)>",
+		"emails":[{"value":"markup@example.com","type":"work","primary":true}]}`
+	marked := srv.scim(t, "POST", "/Users", body, http.StatusCreated)
+	srv.scim(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+
+		`<script>alert(4)</script>","members":[{"value":"`+marked["id"].(string)+`"}]}`, http.StatusCreated)
+	jane := srv.scim(t, "POST", "/Users", userJSON("jane@example.com"), http.StatusCreated)
+	srv.scim(t, "DELETE", "/Users/"+jane["id"].(string), "", http.StatusNoContent)
+
+	get := consoleSession(t, srv, "helpdesk", consoleViewerPassword)
+	for _, p := range []string{"/console/people?q=markup@example.com", "/console/people?q=" + url.QueryEscape(marked["id"].(string)),
+		"/console/activity", "/console/activity/rows?after=0", "/console/groups"} {
+		status, page := get(p)
+		if status != http.StatusOK {
+			t.Errorf("%s: status %d", p, status)
+		}
+		for _, raw := range []string{"<script>alert", "<img src=x", "<svg onload"} {
+			if strings.Contains(page, raw) {
+				t.Errorf("%s renders %q as markup", p, raw)
+			}
+		}
+	}
+	if _, page := get("/console/people?q=markup@example.com"); !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Error("the person page does not show the userName as text")
+	}
+
+	status, page := get("/console/people?q=jane@example.com")
+	if status != http.StatusOK {
+		t.Fatalf("deleted person: status %d", status)
+	}
+	for _, wrong := range []string{"<pre>null</pre>", "Absorb holds what the SCIM resource maps to"} {
+		if strings.Contains(page, wrong) {
+			t.Errorf("the deleted person's page shows %q", wrong)
+		}
+	}
+	if !strings.Contains(page, "No SCIM user") || !strings.Contains(page, "scim-delete") {
+		t.Error("the deleted person's page does not say there is no SCIM user, or lacks the delete in the history")
+	}
+}
