@@ -92,3 +92,24 @@ func TestConsolePages(t *testing.T) {
 		t.Error("the deleted person's page does not say there is no SCIM user, or lacks the delete in the history")
 	}
 }
+
+// TestNotImplementedIsNoError asks for what the bridge does not offer (/Me,
+// a query of the root): the answer is 501, logged below error level, so a
+// client cannot fill the console's list of the last errors with it.
+func TestNotImplementedIsNoError(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t)
+	srv := startServe(t, baseConfig(t, fake))
+	srv.waitReady(t)
+	for _, path := range []string{"/scim/v2/Me", "/scim/v2/?filter=userName%20eq%20%22x%22"} {
+		resp, body := srv.do(t, e2eRequest{method: "GET", path: path, authz: authBearer(oktaToken)})
+		if resp.StatusCode != http.StatusNotImplemented {
+			t.Errorf("GET %s: %d %s, want 501", path, resp.StatusCode, body)
+		}
+	}
+	for _, l := range strings.Split(srv.stderr.String(), "\n") {
+		if strings.Contains(l, `"level":"ERROR"`) {
+			t.Errorf("logged as an error: %s", l)
+		}
+	}
+}
