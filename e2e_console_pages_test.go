@@ -113,3 +113,22 @@ func TestNotImplementedIsNoError(t *testing.T) {
 		}
 	}
 }
+
+// TestGroupMemberPathError removes members through paths that are not
+// members[filter]: the 400 says what is wrong in words, without the error
+// type's own text.
+func TestGroupMemberPathError(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t)
+	srv := startServe(t, baseConfig(t, fake))
+	srv.waitReady(t)
+	g := srv.scim(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Paths"}`, http.StatusCreated)
+	for _, path := range []string{`members[value eq \"x\"].value`, `members.value`} {
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"` + path + `"}]}`
+		e := srv.scim(t, "PATCH", "/Groups/"+g["id"].(string), body, http.StatusBadRequest)
+		detail, _ := e["detail"].(string)
+		if e["scimType"] != "invalidPath" || strings.Contains(detail, "scim 400") || !strings.Contains(detail, "members[filter]") {
+			t.Errorf("remove %s: scimType %v, detail %q", path, e["scimType"], detail)
+		}
+	}
+}

@@ -604,7 +604,11 @@ func splitMemberOp(op scimdoc.Operation) (*memberOp, *scimdoc.Operation, error) 
 func memberFilterIDs(path string) (*scimdoc.Filter, []string, error) {
 	f, err := scimdoc.ParseFilter(path)
 	if err != nil {
-		return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
+		why := err.Error()
+		if se, ok := scimdoc.AsError(err); ok {
+			why = se.Detail // not "scim 400 invalidFilter: …"
+		}
+		return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q is not members[filter]: %s", path, why)
 	}
 	var ids []string
 	for _, h := range f.EqualityHints() {
