@@ -132,3 +132,24 @@ func TestGroupMemberPathError(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodNotAllowedOutsideSCIM sends methods the operations routes do not
+// take: the 405 names the methods they do take, in Allow and in a SCIM error.
+func TestMethodNotAllowedOutsideSCIM(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t)
+	srv := startServe(t, baseConfig(t, fake))
+	srv.waitReady(t)
+	for _, c := range []struct{ method, path, allow string }{
+		{"GET", "/admin/reconcile", "POST"},
+		{"DELETE", "/metrics", "GET, HEAD"},
+		{"PUT", "/admin/holds/release", "POST"},
+	} {
+		resp, body := srv.do(t, e2eRequest{method: c.method, path: c.path, authz: authBearer(oktaToken)})
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != c.allow ||
+			!strings.Contains(string(body), `"status":"405"`) {
+			t.Errorf("%s %s: %d, Allow %q, body %s; want 405, Allow %q and a SCIM error", c.method, c.path,
+				resp.StatusCode, resp.Header.Get("Allow"), body, c.allow)
+		}
+	}
+}
