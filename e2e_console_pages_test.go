@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -151,5 +152,26 @@ func TestMethodNotAllowedOutsideSCIM(t *testing.T) {
 			t.Errorf("%s %s: %d, Allow %q, body %s; want 405, Allow %q and a SCIM error", c.method, c.path,
 				resp.StatusCode, resp.Header.Get("Allow"), body, c.allow)
 		}
+	}
+}
+
+// TestUnknownMembersLoggedOnce pushes a group naming 50 users the bridge
+// does not hold: they are skipped, and logged in one warning, not one each.
+func TestUnknownMembersLoggedOnce(t *testing.T) {
+	t.Parallel()
+	fake := startFake(t)
+	srv := startServe(t, baseConfig(t, fake))
+	srv.waitReady(t)
+	var members []string
+	for i := range 50 {
+		members = append(members, `{"value":"0199a0b2-0000-7000-8000-`+fmt.Sprintf("%012d", i)+`"}`)
+	}
+	srv.scim(t, "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Ghosts","members":[`+
+		strings.Join(members, ",")+`]}`, http.StatusCreated)
+	if n := strings.Count(srv.stderr.String(), "skipped: no such user"); n != 1 {
+		t.Errorf("%d log lines about the skipped members, want 1", n)
+	}
+	if !strings.Contains(srv.stderr.String(), `"count":50`) {
+		t.Error("the warning does not say how many members were skipped")
 	}
 }
