@@ -33,7 +33,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	listenFD := registerListenFD(fs)
 	token := fs.String("token", "", "SCIM bearer token (default: generated and printed)")
 	consolePassword := fs.String("console-password", "", "password of the console user admin (default: generated and printed)")
-	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (default: a free loopback port)")
+	absorbListen := fs.String("absorb-listen", "127.0.0.1:0", "address of the fake Absorb (port 0: a free loopback port)")
 	dataDir := fs.String("data", "", "bbolt data directory (default: a temporary directory, removed at exit)")
 	faults := fs.String("absorb-faults", "", "fault spec for the fake Absorb, e.g. latency=20ms,error5xx=0.05")
 	absorbVariant := fs.String("absorb-variant", "", "how the fake Absorb plays the behaviours Absorb leaves open, e.g. create=upsert,sort=limited")

@@ -61,7 +61,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, plan+", then deactivating it")
 	}
 	rep := doctor.Run(ctx, dc)
-	if err := recordDoctor(cfg.DataDir, rep); err != nil {
+	if err := recordDoctor(cfg.DataDir, withEarlierFindings(cfg.DataDir, rep)); err != nil {
 		fmt.Fprintf(stderr, "absorb-scim: doctor: not recorded for serve: %v\n", err)
 	}
 	if *asJSON {
@@ -91,6 +91,19 @@ func doctorConfig(cfg config.Config, client *absorbapi.Client) doctor.Config {
 	}
 	sort.Strings(dc.CustomFields)
 	return dc
+}
+
+// withEarlierFindings is rep with the behaviours it could not find out
+// taken from the report recorded before: a run without the write test
+// cannot tell create, put and answers, and must not forget what an earlier
+// write test found.
+func withEarlierFindings(dataDir string, rep doctor.Report) doctor.Report {
+	prev, err := doctor.ReadReport(filepath.Join(dataDir, doctorFileName))
+	if err != nil {
+		return rep
+	}
+	rep.Behaviour, _ = prev.Behaviour.Pin(rep.Behaviour)
+	return rep
 }
 
 // recordDoctor writes the report into the data directory.

@@ -63,10 +63,18 @@ func TestDoctorCommand(t *testing.T) {
 		t.Errorf("recorded behaviour %+v (%v), want %+v", saved.Behaviour, err, want)
 	}
 
-	// Text output, read-only: one line per check.
+	// Text output, read-only: one line per check. What only the write test
+	// finds out stays recorded.
 	out, _, err = runCmd(t, "doctor", "-config", path)
 	if err != nil || !strings.Contains(out, "ok   login") || !strings.Contains(out, "nothing blocks provisioning") {
 		t.Errorf("doctor: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "create=unknown") {
+		t.Errorf("a run without the write test reports a create behaviour it did not probe:\n%s", out)
+	}
+	recorded, _ = os.ReadFile(filepath.Join(dataDir, doctorFileName))
+	if err := json.Unmarshal(recorded, &saved); err != nil || saved.Behaviour != want {
+		t.Errorf("after a read-only run the record holds %+v (%v), want %+v", saved.Behaviour, err, want)
 	}
 }
 

@@ -109,13 +109,22 @@ func memberRefs(v any) ([]memberRef, error) {
 }
 
 // addMembers adds the members that name known users; unknown ids are
-// skipped and logged, because Okta does not retry a 400 and one bad id must
-// not lose a whole push.
+// skipped, because Okta does not retry a 400 and one bad id must not lose a
+// whole push. They are logged in one line per request, with the first few
+// ids: a line each would let one request of 10,000 unknown ids write 10,000
+// warnings and push every other one out of the console's list.
 func (b *Bridge) addMembers(tx *storage.Tx, groupID string, refs []memberRef, ch *membershipChange) error {
+	var skipped []string
+	defer func() {
+		if len(skipped) > 0 {
+			b.log.Warn("group members skipped: no such user", "group", groupID, "count", len(skipped),
+				"members", strings.Join(skipped[:min(len(skipped), 5)], ","))
+		}
+	}()
 	for _, r := range refs {
 		u, err := tx.User(r.id)
 		if errors.Is(err, storage.ErrNotFound) {
-			b.log.Warn("group member skipped: no such user", "group", groupID, "member", r.id)
+			skipped = append(skipped, r.id)
 			continue
 		}
 		if err != nil {
@@ -604,7 +613,11 @@ func splitMemberOp(op scimdoc.Operation) (*memberOp, *scimdoc.Operation, error) 
 func memberFilterIDs(path string) (*scimdoc.Filter, []string, error) {
 	f, err := scimdoc.ParseFilter(path)
 	if err != nil {
-		return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q: %v", path, err)
+		why := err.Error()
+		if se, ok := scimdoc.AsError(err); ok {
+			why = se.Detail // not "scim 400 invalidFilter: …"
+		}
+		return nil, nil, scimdoc.BadRequest(scimdoc.TypeInvalidPath, "path %q is not members[filter]: %s", path, why)
 	}
 	var ids []string
 	for _, h := range f.EqualityHints() {

@@ -416,17 +416,46 @@ func (q AuditQuery) Matches(r storage.AuditRecord) bool {
 	return q.User == "" || strings.EqualFold(r.UserName, q.User) || r.ResourceID == q.User || r.AbsorbID == q.User
 }
 
-// ReadAudit calls fn for each audit record q selects, oldest first, in one
-// read transaction; fn's error stops the walk and is returned.
+// auditPage is how many audit records ReadAudit reads in one transaction.
+const auditPage = 500
+
+// ReadAudit calls fn for each audit record q selects, oldest first; fn's
+// error stops the walk and is returned. The records are read a page at a
+// time and fn runs between transactions: fn may be slow (it writes to the
+// client of GET /admin/audit, which may be a pager), and a write that grows
+// the data file waits until every open read transaction ends.
 func ReadAudit(store *storage.Store, q AuditQuery, fn func(storage.AuditRecord) error) error {
-	return store.View(func(tx *storage.Tx) error {
-		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
-			if !q.Matches(r) {
+	var from uint64
+	for {
+		var page []storage.AuditRecord
+		more := false
+		err := store.View(func(tx *storage.Tx) error {
+			read := 0
+			return tx.ForEachAudit(from, func(r storage.AuditRecord) (bool, error) {
+				if read == auditPage {
+					more = true
+					return false, nil
+				}
+				read++
+				from = r.Seq + 1
+				if q.Matches(r) {
+					page = append(page, r)
+				}
 				return true, nil
-			}
-			return true, fn(r)
+			})
 		})
-	})
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
 }
 
 // ReadAudit is ReadAudit over the bridge's own store, for a running bridge.

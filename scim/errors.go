@@ -61,7 +61,9 @@ func renderError(w http.ResponseWriter, err error) {
 
 // failureLogger logs failures at the level their status calls for: the
 // server's own failures as errors, throttling as warnings, the client's
-// mistakes at debug level.
+// mistakes at debug level. A 501 (/Me, a query of the root) is a client
+// asking for what the bridge does not offer: logged as an error, any
+// credential could fill the console's list of the last errors with it.
 type failureLogger struct{ *slog.Logger }
 
 // log logs one failure of what ("scim request", "scim bulk operation") with
@@ -77,7 +79,7 @@ func (l failureLogger) log(r *http.Request, what string, status int, retry time.
 		l.InfoContext(ctx, what+" canceled", append(attrs, "err", err)...)
 	case errors.Is(err, errBodyAborted):
 		l.InfoContext(ctx, what+" abandoned by the client", append(attrs, "status", status, "err", err)...)
-	case status >= 500 && status != http.StatusServiceUnavailable:
+	case status >= 500 && status != http.StatusServiceUnavailable && status != http.StatusNotImplemented:
 		l.ErrorContext(ctx, what+" failed", append(attrs, "status", status, "err", err)...)
 	case status == http.StatusTooManyRequests:
 		l.WarnContext(ctx, what+" throttled", append(attrs, "status", status, "retry_after", retry.String(), "err", err)...)

@@ -1,6 +1,9 @@
 package scimdoc
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func BenchmarkFilterMatch(b *testing.B) {
 	rs := userSchema()
@@ -80,6 +83,22 @@ func BenchmarkApplyPatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := ApplyPatch(rs, d, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkNormalizeLargeGroup is a group POST or PUT with 10,000 members,
+// the most one request may name: each member is compared with the earlier
+// ones to drop duplicates.
+func BenchmarkNormalizeLargeGroup(b *testing.B) {
+	rs := groupSchema()
+	members := make([]any, 10000)
+	for i := range members {
+		members[i] = map[string]any{"value": fmt.Sprintf("0199a0b2-0000-7000-8000-%012d", i)}
+	}
+	for b.Loop() {
+		if _, err := Normalize(rs, Document{"displayName": "Big", "members": members}); err != nil {
 			b.Fatal(err)
 		}
 	}

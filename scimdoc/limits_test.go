@@ -140,6 +140,9 @@ func TestMultiValuedRules(t *testing.T) {
 		{"a dropped primary duplicate makes the kept one primary",
 			`{"userName":"a","emails":[{"value":"a@x","type":"work"},{"value":"a@x","type":"work","primary":true}]}`,
 			`{"userName":"a","emails":[{"value":"a@x","type":"work","primary":true}]}`},
+		{"values equal under Unicode case folding are stored once",
+			`{"userName":"a","emails":[{"value":"\u212a@x","type":"work"},{"value":"k@x","type":"work"},{"value":"\u017f@x","type":"work"},{"value":"S@X","type":"work"},{"value":"t@x","type":"work"}]}`,
+			`{"userName":"a","emails":[{"value":"\u212a@x","type":"work"},{"value":"\u017f@x","type":"work"},{"value":"t@x","type":"work"}]}`},
 		{"addresses without a value compare every sub-attribute",
 			`{"userName":"a","addresses":[{"type":"work","locality":"X","primary":true},{"type":"work","locality":"X"},{"type":"work","locality":"Y"}]}`,
 			`{"userName":"a","addresses":[{"type":"work","locality":"X","primary":true},{"type":"work","locality":"Y"}]}`},
@@ -264,5 +267,23 @@ func TestStrictReplaceWithoutTarget(t *testing.T) {
 	op[0].Path = `emails[type eq "work"].value`
 	if _, err := ApplyPatchWith(rs, start, op, PatchOptions{Strict: true}); err != nil {
 		t.Fatalf("strict with a target: %v", err)
+	}
+}
+
+// TestManyValuesDuplicateFound drops a duplicate from a list longer than
+// fewValues, where values are grouped by their folded text before they are
+// compared: the duplicate differs only in Unicode case folding.
+func TestManyValuesDuplicateFound(t *testing.T) {
+	emails := []any{map[string]any{"value": "\u212a@x", "type": "work"}}
+	for i := range fewValues + 2 {
+		emails = append(emails, map[string]any{"value": fmt.Sprintf("u%d@x", i), "type": "work"})
+	}
+	emails = append(emails, map[string]any{"value": "k@X", "type": "work"})
+	got, err := Normalize(userSchema(), Document{"userName": "a", "emails": emails})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := got["emails"].([]any); len(l) != len(emails)-1 || l[0].(map[string]any)["value"] != "\u212a@x" {
+		t.Errorf("emails %v: want the %d values without the last", l, len(emails)-1)
 	}
 }

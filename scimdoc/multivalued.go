@@ -3,6 +3,7 @@ package scimdoc
 import (
 	"reflect"
 	"strings"
+	"unicode"
 )
 
 // tidyMultiValued applies the rules of RFC 7643 §2.4 to every multi-valued
@@ -44,15 +45,21 @@ func dedupeValues(n *attrNode, l []any) []any {
 		return l
 	}
 	out := make([]any, 0, len(l))
+	// Values are grouped by a key that equal values share, so each one is
+	// compared only with the kept values of its group: a group of 10,000
+	// members would otherwise cost 50 million comparisons.
+	groups := map[string][]int{}
 	for _, e := range l {
+		key := dedupeKey(n, e)
 		dup := -1
-		for i, kept := range out {
-			if exactlySame(n, kept, e) {
+		for _, i := range groups[key] {
+			if exactlySame(n, out[i], e) {
 				dup = i
 				break
 			}
 		}
 		if dup < 0 {
+			groups[key] = append(groups[key], len(out))
 			out = append(out, e)
 			continue
 		}
@@ -65,16 +72,71 @@ func dedupeValues(n *attrNode, l []any) []any {
 	return out
 }
 
+// fewValues is the length up to which hasDuplicate compares every pair,
+// which allocates nothing; longer lists are grouped by dedupeKey first.
+const fewValues = 16
+
 // hasDuplicate reports whether a value of l equals an earlier one.
 func hasDuplicate(n *attrNode, l []any) bool {
-	for i := 1; i < len(l); i++ {
-		for j := range i {
-			if exactlySame(n, l[j], l[i]) {
+	if len(l) <= fewValues {
+		for i := 1; i < len(l); i++ {
+			for j := range i {
+				if exactlySame(n, l[j], l[i]) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	groups := make(map[string][]int, len(l))
+	for i, e := range l {
+		key := dedupeKey(n, e)
+		for _, j := range groups[key] {
+			if exactlySame(n, l[j], e) {
 				return true
 			}
 		}
+		groups[key] = append(groups[key], i)
 	}
 	return false
+}
+
+// dedupeKey returns a key that values exactlySame holds equal share: the
+// case-folded text of the value that identifies them (the element itself for
+// a simple attribute, its "value" sub-attribute for a complex one). Values
+// compared in another way (numbers, dates, booleans, complex values without
+// a "value") all share the key "".
+func dedupeKey(n *attrNode, e any) string {
+	vn, v := n, e
+	if n.complex() {
+		m, ok := e.(map[string]any)
+		if !ok || n.valueSub == nil {
+			return ""
+		}
+		vn, v = n.valueSub, valueCI(m, n.valueSub.name)
+	}
+	switch vn.typ() {
+	case "boolean", "integer", "decimal", "dateTime":
+		return ""
+	}
+	return foldKey(textOf(v)) // compared as text: compareText
+}
+
+// foldKey maps s to the same string as every s2 for which
+// strings.EqualFold(s, s2) holds: each rune becomes the smallest rune of its
+// Unicode simple case folding orbit, which is the equivalence EqualFold
+// tests rune by rune.
+func foldKey(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		least := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			least = min(least, f)
+		}
+		b.WriteRune(least)
+	}
+	return b.String()
 }
 
 // exactlySame reports whether a and b are the same value of n: equal

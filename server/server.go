@@ -19,6 +19,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/metrics"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -204,6 +205,7 @@ func (s *Server) Close() error {
 // then the router.
 func newHandler(cfg Config) (http.Handler, error) {
 	r := mux.NewRouter()
+	r.MethodNotAllowedHandler = methodNotAllowed(r, cfg.WriteError)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -266,4 +268,25 @@ func readiness(b Bridge, syncInterval time.Duration, notReady func() []string) h
 		}
 		fmt.Fprintln(w, "ready")
 	}
+}
+
+// methodNotAllowed answers a method a route of r does not take (DELETE
+// /metrics, GET /admin/reconcile) as every other refusal is answered, with
+// the methods the route takes in Allow (RFC 9110 §15.5.6), rather than
+// gorilla/mux's empty 405.
+func methodNotAllowed(r *mux.Router, writeError func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := req.Clone(req.Context())
+			probe.Method = m
+			var match mux.RouteMatch
+			if r.Match(probe, &match) && match.MatchErr == nil {
+				allow = append(allow, m)
+			}
+		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, req, scimdoc.Errorf(http.StatusMethodNotAllowed, "", "method %s is not allowed on %s; allowed: %s",
+			req.Method, req.URL.Path, strings.Join(allow, ", ")))
+	})
 }

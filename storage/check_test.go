@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -83,4 +84,17 @@ func TestCheckFindsDamage(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckUserWithManyEmails checks a file holding a user with thousands of
+// emails (an earlier build took any number): Check reads each user's emails
+// once, so it ends, and finds nothing wrong.
+func TestCheckUserWithManyEmails(t *testing.T) {
+	s := openTest(t)
+	emails := make([]string, 5000)
+	for i := range emails {
+		emails[i] = fmt.Sprintf("alias%d@example.com", i)
+	}
+	putUsers(t, s, testUser("u1", "many@example.com", emails...))
+	checkStore(t, s)
 }
