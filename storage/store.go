@@ -43,6 +43,7 @@ type Store struct {
 	order    keyOrder // used by writable transactions only
 
 	keysScanned atomic.Uint64 // walk index keys read (KeysScanned)
+	usersEpoch  atomic.Uint64 // committed user writes (UsersEpoch)
 }
 
 // Counts are the kept totals of a store.

@@ -194,20 +194,20 @@ func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte
 	return nil
 }
 
-// CountUsers returns the number of users in range r, reading at most limit
-// keys; ok is false when there are more than limit. All users, and the
-// active or inactive ones, are counted from kept totals without reading the
-// index.
+// CountUserRange returns the number of users in range r, reading at most
+// limit keys; ok is false when there are more than limit (n is then limit,
+// or the exact number where it costs nothing). All users, and the active or
+// inactive ones, are counted from kept totals without reading the index.
 func (tx *Tx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error) {
 	if r.Kind == RangeAll && r.Index != ByEmail {
-		return tx.CountUsers(), true, nil
+		n = tx.CountUsers()
+		return n, n <= limit, nil
 	}
 	if r.Index == ByActive && r.Kind == RangeEqual {
-		active := tx.countActive()
-		if r.Active {
-			return active, true, nil
+		if n = tx.countActive(); !r.Active {
+			n = max(tx.CountUsers()-n, 0)
 		}
-		return max(tx.CountUsers()-active, 0), true, nil
+		return n, n <= limit, nil
 	}
 	err = tx.ScanUsers(r, false, nil, func([]byte, string) (bool, error) {
 		n++
@@ -298,8 +298,14 @@ func walkKeysOf(u User) []walkKey {
 	return keys
 }
 
+// UsersEpoch returns a number that changes after every committed write of
+// a user. A count read in a transaction begun after UsersEpoch returned e
+// stays true while UsersEpoch still returns e, so it can be kept until then.
+func (s *Store) UsersEpoch() uint64 { return s.usersEpoch.Load() }
+
 // putWalkKeys replaces the walk index keys of user id with keys.
 func (tx *Tx) putWalkKeys(id string, keys []walkKey) error {
+	tx.tx.OnCommit(func() { tx.s.usersEpoch.Add(1) })
 	old, err := tx.walkKeys(id)
 	if err != nil {
 		return err
