@@ -117,7 +117,7 @@ type Bridge struct {
 	brake   *brake    // the brake on mass deactivation and its holds
 	gov     *Governor
 	walk    *walkCache // cursors and totals of user lists (userwalk.go)
-	dryRun  bool // the client sends nothing: audit outcomes are OutcomeDryRun
+	dryRun  bool       // the client sends nothing: audit outcomes are OutcomeDryRun
 
 	adminUsername string        // the bridge's own Absorb admin, never written (protect.go)
 	abandonAfter  time.Duration // when an unfinished create is resolved (abandoned.go)

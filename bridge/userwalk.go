@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultMaxFilterScan is the default of Config.MaxFilterScan.
-const DefaultMaxFilterScan = 100_000
+const DefaultMaxFilterScan = 50_000
 
 // sortInMemoryMax is the most users a list sorts in memory: a sortBy no
 // index keeps, or a filter that narrows through one index while the order
@@ -65,6 +65,9 @@ type walkPlan struct {
 	narrowExact bool
 	// inMemory: sort the matches among narrow (or all users) in memory.
 	inMemory bool
+	// groups: the filter reads "groups", which only a user's memberships
+	// give; any other filter is checked before they are read.
+	groups bool
 }
 
 // termIndexes are the attributes a filter term can be narrowed by.
@@ -152,6 +155,7 @@ func planWalk(q scimdoc.Query) walkPlan {
 		key:    q.Filter.String() + "\x00" + strings.ToLower(q.SortBy) + "\x00" + strconv.FormatBool(q.Descending),
 		driver: storage.UserRange{Index: storage.ByID},
 		exact:  q.Filter == nil,
+		groups: strings.Contains(strings.ToLower(q.Filter.String()), "groups"),
 	}
 	if q.SortBy == "" {
 		switch {
@@ -210,6 +214,12 @@ func (b *Bridge) walkUsers(q scimdoc.Query) (scimdoc.Page, error) {
 			page, err = b.sortInMemory(tx, p, q)
 			return err
 		}
+		if _, known := b.knownTotal(p, epoch); !known && !p.exact && p.narrow == nil {
+			// The total needs every candidate checked: the page comes
+			// from the same pass.
+			page, err = b.scanPage(tx, p, q, epoch)
+			return err
+		}
 		if page.TotalResults, err = b.walkTotal(tx, p, q.Filter, epoch); err != nil {
 			return err
 		}
@@ -229,8 +239,8 @@ func (b *Bridge) walkUsers(q scimdoc.Query) (scimdoc.Page, error) {
 // user of a range matches, else by checking every candidate, which
 // maxFilterScan bounds. The count is kept until a user is written.
 func (b *Bridge) walkTotal(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, epoch uint64) (int, error) {
-	if t, ok := b.walk.totals.Get(p.key); ok && t.epoch == epoch {
-		return t.n, nil
+	if n, ok := b.knownTotal(p, epoch); ok {
+		return n, nil
 	}
 	candidates, exact := p.driver, p.exact
 	if p.narrow != nil {
@@ -253,7 +263,7 @@ func (b *Bridge) walkTotal(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, epoch 
 				}
 				seen[id] = true
 			}
-			_, match, err := b.candidate(tx, id, f)
+			_, match, err := b.candidate(tx, p, id, f)
 			if match {
 				n++
 			}
@@ -273,24 +283,81 @@ func (b *Bridge) walkTotal(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, epoch 
 	return n, nil
 }
 
-// candidate reads user id and reports whether it matches f.
-func (b *Bridge) candidate(tx *storage.Tx, id string, f *scimdoc.Filter) (scimdoc.Resource, bool, error) {
+// knownTotal returns the total of p's query kept since epoch.
+func (b *Bridge) knownTotal(p walkPlan, epoch uint64) (int, bool) {
+	if t, ok := b.walk.totals.Get(p.key); ok && t.epoch == epoch {
+		return t.n, true
+	}
+	return 0, false
+}
+
+// scanPage checks every user of the driver, bounded by maxFilterScan, and
+// returns their number and the page of q among them.
+func (b *Bridge) scanPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, epoch uint64) (scimdoc.Page, error) {
+	n, ok, err := tx.CountUserRange(p.driver, b.maxFilterScan)
+	if err != nil {
+		return scimdoc.Page{}, err
+	}
+	if !ok {
+		return scimdoc.Page{}, tooBroad(b.maxFilterScan, "this filter")
+	}
+	var (
+		page = scimdoc.Page{Resources: make([]scimdoc.Resource, 0, min(max(q.Count, 0), n))}
+		skip = max(q.StartIndex, 1) - 1
+		last []byte
+	)
+	err = tx.ScanUsers(p.driver, p.desc, nil, func(pos []byte, id string) (bool, error) {
+		res, match, err := b.candidate(tx, p, id, q.Filter)
+		if err != nil || !match {
+			return err == nil, err
+		}
+		if page.TotalResults++; page.TotalResults > skip && (q.Count < 0 || len(page.Resources) < q.Count) {
+			page.Resources, last = append(page.Resources, res), pos
+		}
+		return true, nil
+	})
+	if err != nil {
+		return scimdoc.Page{}, err
+	}
+	b.walk.totals.Add(p.key, walkTotal{epoch: epoch, n: page.TotalResults})
+	if last != nil {
+		b.walk.cursors.Add(cursorKey(p.key, skip+1+len(page.Resources)), last)
+	}
+	return page, nil
+}
+
+// candidate reads user id and reports whether it matches f; the resource
+// it returns has its groups when it matches.
+func (b *Bridge) candidate(tx *storage.Tx, p walkPlan, id string, f *scimdoc.Filter) (scimdoc.Resource, bool, error) {
 	rec, err := tx.User(id)
 	if err != nil {
 		return scimdoc.Resource{}, false, err
 	}
-	res, err := userWithGroups(tx, rec)
+	res, err := userResource(rec)
 	if err != nil {
 		return scimdoc.Resource{}, false, err
 	}
-	return res, f == nil || f.Match(b.users, withMeta(res, "User")), nil
+	if p.groups {
+		if err := addGroups(tx, res); err != nil {
+			return scimdoc.Resource{}, false, err
+		}
+	}
+	if f != nil && !f.Match(b.users, withMeta(res, "User")) {
+		return res, false, nil
+	}
+	if !p.groups {
+		if err := addGroups(tx, res); err != nil {
+			return scimdoc.Resource{}, false, err
+		}
+	}
+	return res, true, nil
 }
 
 // walkPage reads the page of q from the driver, from where the previous
 // page of the same query ended when it is remembered.
 func (b *Bridge) walkPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, total int) ([]scimdoc.Resource, error) {
 	start := max(q.StartIndex, 1)
-	if q.Count == 0 || (p.exact && start > total) {
+	if q.Count == 0 || start > total {
 		return nil, nil
 	}
 	var after []byte
@@ -315,7 +382,7 @@ func (b *Bridge) walkPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, total int
 		if scanned++; !p.exact && scanned > b.maxFilterScan {
 			return false, tooBroad(b.maxFilterScan, "this page")
 		}
-		res, match, err := b.candidate(tx, id, q.Filter)
+		res, match, err := b.candidate(tx, p, id, q.Filter)
 		if err != nil || !match {
 			return err == nil, err
 		}
@@ -339,19 +406,20 @@ func cursorKey(query string, startIndex int) string {
 // there are fewer; it is the fallback for a page no walk led to. Where
 // every user of the driver matches it reads only index keys.
 func (b *Bridge) skipUsers(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, n int) ([]byte, error) {
+	if p.exact {
+		return tx.SkipUsers(p.driver, p.desc, n)
+	}
 	var (
 		last    []byte
 		seen    int
 		scanned int
 	)
 	err := tx.ScanUsers(p.driver, p.desc, nil, func(pos []byte, id string) (bool, error) {
-		if !p.exact {
-			if scanned++; scanned > b.maxFilterScan {
-				return false, tooBroad(b.maxFilterScan, "this startIndex")
-			}
-			if _, match, err := b.candidate(tx, id, f); err != nil || !match {
-				return err == nil, err
-			}
+		if scanned++; scanned > b.maxFilterScan {
+			return false, tooBroad(b.maxFilterScan, "this startIndex")
+		}
+		if _, match, err := b.candidate(tx, p, id, f); err != nil || !match {
+			return err == nil, err
 		}
 		seen++
 		last = pos
@@ -385,7 +453,7 @@ func (b *Bridge) sortInMemory(tx *storage.Tx, p walkPlan, q scimdoc.Query) (scim
 			return true, nil
 		}
 		seen[id] = true
-		res, match, err := b.candidate(tx, id, q.Filter)
+		res, match, err := b.candidate(tx, p, id, q.Filter)
 		if match {
 			matches = append(matches, res)
 		}

@@ -227,7 +227,7 @@ func Default() Config {
 		Sync:    Sync{Interval: time.Minute},
 		Limits: RequestLimits{
 			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxBodyBytesInFlight: 8 << 20, MaxPatchOperations: 1000,
-			MaxResults: 1000, BulkMaxOperations: 1000, MaxFilterScan: 100_000,
+			MaxResults: 1000, BulkMaxOperations: 1000, MaxFilterScan: 50_000,
 		},
 		ShutdownGrace: 15 * time.Second,
 		Safety:        defaultSafety(),

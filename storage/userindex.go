@@ -144,6 +144,41 @@ func (r UserRange) bounds() (lo, hi []byte, err error) {
 // the walk and is returned as it is. Every key read is counted in
 // KeysScanned.
 func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte, id string) (bool, error)) error {
+	var fnErr error
+	err := tx.scanKeys(r, desc, after, func(k []byte) bool {
+		more, err := fn(bytes.Clone(k), idOfKey(r.Index, k))
+		fnErr = err
+		return err == nil && more
+	})
+	if err != nil {
+		return err
+	}
+	return fnErr
+}
+
+// SkipUsers returns the position of the n-th user of range r in the
+// index's order (reversed when desc), nil when the range holds fewer. It
+// reads only keys, so a page no walk led to costs one key per user before
+// it.
+func (tx *Tx) SkipUsers(r UserRange, desc bool, n int) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var pos []byte
+	seen := 0
+	err := tx.scanKeys(r, desc, nil, func(k []byte) bool {
+		if seen++; seen == n {
+			pos = bytes.Clone(k)
+			return false
+		}
+		return true
+	})
+	return pos, err
+}
+
+// scanKeys calls fn with each key of range r from after on; the key is
+// valid only during the call.
+func (tx *Tx) scanKeys(r UserRange, desc bool, after []byte, fn func(k []byte) bool) error {
 	lo, hi, err := r.bounds()
 	if err != nil {
 		return err
@@ -153,21 +188,16 @@ func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte
 	next := c.Next
 	if desc {
 		next = c.Prev
-		switch {
-		case after != nil && (hi == nil || bytes.Compare(after, hi) < 0):
-			if k, _ = c.Seek(after); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		case hi != nil:
-			if k, _ = c.Seek(hi); k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-		default:
+		seek := hi
+		if after != nil && (hi == nil || bytes.Compare(after, hi) < 0) {
+			seek = after
+		}
+		if seek == nil {
 			k, _ = c.Last()
+		} else if k, _ = c.Seek(seek); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
 		}
 	} else {
 		start := lo
@@ -186,9 +216,8 @@ func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte
 			break
 		}
 		n++
-		more, err := fn(bytes.Clone(k), idOfKey(r.Index, k))
-		if err != nil || !more {
-			return err
+		if !fn(k) {
+			return nil
 		}
 	}
 	return nil
@@ -209,9 +238,9 @@ func (tx *Tx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error)
 		}
 		return n, n <= limit, nil
 	}
-	err = tx.ScanUsers(r, false, nil, func([]byte, string) (bool, error) {
+	err = tx.scanKeys(r, false, nil, func([]byte) bool {
 		n++
-		return n <= limit, nil
+		return n <= limit
 	})
 	if n > limit {
 		return limit, false, err
