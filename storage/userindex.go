@@ -20,7 +20,8 @@ import (
 //	users/by/displayName   sv(fold(displayName)) id
 //	users/by/lastModified  u64(lastModified) id
 //	users/by/active        0 or 1, then id
-//	users/keys             id -> the keys written for id: uvarint(count) then (bucket byte, lp(key)) each
+//	users/keys             id -> the keys written for id, each without the id it ends with:
+//	                       uvarint(count) then (UserIndex byte, lp(key)) each
 //	meta                   "count/activeUsers" -> uint64 big-endian
 //
 // sv(v) is v with each 0x00 byte written 0x00 0xFF, then 0x00 0x00: keys
@@ -366,7 +367,7 @@ func (tx *Tx) putWalkKeys(id string, keys []walkKey) error {
 	if keys == nil {
 		return tx.b(bUserKeys).Delete([]byte(id))
 	}
-	return tx.put(bUserKeys, []byte(id), encodeWalkKeys(keys))
+	return tx.put(bUserKeys, []byte(id), encodeWalkKeys(id, keys))
 }
 
 func containsKey(keys []walkKey, k walkKey) bool {
@@ -378,12 +379,15 @@ func containsKey(keys []walkKey, k walkKey) bool {
 	return false
 }
 
-func encodeWalkKeys(keys []walkKey) []byte {
+// encodeWalkKeys encodes the keys of user id without the id each ends
+// with: uvarint(count) then (bucket byte, lp(key without the id)) each.
+func encodeWalkKeys(id string, keys []walkKey) []byte {
 	b := binary.AppendUvarint(nil, uint64(len(keys)))
 	for _, k := range keys {
-		b = append(b, byte(k.bucket))
-		b = binary.AppendUvarint(b, uint64(len(k.key)))
-		b = append(b, k.key...)
+		head := k.key[:len(k.key)-len(id)]
+		b = append(b, byte(walkIndexOf(k.bucket)))
+		b = binary.AppendUvarint(b, uint64(len(head)))
+		b = append(b, head...)
 	}
 	return b
 }
@@ -404,15 +408,29 @@ func (tx *Tx) walkKeys(id string) ([]walkKey, error) {
 		if len(v) < 1 {
 			return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
 		}
-		b := bucketID(v[0])
+		idx := UserIndex(v[0])
 		l, w := binary.Uvarint(v[1:])
-		if w <= 0 || uint64(len(v)-1-w) < l || b < bUserKeys || b >= numBuckets {
+		if w <= 0 || uint64(len(v)-1-w) < l || idx == ByID || int(idx) >= len(userIndexBuckets) {
 			return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
 		}
-		keys = append(keys, walkKey{b, bytes.Clone(v[1+w : 1+w+int(l)])})
+		b := userIndexBuckets[idx]
+		head := v[1+w : 1+w+int(l)]
+		key := append(make([]byte, 0, len(head)+len(id)), head...)
+		keys = append(keys, walkKey{b, append(key, id...)})
 		v = v[1+w+int(l):]
 	}
 	return keys, nil
+}
+
+// walkIndexOf returns the UserIndex of a walk index bucket: users/keys
+// stores it, as bucket ids are numbered in code and may change.
+func walkIndexOf(b bucketID) UserIndex {
+	for i, x := range userIndexBuckets {
+		if x == b && i != int(ByID) {
+			return UserIndex(i)
+		}
+	}
+	panic(fmt.Sprintf("bucket %s is not a walk index", bucketNames[b]))
 }
 
 func activeByte(active bool) byte {
