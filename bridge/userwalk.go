@@ -103,7 +103,12 @@ func rangeOf(t scimdoc.Term) (storage.UserRange, int, bool) {
 	}
 	switch idx {
 	case storage.ByActive:
-		if v, ok := t.Value.(bool); ok && t.Op == "eq" {
+		v, ok := t.Value.(bool)
+		if s, isString := t.Value.(string); isString {
+			// Entra sends booleans as strings; Match reads them so too.
+			v, ok = strings.EqualFold(s, "true"), strings.EqualFold(s, "true") || strings.EqualFold(s, "false")
+		}
+		if ok && t.Op == "eq" {
 			return storage.UserRange{Index: idx, Kind: storage.RangeEqual, Active: v}, 4, true
 		}
 	case storage.ByLastModified:

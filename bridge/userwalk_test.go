@@ -104,6 +104,7 @@ func TestListUsersWalkReadsBoundedKeysPerPage(t *testing.T) {
 	}{
 		{"in id order", scimdoc.Query{}, n, "", 100},
 		{"active eq true", scimdoc.Query{Filter: parseFilter(t, "active eq true")}, active, "", 100},
+		{"active eq \"True\", as Entra sends it", scimdoc.Query{Filter: parseFilter(t, `active eq "True"`)}, active, "", 100},
 		{"sorted by userName", scimdoc.Query{SortBy: "userName"}, n, "userName", 100},
 		{"sorted by userName descending", scimdoc.Query{SortBy: "userName", Descending: true}, n, "userName", 100},
 		{"sorted by family name", scimdoc.Query{SortBy: "name.familyName"}, n, "name.familyName", 100},
