@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +201,31 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 		return nil
 	})
 	checkStore(t, s)
+}
+
+func TestCheckFindsWalkIndexDrift(t *testing.T) {
+	s := openTest(t)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	update(t, s, func(tx *Tx) error {
+		return tx.PutUser(walkUser("u1", "ann", "Lee", true, t0))
+	})
+	checkStore(t, s)
+	// A key lost from one index and one left over in another.
+	if err := s.db.Update(func(btx *bolt.Tx) error {
+		if err := btx.Bucket(bucketNames[bUserSortFamilyName]).Delete(append(valueKey("lee"), "u1"...)); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketNames[bUserSortGivenName]).Put(append(valueKey("stale"), "u9"...), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Check()
+	if err == nil {
+		t.Fatal("Check found nothing wrong with drifted walk indexes")
+	}
+	for _, want := range []string{"users/by/familyName: user \"u1\" has no key", "users/by/givenName holds 2 keys, the users have 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Check = %v, want it to say %q", err, want)
+		}
+	}
 }
