@@ -124,6 +124,7 @@ func (a *app) build() error {
 		Governor:          a.governor,
 		// The bridge's own Absorb admin is never adopted or written.
 		AdminUsername: cfg.Absorb.Username,
+		MaxFilterScan: cfg.Limits.MaxFilterScan,
 	})
 	if err != nil {
 		return err

@@ -25,6 +25,11 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	bulkSize := fs.Int("bulk-size", 1000, "operations per /Bulk request of the preload")
 	absorbStats := fs.String("absorb-stats", "", "a fake Absorb's /_fake/stats URL, to report the upstream cost (loopback only)")
 	quiet := fs.Bool("quiet", false, "no progress lines during the preload")
+	mode := fs.String("mode", "mix", "mix: the weighed operations of -mix; walk: page through every user as Okta's import does")
+	walkFilter := fs.String("walk-filter", "", "walk: the filter of every page, such as 'active eq true'")
+	walkSortBy := fs.String("walk-sort-by", "", "walk: the sortBy of every page, such as userName")
+	walkDescending := fs.Bool("walk-descending", false, "walk: sortOrder=descending")
+	walkCount := fs.Int("walk-count", 100, "walk: users per page")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
@@ -41,6 +46,17 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if !*quiet {
 		cfg.Progress = stderr
+	}
+	switch *mode {
+	case "mix":
+	case "walk":
+		rep, err := loadtest.RunWalk(ctx, cfg, loadtest.Walk{Filter: *walkFilter, SortBy: *walkSortBy, Descending: *walkDescending, Count: *walkCount})
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		return rep.WriteText(stdout)
+	default:
+		return fmt.Errorf("load: -mode %q must be mix or walk", *mode)
 	}
 	rep, err := loadtest.Run(ctx, cfg)
 	if err != nil {

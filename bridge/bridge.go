@@ -91,6 +91,10 @@ type Config struct {
 	// (absorb.username). That account is never adopted or written, even
 	// where Absorb does not report it as an administrator (protect.go).
 	AdminUsername string
+	// MaxFilterScan is the most users a list of users reads to answer a
+	// filter no index narrows enough (limits.maxFilterScan); beyond it the
+	// list is refused with 400 tooMany. Zero means DefaultMaxFilterScan.
+	MaxFilterScan int
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -112,13 +116,15 @@ type Bridge struct {
 	wrote   *writeLog // when the bridge's own user writes finished
 	brake   *brake    // the brake on mass deactivation and its holds
 	gov     *Governor
-	dryRun  bool // the client sends nothing: audit outcomes are OutcomeDryRun
+	walk    *walkCache // cursors and totals of user lists (userwalk.go)
+	dryRun  bool       // the client sends nothing: audit outcomes are OutcomeDryRun
 
 	adminUsername string        // the bridge's own Absorb admin, never written (protect.go)
 	abandonAfter  time.Duration // when an unfinished create is resolved (abandoned.go)
 
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
+	maxFilterScan  int
 }
 
 // New returns a Bridge. It fails when a required dependency is missing.
@@ -142,6 +148,8 @@ func New(cfg Config) (*Bridge, error) {
 		abandonAfter:   cfg.AbandonedCreateAfter,
 		users:          scimdoc.NewResourceSchema(schemas.User(), schemas.EnterpriseUser(), schemas.AbsorbUser()).WithLimits(userLimits),
 		groups:         scimdoc.NewResourceSchema(schemas.Group()).WithLimits(groupLimits),
+		maxFilterScan:  cfg.MaxFilterScan,
+		walk:           newWalkCache(),
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()
@@ -157,6 +165,9 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	if b.abandonAfter <= 0 {
 		b.abandonAfter = DefaultAbandonedCreateAfter
+	}
+	if b.maxFilterScan <= 0 {
+		b.maxFilterScan = DefaultMaxFilterScan
 	}
 	ttl := cfg.DepartmentCacheTTL
 	if ttl <= 0 {

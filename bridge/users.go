@@ -415,7 +415,9 @@ func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
 // read never writes: an Absorb account no SCIM user holds is not listed,
 // and is adopted only by a create (CreateUser, Bulk POST), so a read-only
 // credential changes nothing and a user deleted through SCIM stays omitted
-// from later queries (RFC 7644 §3.6).
+// from later queries (RFC 7644 §3.6). Every other list is walked one page
+// at a time through the walk indexes (userwalk.go); one that would read
+// more than limits.maxFilterScan users is refused with 400 tooMany.
 func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, error) {
 	var (
 		matches []scimdoc.Resource
@@ -428,15 +430,8 @@ func (b *Bridge) ListUsers(ctx context.Context, q scimdoc.Query) (scimdoc.Page, 
 			return scimdoc.Page{}, err
 		}
 	}
-	if q.Filter == nil && q.SortBy == "" {
-		return b.pageUsers(q)
-	}
 	if !indexed {
-		var err error
-		matches, err = b.scanUsers(q.Filter)
-		if err != nil {
-			return scimdoc.Page{}, err
-		}
+		return b.walkUsers(q)
 	}
 	sortResources(b.users, "User", matches, q)
 	return pageOf(matches, q), nil
@@ -473,63 +468,6 @@ func pageOf(matches []scimdoc.Resource, q scimdoc.Query) scimdoc.Page {
 		to = from + q.Count
 	}
 	return scimdoc.Page{TotalResults: total, Resources: matches[from:to]}
-}
-
-// scanUsers evaluates a filter over every user, in id order.
-func (b *Bridge) scanUsers(f *scimdoc.Filter) ([]scimdoc.Resource, error) {
-	var out []scimdoc.Resource
-	err := b.store.View(func(tx *storage.Tx) error {
-		return tx.ForEachUser("", func(rec storage.User) (bool, error) {
-			res, err := userWithGroups(tx, rec)
-			if err != nil {
-				return false, err
-			}
-			if f == nil || f.Match(b.users, withMeta(res, "User")) {
-				out = append(out, res)
-			}
-			return true, nil
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan users: %w", err)
-	}
-	return out, nil
-}
-
-// pageUsers answers a list with neither filter nor sortBy: one page in id
-// order, read and rendered alone, so paging through 100,000 users does not
-// decode all of them for every page.
-func (b *Bridge) pageUsers(q scimdoc.Query) (scimdoc.Page, error) {
-	var (
-		out   []scimdoc.Resource
-		total int
-	)
-	err := b.store.View(func(tx *storage.Tx) error {
-		total = tx.CountUsers()
-		skip := max(q.StartIndex, 1) - 1
-		if q.Count == 0 || skip >= total {
-			return nil
-		}
-		return tx.ForEachUser("", func(rec storage.User) (bool, error) {
-			if skip > 0 {
-				skip--
-				return true, nil
-			}
-			res, err := userWithGroups(tx, rec)
-			if err != nil {
-				return false, err
-			}
-			out = append(out, res)
-			return q.Count < 0 || len(out) < q.Count, nil
-		})
-	})
-	if err != nil {
-		return scimdoc.Page{}, fmt.Errorf("list users: %w", err)
-	}
-	if out == nil {
-		out = []scimdoc.Resource{}
-	}
-	return scimdoc.Page{TotalResults: total, Resources: out}, nil
 }
 
 // usersByHints answers a filter from an index when it has an indexable

@@ -58,6 +58,8 @@ type worldConfig struct {
 	scanPage int
 	// now is the bridge's clock; nil means time.Now.
 	now func() time.Time
+	// maxFilterScan is limits.maxFilterScan; the default when zero.
+	maxFilterScan int
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -214,6 +216,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		AdminUsername:     w.cfg.admin,
 
 		AbandonedCreateAfter: w.cfg.abandonAfter,
+		MaxFilterScan:        w.cfg.maxFilterScan,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)

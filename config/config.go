@@ -197,6 +197,10 @@ type RequestLimits struct {
 	MaxPatchOperations   int   `yaml:"maxPatchOperations"`
 	MaxResults           int   `yaml:"maxResults"`
 	BulkMaxOperations    int   `yaml:"bulkMaxOperations"`
+	// MaxFilterScan is the most users a list of users reads to answer a
+	// filter its indexes do not narrow enough; beyond it the list is
+	// refused with 400 tooMany.
+	MaxFilterScan int `yaml:"maxFilterScan"`
 }
 
 // Sync configures the polling of Absorb for changes made there.
@@ -223,7 +227,7 @@ func Default() Config {
 		Sync:    Sync{Interval: time.Minute},
 		Limits: RequestLimits{
 			MaxBodyBytes: 1 << 20, MaxBulkBodyBytes: 8 << 20, MaxBodyBytesInFlight: 8 << 20, MaxPatchOperations: 1000,
-			MaxResults: 1000, BulkMaxOperations: 1000,
+			MaxResults: 1000, BulkMaxOperations: 1000, MaxFilterScan: 50_000,
 		},
 		ShutdownGrace: 15 * time.Second,
 		Safety:        defaultSafety(),

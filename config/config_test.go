@@ -124,6 +124,7 @@ limits:
   maxBodyBytes: 10
   maxBodyBytesInFlight: 5
   maxPatchOperations: 0
+  maxFilterScan: 10
 sync:
   interval: 10ms
 audit:
@@ -147,7 +148,7 @@ http: {readHeaderTimeout: 0s, writeTimeout: -1s}
 		"listen:", "publicURL:", "tls:", "trustedProxies[0]:", "log.format:", "log.level:",
 		"absorb.region:", "absorb.privateKey:", "absorb.username:", "absorb.password:", "absorb.rateLimit:",
 		"absorb.burst:", "absorb.maxQueueWait:", "auth.tokens[0].name:", "auth.tokens[0].value:", "mapping.unknownDepartment:",
-		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxBodyBytesInFlight:", "limits.maxPatchOperations:",
+		"mapping.password:", "mapping.fields:", "groupRules:", "limits.maxBodyBytes:", "limits.maxBodyBytesInFlight:", "limits.maxPatchOperations:", "limits.maxFilterScan:",
 		"sync.interval:", "audit.retention:", "http.readHeaderTimeout:", "http.writeTimeout:",
 	} {
 		if !strings.Contains(text, key) {

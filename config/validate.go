@@ -73,6 +73,9 @@ func (c *Config) validate(p *problems) {
 	if c.Limits.MaxResults < 1 {
 		p.add("limits.maxResults", "must be at least 1")
 	}
+	if c.Limits.MaxFilterScan < 1000 {
+		p.add("limits.maxFilterScan", "%d is too small (at least 1000)", c.Limits.MaxFilterScan)
+	}
 	if r := c.Audit.Retention; r != 0 && r < 24*time.Hour {
 		p.add("audit.retention", "%s is too short: 0 keeps every record, else at least 24h", r)
 	}

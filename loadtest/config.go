@@ -130,6 +130,15 @@ func CheckLoopback(rawURL string) error {
 
 // check validates cfg and fills defaults.
 func (c *Config) check() error {
+	return c.validate(true)
+}
+
+// checkCommon is check without the mix, for a walk.
+func (c *Config) checkCommon() error {
+	return c.validate(false)
+}
+
+func (c *Config) validate(withMix bool) error {
 	var problems []string
 	if err := CheckLoopback(c.BaseURL); err != nil {
 		problems = append(problems, err.Error())
@@ -157,7 +166,7 @@ func (c *Config) check() error {
 	if c.BulkSize < 1 || c.BulkSize > MaxBulkSize {
 		problems = append(problems, fmt.Sprintf("bulk size must be 1 to %d", MaxBulkSize))
 	}
-	if len(c.Mix) == 0 {
+	if withMix && len(c.Mix) == 0 {
 		problems = append(problems, "the mix is empty")
 	}
 	if len(problems) > 0 {

@@ -3,6 +3,7 @@ package loadtest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -181,7 +182,10 @@ func TestRawClient(t *testing.T) {
 
 // TestRun runs the tool against the bridge on the fake Absorb: a preload
 // through /Bulk, then every operation, bounded by the request count.
-func TestRun(t *testing.T) {
+// startBridge serves a bridge in front of a fake Absorb and returns its
+// SCIM base URL and the fake's stats URL.
+func startBridge(t *testing.T) (scimURL, statsURL string) {
+	t.Helper()
 	fake, err := fakeabsorb.New(fakeabsorb.Options{RateLimit: -1, RandSeed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -220,12 +224,16 @@ func TestRun(t *testing.T) {
 	mux.Handle("/_fake/", fake)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	return srv.URL + "/scim/v2", fsrv.URL + "/_fake/stats"
+}
 
+func TestRun(t *testing.T) {
+	scimURL, statsURL := startBridge(t)
 	var progress strings.Builder
 	rep, err := Run(context.Background(), Config{
-		BaseURL: srv.URL + "/scim/v2", Mix: map[string]int{"get": 3, "filter": 1, "extfilter": 1, "patch": 1, "create": 1},
+		BaseURL: scimURL, Mix: map[string]int{"get": 3, "filter": 1, "extfilter": 1, "patch": 1, "create": 1},
 		Concurrency: 4, Duration: 20 * time.Second, Requests: 140, Users: 45, BulkSize: 20,
-		AbsorbStatsURL: fsrv.URL + "/_fake/stats", Progress: &progress,
+		AbsorbStatsURL: statsURL, Progress: &progress,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -263,5 +271,43 @@ func TestRun(t *testing.T) {
 	}
 	if strings.Count(progress.String(), "\n") != 3 {
 		t.Errorf("progress:\n%s", progress.String())
+	}
+}
+
+func TestRunWalk(t *testing.T) {
+	scimURL, _ := startBridge(t)
+	for _, w := range []Walk{
+		{Count: 7},
+		{Count: 10, SortBy: "userName", Descending: true},
+		{Count: 10, Filter: "active eq true", SortBy: "name.familyName"},
+	} {
+		t.Run(fmt.Sprintf("%+v", w), func(t *testing.T) {
+			rep, err := RunWalk(context.Background(), Config{
+				BaseURL: scimURL, Concurrency: 1, Duration: 20 * time.Second, Requests: 1, Users: 45, BulkSize: 20,
+			}, w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Each subtest preloads 45 more users: the walk sees them all.
+			if rep.Users != rep.TotalResults || rep.Users < 45 || rep.Repeated != 0 {
+				t.Errorf("walk saw %d users (totalResults %d, %d repeated), want every user once", rep.Users, rep.TotalResults, rep.Repeated)
+			}
+			if want := rep.Users/w.Count + 1; rep.Pages != want {
+				t.Errorf("%d pages, want %d", rep.Pages, want)
+			}
+			if rep.Slowest <= 0 || rep.SlowestStart < 1 || rep.P50 > rep.Slowest {
+				t.Errorf("slowest page %s at %d, p50 %s", rep.Slowest, rep.SlowestStart, rep.P50)
+			}
+			var out strings.Builder
+			if err := rep.WriteText(&out); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), "slowest") {
+				t.Errorf("report:\n%s", out.String())
+			}
+		})
+	}
+	if _, err := RunWalk(context.Background(), Config{BaseURL: "http://example.com/scim/v2", Concurrency: 1, Duration: time.Second, Requests: 1}, Walk{}); err == nil {
+		t.Error("a walk of a remote server was not refused")
 	}
 }

@@ -46,6 +46,7 @@ func (tx *Tx) check() (err error) {
 	}
 	if len(c.problems) == 0 {
 		c.users()
+		c.walkIndexes()
 		c.absorbUsers()
 		c.groups()
 		c.memberships()

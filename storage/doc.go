@@ -57,6 +57,9 @@
 //	audit                uint64 big-endian   -> audit record (Seq, from the bucket's NextSequence)
 //	holds                id                  -> hold record (a deactivation kept from Absorb; added without a
 //	                                           schema change: created when missing, read as empty when absent)
+//	users/by/<attribute> sv(value) id        -> ""   (the walk indexes of schema version 3: userindex.go)
+//	users/keys           id                  -> the walk index keys of id
+//	meta                 "count/activeUsers" -> uint64 big-endian
 //
 // fold is FoldCase, ufold FoldUserName. Empty values are never indexed
 // (bbolt has no empty keys), and a value whose key would pass bbolt's

@@ -25,7 +25,9 @@ func (s *Store) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 	case bAudit:
 		return auditFillPercent
 	case bUsers, bGroups, bUserName, bUserEmail, bUserExternalID, bAbsorbUsername, bAbsorbExternalID,
-		bGroupDisplayName, bGroupExternalID, bGroupExternalIDs:
+		bGroupDisplayName, bGroupExternalID, bGroupExternalIDs, bUserKeys, bUserSortUserName, bUserSortExternalID,
+		bUserSortEmail, bUserSortFamilyName, bUserSortGivenName, bUserSortDisplayName, bUserSortLastModified,
+		bUserSortActive:
 		return s.order.fillPercent(btx, id)
 	}
 	return orderedFillPercent

@@ -141,6 +141,9 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		if err := users.Put([]byte("u4"), p.v); err != nil {
 			return err
 		}
+		if err := tw.putWalkKeys("u4", p.walk); err != nil {
+			return err
+		}
 		intents := tx.Bucket(bucketNames[bIntents])
 		v := append([]byte(nil), intents.Get([]byte("strasse"))...)
 		if err := intents.Delete([]byte("strasse")); err != nil {

@@ -8,10 +8,10 @@ import (
 // The bucket layout is documented in doc.go.
 
 // schemaVersion is the value of meta/"schema" this package writes and the
-// only one Open accepts. It is 2 because the Absorb copies kept in their
-// users' values (linked.go) made the layout of earlier development builds,
-// which no release wrote, unreadable as it is.
-const schemaVersion = "2"
+// only one Open accepts. Version 2 put the Absorb copies in their users'
+// values (linked.go); version 3 added the walk indexes (userindex.go), which
+// a writable Open builds in a file of version 2 (migrate.go).
+const schemaVersion = "3"
 
 type bucketID int
 
@@ -37,6 +37,15 @@ const (
 	bAudit
 	bHolds
 	bGroupExternalIDs
+	bUserKeys
+	bUserSortUserName
+	bUserSortExternalID
+	bUserSortEmail
+	bUserSortFamilyName
+	bUserSortGivenName
+	bUserSortDisplayName
+	bUserSortLastModified
+	bUserSortActive
 	numBuckets
 )
 
@@ -63,6 +72,17 @@ var bucketNames = [numBuckets][]byte{
 	bRuleState:        []byte("ruleState"),
 	bAudit:            []byte("audit"),
 	bHolds:            []byte("holds"),
+
+	// The walk indexes of schema version 3 (userindex.go).
+	bUserKeys:             []byte("users/keys"),
+	bUserSortUserName:     []byte("users/by/userName"),
+	bUserSortExternalID:   []byte("users/by/externalId"),
+	bUserSortEmail:        []byte("users/by/email"),
+	bUserSortFamilyName:   []byte("users/by/familyName"),
+	bUserSortGivenName:    []byte("users/by/givenName"),
+	bUserSortDisplayName:  []byte("users/by/displayName"),
+	bUserSortLastModified: []byte("users/by/lastModified"),
+	bUserSortActive:       []byte("users/by/active"),
 }
 
 // laterBuckets were added after schema version 2 without a new version: a

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -40,6 +41,9 @@ type Store struct {
 	codec    codec
 	group    groupCommit
 	order    keyOrder // used by writable transactions only
+
+	keysScanned atomic.Uint64 // walk index keys read (KeysScanned)
+	usersEpoch  atomic.Uint64 // committed user writes (UsersEpoch)
 }
 
 // Counts are the kept totals of a store.
@@ -78,7 +82,7 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
 	if opts.ReadOnly {
 		err = db.View(func(tx *bolt.Tx) error { return checkLayout(tx) })
-	} else {
+	} else if err = s.migrate(); err == nil {
 		err = db.Update(func(tx *bolt.Tx) error {
 			if err := initLayout(tx); err != nil {
 				return err
@@ -179,6 +183,9 @@ func checkLayout(tx *bolt.Tx) error {
 	if v := meta.Get(keySchema); string(v) != schemaVersion {
 		if v == nil {
 			return fmt.Errorf("%w: no schema version", ErrCorrupt)
+		}
+		if string(v) == "2" {
+			return fmt.Errorf("schema version 2 must be upgraded to %s: open the store writable once (serve does)", schemaVersion)
 		}
 		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, schemaVersion)
 	}

@@ -124,8 +124,9 @@ func (tx *Tx) PutUser(u User) error {
 // before bbolt's single writer is taken and the commit that concurrent
 // writers share holds the writer for less time.
 type PreparedUser struct {
-	u User
-	v []byte
+	u    User
+	v    []byte
+	walk []walkKey
 }
 
 // PrepareUser encodes u for PutPreparedUser. Changes made to u afterwards are
@@ -137,7 +138,7 @@ func (s *Store) PrepareUser(u User) (PreparedUser, error) {
 	if err := checkUserKeys(u); err != nil {
 		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
 	}
-	return PreparedUser{u: u, v: s.encodeUser(u)}, nil
+	return PreparedUser{u: u, v: s.encodeUser(u), walk: walkKeysOf(u)}, nil
 }
 
 // PutPreparedUser is PutUser for a record encoded by PrepareUser.
@@ -203,6 +204,9 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 	}
 	if err := repair(tx, bUserExternalID, nonEmpty(old.ExternalID), nonEmpty(u.ExternalID), u.ID); err != nil {
 		return fmt.Errorf("put user %q: externalId index: %w", u.ID, err)
+	}
+	if err := tx.putWalkKeys(u.ID, p.walk); err != nil {
+		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	if !exists {
 		return tx.addCount(cUsers, 1)
@@ -297,6 +301,9 @@ func (tx *Tx) DeleteUser(id string) error {
 	}
 	if err := repair(tx, bUserExternalID, nonEmpty(u.ExternalID), nil, id); err != nil {
 		return fmt.Errorf("delete user %q: externalId index: %w", id, err)
+	}
+	if err := tx.putWalkKeys(id, nil); err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	for _, g := range tx.groupsOf(id) {
 		if _, err := tx.removeMember(g, id); err != nil {

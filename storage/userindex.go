@@ -1,0 +1,501 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// The walk indexes let a list of users be read one page at a time, in the
+// order of an attribute and narrowed by a filter term, without reading the
+// users before the page. Each is a bucket of keys with empty values:
+//
+//	users/by/userName      sv(fold(userName)) id
+//	users/by/externalId    sv(externalId) id           (exact, as externalId is caseExact)
+//	users/by/email         sv(fold(email)) id          (one key per distinct email; no key for none)
+//	users/by/familyName    sv(fold(name.familyName)) id
+//	users/by/givenName     sv(fold(name.givenName)) id
+//	users/by/displayName   sv(fold(displayName)) id
+//	users/by/lastModified  u64(lastModified) id
+//	users/by/active        0 or 1, then id
+//	users/keys             id -> the keys written for id, each without the id it ends with:
+//	                       uvarint(count) then (UserIndex byte, lp(key)) each
+//	meta                   "count/activeUsers" -> uint64 big-endian
+//
+// sv(v) is v with each 0x00 byte written 0x00 0xFF, then 0x00 0x00: keys
+// sort by value, then by id, and every key of one value, or of values with
+// one prefix, is one range. A user without the value (an empty string
+// included) has the key 0xFF id instead, which sorts after every value, as
+// RFC 7644 §3.4.2.3 sorts missing values last. u64(t) is t's Unix
+// nanoseconds with the sign bit flipped, big-endian, so keys sort by time.
+// users/keys lets a write remove the keys of the version it replaces
+// without decoding that version's resource.
+
+// UserIndex names an order users can be walked in.
+type UserIndex uint8
+
+// The walk indexes. ByID is the users bucket itself.
+const (
+	ByID UserIndex = iota
+	ByUserName
+	ByExternalID
+	ByEmail
+	ByFamilyName
+	ByGivenName
+	ByDisplayName
+	ByLastModified
+	ByActive
+)
+
+var userIndexBuckets = [...]bucketID{
+	ByID:           bUsers,
+	ByUserName:     bUserSortUserName,
+	ByExternalID:   bUserSortExternalID,
+	ByEmail:        bUserSortEmail,
+	ByFamilyName:   bUserSortFamilyName,
+	ByGivenName:    bUserSortGivenName,
+	ByDisplayName:  bUserSortDisplayName,
+	ByLastModified: bUserSortLastModified,
+	ByActive:       bUserSortActive,
+}
+
+// walkBuckets are the buckets a user write keeps, in UserIndex order
+// (ByID excluded).
+var walkBuckets = userIndexBuckets[ByUserName:]
+
+var keyActiveUsers = []byte("count/activeUsers")
+
+// missingValue begins the key of a user without the value.
+const missingValue = 0xFF
+
+// RangeKind says which keys of an index a UserRange covers.
+type RangeKind uint8
+
+// The kinds of range.
+const (
+	RangeAll    RangeKind = iota // every key
+	RangeEqual                   // the value equals Value (Time, Active)
+	RangePrefix                  // the value starts with Value
+	RangeFrom                    // the value is at or after Time (ByLastModified)
+	RangeAfter                   // the value is after Time (ByLastModified)
+)
+
+// UserRange is a range of one walk index. Value is compared as the index
+// keeps it: folded (FoldCase) except for ByExternalID.
+type UserRange struct {
+	Index  UserIndex
+	Kind   RangeKind
+	Value  string
+	Time   time.Time
+	Active bool
+}
+
+// bounds returns the range's keys as [lo, hi); nil means unbounded.
+func (r UserRange) bounds() (lo, hi []byte, err error) {
+	if r.Kind == RangeAll {
+		return nil, nil, nil
+	}
+	switch r.Index {
+	case ByActive:
+		if r.Kind != RangeEqual {
+			break
+		}
+		b := activeByte(r.Active)
+		return []byte{b}, []byte{b + 1}, nil
+	case ByLastModified:
+		switch r.Kind {
+		case RangeEqual:
+			lo = timeKey(r.Time)
+			return lo, prefixEnd(lo), nil
+		case RangeFrom:
+			return timeKey(r.Time), nil, nil
+		case RangeAfter:
+			return timeKey(r.Time.Add(time.Nanosecond)), nil, nil
+		}
+	case ByUserName, ByExternalID, ByEmail, ByFamilyName, ByGivenName, ByDisplayName:
+		v := r.Value
+		if r.Index != ByExternalID {
+			v = FoldCase(v)
+		}
+		switch r.Kind {
+		case RangeEqual:
+			if v == "" {
+				return []byte{missingValue}, nil, nil
+			}
+			lo = valueKey(v)
+			return lo, prefixEnd(lo), nil
+		case RangePrefix:
+			lo = escapeValue(nil, v)
+			if len(lo) == 0 {
+				return nil, []byte{missingValue}, nil
+			}
+			return lo, prefixEnd(lo), nil
+		}
+	}
+	return nil, nil, fmt.Errorf("user index %d cannot answer a range of kind %d", r.Index, r.Kind)
+}
+
+// ScanUsers calls fn with the position and id of each user in range r, in
+// the index's order (reversed when desc), starting after the position after
+// (nil starts at the beginning of the range). A position is the index key:
+// given back as after, it resumes the walk after that user even when users
+// were added or removed meanwhile. fn returns false to stop; its error stops
+// the walk and is returned as it is. Every key read is counted in
+// KeysScanned.
+func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte, id string) (bool, error)) error {
+	var fnErr error
+	err := tx.scanKeys(r, desc, after, func(k []byte) bool {
+		more, err := fn(bytes.Clone(k), idOfKey(r.Index, k))
+		fnErr = err
+		return err == nil && more
+	})
+	if err != nil {
+		return err
+	}
+	return fnErr
+}
+
+// SkipUsers returns the position of the n-th user of range r in the
+// index's order (reversed when desc), nil when the range holds fewer. It
+// reads only keys, so a page no walk led to costs one key per user before
+// it.
+func (tx *Tx) SkipUsers(r UserRange, desc bool, n int) ([]byte, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var pos []byte
+	seen := 0
+	err := tx.scanKeys(r, desc, nil, func(k []byte) bool {
+		if seen++; seen == n {
+			pos = bytes.Clone(k)
+			return false
+		}
+		return true
+	})
+	return pos, err
+}
+
+// scanKeys calls fn with each key of range r from after on; the key is
+// valid only during the call.
+func (tx *Tx) scanKeys(r UserRange, desc bool, after []byte, fn func(k []byte) bool) error {
+	lo, hi, err := r.bounds()
+	if err != nil {
+		return err
+	}
+	c := tx.b(userIndexBuckets[r.Index]).Cursor()
+	var k []byte
+	next := c.Next
+	if desc {
+		next = c.Prev
+		seek := hi
+		if after != nil && (hi == nil || bytes.Compare(after, hi) < 0) {
+			seek = after
+		}
+		if seek == nil {
+			k, _ = c.Last()
+		} else if k, _ = c.Seek(seek); k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+	} else {
+		start := lo
+		if after != nil && bytes.Compare(after, lo) >= 0 {
+			start = after
+		}
+		k, _ = c.Seek(start)
+		if k != nil && after != nil && bytes.Equal(k, after) {
+			k, _ = c.Next()
+		}
+	}
+	var n uint64
+	defer func() { tx.s.keysScanned.Add(n) }()
+	for ; k != nil; k, _ = next() {
+		if (hi != nil && bytes.Compare(k, hi) >= 0) || (lo != nil && bytes.Compare(k, lo) < 0) {
+			break
+		}
+		n++
+		if !fn(k) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// CountUserRange returns the number of users in range r, reading at most
+// limit keys; ok is false when there are more than limit (n is then limit,
+// or the exact number where it costs nothing). All users, and the active or
+// inactive ones, are counted from kept totals without reading the index.
+func (tx *Tx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error) {
+	if r.Kind == RangeAll && r.Index != ByEmail {
+		n = tx.CountUsers()
+		return n, n <= limit, nil
+	}
+	if r.Index == ByActive && r.Kind == RangeEqual {
+		if n = tx.countActive(); !r.Active {
+			n = max(tx.CountUsers()-n, 0)
+		}
+		return n, n <= limit, nil
+	}
+	err = tx.scanKeys(r, false, nil, func([]byte) bool {
+		n++
+		return n <= limit
+	})
+	if n > limit {
+		return limit, false, err
+	}
+	return n, true, err
+}
+
+// KeysScanned returns how many index keys ScanUsers has read since the store
+// was opened, so tests can check that a page reads what it shows and no more.
+func (s *Store) KeysScanned() uint64 { return s.keysScanned.Load() }
+
+func (tx *Tx) countActive() int {
+	v := tx.b(bMeta).Get(keyActiveUsers)
+	if len(v) != 8 {
+		return 0
+	}
+	return int(binary.BigEndian.Uint64(v))
+}
+
+func (tx *Tx) addActive(delta int) error {
+	if delta == 0 {
+		return nil
+	}
+	n := max(tx.countActive()+delta, 0)
+	if err := tx.b(bMeta).Put(keyActiveUsers, binary.BigEndian.AppendUint64(nil, uint64(n))); err != nil {
+		return fmt.Errorf("update %s: %w", keyActiveUsers, err)
+	}
+	return nil
+}
+
+// walkKey is one key of a walk index.
+type walkKey struct {
+	bucket bucketID
+	key    []byte
+}
+
+// sortedNames are the attributes of a resource the walk indexes keep and
+// that the user record's header does not hold. encoding/json matches the
+// names case-insensitively, as SCIM does (RFC 7643 §2.1).
+type sortedNames struct {
+	Name struct {
+		FamilyName json.RawMessage `json:"familyName"`
+		GivenName  json.RawMessage `json:"givenName"`
+	} `json:"name"`
+	DisplayName json.RawMessage `json:"displayName"`
+}
+
+// jsonString returns the string a JSON value holds, "" for any other value.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// walkKeysOf returns the walk index keys of u.
+func walkKeysOf(u User) []walkKey {
+	var names sortedNames
+	if len(u.Resource) > 0 {
+		// A resource that is not an object has no names: its keys say
+		// "missing", which is what the filter and sort see too.
+		_ = json.Unmarshal(u.Resource, &names)
+	}
+	keys := make([]walkKey, 0, 8+len(u.Emails))
+	str := func(b bucketID, v string) {
+		k := []byte{missingValue}
+		if v != "" {
+			k = valueKey(v)
+		}
+		keys = append(keys, walkKey{b, append(k, u.ID...)})
+	}
+	str(bUserSortUserName, FoldCase(u.UserName))
+	str(bUserSortExternalID, u.ExternalID)
+	str(bUserSortFamilyName, FoldCase(jsonString(names.Name.FamilyName)))
+	str(bUserSortGivenName, FoldCase(jsonString(names.Name.GivenName)))
+	str(bUserSortDisplayName, FoldCase(jsonString(names.DisplayName)))
+	for _, e := range emailKeys(u.Emails) {
+		keys = append(keys, walkKey{bUserSortEmail, append(valueKey(e), u.ID...)})
+	}
+	keys = append(keys,
+		walkKey{bUserSortLastModified, append(timeKey(u.LastModified), u.ID...)},
+		walkKey{bUserSortActive, append([]byte{activeByte(u.Active)}, u.ID...)})
+	return keys
+}
+
+// UsersEpoch returns a number that changes after every committed write of
+// a user. A count read in a transaction begun after UsersEpoch returned e
+// stays true while UsersEpoch still returns e, so it can be kept until then.
+func (s *Store) UsersEpoch() uint64 { return s.usersEpoch.Load() }
+
+// putWalkKeys replaces the walk index keys of user id with keys.
+func (tx *Tx) putWalkKeys(id string, keys []walkKey) error {
+	tx.tx.OnCommit(func() { tx.s.usersEpoch.Add(1) })
+	old, err := tx.walkKeys(id)
+	if err != nil {
+		return err
+	}
+	wasActive, isActive := 0, 0
+	for _, o := range old {
+		if o.bucket == bUserSortActive && o.key[0] == 1 {
+			wasActive = 1
+		}
+		if !containsKey(keys, o) {
+			if err := tx.b(o.bucket).Delete(o.key); err != nil {
+				return fmt.Errorf("walk index %s: %w", bucketNames[o.bucket], err)
+			}
+		}
+	}
+	for _, k := range keys {
+		if k.bucket == bUserSortActive && k.key[0] == 1 {
+			isActive = 1
+		}
+		if !containsKey(old, k) {
+			if err := tx.put(k.bucket, k.key, nil); err != nil {
+				return fmt.Errorf("walk index %s: %w", bucketNames[k.bucket], err)
+			}
+		}
+	}
+	if err := tx.addActive(isActive - wasActive); err != nil {
+		return err
+	}
+	if keys == nil {
+		return tx.b(bUserKeys).Delete([]byte(id))
+	}
+	return tx.put(bUserKeys, []byte(id), encodeWalkKeys(id, keys))
+}
+
+func containsKey(keys []walkKey, k walkKey) bool {
+	for _, x := range keys {
+		if x.bucket == k.bucket && bytes.Equal(x.key, k.key) {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeWalkKeys encodes the keys of user id without the id each ends
+// with: uvarint(count) then (bucket byte, lp(key without the id)) each.
+func encodeWalkKeys(id string, keys []walkKey) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	for _, k := range keys {
+		head := k.key[:len(k.key)-len(id)]
+		b = append(b, byte(walkIndexOf(k.bucket)))
+		b = binary.AppendUvarint(b, uint64(len(head)))
+		b = append(b, head...)
+	}
+	return b
+}
+
+// walkKeys reads the walk index keys written for user id.
+func (tx *Tx) walkKeys(id string) ([]walkKey, error) {
+	v := tx.b(bUserKeys).Get([]byte(id))
+	if v == nil {
+		return nil, nil
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n > uint64(len(v)) {
+		return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
+	}
+	v = v[w:]
+	keys := make([]walkKey, 0, n)
+	for range n {
+		if len(v) < 1 {
+			return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
+		}
+		idx := UserIndex(v[0])
+		l, w := binary.Uvarint(v[1:])
+		if w <= 0 || uint64(len(v)-1-w) < l || idx == ByID || int(idx) >= len(userIndexBuckets) {
+			return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
+		}
+		b := userIndexBuckets[idx]
+		head := v[1+w : 1+w+int(l)]
+		key := append(make([]byte, 0, len(head)+len(id)), head...)
+		keys = append(keys, walkKey{b, append(key, id...)})
+		v = v[1+w+int(l):]
+	}
+	return keys, nil
+}
+
+// walkIndexOf returns the UserIndex of a walk index bucket: users/keys
+// stores it, as bucket ids are numbered in code and may change.
+func walkIndexOf(b bucketID) UserIndex {
+	for i, x := range userIndexBuckets {
+		if x == b && i != int(ByID) {
+			return UserIndex(i)
+		}
+	}
+	panic(fmt.Sprintf("bucket %s is not a walk index", bucketNames[b]))
+}
+
+func activeByte(active bool) byte {
+	if active {
+		return 1
+	}
+	return 0
+}
+
+// escapeValue appends v with each 0x00 written 0x00 0xFF.
+func escapeValue(dst []byte, v string) []byte {
+	for i := 0; i < len(v); i++ {
+		dst = append(dst, v[i])
+		if v[i] == 0 {
+			dst = append(dst, 0xFF)
+		}
+	}
+	return dst
+}
+
+// valueKey returns sv(v): the escaped value and its terminator.
+func valueKey(v string) []byte {
+	return append(escapeValue(make([]byte, 0, len(v)+2+36), v), 0, 0)
+}
+
+func timeKey(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8+36), uint64(t.UnixNano())^(1<<63))
+}
+
+// prefixEnd returns the least key greater than every key beginning with p,
+// nil when there is none.
+func prefixEnd(p []byte) []byte {
+	end := bytes.Clone(p)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xFF {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// idOfKey returns the user id a walk index key ends with.
+func idOfKey(idx UserIndex, k []byte) string {
+	switch idx {
+	case ByID:
+		return string(k)
+	case ByLastModified:
+		if len(k) >= 8 {
+			return string(k[8:])
+		}
+		return ""
+	case ByActive:
+		return string(k[1:])
+	}
+	if len(k) > 0 && k[0] == missingValue {
+		return string(k[1:])
+	}
+	for i := 0; i+1 < len(k); i++ {
+		if k[i] == 0 {
+			if k[i+1] == 0 {
+				return string(k[i+2:])
+			}
+			i++ // an escaped 0x00
+		}
+	}
+	return ""
+}
