@@ -43,6 +43,7 @@ type app struct {
 	// serve checks them in the background.
 	namesPending bool
 	governor     *bridge.Governor
+	behaviour    knownBehaviour       // what is known of the portal's open behaviours (cmd_doctor.go)
 	errorLog     *metrics.ErrorLog    // the last warnings, for the console
 	reconciles   *bridge.ReconcileLog // the last reconcile, whoever ran it
 	console      http.Handler
@@ -104,6 +105,7 @@ func (a *app) build() error {
 	// absorb.maxQueueWait are answered 429 instead of queueing; the console
 	// shows how much of that queue is in use.
 	a.governor = bridge.NewGovernor(bridge.GovernorConfig{Rate: cfg.Absorb.RateLimit, MaxWait: cfg.Absorb.MaxQueueWait})
+	a.behaviour = absorbBehaviour(cfg, a.log)
 	b, err := bridge.New(bridge.Config{
 		Absorb:         a.wrapAbsorb(client),
 		Store:          a.store,
@@ -125,6 +127,9 @@ func (a *app) build() error {
 		// The bridge's own Absorb admin is never adopted or written.
 		AdminUsername: cfg.Absorb.Username,
 		MaxFilterScan: cfg.Limits.MaxFilterScan,
+		// Unless the portal is known to refuse a taken username, a create
+		// looks it up in Absorb before it posts.
+		CreateBehaviour: a.behaviour.Create,
 	})
 	if err != nil {
 		return err

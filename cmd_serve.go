@@ -101,7 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// before this point prints its one line of error alone.
 	build := buildinfo.Read()
 	log.Info("absorb-scim starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
-	logAbsorbBehaviour(log, absorbBehaviour(cfg, log))
+	logAbsorbBehaviour(log, a.behaviour)
 	if a.namesPending, err = a.checkNamesAtStart(ctx, stderr); err != nil {
 		a.store.Close()
 		ln.Close()

@@ -18,8 +18,9 @@ import (
 // and (in these tests) the IdP never retries. It returns the account's id.
 func interruptedCreate(t *testing.T, w *world) string {
 	t.Helper()
-	// The local copy is complete and the department known, so the POST is
-	// the create's first call to Absorb.
+	// The local copy is complete, the department known and the portal
+	// known to refuse a taken username (the world is strictCreates), so
+	// the POST is the create's first call to Absorb.
 	w.sync()
 	w.create(userDoc("warm@example.com", "Warm", "Up"))
 	if err := w.fake.SetFaults("reset=1"); err != nil {
@@ -41,7 +42,7 @@ func interruptedCreate(t *testing.T, w *world) string {
 }
 
 func TestAbandonedCreateIsDeactivated(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t, strictCreates)
 	absorbID := interruptedCreate(t, w)
 	ctx := context.Background()
 
@@ -96,7 +97,7 @@ func TestAbandonedCreateIsResolvedInTheBackgroundAfterARestart(t *testing.T) {
 	// it: intent kept, account unlinked). The restarted bridge's background
 	// work resolves the intent once it is old enough, without any request.
 	resolved := newLogEvent("an abandoned create was resolved")
-	w := newWorld(t, func(c *worldConfig) {
+	w := newWorld(t, strictCreates, func(c *worldConfig) {
 		c.abandonAfter = time.Nanosecond
 		c.log = resolved
 	})

@@ -95,6 +95,14 @@ type Config struct {
 	// filter no index narrows enough (limits.maxFilterScan); beyond it the
 	// list is refused with 400 tooMany. Zero means DefaultMaxFilterScan.
 	MaxFilterScan int
+	// CreateBehaviour is what is known of how the portal answers POST /users
+	// for a username or externalId an account already holds: "strict" (it
+	// refuses), "upsert" (it updates that account), or "unknown" or "" (not
+	// known). Unless it is "strict", a create the local copy knows no
+	// account for looks the username and externalId up in Absorb before it
+	// posts, so an account made since the last sync is checked as a known
+	// one would be rather than updated by the create (upsert.go).
+	CreateBehaviour string
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -121,6 +129,9 @@ type Bridge struct {
 
 	adminUsername string        // the bridge's own Absorb admin, never written (protect.go)
 	abandonAfter  time.Duration // when an unfinished create is resolved (abandoned.go)
+	// createMayUpsert: the portal is not known to refuse a create of a
+	// taken username, so a create asks Absorb before it posts (upsert.go).
+	createMayUpsert bool
 
 	auditRetention time.Duration
 	countUsers     func(ctx context.Context) (int, error)
@@ -150,6 +161,8 @@ func New(cfg Config) (*Bridge, error) {
 		groups:         scimdoc.NewResourceSchema(schemas.Group()).WithLimits(groupLimits),
 		maxFilterScan:  cfg.MaxFilterScan,
 		walk:           newWalkCache(),
+
+		createMayUpsert: cfg.CreateBehaviour != CreateStrict,
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()

@@ -22,6 +22,14 @@ import (
 // hidden from the admin's scope cannot be seen before the create: Absorb
 // has changed it by the time the answer tells, and the 409 says so.
 
+// CreateStrict is the CreateBehaviour of a portal known to refuse a create
+// of a username or externalId an account already holds. Under any other
+// value (upsert, or not known) a create the local copy knows no account
+// for asks Absorb before it posts: an account made since the last sync,
+// an administrator's among them, would otherwise be updated by the POST
+// before the check of its answer could refuse it.
+const CreateStrict = "strict"
+
 // addedSlack is how much earlier than the create an account's dateAdded
 // may be and still be the account the create made: the portal's clock and
 // the bridge's may differ.
@@ -29,14 +37,15 @@ const addedSlack = time.Hour
 
 // ensureExternalIDFree refuses a create whose externalId another account
 // the admin can see holds (adopted, the account the create adopts, may
-// hold it). Errors: 409 uniqueness naming that account's username, and
+// hold it). Absorb is asked when the local copy knows no holder and the
+// portal may upsert. Errors: 409 uniqueness naming that account's username, and
 // the upstream errors of the look-up.
 func (b *Bridge) ensureExternalIDFree(ctx context.Context, u absorbapi.User, adopted *absorbapi.User) error {
 	ext := u.ExternalID
 	if ext == "" || (adopted != nil && adopted.ExternalID == ext) {
 		return nil
 	}
-	holder, err := b.findAccountBy(ctx, ext, false, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
+	holder, err := b.findAccountBy(ctx, ext, b.createMayUpsert, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
 		func(a absorbapi.User) bool { return a.ExternalID == ext })
 	if err != nil || holder == nil || (adopted != nil && holder.ID == adopted.ID) {
 		return err

@@ -207,3 +207,96 @@ func TestCreateOverAnAccountTheLocalCopyKnowsByAnotherName(t *testing.T) {
 		}
 	}
 }
+
+func TestCreateChecksAnAccountMadeSinceTheSync(t *testing.T) {
+	// The local copy is complete and does not know the account, made by
+	// another admin since the last sync. On an upserting portal the POST
+	// would update it before its answer could be checked, so a create the
+	// bridge is not told is strict asks Absorb first and treats the account
+	// as a known one: an administrator's is refused untouched, a learner's
+	// adopted, a taken externalId refused.
+	for _, behaviour := range []string{"", "unknown", "upsert"} {
+		t.Run("admin/"+behaviour, func(t *testing.T) {
+			w := newWorld(t, withVariants("create=upsert"), createBehaviour(behaviour))
+			w.sync()
+			id := w.makeByHand("late-admin@example.com")
+			w.editInAbsorb(id, func(u *absorbapi.User) { u.RoleIDs = []string{someRoleID} })
+			before := w.absorbUser(id)
+			w.resetCalls()
+			_, err := w.b.CreateUser(context.Background(), w.norm(userDoc("late-admin@example.com", "Taken", "Over")))
+			assertAdministratorConflict(t, err)
+			if diff := cmp.Diff(before, w.absorbUser(id), cmp.AllowUnexported(fakeabsorb.User{})); diff != "" {
+				t.Errorf("the administrator's account changed (-before +after):\n%s", diff)
+			}
+			if n := absorbWrites(w); n != 0 {
+				t.Errorf("%d writes sent to Absorb (%v), want none", n, w.calls())
+			}
+			if c := w.counts(); c.Users != 0 || c.Intents != 0 {
+				t.Errorf("storage holds %d users and %d intents, want none", c.Users, c.Intents)
+			}
+		})
+		t.Run("learner/"+behaviour, func(t *testing.T) {
+			w := newWorld(t, withVariants("create=upsert"), createBehaviour(behaviour))
+			w.sync()
+			id := w.makeByHand("late@example.com")
+			w.resetCalls()
+			res := w.create(userDoc("late@example.com", "Late", "Comer"))
+			if got := w.absorbIDOf(res.ID); got != id {
+				t.Errorf("linked %s, want the account made by hand %s", got, id)
+			}
+			if n := w.calls()["POST /users"]; n != 0 {
+				t.Errorf("POST /users sent %d times, want 0: the adoption is an update", n)
+			}
+			accounts := w.absorbUsersNamed("late@example.com")
+			if len(accounts) != 1 || accounts[0].Username != "late@example.com" {
+				t.Errorf("Absorb holds %v, want the one account, its username unchanged", accounts)
+			}
+			if got := warnings(t, w); len(got) != 0 {
+				t.Errorf("warnings %v", got)
+			}
+		})
+		t.Run("externalId/"+behaviour, func(t *testing.T) {
+			w := newWorld(t, withVariants("create=upsert"), createBehaviour(behaviour))
+			w.sync()
+			id := w.makeByHand("holder@example.com")
+			w.editInAbsorb(id, func(u *absorbapi.User) { u.ExternalID = "emp-late" })
+			before := w.fake.Users()
+			doc := userDoc("other@example.com", "Other", "Person")
+			doc["externalId"] = "emp-late"
+			_, err := w.b.CreateUser(context.Background(), w.norm(doc))
+			se := scimError(t, err, http.StatusConflict)
+			if se.ScimType != scimdoc.TypeUniqueness || !strings.Contains(se.Detail, `"holder@example.com"`) {
+				t.Errorf("got %s %q, want uniqueness naming holder@example.com", se.ScimType, se.Detail)
+			}
+			if diff := cmp.Diff(before, w.fake.Users(), cmp.AllowUnexported(fakeabsorb.User{})); diff != "" {
+				t.Errorf("Absorb changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestStrictCreateAsksAbsorbNothingBeforeItPosts(t *testing.T) {
+	// On a portal known to refuse a taken username, a create the complete
+	// local copy knows nothing of sends POST /users without a look-up; one
+	// not known to be strict looks the username and externalId up first.
+	for _, tt := range []struct {
+		behaviour   string
+		wantLookups int
+	}{{bridge.CreateStrict, 0}, {"", 2}, {"upsert", 2}} {
+		t.Run("behaviour="+tt.behaviour, func(t *testing.T) {
+			w := newWorld(t, createBehaviour(tt.behaviour))
+			w.sync()
+			w.create(userDoc("first@example.com", "First", "User")) // resolves the default department
+			w.resetCalls()
+			doc := userDoc("fresh@example.com", "Fresh", "User")
+			doc["externalId"] = "emp-fresh"
+			w.create(doc)
+			if got := w.calls()["GET /users"]; got != tt.wantLookups {
+				t.Errorf("GET /users sent %d times before the create, want %d (calls %v)", got, tt.wantLookups, w.calls())
+			}
+			if got := w.calls()["POST /users"]; got != 1 {
+				t.Errorf("POST /users sent %d times, want 1", got)
+			}
+		})
+	}
+}

@@ -165,8 +165,10 @@ func TestCommittedCreateIsResolvedOnRetry(t *testing.T) {
 }
 
 func testCommittedCreate(t *testing.T, faults string, timeout time.Duration) {
-	w := newWorld(t)
-	w.sync()                                                // lookups of the new name are then local, so only the POST meets the fault
+	// Lookups of the new name are local after the sync on a portal known to
+	// refuse a taken username, so only the POST meets the fault.
+	w := newWorld(t, strictCreates)
+	w.sync()
 	w.create(userDoc("first@example.com", "First", "User")) // resolves the default department
 
 	if err := w.fake.SetFaults(faults); err != nil {

@@ -76,8 +76,10 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	}
 
 	// After an unfinished create, Absorb may hold an account the local copy
-	// has not seen yet: ask Absorb itself.
-	account, err := b.findAccount(ctx, userName, unfinished)
+	// has not seen yet: ask Absorb itself. So too on a portal that may
+	// upsert: an account made since the last sync would be updated by the
+	// POST, before its answer could be checked (upsert.go).
+	account, err := b.findAccount(ctx, userName, unfinished || b.createMayUpsert)
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}

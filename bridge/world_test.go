@@ -60,6 +60,8 @@ type worldConfig struct {
 	now func() time.Time
 	// maxFilterScan is limits.maxFilterScan; the default when zero.
 	maxFilterScan int
+	// createBehaviour is the bridge's CreateBehaviour; "" means unknown.
+	createBehaviour string
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -124,6 +126,16 @@ func (w *world) advance(d time.Duration) { w.skew.Add(int64(d)) }
 // asAdmin makes the bridge log in as another Absorb admin.
 func asAdmin(name string) func(*worldConfig) {
 	return func(c *worldConfig) { c.admin = name }
+}
+
+// strictCreates tells the bridge the portal refuses a create of a taken
+// username, so a create the local copy knows nothing of sends POST /users
+// as its first call to Absorb.
+func strictCreates(c *worldConfig) { createBehaviour(bridge.CreateStrict)(c) }
+
+// createBehaviour gives the bridge this CreateBehaviour.
+func createBehaviour(b string) func(*worldConfig) {
+	return func(c *worldConfig) { c.createBehaviour = b }
 }
 
 // withRules gives the bridge group rules.
@@ -217,6 +229,7 @@ func (w *world) newBridge() *bridge.Bridge {
 
 		AbandonedCreateAfter: w.cfg.abandonAfter,
 		MaxFilterScan:        w.cfg.maxFilterScan,
+		CreateBehaviour:      w.cfg.createBehaviour,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
