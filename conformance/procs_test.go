@@ -469,6 +469,8 @@ type serveOptions struct {
 	shutdownGrace time.Duration // default 15s
 	absorbTimeout time.Duration // default 30s
 	syncInterval  time.Duration // default 1s
+	// createBehaviour pins absorb.behaviour.create when set.
+	createBehaviour string
 }
 
 // serveProc is one `absorb-scim serve` process.
@@ -501,6 +503,9 @@ func writeServeConfig(t *testing.T, listen string, opts *serveOptions) string {
 	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: %s\n", listen, opts.dataDir, opts.shutdownGrace)
 	fmt.Fprintf(&b, "log:\n  format: json\n  level: info\n")
 	fmt.Fprintf(&b, "absorb:\n  url: %s\n  privateKey: demo-key\n  username: bridge-admin\n  password: demo-password\n  timeout: %s\n", opts.absorbURL, opts.absorbTimeout)
+	if opts.createBehaviour != "" {
+		fmt.Fprintf(&b, "  behaviour:\n    create: %s\n", opts.createBehaviour)
+	}
 	fmt.Fprintf(&b, "auth:\n  tokens:\n    - name: idp\n      value: %s\n", serveToken)
 	fmt.Fprintf(&b, "mapping:\n  defaultDepartment: Company\n")
 	fmt.Fprintf(&b, "sync:\n  interval: %s\n", opts.syncInterval)
