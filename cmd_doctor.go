@@ -160,8 +160,10 @@ type knownBehaviour struct {
 
 // absorbBehaviour reads doctor's record from the data directory and applies
 // the configuration's pins. The bridge takes the path that is right under
-// every value of each behaviour, so what it knows here is what it reports;
-// a record it cannot read is logged and counts as no record.
+// every value of each behaviour, so what it knows here is what it reports,
+// and what lets it skip work only a known value makes needless (a create
+// known strict looks nothing up before it posts); a record it cannot read
+// is logged and counts as no record.
 func absorbBehaviour(cfg config.Config, log *slog.Logger) knownBehaviour {
 	found := doctor.UnknownBehaviour()
 	var k knownBehaviour
