@@ -65,9 +65,10 @@ func errNotCreated(userName, what string) *scimdoc.Error {
 }
 
 // checkCreated verifies that the account id Absorb answered a create of
-// sent with is a new one: not an account the bridge already knows, visible
-// to its admin, not an administrator's, with the username and externalId
-// sent, added no earlier than started. It returns errNotCreated when it is
+// sent with is a new one: not an account the bridge already knows and,
+// unless the portal is known strict (then a create that succeeds made a new
+// account), visible to its admin, not an administrator's, with the username
+// and externalId sent, added no earlier than started. It returns errNotCreated when it is
 // not, and the upstream error (the intent then stays, for the retry) when
 // Absorb cannot be read.
 func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id string, started time.Time) error {
@@ -76,6 +77,11 @@ func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id strin
 	}
 	if err := b.checkCreatedUnknown(sent, id); err != nil {
 		return err
+	}
+	if !b.createMayUpsert {
+		// A portal known to refuse a taken username made a new account
+		// when it answered a create: nothing to read back.
+		return nil
 	}
 	got, err := b.absorb.GetUser(ctx, id)
 	if absorbapi.IsNotFound(err) {

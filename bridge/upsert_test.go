@@ -275,14 +275,17 @@ func TestCreateChecksAnAccountMadeSinceTheSync(t *testing.T) {
 	}
 }
 
-func TestStrictCreateAsksAbsorbNothingBeforeItPosts(t *testing.T) {
+func TestStrictCreateAsksAbsorbNothingButThePost(t *testing.T) {
 	// On a portal known to refuse a taken username, a create the complete
 	// local copy knows nothing of sends POST /users without a look-up; one
 	// not known to be strict looks the username and externalId up first.
+	// After the POST, only a portal that may upsert is asked for the
+	// account it answered with.
 	for _, tt := range []struct {
 		behaviour   string
 		wantLookups int
-	}{{bridge.CreateStrict, 0}, {"", 2}, {"upsert", 2}} {
+		wantReads   int
+	}{{bridge.CreateStrict, 0, 0}, {"", 2, 1}, {"upsert", 2, 1}} {
 		t.Run("behaviour="+tt.behaviour, func(t *testing.T) {
 			w := newWorld(t, createBehaviour(tt.behaviour))
 			w.sync()
@@ -296,6 +299,9 @@ func TestStrictCreateAsksAbsorbNothingBeforeItPosts(t *testing.T) {
 			}
 			if got := w.calls()["POST /users"]; got != 1 {
 				t.Errorf("POST /users sent %d times, want 1", got)
+			}
+			if got := w.calls()["GET /users/{id}"]; got != tt.wantReads {
+				t.Errorf("GET /users/{id} sent %d times after the create, want %d (calls %v)", got, tt.wantReads, w.calls())
 			}
 		})
 	}
