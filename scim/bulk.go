@@ -602,6 +602,9 @@ func (s *Server) decodeResource(k *resourceKind, body []byte) (scimdoc.Document,
 	if err != nil {
 		return nil, err
 	}
+	if err := k.checkSchemas(doc); err != nil {
+		return nil, err
+	}
 	if !k.hasRequired(doc) {
 		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "%s is required", k.required)
 	}

@@ -147,18 +147,27 @@ func (s *Server) readResource(w http.ResponseWriter, r *http.Request, k *resourc
 	if err != nil {
 		return nil, err
 	}
-	doc, err := decodeObject(body)
-	if err != nil {
-		return nil, err
+	return s.decodeResource(k, body)
+}
+
+// checkSchemas refuses a body whose "schemas" leaves out the kind's core
+// schema (RFC 7643 §3), such as a Group sent to /Users. A body without
+// "schemas" is taken as the endpoint's, as clients that omit it expect.
+func (k *resourceKind) checkSchemas(doc scimdoc.Document) error {
+	v := scimdoc.Lookup(doc, "schemas")
+	if v == nil {
+		return nil
 	}
-	if !k.hasRequired(doc) {
-		return nil, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "%s is required", k.required)
+	list, ok := v.([]any)
+	if !ok {
+		return scimdoc.BadRequest(scimdoc.TypeInvalidSyntax, "schemas must be a list of schema URNs")
 	}
-	doc, err = scimdoc.Normalize(k.rs, doc)
-	if err != nil {
-		return nil, asClientError(err)
+	for _, e := range list {
+		if u, ok := e.(string); ok && strings.EqualFold(strings.TrimSpace(u), k.coreURN) {
+			return nil
+		}
 	}
-	return doc, nil
+	return scimdoc.BadRequest(scimdoc.TypeInvalidValue, "schemas must include %s for /%s", k.coreURN, k.endpoint)
 }
 
 // hasRequired reports whether doc carries the kind's required attribute

@@ -442,3 +442,23 @@ func keys(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// A body naming its schemas must name the endpoint's core schema (RFC 7643
+// §3); one without "schemas" is taken as the endpoint's.
+func TestResourceSchemasMustMatchTheEndpoint(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		path, body string
+		want       int
+	}{
+		{"/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"userName":"g@example.com"}`, http.StatusBadRequest},
+		{"/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"displayName":"Team"}`, http.StatusBadRequest},
+		{"/Users", `{"schemas":"urn:ietf:params:scim:schemas:core:2.0:User","userName":"s@example.com"}`, http.StatusBadRequest},
+		{"/Users", `{"schemas":["URN:IETF:PARAMS:SCIM:SCHEMAS:CORE:2.0:USER"],"userName":"u@example.com"}`, http.StatusCreated},
+		{"/Users", `{"userName":"none@example.com"}`, http.StatusCreated},
+	} {
+		if res := e.do(t, http.MethodPost, tc.path, tc.body); res.status != tc.want {
+			t.Errorf("POST %s %s: status %d, want %d: %s", tc.path, tc.body, res.status, tc.want, res.body)
+		}
+	}
+}
