@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,30 +75,11 @@ func opsConfig(t *testing.T, fakeURL, dataDir string) string {
 	return path
 }
 
-// syncBuffer is an io.Writer safe to read while run writes to it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{} }
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // opsServer is one `serve` running in the test.
 type opsServer struct {
 	base   string
-	stderr *syncBuffer
+	stderr *lockedBuffer
 	stop   func() error
 }
 
@@ -119,7 +99,7 @@ func launchOps(t *testing.T, args ...string) (*opsServer, chan error) {
 	t.Helper()
 	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &opsServer{base: "http://" + addr, stderr: newSyncBuffer()}
+	s := &opsServer{base: "http://" + addr, stderr: &lockedBuffer{}}
 	done := make(chan error, 1)
 	args = append([]string{"serve", "-listen-fd", strconv.Itoa(fd)}, args...)
 	go func() { done <- run(ctx, args, noEnvOps, io.Discard, s.stderr) }()

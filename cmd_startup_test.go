@@ -88,7 +88,7 @@ func TestServeRefusesUnresolvedDefaultDepartment(t *testing.T) {
 	editConfig(t, path, func(cfg map[string]any) {
 		cfg["mapping"].(map[string]any)["defaultDepartment"] = "Compnay"
 	})
-	var stdout, stderr syncBuffer
+	var stdout, stderr lockedBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := run(ctx, []string{"serve", "-config", path}, noEnvOps, &stdout, &stderr)
