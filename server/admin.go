@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -67,10 +66,7 @@ func (a *admin) applyRules(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "re-applying the group rules did not finish; see the bridge's log"))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(rep)
+	writeJSON(w, rep)
 }
 
 // requireReadWrite refuses read-only credentials with 403.
@@ -102,10 +98,7 @@ func (a *admin) reconcile(w http.ResponseWriter, r *http.Request) {
 		a.writeError(w, r, scimdoc.Errorf(http.StatusServiceUnavailable, "", "reconcile failed; see the bridge's log"))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(rep)
+	writeJSON(w, rep)
 }
 
 // backup streams a consistent copy of the bbolt file (GET
