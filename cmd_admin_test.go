@@ -123,6 +123,24 @@ func launchOps(t *testing.T, args ...string) (*opsServer, chan error) {
 
 func noEnvOps(string) string { return "" }
 
+// createMember creates a user from userBody and a group named group with it
+// as the one member, and returns the user's id.
+func (s *opsServer) createMember(t *testing.T, userBody, group string) string {
+	t.Helper()
+	status, body := s.call(t, "POST", "/scim/v2/Users", opsToken, userBody)
+	if status != http.StatusCreated {
+		t.Fatalf("create user: %d %s", status, body)
+	}
+	var user struct{ ID string }
+	_ = json.Unmarshal(body, &user)
+	status, body = s.call(t, "POST", "/scim/v2/Groups", opsToken,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+group+`","members":[{"value":"`+user.ID+`"}]}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create group: %d %s", status, body)
+	}
+	return user.ID
+}
+
 // call sends one request and returns the status and body.
 func (s *opsServer) call(t *testing.T, method, path, token, body string, header ...string) (int, []byte) {
 	t.Helper()

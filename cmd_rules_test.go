@@ -53,18 +53,8 @@ func TestAdminApplyRules(t *testing.T) {
 	}
 	srv := startOpsServe(t, "-config", path)
 
-	status, body := srv.call(t, "POST", "/scim/v2/Users", opsToken,
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"rita@example.com","name":{"givenName":"Rita","familyName":"Rule"}}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create user: %d %s", status, body)
-	}
-	var user struct{ ID string }
-	_ = json.Unmarshal(body, &user)
-	status, body = srv.call(t, "POST", "/scim/v2/Groups", opsToken,
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales Team","members":[{"value":"`+user.ID+`"}]}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create group: %d %s", status, body)
-	}
+	srv.createMember(t,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"rita@example.com","name":{"givenName":"Rita","familyName":"Rule"}}`, "Sales Team")
 
 	auditor, err := absorbapi.New(absorbapi.Config{BaseURL: fakeURL, PrivateKey: fakeabsorb.PrivateKey,
 		Username: fakeabsorb.AuditorUsername, Password: fakeabsorb.AdminPassword, RateLimit: -1})
@@ -103,7 +93,7 @@ func TestAdminApplyRules(t *testing.T) {
 	if status, _ := srv.call(t, "POST", "/admin/rules/apply", opsViewerToken, ""); status != http.StatusForbidden {
 		t.Errorf("read-only credential: %d, want 403", status)
 	}
-	status, body = srv.call(t, "POST", "/admin/rules/apply", opsToken, "")
+	status, body := srv.call(t, "POST", "/admin/rules/apply", opsToken, "")
 	if status != http.StatusOK {
 		t.Fatalf("rules apply: %d %s", status, body)
 	}

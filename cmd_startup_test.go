@@ -128,18 +128,8 @@ func TestServeReportsUnresolvedRuleNames(t *testing.T) {
 	}
 
 	// The rule then fails for its members, in the metrics and in rules apply.
-	status, body := s.call(t, "POST", "/scim/v2/Users", opsToken, createBody("rule-typo@example.com"))
-	if status != http.StatusCreated {
-		t.Fatalf("create user: %d %s", status, body)
-	}
-	var user struct{ ID string }
-	_ = json.Unmarshal(body, &user)
-	status, body = s.call(t, "POST", "/scim/v2/Groups", opsToken,
-		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales Team","members":[{"value":"`+user.ID+`"}]}`)
-	if status != http.StatusCreated {
-		t.Fatalf("create group: %d %s", status, body)
-	}
-	status, body = s.call(t, "POST", "/admin/rules/apply", opsToken, "")
+	s.createMember(t, createBody("rule-typo@example.com"), "Sales Team")
+	status, body := s.call(t, "POST", "/admin/rules/apply", opsToken, "")
 	if status != http.StatusOK {
 		t.Fatalf("rules apply: %d %s", status, body)
 	}
