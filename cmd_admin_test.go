@@ -75,7 +75,6 @@ func opsConfig(t *testing.T, fakeURL, dataDir string) string {
 	return path
 }
 
-
 // opsServer is one `serve` running in the test.
 type opsServer struct {
 	base   string
