@@ -29,7 +29,7 @@ import (
 type app struct {
 	cfg     config.Config
 	log     *slog.Logger
-	store   *storage.Store
+	store   storage.Store
 	absorb  *absorbapi.Client
 	bridge  *bridge.Bridge
 	handler http.Handler // the SCIM endpoint, paths relative to server.SCIMPrefix

@@ -65,7 +65,7 @@ func (d dataFlags) load(getenv func(string) string) (config.Config, error) {
 }
 
 // open opens the data file the flags name, read-only.
-func (d dataFlags) open(getenv func(string) string) (*storage.Store, error) {
+func (d dataFlags) open(getenv func(string) string) (*storage.Bolt, error) {
 	dir, err := d.dataDir(getenv)
 	if err != nil {
 		return nil, err
@@ -75,7 +75,7 @@ func (d dataFlags) open(getenv func(string) string) (*storage.Store, error) {
 
 // openData opens the store of a data directory, read-only unless write. A
 // running bridge holds the file's lock; that is said plainly.
-func openData(dir string, write bool) (*storage.Store, error) {
+func openData(dir string, write bool) (*storage.Bolt, error) {
 	path := dbPath(dir)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no data file at %s: check -data or the configuration's dataDir", path)
@@ -127,13 +127,13 @@ type userLine struct {
 
 func runUsers(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runBrowse("users", "ID-or-userName", args, getenv, stdout, stderr,
-		func(s *storage.Store, key string) error { return showUser(s, key, stdout) },
-		func(s *storage.Store, asJSON bool) error { return listUsers(s, asJSON, stdout) })
+		func(s *storage.Bolt, key string) error { return showUser(s, key, stdout) },
+		func(s *storage.Bolt, asJSON bool) error { return listUsers(s, asJSON, stdout) })
 }
 
 // runBrowse runs a "list|show KEY" command over a stopped bridge's data.
 func runBrowse(name, keyName string, args []string, getenv func(string) string, stdout, stderr io.Writer,
-	show func(s *storage.Store, key string) error, list func(s *storage.Store, asJSON bool) error) error {
+	show func(s *storage.Bolt, key string) error, list func(s *storage.Bolt, asJSON bool) error) error {
 	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintln(stdout, use)
@@ -174,13 +174,13 @@ func runBrowse(name, keyName string, args []string, getenv func(string) string, 
 	return list(s, *asJSON)
 }
 
-func listUsers(s *storage.Store, asJSON bool, stdout io.Writer) error {
+func listUsers(s *storage.Bolt, asJSON bool, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
 		fmt.Fprintln(tw, "ID\tUSERNAME\tEXTERNAL ID\tACTIVE\tABSORB ID")
 	}
-	err := s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx storage.Tx) error {
 		return tx.ForEachUser("", func(u storage.User) (bool, error) {
 			if asJSON {
 				return true, enc.Encode(userLine{ID: u.ID, UserName: u.UserName, ExternalID: u.ExternalID, Active: u.Active,
@@ -212,9 +212,9 @@ type userDetail struct {
 	Absorb       json.RawMessage `json:"absorb,omitempty"`
 }
 
-func showUser(s *storage.Store, key string, stdout io.Writer) error {
+func showUser(s *storage.Bolt, key string, stdout io.Writer) error {
 	var out userDetail
-	err := s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx storage.Tx) error {
 		u, err := tx.User(key)
 		if errors.Is(err, storage.ErrNotFound) {
 			u, err = tx.UserByUserName(key)
@@ -275,17 +275,17 @@ type memberLine struct {
 
 func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runBrowse("groups", "ID-or-displayName", args, getenv, stdout, stderr,
-		func(s *storage.Store, key string) error { return showGroup(s, key, stdout) },
-		func(s *storage.Store, asJSON bool) error { return listGroups(s, asJSON, stdout) })
+		func(s *storage.Bolt, key string) error { return showGroup(s, key, stdout) },
+		func(s *storage.Bolt, asJSON bool) error { return listGroups(s, asJSON, stdout) })
 }
 
-func listGroups(s *storage.Store, asJSON bool, stdout io.Writer) error {
+func listGroups(s *storage.Bolt, asJSON bool, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
 		fmt.Fprintln(tw, "ID\tDISPLAY NAME\tEXTERNAL ID\tMEMBERS")
 	}
-	err := s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx storage.Tx) error {
 		return tx.ForEachGroup("", func(g storage.Group) (bool, error) {
 			if asJSON {
 				return true, enc.Encode(groupLineOf(g))
@@ -308,9 +308,9 @@ func groupLineOf(g storage.Group) groupLine {
 		Created: g.Created, LastModified: g.LastModified}
 }
 
-func showGroup(s *storage.Store, id string, stdout io.Writer) error {
+func showGroup(s *storage.Bolt, id string, stdout io.Writer) error {
 	var out groupDetail
-	err := s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx storage.Tx) error {
 		g, err := tx.Group(id)
 		if errors.Is(err, storage.ErrNotFound) {
 			g, err = groupByDisplayName(tx, id)
@@ -337,7 +337,7 @@ func showGroup(s *storage.Store, id string, stdout io.Writer) error {
 
 // groupByDisplayName finds the one group whose displayName is name, compared
 // without regard to case as SCIM compares displayName (RFC 7643 §4.2).
-func groupByDisplayName(tx *storage.Tx, name string) (storage.Group, error) {
+func groupByDisplayName(tx storage.Tx, name string) (storage.Group, error) {
 	groups, err := tx.GroupsByDisplayName(name)
 	switch {
 	case err != nil:

@@ -41,7 +41,7 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer s.Close()
 	enc := json.NewEncoder(stdout)
-	return s.View(func(tx *storage.Tx) error {
+	return s.View(func(tx storage.Tx) error {
 		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
 			if r.Time.Before(from) || !auditAbout(r, *user) {
 				return true, nil
@@ -90,7 +90,7 @@ func runAuditPrune(args []string, getenv func(string) string, stdout, stderr io.
 	}
 	defer s.Close()
 	var older, total int
-	err = s.View(func(tx *storage.Tx) error {
+	err = s.View(func(tx storage.Tx) error {
 		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
 			total++
 			if r.Time.Before(cutoff) {

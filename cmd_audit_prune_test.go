@@ -18,7 +18,7 @@ func TestAuditPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	err = s.Update(func(tx *storage.Tx) error {
+	err = s.Update(func(tx storage.Tx) error {
 		for i, age := range []time.Duration{400 * 24 * time.Hour, 100 * 24 * time.Hour, time.Hour} {
 			if _, err := tx.AppendAudit(storage.AuditRecord{Time: now.Add(-age), Credential: "okta", Operation: "update",
 				ResourceType: "User", UserName: fmt.Sprintf("user%d@example.com", i), Outcome: "ok"}); err != nil {

@@ -164,7 +164,7 @@ func runningURL(d dataFlags, getenv func(string) string) (string, error) {
 // openOrRemote opens the data file the flags name, read-only. When a
 // running bridge holds it and a credential is at hand, it returns no store
 // and r pointing at that bridge, so the command asks its admin API instead.
-func openOrRemote(d dataFlags, r remoteFlags, getenv func(string) string) (*storage.Store, remoteFlags, error) {
+func openOrRemote(d dataFlags, r remoteFlags, getenv func(string) string) (storage.Store, remoteFlags, error) {
 	if r.url != "" {
 		return nil, r, nil
 	}

@@ -126,7 +126,7 @@ func TestAuditPruneRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Update(func(tx *storage.Tx) error {
+	err = s.Update(func(tx storage.Tx) error {
 		for i, age := range []time.Duration{400 * 24 * time.Hour, 30 * 24 * time.Hour, time.Hour} {
 			if _, err := tx.AppendAudit(storage.AuditRecord{Time: time.Now().Add(-age), Credential: "okta", Operation: "update",
 				ResourceType: "User", UserName: fmt.Sprintf("user%d@example.com", i), Outcome: "ok"}); err != nil {

@@ -55,7 +55,7 @@ type AbandonedCreate struct {
 func (b *Bridge) ResolveAbandonedCreates(ctx context.Context, olderThan time.Duration) ([]AbandonedCreate, error) {
 	var stale []storage.Intent
 	cutoff := b.now().Add(-olderThan)
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachIntent(func(in storage.Intent) (bool, error) {
 			if in.Started.Before(cutoff) {
 				stale = append(stale, in)
@@ -101,7 +101,7 @@ func (b *Bridge) resolveAbandoned(ctx context.Context, in storage.Intent) (Aband
 	defer unlock()
 	res := AbandonedCreate{UserName: in.Key, SCIMID: in.SCIMID}
 	var held bool
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		now, err := tx.Intent(in.Key)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (b *Bridge) resolveAbandoned(ctx context.Context, in storage.Intent) (Aband
 // knownHolder reports whether a SCIM user holds the Absorb account id.
 func (b *Bridge) knownHolder(id string) bool {
 	held := false
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		_, err := tx.UserByAbsorbID(id)
 		held = err == nil
 		return nil
@@ -170,7 +170,7 @@ func (b *Bridge) knownHolder(id string) bool {
 // dropIntent deletes the intent key and, in the same transaction, keeps
 // account (when not nil) as the local copy and appends audit.
 func (b *Bridge) dropIntent(key string, account *absorbapi.User, audit []storage.AuditRecord) error {
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		if account != nil {
 			if err := putMirror(tx, *account); err != nil {
 				return err

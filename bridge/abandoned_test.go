@@ -117,7 +117,7 @@ func TestAbandonedAdoptionLeavesTheAccountAsItIs(t *testing.T) {
 	// An intent of a create that was adopting Alice's account, made long
 	// before: her account is not the create's to deactivate.
 	w := newWorld(t)
-	err := w.store.Update(func(tx *storage.Tx) error {
+	err := w.store.Update(func(tx storage.Tx) error {
 		return tx.PutIntent(storage.Intent{Key: "alice@example.com", SCIMID: "11111111-2222-4333-8444-555555555555", Started: time.Now().Add(-time.Hour)})
 	})
 	if err != nil {

@@ -114,7 +114,7 @@ func (b *Bridge) writeAudit(recs ...storage.AuditRecord) {
 	// Batch lets concurrent writes share one commit (one fsync); a rerun of
 	// fn after a failed batch starts from a rolled-back transaction, so no
 	// record is written twice.
-	err := b.store.Batch(func(tx *storage.Tx) error { return appendAuditRecords(tx, recs) })
+	err := b.store.Batch(func(tx storage.Tx) error { return appendAuditRecords(tx, recs) })
 	if err != nil {
 		b.log.Error("audit record not written", "operation", recs[0].Operation, "absorbId", recs[0].AbsorbID, "error", err)
 	}
@@ -132,7 +132,7 @@ func (b *Bridge) prepareAudit(recs []storage.AuditRecord) []storage.PreparedAudi
 }
 
 // appendAudit appends prepared records in tx.
-func appendAudit(tx *storage.Tx, recs []storage.PreparedAudit) error {
+func appendAudit(tx storage.Tx, recs []storage.PreparedAudit) error {
 	for _, p := range recs {
 		if _, err := tx.AppendPreparedAudit(p); err != nil {
 			return err
@@ -147,7 +147,7 @@ func appendAudit(tx *storage.Tx, recs []storage.PreparedAudit) error {
 // never the password) and the SCIM user holding it, else the create in
 // flight for the username: what a write that no SCIM request names (an
 // enrollment of the group rules, an upload's users) says of itself.
-func auditSubject(tx *storage.Tx, absorbID, userName string) (before absorbapi.User, scimID, scimUserName string) {
+func auditSubject(tx storage.Tx, absorbID, userName string) (before absorbapi.User, scimID, scimUserName string) {
 	before = absorbapi.User{ID: absorbID}
 	if absorbID == "" && userName != "" {
 		if rec, err := tx.AbsorbUserByUsername(userName); err == nil {
@@ -178,7 +178,7 @@ func auditSubject(tx *storage.Tx, absorbID, userName string) (before absorbapi.U
 // audit record's "before"; see auditSubject.
 func (b *Bridge) localAccount(absorbID string) absorbapi.User {
 	before := absorbapi.User{ID: absorbID}
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		before, _, _ = auditSubject(tx, absorbID, "")
 		return nil
 	})
@@ -217,7 +217,7 @@ func withoutSecrets(u absorbapi.User) absorbapi.User {
 }
 
 // appendAuditRecords appends recs in tx, in order.
-func appendAuditRecords(tx *storage.Tx, recs []storage.AuditRecord) error {
+func appendAuditRecords(tx storage.Tx, recs []storage.AuditRecord) error {
 	for _, rec := range recs {
 		if _, err := tx.AppendAudit(rec); err != nil {
 			return err

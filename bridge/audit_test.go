@@ -26,7 +26,7 @@ import (
 type opsRig struct {
 	b      *bridge.Bridge
 	fake   *fakeabsorb.Server
-	store  *storage.Store
+	store  storage.Store
 	client *absorbapi.Client
 	url    string
 }
@@ -101,7 +101,7 @@ func opsSet(key string, value any) []scimdoc.Operation {
 
 // opsAuditRecords returns the audit records of writes to Absorb, without
 // those of the IdP's requests (allAuditRecords has every record).
-func opsAuditRecords(t *testing.T, s *storage.Store) []storage.AuditRecord {
+func opsAuditRecords(t *testing.T, s storage.Store) []storage.AuditRecord {
 	t.Helper()
 	var out []storage.AuditRecord
 	for _, r := range allAuditRecords(t, s) {
@@ -114,10 +114,10 @@ func opsAuditRecords(t *testing.T, s *storage.Store) []storage.AuditRecord {
 	return out
 }
 
-func allAuditRecords(t *testing.T, s *storage.Store) []storage.AuditRecord {
+func allAuditRecords(t *testing.T, s storage.Store) []storage.AuditRecord {
 	t.Helper()
 	var out []storage.AuditRecord
-	err := s.View(func(tx *storage.Tx) error {
+	err := s.View(func(tx storage.Tx) error {
 		return tx.ForEachAudit(0, func(r storage.AuditRecord) (bool, error) {
 			out = append(out, r)
 			return true, nil
@@ -345,7 +345,7 @@ func TestAuditRetention(t *testing.T) {
 	r := newOpsRig(t, false)
 	now := time.Now()
 	const old = 12_000 // more than one chunk
-	err := r.store.Update(func(tx *storage.Tx) error {
+	err := r.store.Update(func(tx storage.Tx) error {
 		for i := range old + 1 {
 			at := now.Add(-48 * time.Hour)
 			if i == old {

@@ -17,11 +17,11 @@ const auditPruneChunk = 5000
 
 // PruneAudit deletes the audit records made before before, a chunk per
 // transaction, and returns how many it deleted.
-func PruneAudit(store *storage.Store, before time.Time) (int, error) {
+func PruneAudit(store storage.Store, before time.Time) (int, error) {
 	total := 0
 	for {
 		var n int
-		err := store.Update(func(tx *storage.Tx) error {
+		err := store.Update(func(tx storage.Tx) error {
 			var err error
 			n, err = tx.PruneAudit(before, auditPruneChunk)
 			return err

@@ -13,9 +13,9 @@ import (
 
 // appendAudit appends n audit records, each about size bytes, for users
 // user0, user1, user2 in turn.
-func appendAudit(t *testing.T, store *storage.Store, n, size int) {
+func appendAudit(t *testing.T, store storage.Store, n, size int) {
 	t.Helper()
-	err := store.Update(func(tx *storage.Tx) error {
+	err := store.Update(func(tx storage.Tx) error {
 		for i := range n {
 			rec := storage.AuditRecord{Time: time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), Credential: "okta",
 				Operation: "update", ResourceType: "User", UserName: fmt.Sprintf("user%d", i%3), Outcome: "ok",

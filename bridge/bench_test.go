@@ -21,7 +21,7 @@ func loadUsers(tb testing.TB, w *world, n int) []string {
 	tb.Helper()
 	ids := make([]string, n)
 	now := time.Now()
-	err := w.store.Update(func(tx *storage.Tx) error {
+	err := w.store.Update(func(tx storage.Tx) error {
 		for i := range n {
 			name := fmt.Sprintf("user%d@example.com", i)
 			doc := userDoc(name, "Given", fmt.Sprint("Family", i))

@@ -55,7 +55,7 @@ type Config struct {
 	// true (NewDryRunAbsorb) sends nothing, and its writes are audited with
 	// OutcomeDryRun.
 	Absorb Absorb
-	Store  *storage.Store
+	Store  storage.Store
 	Mapper *mapping.Mapper
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -108,7 +108,7 @@ type Config struct {
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
 type Bridge struct {
 	absorb  Absorb
-	store   *storage.Store
+	store   storage.Store
 	mapper  *mapping.Mapper
 	log     *slog.Logger
 	now     func() time.Time

@@ -314,7 +314,7 @@ func (b *Bridge) prepareCreate(ctx context.Context, e *bulkEntry) error {
 	e.key, e.doc, e.scimID = foldKey(userName), doc, b.newID()
 	unfinished := false
 	var linked storage.User
-	err = b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -485,7 +485,7 @@ func (b *Bridge) adoptUnseen(ctx context.Context, e *bulkEntry, account absorbap
 // each to the same SCIM id.
 func (b *Bridge) recordIntents(entries []*bulkEntry) error {
 	now := b.now()
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		for _, e := range entries {
 			if e.create && e.err == nil {
 				if err := tx.PutIntent(storage.Intent{Key: e.key, SCIMID: e.scimID, Started: now}); err != nil {
@@ -519,7 +519,7 @@ func (b *Bridge) dropIntents(entries []*bulkEntry, processed int) {
 	if len(keys) == 0 {
 		return
 	}
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		for _, k := range keys {
 			if err := tx.DeleteIntent(k); err != nil && !errors.Is(err, storage.ErrNotFound) {
 				return err
@@ -796,7 +796,7 @@ func (b *Bridge) commitEntries(ctx context.Context, entries []*bulkEntry) {
 		commits = append(commits, c)
 	}
 	if err == nil {
-		err = b.store.Update(func(tx *storage.Tx) error {
+		err = b.store.Update(func(tx storage.Tx) error {
 			for _, c := range commits {
 				if err := c.save(tx); err != nil {
 					return err

@@ -35,7 +35,7 @@ var (
 type bulkRig struct {
 	b     *bridge.Bridge
 	fake  *fakeabsorb.Server
-	store *storage.Store
+	store storage.Store
 }
 
 // rigConfig sets the fake's and the client's rate limits (negative:
@@ -337,7 +337,7 @@ func TestBulkAdoptsExistingAccount(t *testing.T) {
 		t.Errorf("alice has %d accounts, want 1", n)
 	}
 	var absorbID string
-	err := r.store.View(func(tx *storage.Tx) error {
+	err := r.store.View(func(tx storage.Tx) error {
 		u, err := tx.User(results[0].Resource.ID)
 		absorbID = u.AbsorbID
 		return err
@@ -380,7 +380,7 @@ func TestBulkRetryAfterLostUpload(t *testing.T) {
 		t.Fatalf("%d intents after the failed upload, want 2", c.Intents)
 	}
 	var intents []string
-	_ = r.store.View(func(tx *storage.Tx) error {
+	_ = r.store.View(func(tx storage.Tx) error {
 		return tx.ForEachIntent(func(in storage.Intent) (bool, error) {
 			intents = append(intents, in.SCIMID)
 			return true, nil
@@ -517,7 +517,7 @@ func TestSyncAfterBulkLoad(t *testing.T) {
 	if n := r.b.SyncStatus().Folded; n != 0 {
 		t.Errorf("the pass changed %d SCIM users; want none", n)
 	}
-	err := r.store.View(func(tx *storage.Tx) error {
+	err := r.store.View(func(tx storage.Tx) error {
 		for _, res := range results {
 			rec, err := tx.User(res.Resource.ID)
 			if err != nil {

@@ -45,7 +45,7 @@ func loadE2E(b *testing.B, n int) *e2eFixture {
 	now := time.Now().UTC()
 	const batch = 5000
 	for lo := 0; lo < n; lo += batch {
-		err := r.store.Update(func(tx *storage.Tx) error {
+		err := r.store.Update(func(tx storage.Tx) error {
 			for i := lo; i < min(lo+batch, n); i++ {
 				name := fmt.Sprintf("load-%d@example.com", i)
 				ext := fmt.Sprintf("ext-%d", i)
@@ -198,7 +198,7 @@ func BenchmarkGroupPatchOneMember(b *testing.B) {
 			b.Fatal(err)
 		}
 		for lo := 0; lo < len(members); lo += 5000 {
-			err := f.rig.store.Update(func(tx *storage.Tx) error {
+			err := f.rig.store.Update(func(tx storage.Tx) error {
 				for _, id := range members[lo:min(lo+5000, len(members))] {
 					if _, err := tx.AddMember(g.ID, storage.Member{UserID: id}); err != nil {
 						return err

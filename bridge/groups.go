@@ -46,7 +46,7 @@ func groupRecord(id string, doc scimdoc.Document, base storage.Group) (storage.G
 }
 
 // groupResource renders a group record, with its members when asked.
-func groupResource(tx *storage.Tx, g storage.Group, withMembers bool) (scimdoc.Resource, error) {
+func groupResource(tx storage.Tx, g storage.Group, withMembers bool) (scimdoc.Resource, error) {
 	doc, err := scimdoc.DecodeDocument(g.Resource)
 	if err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("decode group %s: %w", g.ID, err)
@@ -113,7 +113,7 @@ func memberRefs(v any) ([]memberRef, error) {
 // whole push. They are logged in one line per request, with the first few
 // ids: a line each would let one request of 10,000 unknown ids write 10,000
 // warnings and push every other one out of the console's list.
-func (b *Bridge) addMembers(tx *storage.Tx, groupID string, refs []memberRef, ch *membershipChange) error {
+func (b *Bridge) addMembers(tx storage.Tx, groupID string, refs []memberRef, ch *membershipChange) error {
 	var skipped []string
 	defer func() {
 		if len(skipped) > 0 {
@@ -145,7 +145,7 @@ func (b *Bridge) addMembers(tx *storage.Tx, groupID string, refs []memberRef, ch
 	return nil
 }
 
-func removeMembers(tx *storage.Tx, groupID string, ids []string, ch *membershipChange) error {
+func removeMembers(tx storage.Tx, groupID string, ids []string, ch *membershipChange) error {
 	for _, id := range ids {
 		removed, err := tx.RemoveMember(groupID, id)
 		if err != nil {
@@ -158,7 +158,7 @@ func removeMembers(tx *storage.Tx, groupID string, ids []string, ch *membershipC
 	return nil
 }
 
-func clearMembers(tx *storage.Tx, groupID string, ch *membershipChange) error {
+func clearMembers(tx storage.Tx, groupID string, ch *membershipChange) error {
 	removed, err := tx.ClearMembers(groupID)
 	ch.removed = append(ch.removed, removed...)
 	return err
@@ -184,7 +184,7 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		ch  membershipChange
 		res scimdoc.Resource
 	)
-	err = b.store.Update(func(tx *storage.Tx) error {
+	err = b.store.Update(func(tx storage.Tx) error {
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
@@ -224,7 +224,7 @@ func groupStoreError(op string, err error) error {
 // Errors: 404.
 func (b *Bridge) GetGroup(ctx context.Context, id string, withMembers bool) (scimdoc.Resource, error) {
 	var res scimdoc.Resource
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		g, err := tx.Group(id)
 		if err != nil {
 			return err
@@ -246,7 +246,7 @@ func (b *Bridge) GetGroup(ctx context.Context, id string, withMembers bool) (sci
 // names one member checks just that membership instead of loading all.
 func (b *Bridge) ListGroups(ctx context.Context, q scimdoc.Query, withMembers bool) (scimdoc.Page, error) {
 	var matches []scimdoc.Resource
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		candidates, memberHint, err := groupCandidates(tx, q.Filter)
 		if err != nil {
 			return err
@@ -285,7 +285,7 @@ func (b *Bridge) ListGroups(ctx context.Context, q scimdoc.Query, withMembers bo
 
 // groupCandidates narrows a filter to the groups an index names, or every
 // group. memberHint is the user id of a members equality, if any.
-func groupCandidates(tx *storage.Tx, f *scimdoc.Filter) (groups []storage.Group, memberHint string, err error) {
+func groupCandidates(tx storage.Tx, f *scimdoc.Filter) (groups []storage.Group, memberHint string, err error) {
 	if f != nil {
 		for _, h := range f.EqualityHints() {
 			if h.Attr == "members.value" && memberHint == "" {
@@ -349,7 +349,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		res     scimdoc.Resource
 		renamed bool
 	)
-	err = b.store.Update(func(tx *storage.Tx) error {
+	err = b.store.Update(func(tx storage.Tx) error {
 		g, _, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -396,7 +396,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		res     scimdoc.Resource
 		renamed bool
 	)
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		g, cur, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -478,7 +478,7 @@ func groupChanged(before, next storage.Group, ch membershipChange) bool {
 
 // storedGroup renders group id as the write in tx left it (the member count
 // is the store's).
-func storedGroup(tx *storage.Tx, id string, withMembers bool) (scimdoc.Resource, error) {
+func storedGroup(tx storage.Tx, id string, withMembers bool) (scimdoc.Resource, error) {
 	g, err := tx.Group(id)
 	if err != nil {
 		return scimdoc.Resource{}, err
@@ -512,7 +512,7 @@ func (b *Bridge) groupWritten(ctx context.Context, op, id string, err error, ch 
 // groupForWrite reads a group a write will change, with its resource, and
 // checks the request's If-Match against it. Errors: storage.ErrNotFound,
 // 412.
-func groupForWrite(tx *storage.Tx, id string, pre scimdoc.Precondition) (storage.Group, scimdoc.Resource, error) {
+func groupForWrite(tx storage.Tx, id string, pre scimdoc.Precondition) (storage.Group, scimdoc.Resource, error) {
 	g, err := tx.Group(id)
 	if err != nil {
 		return g, scimdoc.Resource{}, err
@@ -630,7 +630,7 @@ func memberFilterIDs(path string) (*scimdoc.Filter, []string, error) {
 
 // matchingMembers lists the members of a group that a members[...] filter
 // selects.
-func (b *Bridge) matchingMembers(tx *storage.Tx, groupID string, f *scimdoc.Filter) ([]string, error) {
+func (b *Bridge) matchingMembers(tx storage.Tx, groupID string, f *scimdoc.Filter) ([]string, error) {
 	var ids []string
 	err := tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
 		entry := map[string]any{"value": m.UserID, "type": "User"}
@@ -645,7 +645,7 @@ func (b *Bridge) matchingMembers(tx *storage.Tx, groupID string, f *scimdoc.Filt
 	return ids, err
 }
 
-func (b *Bridge) applyMemberOp(tx *storage.Tx, groupID string, op memberOp, ch *membershipChange) error {
+func (b *Bridge) applyMemberOp(tx storage.Tx, groupID string, op memberOp, ch *membershipChange) error {
 	switch {
 	case op.filter != nil && op.filtered != nil:
 		return removeMembers(tx, groupID, op.filtered, ch)
@@ -696,7 +696,7 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	defer unlock()
 	var ch membershipChange
 	var rec storage.Group
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		g, err := tx.Group(id)
 		if err != nil {
 			return err

@@ -68,9 +68,9 @@ type brake struct {
 }
 
 // loadBrake reads the holds an earlier run left.
-func loadBrake(store *storage.Store, limit DeactivationLimit) (*brake, error) {
+func loadBrake(store storage.Store, limit DeactivationLimit) (*brake, error) {
 	br := &brake{limit: limit, held: map[string]storage.Hold{}}
-	err := store.View(func(tx *storage.Tx) error {
+	err := store.View(func(tx storage.Tx) error {
 		return tx.ForEachHold(func(h storage.Hold) (bool, error) {
 			br.held[h.UserID] = h
 			return true, nil
@@ -181,7 +181,7 @@ func (b *Bridge) brakeDeactivation(ctx context.Context, rec storage.User, before
 	audit := storage.AuditRecord{Time: now, Credential: actor.Credential, RequestID: actor.RequestID, Operation: OpHold,
 		ResourceType: "User", ResourceID: rec.ID, AbsorbID: rec.AbsorbID, UserName: rec.UserName, Outcome: OutcomeHeld,
 		Changes: []storage.FieldChange{{Field: "request", To: kind}}}
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		if err := tx.PutHold(h); err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ func (b *Bridge) dropHold(ctx context.Context, h storage.Hold, op, outcome, why 
 	rec := storage.AuditRecord{Time: b.now(), Credential: actor.Credential, RequestID: actor.RequestID, Operation: op,
 		ResourceType: "User", ResourceID: h.UserID, AbsorbID: h.AbsorbID, UserName: h.UserName, Outcome: outcome,
 		Changes: []storage.FieldChange{{Field: "request", From: h.Kind}, {Field: "reason", To: why}}}
-	err := b.store.Update(func(tx *storage.Tx) error {
+	err := b.store.Update(func(tx storage.Tx) error {
 		if err := tx.DeleteHold(h.UserID); err != nil {
 			return err
 		}
@@ -296,9 +296,9 @@ func (b *Bridge) ListHolds() []HeldDeactivation {
 
 // ReadHolds lists the held deactivations of a store the bridge does not
 // run on (a stopped bridge's, opened read-only), oldest first.
-func ReadHolds(store *storage.Store) ([]HeldDeactivation, error) {
+func ReadHolds(store storage.Store) ([]HeldDeactivation, error) {
 	out := []HeldDeactivation{}
-	err := store.View(func(tx *storage.Tx) error {
+	err := store.View(func(tx storage.Tx) error {
 		return tx.ForEachHold(func(h storage.Hold) (bool, error) {
 			out = append(out, heldOf(h))
 			return true, nil
@@ -433,7 +433,7 @@ func (b *Bridge) settleHold(ctx context.Context, userID string, settle func(cont
 func (b *Bridge) releaseHold(ctx context.Context, h storage.Hold) HoldResult {
 	stale := ""
 	var local *storage.AbsorbUser
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		u, err := tx.UserByAbsorbID(h.AbsorbID)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
@@ -482,7 +482,7 @@ func (b *Bridge) releaseHold(ctx context.Context, h storage.Hold) HoldResult {
 	}
 	mirror, err := mirrorRecord(account)
 	if err == nil {
-		err = b.store.Update(func(tx *storage.Tx) error {
+		err = b.store.Update(func(tx storage.Tx) error {
 			if err := tx.PutAbsorbUser(mirror); err != nil {
 				return err
 			}
@@ -508,7 +508,7 @@ func (b *Bridge) discardHold(ctx context.Context, h storage.Hold) HoldResult {
 		stale  string
 		local  *storage.AbsorbUser
 	)
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		var err error
 		rec, err = tx.User(h.UserID)
 		switch {
@@ -558,7 +558,7 @@ func (b *Bridge) discardHold(ctx context.Context, h storage.Hold) HoldResult {
 		return HoldResult{Result: HoldFailed, Detail: err.Error()}
 	}
 	if local == nil {
-		err = b.store.Update(func(tx *storage.Tx) error { return tx.PutUser(next) })
+		err = b.store.Update(func(tx storage.Tx) error { return tx.PutUser(next) })
 	} else {
 		var account absorbapi.User
 		if account, err = absorbUserOf(*local); err == nil {

@@ -37,7 +37,7 @@ func (w *world) deactivate(ctx context.Context, id string) scimdoc.Resource {
 func (w *world) localActive(absorbID string) bool {
 	w.t.Helper()
 	var active bool
-	err := w.store.View(func(tx *storage.Tx) error {
+	err := w.store.View(func(tx storage.Tx) error {
 		c, err := tx.AbsorbUser(absorbID)
 		if err != nil {
 			return err

@@ -30,7 +30,7 @@ func (b *Bridge) RuleQueueDepth() int {
 // when none has finished.
 func (b *Bridge) LastFullSync() (time.Time, error) {
 	var done string
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		var err error
 		done, err = tx.Cursor(cursorFullSync)
 		return err
@@ -66,7 +66,7 @@ type GroupSummary struct {
 // count and the rules that match it.
 func (b *Bridge) GroupSummaries(ctx context.Context) ([]GroupSummary, error) {
 	var out []GroupSummary
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachGroup("", func(g storage.Group) (bool, error) {
 			if err := ctx.Err(); err != nil {
 				return false, err
@@ -130,7 +130,7 @@ func (b *Bridge) PreviewGroupRules(ctx context.Context, id string) (RulePreview,
 		dept    string
 	}
 	var members []member
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		g, err := tx.Group(id)
 		if err != nil {
 			return err
@@ -218,7 +218,7 @@ func (b *Bridge) ListAudit(ctx context.Context, q AuditFeedQuery) (AuditFeedPage
 	if limit <= 0 {
 		limit = 50
 	}
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		members, err := groupMembers(tx, q.Group)
 		if err != nil {
 			return err
@@ -249,7 +249,7 @@ func (b *Bridge) ListAudit(ctx context.Context, q AuditFeedQuery) (AuditFeedPage
 
 // groupMembers is the set of SCIM user ids in the groups ref names (by id or
 // display name), nil when ref is empty.
-func groupMembers(tx *storage.Tx, ref string) (map[string]bool, error) {
+func groupMembers(tx storage.Tx, ref string) (map[string]bool, error) {
 	if ref == "" {
 		return nil, nil
 	}
@@ -319,7 +319,7 @@ func (b *Bridge) Differences(ctx context.Context, id string) ([]mapping.Change, 
 // for none) and the courses, from the user's groups.
 func (b *Bridge) RulesGiven(userID string) (department string, courses []string, err error) {
 	var groups []storage.Group
-	err = b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx storage.Tx) error {
 		var err error
 		groups, err = groupsOf(tx, userID)
 		return err

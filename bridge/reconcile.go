@@ -89,7 +89,7 @@ func (b *Bridge) Reconcile(ctx context.Context, fix bool) (ReconcileReport, erro
 		return rep, fmt.Errorf("reconcile: scan absorb users: %w", err)
 	}
 	var ids []string
-	err = b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachUser("", func(u storage.User) (bool, error) {
 			ids = append(ids, u.ID)
 			return true, nil
@@ -241,7 +241,7 @@ func (b *Bridge) missing(d Drift, fix bool) Drift {
 	d.Kind = DriftMissing
 	d.Detail = "the Absorb account no longer exists or is outside the scope of the bridge's admin; delete the SCIM user in the identity provider or widen the admin's scope"
 	if fix {
-		err := b.store.Update(func(tx *storage.Tx) error {
+		err := b.store.Update(func(tx storage.Tx) error {
 			err := tx.DeleteAbsorbUser(d.AbsorbID)
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil
@@ -262,7 +262,7 @@ func (b *Bridge) missing(d Drift, fix bool) Drift {
 func (b *Bridge) staleCopy(absorbID string, account absorbapi.User) []mapping.Change {
 	var local absorbapi.User
 	found := false
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		rec, err := tx.AbsorbUser(absorbID)
 		if err != nil {
 			return nil
@@ -298,7 +298,7 @@ func (b *Bridge) saveCopy(account absorbapi.User) error {
 	if err != nil {
 		return err
 	}
-	return b.store.Update(func(tx *storage.Tx) error { return tx.PutAbsorbUser(m) })
+	return b.store.Update(func(tx storage.Tx) error { return tx.PutAbsorbUser(m) })
 }
 
 // otherHolders lists the accounts other than own in holders.

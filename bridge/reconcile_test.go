@@ -43,7 +43,7 @@ func TestReconcileFixesAnEditMadeBehindTheBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	var absorbID string
-	_ = r.store.View(func(tx *storage.Tx) error {
+	_ = r.store.View(func(tx storage.Tx) error {
 		u, err := tx.User(res.ID)
 		absorbID = u.AbsorbID
 		return err
@@ -141,7 +141,7 @@ func TestReconcileFixesAnEditMadeBehindTheBridge(t *testing.T) {
 		t.Errorf("refreshing the local copy wrote to Absorb: %v", w)
 	}
 	var local string
-	_ = r.store.View(func(tx *storage.Tx) error {
+	_ = r.store.View(func(tx storage.Tx) error {
 		a, err := tx.AbsorbUser(absorbID)
 		local = string(a.Raw)
 		return err
@@ -161,7 +161,7 @@ func TestReconcileReportsMissingAndDuplicateAccounts(t *testing.T) {
 	// A user whose account is gone: recorded by hand with an id Absorb lacks.
 	const goneID = "b0000000-0000-4000-8000-0000000000ee"
 	now := time.Now()
-	err = r.store.Update(func(tx *storage.Tx) error {
+	err = r.store.Update(func(tx storage.Tx) error {
 		return tx.PutUser(storage.User{ID: "gone-user", AbsorbID: goneID, UserName: "gone@example.com", Active: true,
 			Resource: []byte(`{"userName":"gone@example.com","name":{"givenName":"Gone","familyName":"Away"}}`), Created: now, LastModified: now, Version: 1})
 	})
@@ -171,7 +171,7 @@ func TestReconcileReportsMissingAndDuplicateAccounts(t *testing.T) {
 	// Vera's account is renamed in Absorb and Carol's takes Vera's username.
 	auditor := newFakeClient(t, r.url, fakeabsorb.AuditorUsername)
 	var veraAbsorb string
-	_ = r.store.View(func(tx *storage.Tx) error {
+	_ = r.store.View(func(tx storage.Tx) error {
 		u, err := tx.User(kept.ID)
 		veraAbsorb = u.AbsorbID
 		return err

@@ -146,7 +146,7 @@ func (e *ruleEngine) membershipChanged(groupID string, ch membershipChange) {
 	if ch.before != nil {
 		g = *ch.before // members left the group as it was
 	} else {
-		_ = e.b.store.View(func(tx *storage.Tx) error {
+		_ = e.b.store.View(func(tx storage.Tx) error {
 			var err error
 			g, err = tx.Group(groupID)
 			return err
@@ -165,7 +165,7 @@ func (e *ruleEngine) groupRenamed(groupID string, before storage.Group) {
 		return
 	}
 	var members []string
-	_ = e.b.store.View(func(tx *storage.Tx) error {
+	_ = e.b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
 			members = append(members, m.UserID)
 			return true, nil
@@ -192,7 +192,7 @@ func (e *ruleEngine) record(users []string, change func(*ruleState)) {
 	if len(users) == 0 {
 		return
 	}
-	err := e.b.store.Update(func(tx *storage.Tx) error {
+	err := e.b.store.Update(func(tx storage.Tx) error {
 		for _, id := range users {
 			st, err := loadRuleState(tx, id)
 			if err != nil {
@@ -213,7 +213,7 @@ func (e *ruleEngine) record(users []string, change func(*ruleState)) {
 	e.enqueue(users...)
 }
 
-func loadRuleState(tx *storage.Tx, userID string) (ruleState, error) {
+func loadRuleState(tx storage.Tx, userID string) (ruleState, error) {
 	var st ruleState
 	raw, err := tx.RuleState(userID)
 	if err != nil || len(raw) == 0 {
@@ -223,7 +223,7 @@ func loadRuleState(tx *storage.Tx, userID string) (ruleState, error) {
 	return st, err
 }
 
-func saveRuleState(tx *storage.Tx, userID string, st ruleState) error {
+func saveRuleState(tx storage.Tx, userID string, st ruleState) error {
 	if !st.Pending {
 		return tx.PutRuleState(userID, nil)
 	}
@@ -341,7 +341,7 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 		rec    storage.User
 		gone   bool
 	)
-	err := e.b.store.View(func(tx *storage.Tx) error {
+	err := e.b.store.View(func(tx storage.Tx) error {
 		var err error
 		if st, err = loadRuleState(tx, userID); err != nil {
 			return err
@@ -372,7 +372,7 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 			return err
 		}
 	}
-	return e.b.store.Update(func(tx *storage.Tx) error {
+	return e.b.store.Update(func(tx storage.Tx) error {
 		cur, err := loadRuleState(tx, userID)
 		if err != nil {
 			return err
@@ -385,7 +385,7 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 }
 
 // groupsOf returns the groups of a user; none when the user does not exist.
-func groupsOf(tx *storage.Tx, userID string) ([]storage.Group, error) {
+func groupsOf(tx storage.Tx, userID string) ([]storage.Group, error) {
 	ids, err := tx.GroupsOfUser(userID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -427,7 +427,7 @@ func (e *ruleEngine) departmentOf(userID string) (string, error) {
 		return "", nil
 	}
 	var groups []storage.Group
-	err := e.b.store.View(func(tx *storage.Tx) error {
+	err := e.b.store.View(func(tx storage.Tx) error {
 		var err error
 		groups, err = groupsOf(tx, userID)
 		return err
@@ -483,7 +483,7 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 		e.b.writeAudit(audit)
 		return err
 	}
-	err = e.b.store.Update(func(tx *storage.Tx) error {
+	err = e.b.store.Update(func(tx storage.Tx) error {
 		if err := tx.PutAbsorbUser(mirror); err != nil {
 			return err
 		}
@@ -625,7 +625,7 @@ func (e *ruleEngine) resume() error {
 		return nil
 	}
 	var pending []string
-	err := e.b.store.View(func(tx *storage.Tx) error {
+	err := e.b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachRuleState(func(userID string, raw json.RawMessage) (bool, error) {
 			pending = append(pending, userID)
 			return true, nil
@@ -656,7 +656,7 @@ func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
 	}
 	before, beforeProblems := b.RuleStats(), b.rules.problemCounts()
 	var users []string
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		return tx.ForEachUser("", func(u storage.User) (bool, error) {
 			users = append(users, u.ID)
 			return true, nil

@@ -351,7 +351,7 @@ func TestRulesPendingWorkSurvivesRestart(t *testing.T) {
 	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
 	w.createGroup("Sales Team", jane.ID)
 	var pending int
-	err := w.store.View(func(tx *storage.Tx) error {
+	err := w.store.View(func(tx storage.Tx) error {
 		return tx.ForEachRuleState(func(string, json.RawMessage) (bool, error) {
 			pending++
 			return true, nil
@@ -378,7 +378,7 @@ func TestRulesPendingWorkSurvivesRestart(t *testing.T) {
 		t.Errorf("courses (-want +got):\n%s", diff)
 	}
 	pending = 0
-	_ = w.store.View(func(tx *storage.Tx) error {
+	_ = w.store.View(func(tx storage.Tx) error {
 		return tx.ForEachRuleState(func(string, json.RawMessage) (bool, error) {
 			pending++
 			return true, nil

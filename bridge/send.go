@@ -72,7 +72,7 @@ func (b *Bridge) sendUser(ctx context.Context, scimID string, before, u absorbap
 // says who holds each account. Errors: those of the Absorb client.
 func (b *Bridge) uploadUsers(ctx context.Context, users []absorbapi.User, scimIDs []string) ([]absorbapi.UploadResult, []storage.AuditRecord, error) {
 	recs := make([]storage.AuditRecord, len(users))
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		for i, u := range users {
 			sent := withoutSecrets(u)
 			before, scimID, _ := auditSubject(tx, u.ID, u.Username)
@@ -115,7 +115,7 @@ func (b *Bridge) uploadUsers(ctx context.Context, users []absorbapi.User, scimID
 // audit record. Errors: those of the Absorb client.
 func (b *Bridge) enroll(ctx context.Context, absorbID, courseID string) (storage.AuditRecord, error) {
 	rec := b.auditRecord(ctx, OpEnroll, "", absorbapi.User{ID: absorbID})
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		var before absorbapi.User
 		var scimUserName string
 		before, rec.ResourceID, scimUserName = auditSubject(tx, absorbID, "")
@@ -140,7 +140,7 @@ func (b *Bridge) unenroll(ctx context.Context, scimID string, enrollmentIDs []st
 	rec.ResourceType = "Enrollment"
 	if scimID != "" {
 		rec.ResourceType, rec.ResourceID = "User", scimID
-		_ = b.store.View(func(tx *storage.Tx) error {
+		_ = b.store.View(func(tx storage.Tx) error {
 			if u, err := tx.User(scimID); err == nil {
 				rec.AbsorbID, rec.UserName = u.AbsorbID, u.UserName
 			}

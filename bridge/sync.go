@@ -61,7 +61,7 @@ func newSyncer(b *Bridge, interval time.Duration) *syncer {
 // loads everything again) before Run starts.
 func (s *syncer) loadState() error {
 	var done string
-	err := s.b.store.View(func(tx *storage.Tx) error {
+	err := s.b.store.View(func(tx storage.Tx) error {
 		var err error
 		done, err = tx.Cursor(cursorFullSync)
 		return err
@@ -89,7 +89,7 @@ func (b *Bridge) SyncNow(ctx context.Context) error { return b.syncer.pass(ctx) 
 
 func (s *syncer) run(ctx context.Context) {
 	var done string
-	_ = s.b.store.View(func(tx *storage.Tx) error {
+	_ = s.b.store.View(func(tx storage.Tx) error {
 		done, _ = tx.Cursor(cursorFullSync)
 		return nil
 	})
@@ -123,7 +123,7 @@ func (s *syncer) run(ctx context.Context) {
 
 func (s *syncer) pass(ctx context.Context) error {
 	var since string
-	err := s.b.store.View(func(tx *storage.Tx) error {
+	err := s.b.store.View(func(tx storage.Tx) error {
 		var err error
 		since, err = tx.Cursor(cursorSince)
 		return err
@@ -219,7 +219,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		return fmt.Errorf("sync absorb users: %w", err)
 	}
 	next := nextCursor(from, fromSet, newest, started)
-	err = s.b.store.Update(func(tx *storage.Tx) error {
+	err = s.b.store.Update(func(tx storage.Tx) error {
 		if err := tx.PutCursor(cursorSince, next.Format(time.RFC3339Nano)); err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func nextCursor(from time.Time, fromSet bool, newest, started time.Time) time.Ti
 // failure leaves both as they were and the next pass folds it again.
 func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 	var held []absorbapi.User
-	err := s.b.store.Update(func(tx *storage.Tx) error {
+	err := s.b.store.Update(func(tx storage.Tx) error {
 		held = held[:0]
 		for _, u := range users {
 			if s.b.wrote.since(u.ID, passStart) {
@@ -362,7 +362,7 @@ func (s *syncer) mergedDoc(rec storage.User, account absorbapi.User) (scimdoc.Do
 
 // putMirrorIfChanged writes u, as read from Absorb, as the local copy of its
 // account when mirrorChange finds it newer, and returns what it wrote.
-func putMirrorIfChanged(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
+func putMirrorIfChanged(tx storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
 	u, changed, err := mirrorChange(tx, u)
 	if err != nil || !changed {
 		return u, false, err
@@ -379,7 +379,7 @@ func putMirrorIfChanged(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool,
 // overwritten by a same-second read is set right by the next pass. Values
 // Absorb writes back in another form (dates) keep the copy's form; see
 // withSentForms.
-func mirrorChange(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
+func mirrorChange(tx storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
 	prev, err := tx.AbsorbUser(u.ID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -398,7 +398,7 @@ func mirrorChange(tx *storage.Tx, u absorbapi.User) (absorbapi.User, bool, error
 	return u, true, nil
 }
 
-func putMirror(tx *storage.Tx, u absorbapi.User) error {
+func putMirror(tx storage.Tx, u absorbapi.User) error {
 	m, err := mirrorRecord(u)
 	if err != nil {
 		return err
@@ -449,7 +449,7 @@ func editedAfter(a, b string) bool { return absorbapi.CompareTimes(a, b) > 0 }
 // written): the IdP's userName stands and is sent back on its next write.
 func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error {
 	var id string
-	_ = s.b.store.View(func(tx *storage.Tx) error {
+	_ = s.b.store.View(func(tx storage.Tx) error {
 		u, err := tx.UserByAbsorbID(account.ID)
 		id = u.ID
 		return err
@@ -461,7 +461,7 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 	if s.b.wrote.since(account.ID, passStart) {
 		return nil // the bridge wrote it while this pass waited for the lock
 	}
-	return s.b.store.Update(func(tx *storage.Tx) error {
+	return s.b.store.Update(func(tx storage.Tx) error {
 		account, wrote, err := putMirrorIfChanged(tx, account)
 		if err != nil || !wrote {
 			return err

@@ -46,7 +46,7 @@ func TestPutMirrorIfChanged(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			err = s.Update(func(tx *storage.Tx) error {
+			err = s.Update(func(tx storage.Tx) error {
 				if tt.prev != nil {
 					m, err := mirrorRecord(*tt.prev)
 					if err != nil {

@@ -185,7 +185,7 @@ func TestSyncClashDoesNotStopTheSync(t *testing.T) {
 		t.Errorf("joe's userName %q, want the Absorb rename", got)
 	}
 	// Carol's account is not provisioned, but her copy is fresh.
-	err := w.store.View(func(tx *storage.Tx) error {
+	err := w.store.View(func(tx storage.Tx) error {
 		rec, err := tx.AbsorbUserByUsername("carol@example.com")
 		if err != nil {
 			return err

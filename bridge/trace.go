@@ -139,14 +139,14 @@ func (b *Bridge) Trace(ctx context.Context, key string) (Trace, error) {
 
 // TraceStore is Trace over a store no bridge runs on (a stopped bridge's
 // file, opened read-only).
-func TraceStore(store *storage.Store, key string) (Trace, error) {
+func TraceStore(store storage.Store, key string) (Trace, error) {
 	key = strings.TrimSpace(key)
 	t := Trace{Query: key, Groups: []TraceGroup{}, History: []TraceEvent{}}
 	if key == "" {
 		return t, scimdoc.BadRequest(scimdoc.TypeInvalidValue, "name the user: a userName, email, externalId, SCIM id or Absorb id")
 	}
 	ids := traceIDs{scim: map[string]bool{}, absorb: map[string]bool{}, names: map[string]bool{}}
-	err := store.View(func(tx *storage.Tx) error {
+	err := store.View(func(tx storage.Tx) error {
 		u, found, err := traceUser(tx, key)
 		if err != nil {
 			return err
@@ -214,7 +214,7 @@ func TraceStore(store *storage.Store, key string) (Trace, error) {
 
 // traceUser finds the SCIM user key names: by SCIM id, userName, Absorb id,
 // externalId, then email. found is false when none does.
-func traceUser(tx *storage.Tx, key string) (storage.User, bool, error) {
+func traceUser(tx storage.Tx, key string) (storage.User, bool, error) {
 	for _, get := range []func(string) (storage.User, error){tx.User, tx.UserByUserName, tx.UserByAbsorbID} {
 		u, err := get(key)
 		if err == nil {
@@ -247,7 +247,7 @@ func traceUser(tx *storage.Tx, key string) (storage.User, bool, error) {
 	return storage.User{}, false, nil
 }
 
-func traceGroups(tx *storage.Tx, t *Trace, userID string) error {
+func traceGroups(tx storage.Tx, t *Trace, userID string) error {
 	gids, err := tx.GroupsOfUser(userID)
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
@@ -384,7 +384,7 @@ func attributeChanges(before, after map[string]string) []storage.FieldChange {
 // auditFold appends, in the sync's transaction, the audit record of a change
 // made in Absorb that the sync folded into the SCIM user: before is the
 // user as it was, after as the fold leaves it.
-func (b *Bridge) auditFold(tx *storage.Tx, before, after storage.User) error {
+func (b *Bridge) auditFold(tx storage.Tx, before, after storage.User) error {
 	old, err := userResource(before)
 	if err != nil {
 		return err
@@ -424,12 +424,12 @@ const auditPage = 500
 // time and fn runs between transactions: fn may be slow (it writes to the
 // client of GET /admin/audit, which may be a pager), and a write that grows
 // the data file waits until every open read transaction ends.
-func ReadAudit(store *storage.Store, q AuditQuery, fn func(storage.AuditRecord) error) error {
+func ReadAudit(store storage.Store, q AuditQuery, fn func(storage.AuditRecord) error) error {
 	var from uint64
 	for {
 		var page []storage.AuditRecord
 		more := false
-		err := store.View(func(tx *storage.Tx) error {
+		err := store.View(func(tx storage.Tx) error {
 			read := 0
 			return tx.ForEachAudit(from, func(r storage.AuditRecord) (bool, error) {
 				if read == auditPage {
@@ -505,7 +505,7 @@ func (e AuditEntry) Record() storage.AuditRecord {
 // the group ("displayName (id)"): to for a join (the group as the write
 // leaves it), from for a leave (the group as it was, ch.before, when the
 // write changed it).
-func (b *Bridge) auditMembership(ctx context.Context, tx *storage.Tx, groupID string, ch membershipChange) error {
+func (b *Bridge) auditMembership(ctx context.Context, tx storage.Tx, groupID string, ch membershipChange) error {
 	if len(ch.added) == 0 && len(ch.removed) == 0 {
 		return nil
 	}

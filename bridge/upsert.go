@@ -45,7 +45,7 @@ func (b *Bridge) ensureExternalIDFree(ctx context.Context, u absorbapi.User, ado
 	if ext == "" || (adopted != nil && adopted.ExternalID == ext) {
 		return nil
 	}
-	holder, err := b.findAccountBy(ctx, ext, b.createMayUpsert, (*storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
+	holder, err := b.findAccountBy(ctx, ext, b.createMayUpsert, (storage.Tx).AbsorbUserByExternalID, b.absorb.FindUserByExternalID,
 		func(a absorbapi.User) bool { return a.ExternalID == ext })
 	if err != nil || holder == nil || (adopted != nil && holder.ID == adopted.ID) {
 		return err
@@ -101,7 +101,7 @@ func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string) error {
 		holder storage.User
 		known  *absorbapi.User
 	)
-	_ = b.store.View(func(tx *storage.Tx) error {
+	_ = b.store.View(func(tx storage.Tx) error {
 		holder, _ = tx.UserByAbsorbID(id)
 		if rec, err := tx.AbsorbUser(id); err == nil {
 			if u, err := absorbUserOf(rec); err == nil {

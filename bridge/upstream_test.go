@@ -189,7 +189,7 @@ func testCommittedCreate(t *testing.T, faults string, timeout time.Duration) {
 		t.Fatalf("%d Absorb accounts after the reset create, want 1 (the fake committed it)", got)
 	}
 	var intent storage.Intent
-	err = w.store.View(func(tx *storage.Tx) error {
+	err = w.store.View(func(tx storage.Tx) error {
 		var err error
 		intent, err = tx.Intent("lost@example.com")
 		return err

@@ -50,7 +50,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 	scimID := b.newID()
 	unfinished := false
 	var linked storage.User
-	err = b.store.View(func(tx *storage.Tx) error {
+	err = b.store.View(func(tx storage.Tx) error {
 		var err error
 		if linked, err = tx.UserByUserName(userName); err == nil || !errors.Is(err, storage.ErrNotFound) {
 			return err
@@ -101,7 +101,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 
 	now := b.now()
 	// Batch: concurrent creates share one commit (group commit).
-	if err := b.store.Batch(func(tx *storage.Tx) error {
+	if err := b.store.Batch(func(tx storage.Tx) error {
 		return tx.PutIntent(storage.Intent{Key: key, SCIMID: scimID, Started: now})
 	}); err != nil {
 		return scimdoc.Resource{}, fmt.Errorf("record create intent for %q: %w", userName, err)
@@ -112,7 +112,7 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		b.writeAudit(audit...)
 		if !retryable(err) {
 			// Absorb definitely did not take the user: nothing to resolve later.
-			_ = b.store.Update(func(tx *storage.Tx) error { return tx.DeleteIntent(key) })
+			_ = b.store.Update(func(tx storage.Tx) error { return tx.DeleteIntent(key) })
 		}
 		return scimdoc.Resource{}, err
 	}
@@ -246,7 +246,7 @@ func (b *Bridge) prepareCommit(rec storage.User, account absorbapi.User, intentK
 }
 
 // save writes the commit in tx.
-func (c userCommit) save(tx *storage.Tx) error {
+func (c userCommit) save(tx storage.Tx) error {
 	if err := tx.PutPreparedUser(c.user); err != nil {
 		return err
 	}
@@ -271,7 +271,7 @@ func retryable(err error) bool {
 
 // ensureUnlinked refuses to adopt an Absorb account some SCIM user holds.
 func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
-	return b.store.View(func(tx *storage.Tx) error {
+	return b.store.View(func(tx storage.Tx) error {
 		holder, err := tx.UserByAbsorbID(absorbID)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
@@ -287,7 +287,7 @@ func (b *Bridge) ensureUnlinked(absorbID, userName string) error {
 // findAccount returns the Absorb account with this username, or nil; see
 // findAccountBy.
 func (b *Bridge) findAccount(ctx context.Context, userName string, askAbsorb bool) (*absorbapi.User, error) {
-	return b.findAccountBy(ctx, userName, askAbsorb, (*storage.Tx).AbsorbUserByUsername, b.findUserByUsername,
+	return b.findAccountBy(ctx, userName, askAbsorb, (storage.Tx).AbsorbUserByUsername, b.findUserByUsername,
 		func(u absorbapi.User) bool { return foldKey(u.Username) == foldKey(userName) })
 }
 
@@ -338,7 +338,7 @@ func (b *Bridge) absorbUserFor(ctx context.Context, userID string, doc scimdoc.D
 // Errors: 404 when no such user.
 func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, error) {
 	var res scimdoc.Resource
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		rec, err := tx.User(id)
 		if err != nil {
 			return err
@@ -359,7 +359,7 @@ func (b *Bridge) GetUser(ctx context.Context, id string) (scimdoc.Resource, erro
 // "groups".
 func (b *Bridge) decorate(rec storage.User) (scimdoc.Resource, error) {
 	var res scimdoc.Resource
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		var err error
 		res, err = userWithGroups(tx, rec)
 		return err
@@ -374,13 +374,13 @@ func (b *Bridge) written(rec storage.User, doc scimdoc.Document) (scimdoc.Resour
 	out := withoutServerAttributes(doc)
 	out["id"] = rec.ID
 	res := scimdoc.Resource{ID: rec.ID, Doc: out, Created: rec.Created, LastModified: rec.LastModified, Version: rec.Version}
-	err := b.store.View(func(tx *storage.Tx) error { return addGroups(tx, res) })
+	err := b.store.View(func(tx storage.Tx) error { return addGroups(tx, res) })
 	return res, err
 }
 
 // userWithGroups is decorate inside a transaction the caller already holds,
 // so a list renders every user in one read.
-func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) {
+func userWithGroups(tx storage.Tx, rec storage.User) (scimdoc.Resource, error) {
 	res, err := userResource(rec)
 	if err != nil {
 		return res, err
@@ -390,7 +390,7 @@ func userWithGroups(tx *storage.Tx, rec storage.User) (scimdoc.Resource, error) 
 
 // addGroups sets res's read-only "groups" to the groups the user is a
 // direct member of, when there are any.
-func addGroups(tx *storage.Tx, res scimdoc.Resource) error {
+func addGroups(tx storage.Tx, res scimdoc.Resource) error {
 	ids, err := tx.GroupsOfUser(res.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil // deleted since it was read
@@ -482,7 +482,7 @@ func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, in
 		default:
 			continue
 		}
-		err := b.store.View(func(tx *storage.Tx) error {
+		err := b.store.View(func(tx storage.Tx) error {
 			var (
 				u   storage.User
 				err error
@@ -533,11 +533,11 @@ func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, in
 // back, an account that moved on. A key several accounts share (Absorb does
 // not keep externalId unique) names none.
 func (b *Bridge) findAccountBy(ctx context.Context, value string, askAbsorb bool,
-	local func(*storage.Tx, string) (storage.AbsorbUser, error),
+	local func(storage.Tx, string) (storage.AbsorbUser, error),
 	remote func(context.Context, string) (*absorbapi.User, error),
 	holds func(absorbapi.User) bool) (*absorbapi.User, error) {
 	var absorbID string
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		rec, err := local(tx, value)
 		if err == nil {
 			absorbID = rec.ID
@@ -725,7 +725,7 @@ func mentionsUserName(val *absorbapi.ValidationError, userName string) bool {
 }
 
 func (b *Bridge) ensureUserNameFree(userName, id string) error {
-	return b.store.View(func(tx *storage.Tx) error {
+	return b.store.View(func(tx storage.Tx) error {
 		other, err := tx.UserByUserName(userName)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
@@ -759,7 +759,7 @@ func (b *Bridge) readUser(id string, withCopy bool) (storage.User, scimdoc.Resou
 		rec   storage.User
 		local *storage.AbsorbUser
 	)
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		var err error
 		if rec, err = tx.User(id); err != nil || !withCopy {
 			return err
@@ -877,7 +877,7 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 func (b *Bridge) commitDelete(id string, account absorbapi.User, audit []storage.AuditRecord) error {
 	mirror, err := mirrorRecord(account)
 	if err == nil {
-		err = b.store.Update(func(tx *storage.Tx) error {
+		err = b.store.Update(func(tx storage.Tx) error {
 			if err := tx.DeleteUser(id); err != nil {
 				return err
 			}

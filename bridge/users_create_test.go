@@ -122,7 +122,7 @@ func TestCreateUserMapsFieldsAndNeverKeepsThePassword(t *testing.T) {
 	if _, ok := again.Doc["password"]; ok {
 		t.Errorf("GetUser returns a password")
 	}
-	err := w.store.View(func(tx *storage.Tx) error {
+	err := w.store.View(func(tx storage.Tx) error {
 		if err := tx.ForEachUser("", func(u storage.User) (bool, error) {
 			if bytes.Contains(bytes.ToLower(u.Resource), []byte("password")) || containsAny(u.Resource, secrets) {
 				t.Errorf("stored user %s holds a password: %s", u.ID, u.Resource)
@@ -325,7 +325,7 @@ func TestCreateUserFinishesAnInterruptedCreate(t *testing.T) {
 				w.sync()
 			}
 			const scimID = "11111111-2222-4333-8444-555555555555"
-			err := w.store.Update(func(tx *storage.Tx) error {
+			err := w.store.Update(func(tx storage.Tx) error {
 				return tx.PutIntent(storage.Intent{Key: "crash@example.com", SCIMID: scimID, Started: time.Now()})
 			})
 			if err != nil {

@@ -262,7 +262,7 @@ func TestLookupLeavesAnInterruptedCreateToTheRetry(t *testing.T) {
 	// under the create's SCIM id and clears the intent.
 	w := newWorld(t)
 	const scimID = "11111111-2222-4333-8444-555555555555"
-	err := w.store.Update(func(tx *storage.Tx) error {
+	err := w.store.Update(func(tx storage.Tx) error {
 		return tx.PutIntent(storage.Intent{Key: "crash@example.com", SCIMID: scimID, Started: time.Now()})
 	})
 	if err != nil {

@@ -203,7 +203,7 @@ func (b *Bridge) walkUsers(q scimdoc.Query) (scimdoc.Page, error) {
 	p := planWalk(q)
 	epoch := b.store.UsersEpoch()
 	var page scimdoc.Page
-	err := b.store.View(func(tx *storage.Tx) error {
+	err := b.store.View(func(tx storage.Tx) error {
 		var err error
 		if p.narrow != nil && !p.inMemory {
 			// Walking the sort index reads about count * users / n keys a
@@ -243,7 +243,7 @@ func (b *Bridge) walkUsers(q scimdoc.Query) (scimdoc.Page, error) {
 // walkTotal returns how many users match: counted in the index when every
 // user of a range matches, else by checking every candidate, which
 // maxFilterScan bounds. The count is kept until a user is written.
-func (b *Bridge) walkTotal(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, epoch uint64) (int, error) {
+func (b *Bridge) walkTotal(tx storage.Tx, p walkPlan, f *scimdoc.Filter, epoch uint64) (int, error) {
 	if n, ok := b.knownTotal(p, epoch); ok {
 		return n, nil
 	}
@@ -298,7 +298,7 @@ func (b *Bridge) knownTotal(p walkPlan, epoch uint64) (int, bool) {
 
 // scanPage checks every user of the driver, bounded by maxFilterScan, and
 // returns their number and the page of q among them.
-func (b *Bridge) scanPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, epoch uint64) (scimdoc.Page, error) {
+func (b *Bridge) scanPage(tx storage.Tx, p walkPlan, q scimdoc.Query, epoch uint64) (scimdoc.Page, error) {
 	n, ok, err := tx.CountUserRange(p.driver, b.maxFilterScan)
 	if err != nil {
 		return scimdoc.Page{}, err
@@ -333,7 +333,7 @@ func (b *Bridge) scanPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, epoch uin
 
 // candidate reads user id and reports whether it matches f; the resource
 // it returns has its groups when it matches.
-func (b *Bridge) candidate(tx *storage.Tx, p walkPlan, id string, f *scimdoc.Filter) (scimdoc.Resource, bool, error) {
+func (b *Bridge) candidate(tx storage.Tx, p walkPlan, id string, f *scimdoc.Filter) (scimdoc.Resource, bool, error) {
 	rec, err := tx.User(id)
 	if err != nil {
 		return scimdoc.Resource{}, false, err
@@ -360,7 +360,7 @@ func (b *Bridge) candidate(tx *storage.Tx, p walkPlan, id string, f *scimdoc.Fil
 
 // walkPage reads the page of q from the driver, from where the previous
 // page of the same query ended when it is remembered.
-func (b *Bridge) walkPage(tx *storage.Tx, p walkPlan, q scimdoc.Query, total int) ([]scimdoc.Resource, error) {
+func (b *Bridge) walkPage(tx storage.Tx, p walkPlan, q scimdoc.Query, total int) ([]scimdoc.Resource, error) {
 	start := max(q.StartIndex, 1)
 	if q.Count == 0 || start > total {
 		return nil, nil
@@ -410,7 +410,7 @@ func cursorKey(query string, startIndex int) string {
 // skipUsers returns the position of the n-th match of the driver, nil when
 // there are fewer; it is the fallback for a page no walk led to. Where
 // every user of the driver matches it reads only index keys.
-func (b *Bridge) skipUsers(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, n int) ([]byte, error) {
+func (b *Bridge) skipUsers(tx storage.Tx, p walkPlan, f *scimdoc.Filter, n int) ([]byte, error) {
 	if p.exact {
 		return tx.SkipUsers(p.driver, p.desc, n)
 	}
@@ -440,7 +440,7 @@ func (b *Bridge) skipUsers(tx *storage.Tx, p walkPlan, f *scimdoc.Filter, n int)
 // candidates the filter narrows to, or a filter narrowed by one index and
 // sorted by another with few enough candidates: at most sortInMemoryMax
 // users are read and sorted.
-func (b *Bridge) sortInMemory(tx *storage.Tx, p walkPlan, q scimdoc.Query) (scimdoc.Page, error) {
+func (b *Bridge) sortInMemory(tx storage.Tx, p walkPlan, q scimdoc.Query) (scimdoc.Page, error) {
 	candidates := storage.UserRange{Index: storage.ByID}
 	if p.narrow != nil {
 		candidates = *p.narrow

@@ -16,13 +16,13 @@ import (
 // seedUsers stores n users straight into the store (no Absorb account), in
 // random userName and family name order; every tenth is inactive. It
 // returns their ids.
-func seedUsers(t testing.TB, s *storage.Store, n int) map[string]bool {
+func seedUsers(t testing.TB, s storage.Store, n int) map[string]bool {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	perm := rng.Perm(n)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	ids := make(map[string]bool, n)
-	err := s.Update(func(tx *storage.Tx) error {
+	err := s.Update(func(tx storage.Tx) error {
 		for i := range n {
 			u := seededUser(fmt.Sprintf("seed-%06d", i), fmt.Sprintf("user%06d@example.com", perm[i]), i%10 != 9,
 				t0.Add(time.Duration(perm[(i+7)%n])*time.Second))
@@ -90,7 +90,7 @@ func TestListUsersWalkReadsBoundedKeysPerPage(t *testing.T) {
 	active := 0
 	for id := range ids {
 		var u storage.User
-		_ = w.store.View(func(tx *storage.Tx) (err error) { u, err = tx.User(id); return })
+		_ = w.store.View(func(tx storage.Tx) (err error) { u, err = tx.User(id); return })
 		if u.Active {
 			active++
 		}
@@ -181,7 +181,7 @@ func TestListUsersWalkDuringCreatesAndDeletes(t *testing.T) {
 			// walk's position; the seeded users stay.
 			var churn []string
 			during := func(page int) {
-				err := w.store.Update(func(tx *storage.Tx) error {
+				err := w.store.Update(func(tx storage.Tx) error {
 					for i := range 7 {
 						id := fmt.Sprintf("churn-%s-%03d-%d", t.Name(), page, i)
 						name := fmt.Sprintf("user%06d-%d@example.com", (page*131+i*977)%1500, page)
@@ -209,7 +209,7 @@ func TestListUsersWalkDuringCreatesAndDeletes(t *testing.T) {
 			}
 			for id := range stable {
 				var u storage.User
-				_ = w.store.View(func(tx *storage.Tx) (err error) { u, err = tx.User(id); return })
+				_ = w.store.View(func(tx storage.Tx) (err error) { u, err = tx.User(id); return })
 				if q.Filter != nil && !u.Active {
 					continue
 				}
@@ -217,7 +217,7 @@ func TestListUsersWalkDuringCreatesAndDeletes(t *testing.T) {
 					t.Fatalf("a user present throughout was returned %d times", seen[id])
 				}
 			}
-			_ = w.store.Update(func(tx *storage.Tx) error {
+			_ = w.store.Update(func(tx storage.Tx) error {
 				for _, id := range churn {
 					_ = tx.DeleteUser(id)
 				}

@@ -31,7 +31,7 @@ type world struct {
 	fake   *fakeabsorb.Server
 	url    string
 	client *absorbapi.Client
-	store  *storage.Store
+	store  storage.Store
 	dbPath string
 	cfg    worldConfig
 	// skew is added to the fake's clock (nanoseconds). That clock stands
@@ -171,7 +171,7 @@ func (w *world) newClientWithPassword(admin, password string) *absorbapi.Client 
 	return c
 }
 
-func (w *world) openStore() *storage.Store {
+func (w *world) openStore() storage.Store {
 	w.t.Helper()
 	s, err := storage.Open(w.dbPath, storage.Options{NoSync: true})
 	if err != nil {
@@ -328,7 +328,7 @@ func (w *world) absorbUsersNamed(username string) []fakeabsorb.User {
 // storedUser reads a user's storage record.
 func (w *world) storedUser(id string) (storage.User, error) {
 	var rec storage.User
-	err := w.store.View(func(tx *storage.Tx) error {
+	err := w.store.View(func(tx storage.Tx) error {
 		var err error
 		rec, err = tx.User(id)
 		return err

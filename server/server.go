@@ -53,7 +53,7 @@ type Authenticator interface {
 
 var (
 	_ Bridge = (*bridge.Bridge)(nil)
-	_ Store  = (*storage.Store)(nil)
+	_ Store  = (storage.Store)(nil)
 )
 
 // Timeouts bound the server's connections. Zero values mean no limit, as in

@@ -19,7 +19,7 @@ type AbsorbUser struct {
 
 // AbsorbUser returns the mirrored Absorb user with Absorb id id, or
 // ErrNotFound.
-func (tx *Tx) AbsorbUser(id string) (AbsorbUser, error) {
+func (tx *boltTx) AbsorbUser(id string) (AbsorbUser, error) {
 	u, err := tx.absorbUser(id, true)
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("absorb user %q: %w", id, err)
@@ -27,13 +27,13 @@ func (tx *Tx) AbsorbUser(id string) (AbsorbUser, error) {
 	return u, nil
 }
 
-func (tx *Tx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
+func (tx *boltTx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
 	return getRecord(tx, bAbsorbUsers, id, withRaw, tx.decodeAbsorbUser)
 }
 
 // AbsorbUserByUsername returns the mirrored Absorb user whose username equals
 // username as FoldUserName compares them, or ErrNotFound.
-func (tx *Tx) AbsorbUserByUsername(username string) (AbsorbUser, error) {
+func (tx *boltTx) AbsorbUserByUsername(username string) (AbsorbUser, error) {
 	u, err := tx.absorbUserByIndex(bAbsorbUsername, FoldUserName(username))
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("absorb user with username %q: %w", username, err)
@@ -43,7 +43,7 @@ func (tx *Tx) AbsorbUserByUsername(username string) (AbsorbUser, error) {
 
 // AbsorbUserByExternalID returns the mirrored Absorb user whose externalId
 // equals ext exactly, or ErrNotFound.
-func (tx *Tx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
+func (tx *boltTx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
 	u, err := tx.absorbUserByIndex(bAbsorbExternalID, ext)
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("absorb user with externalId %q: %w", ext, err)
@@ -51,7 +51,7 @@ func (tx *Tx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
 	return u, nil
 }
 
-func (tx *Tx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
+func (tx *boltTx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
 	return getByIndex(tx, idx, key, bAbsorbUsers, tx.decodeAbsorbUser)
 }
 
@@ -59,7 +59,7 @@ func (tx *Tx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
 // username and externalId indexes are not unique: the last write wins, and
 // the entries of the previous version are removed while they still point at
 // this user.
-func (tx *Tx) PutAbsorbUser(u AbsorbUser) error {
+func (tx *boltTx) PutAbsorbUser(u AbsorbUser) error {
 	p, err := tx.s.PrepareAbsorbUser(u)
 	if err != nil {
 		return err
@@ -70,13 +70,13 @@ func (tx *Tx) PutAbsorbUser(u AbsorbUser) error {
 // PreparedAbsorbUser is an Absorb user record encoded ahead of the write
 // transaction that stores it; see PreparedUser.
 type PreparedAbsorbUser struct {
-	u AbsorbUser
-	v []byte
+	User AbsorbUser
+	v    []byte // Bolt's encoding of User, nil when not prepared by Bolt
 }
 
 // PrepareAbsorbUser encodes u for PutPreparedAbsorbUser. Changes made to u
 // afterwards are not seen.
-func (s *Store) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
+func (s *Bolt) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
 	if u.ID == "" {
 		return PreparedAbsorbUser{}, errors.New("put absorb user: empty id")
 	}
@@ -91,13 +91,19 @@ func (s *Store) PrepareAbsorbUser(u AbsorbUser) (PreparedAbsorbUser, error) {
 	e.str(u.ExternalID)
 	e.str(u.DateEdited)
 	v := s.codec.record(&e, u.Raw)
-	return PreparedAbsorbUser{u: u, v: v}, nil
+	return PreparedAbsorbUser{User: u, v: v}, nil
 }
 
 // PutPreparedAbsorbUser is PutAbsorbUser for a record encoded by
 // PrepareAbsorbUser.
-func (tx *Tx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
-	u := p.u
+func (tx *boltTx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
+	if p.v == nil {
+		var err error
+		if p, err = tx.s.PrepareAbsorbUser(p.User); err != nil {
+			return err
+		}
+	}
+	u := p.User
 	if u.ID == "" {
 		return errors.New("put absorb user: empty id")
 	}
@@ -123,7 +129,7 @@ func (tx *Tx) PutPreparedAbsorbUser(p PreparedAbsorbUser) error {
 
 // reindexLastWins points newKey at id whoever held it, and drops oldKey when
 // it still points at id.
-func reindexLastWins(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
+func reindexLastWins(tx *boltTx, idx bucketID, oldKey, newKey, id string) error {
 	b := tx.b(idx)
 	if oldKey != "" && oldKey != newKey {
 		if v := b.Get([]byte(oldKey)); string(v) == id {
@@ -143,7 +149,7 @@ func reindexLastWins(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
 
 // DeleteAbsorbUser removes the mirrored Absorb user and its index entries
 // that point at it. It returns ErrNotFound when there is no such user.
-func (tx *Tx) DeleteAbsorbUser(id string) error {
+func (tx *boltTx) DeleteAbsorbUser(id string) error {
 	u, err := tx.absorbUser(id, false)
 	if err != nil {
 		return fmt.Errorf("delete absorb user %q: %w", id, err)
@@ -174,14 +180,14 @@ func (tx *Tx) DeleteAbsorbUser(id string) error {
 // ForEachAbsorbUser calls fn for each mirrored Absorb user in ascending id
 // order. fn returns false to stop; its error stops the walk and is returned
 // as it is.
-func (tx *Tx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
+func (tx *boltTx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
 	return forEachRecord(tx, bAbsorbUsers, "", tx.decodeAbsorbUser, fn)
 }
 
 // CountAbsorbUsers returns the number of mirrored Absorb users.
-func (tx *Tx) CountAbsorbUsers() int { return tx.count(cAbsorbUsers) }
+func (tx *boltTx) CountAbsorbUsers() int { return tx.count(cAbsorbUsers) }
 
-func (tx *Tx) decodeAbsorbUser(id string, v []byte, withRaw bool) (AbsorbUser, error) {
+func (tx *boltTx) decodeAbsorbUser(id string, v []byte, withRaw bool) (AbsorbUser, error) {
 	rec, err := tx.absorbRecord(id, v)
 	if err != nil {
 		return AbsorbUser{}, err

@@ -11,8 +11,8 @@ func TestAbsorbUserRoundTrip(t *testing.T) {
 	s := openTest(t)
 	u := AbsorbUser{ID: "a1", Username: "Ada@Example.com", ExternalID: "ext-1", DateEdited: "2025-03-01T08:09:10.456",
 		Raw: absorbRaw("a1", "Ada@Example.com", "ext-1")}
-	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(u) })
-	view(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error { return tx.PutAbsorbUser(u) })
+	view(t, s, func(tx *boltTx) error {
 		for name, lookup := range map[string]func() (AbsorbUser, error){
 			"id":                  func() (AbsorbUser, error) { return tx.AbsorbUser("a1") },
 			"username other case": func() (AbsorbUser, error) { return tx.AbsorbUserByUsername("ADA@example.COM") },
@@ -48,12 +48,12 @@ func TestAbsorbUserIndexes(t *testing.T) {
 	s := openTest(t)
 	put := func(u AbsorbUser) {
 		t.Helper()
-		update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(u) })
+		update(t, s, func(tx *boltTx) error { return tx.PutAbsorbUser(u) })
 	}
 	byUsername := func(name string) string {
 		t.Helper()
 		var id string
-		err := s.View(func(tx *Tx) error {
+		err := s.view(func(tx *boltTx) error {
 			u, err := tx.AbsorbUserByUsername(name)
 			id = u.ID
 			return err
@@ -72,7 +72,7 @@ func TestAbsorbUserIndexes(t *testing.T) {
 	if got := byUsername("ada.l"); got != "a1" {
 		t.Errorf("new username finds %q, want a1", got)
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if _, err := tx.AbsorbUserByExternalID("e1"); !isNotFound(err) {
 			t.Errorf("old externalId: %v, want ErrNotFound", err)
 		}
@@ -93,14 +93,14 @@ func TestAbsorbUserIndexes(t *testing.T) {
 	}
 	checkStore(t, s)
 
-	update(t, s, func(tx *Tx) error { return tx.DeleteAbsorbUser("a1") })
+	update(t, s, func(tx *boltTx) error { return tx.DeleteAbsorbUser("a1") })
 	if got := byUsername("ada.lovelace"); got != "" {
 		t.Errorf("deleted user still found: %q", got)
 	}
 	if got := byUsername("ada.l"); got != "a2" {
 		t.Errorf("deleting a1 removed a2's entry: finds %q", got)
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.DeleteAbsorbUser("a1") }); !isNotFound(err) {
+	if err := s.update(func(tx *boltTx) error { return tx.DeleteAbsorbUser("a1") }); !isNotFound(err) {
 		t.Errorf("second DeleteAbsorbUser = %v, want ErrNotFound", err)
 	}
 	if got := s.Stats().AbsorbUsers; got != 1 {
@@ -111,7 +111,7 @@ func TestAbsorbUserIndexes(t *testing.T) {
 
 func TestForEachAbsorbUser(t *testing.T) {
 	s := openTest(t)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, id := range []string{"c", "a", "b"} {
 			if err := tx.PutAbsorbUser(AbsorbUser{ID: id, Username: id}); err != nil {
 				return err
@@ -120,7 +120,7 @@ func TestForEachAbsorbUser(t *testing.T) {
 		return nil
 	})
 	var got []string
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachAbsorbUser(func(u AbsorbUser) (bool, error) {
 			got = append(got, u.ID)
 			return len(got) < 2, nil
@@ -130,12 +130,12 @@ func TestForEachAbsorbUser(t *testing.T) {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
 	boom := errors.New("boom")
-	if err := s.View(func(tx *Tx) error {
+	if err := s.view(func(tx *boltTx) error {
 		return tx.ForEachAbsorbUser(func(AbsorbUser) (bool, error) { return true, boom })
 	}); err != boom {
 		t.Errorf("ForEachAbsorbUser = %v, want boom", err)
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.PutAbsorbUser(AbsorbUser{Username: "x"}) }); err == nil {
+	if err := s.update(func(tx *boltTx) error { return tx.PutAbsorbUser(AbsorbUser{Username: "x"}) }); err == nil {
 		t.Error("PutAbsorbUser with an empty id succeeded")
 	}
 }

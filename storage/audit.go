@@ -3,7 +3,6 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -36,17 +35,20 @@ type FieldChange struct {
 // AppendAudit appends rec with the next sequence number (the bucket's
 // NextSequence, so numbers are never reused even after pruning) and returns
 // that number. rec.Seq is ignored; a zero rec.Time is set to the current time.
-func (tx *Tx) AppendAudit(rec AuditRecord) (uint64, error) {
+func (tx *boltTx) AppendAudit(rec AuditRecord) (uint64, error) {
 	return tx.AppendPreparedAudit(tx.s.PrepareAudit(rec))
 }
 
 // PreparedAudit is an audit record encoded ahead of the write transaction
 // that appends it; see PreparedUser.
-type PreparedAudit struct{ v []byte }
+type PreparedAudit struct {
+	Record AuditRecord // with Time set
+	v      []byte      // Bolt's encoding of Record, nil when not prepared by Bolt
+}
 
 // PrepareAudit encodes rec for AppendPreparedAudit; a zero rec.Time is set to
 // the current time now.
-func (s *Store) PrepareAudit(rec AuditRecord) PreparedAudit {
+func (s *Bolt) PrepareAudit(rec AuditRecord) PreparedAudit {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
@@ -62,13 +64,13 @@ func (s *Store) PrepareAudit(rec AuditRecord) PreparedAudit {
 		e.str(c.From)
 		e.str(c.To)
 	}
-	return PreparedAudit{v: s.codec.record(&e, nil)}
+	return PreparedAudit{Record: rec, v: s.codec.record(&e, nil)}
 }
 
 // AppendPreparedAudit is AppendAudit for a record encoded by PrepareAudit.
-func (tx *Tx) AppendPreparedAudit(p PreparedAudit) (uint64, error) {
+func (tx *boltTx) AppendPreparedAudit(p PreparedAudit) (uint64, error) {
 	if p.v == nil {
-		return 0, errors.New("append audit: record not prepared")
+		p = tx.s.PrepareAudit(p.Record)
 	}
 	b := tx.b(bAudit)
 	seq, err := b.NextSequence()
@@ -84,7 +86,7 @@ func (tx *Tx) AppendPreparedAudit(p PreparedAudit) (uint64, error) {
 // ForEachAudit calls fn for each audit record with Seq >= fromSeq, in
 // ascending Seq order. fn returns false to stop; its error stops the walk and
 // is returned as it is.
-func (tx *Tx) ForEachAudit(fromSeq uint64, fn func(AuditRecord) (bool, error)) error {
+func (tx *boltTx) ForEachAudit(fromSeq uint64, fn func(AuditRecord) (bool, error)) error {
 	c := tx.b(bAudit).Cursor()
 	for k, v := c.Seek(seqKey(fromSeq)); k != nil; k, v = c.Next() {
 		rec, err := tx.decodeAudit(k, v)
@@ -102,7 +104,7 @@ func (tx *Tx) ForEachAudit(fromSeq uint64, fn func(AuditRecord) (bool, error)) e
 // PruneAudit deletes the oldest audit records, those with Time before
 // before, stopping at the first newer one or after limit records (limit <= 0:
 // no limit). It returns how many it deleted.
-func (tx *Tx) PruneAudit(before time.Time, limit int) (int, error) {
+func (tx *boltTx) PruneAudit(before time.Time, limit int) (int, error) {
 	var keys [][]byte
 	c := tx.b(bAudit).Cursor()
 	for k, v := c.First(); k != nil && (limit <= 0 || len(keys) < limit); k, v = c.Next() {
@@ -124,7 +126,7 @@ func (tx *Tx) PruneAudit(before time.Time, limit int) (int, error) {
 	return len(keys), nil
 }
 
-func (tx *Tx) decodeAudit(k, v []byte) (AuditRecord, error) {
+func (tx *boltTx) decodeAudit(k, v []byte) (AuditRecord, error) {
 	if len(k) != 8 {
 		return AuditRecord{}, fmt.Errorf("decode audit record: key of %d bytes", len(k))
 	}

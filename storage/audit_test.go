@@ -17,7 +17,7 @@ func TestAudit(t *testing.T) {
 		Changes: []FieldChange{{Field: "title", From: "Engineer", To: "Senior Engineer"}, {Field: "active", From: "true", To: "false"}},
 	}
 	var seqs []uint64
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for i := range 5 {
 			r := rec
 			r.ResourceID = fmt.Sprintf("u%d", i+1)
@@ -34,7 +34,7 @@ func TestAudit(t *testing.T) {
 	}
 
 	var got []AuditRecord
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachAudit(3, func(r AuditRecord) (bool, error) {
 			got = append(got, r)
 			return true, nil
@@ -55,14 +55,14 @@ func TestAudit(t *testing.T) {
 	}
 
 	var n int
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachAudit(0, func(AuditRecord) (bool, error) { n++; return n < 2, nil })
 	})
 	if n != 2 {
 		t.Errorf("ForEachAudit stopped after %d calls, want 2", n)
 	}
 	boom := errors.New("boom")
-	if err := s.View(func(tx *Tx) error {
+	if err := s.view(func(tx *boltTx) error {
 		return tx.ForEachAudit(0, func(AuditRecord) (bool, error) { return true, boom })
 	}); err != boom {
 		t.Errorf("ForEachAudit = %v, want boom", err)
@@ -72,8 +72,8 @@ func TestAudit(t *testing.T) {
 func TestAuditTimeDefaultsToNow(t *testing.T) {
 	s := openTest(t)
 	before := time.Now()
-	update(t, s, func(tx *Tx) error { _, err := tx.AppendAudit(AuditRecord{Operation: "create"}); return err })
-	view(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error { _, err := tx.AppendAudit(AuditRecord{Operation: "create"}); return err })
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachAudit(0, func(r AuditRecord) (bool, error) {
 			if r.Time.Before(before.Add(-time.Second)) || r.Time.After(time.Now().Add(time.Second)) {
 				t.Errorf("Time = %v, want about now", r.Time)
@@ -85,7 +85,7 @@ func TestAuditTimeDefaultsToNow(t *testing.T) {
 
 func TestPruneAudit(t *testing.T) {
 	s := openTest(t)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for i := range 10 {
 			if _, err := tx.AppendAudit(AuditRecord{Time: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
 				return err
@@ -107,7 +107,7 @@ func TestPruneAudit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var n int
-			update(t, s, func(tx *Tx) error {
+			update(t, s, func(tx *boltTx) error {
 				var err error
 				n, err = tx.PruneAudit(tt.before, tt.limit)
 				return err
@@ -116,7 +116,7 @@ func TestPruneAudit(t *testing.T) {
 				t.Errorf("PruneAudit removed %d, want %d", n, tt.wantN)
 			}
 			var first uint64
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				return tx.ForEachAudit(0, func(r AuditRecord) (bool, error) { first = r.Seq; return false, nil })
 			})
 			if first != tt.wantFirst {
@@ -125,7 +125,7 @@ func TestPruneAudit(t *testing.T) {
 		})
 	}
 	// Numbers are not reused after pruning.
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		seq, err := tx.AppendAudit(AuditRecord{})
 		if seq != 11 {
 			t.Errorf("next Seq = %d, want 11", seq)

@@ -4,7 +4,7 @@ package storage
 // (every record when beforeSeq is 0), newest first: the order a person
 // reading the feed wants. fn returns false to stop; its error stops the walk
 // and is returned as it is.
-func (tx *Tx) ForEachAuditBackward(beforeSeq uint64, fn func(AuditRecord) (bool, error)) error {
+func (tx *boltTx) ForEachAuditBackward(beforeSeq uint64, fn func(AuditRecord) (bool, error)) error {
 	c := tx.b(bAudit).Cursor()
 	var k, v []byte
 	if beforeSeq == 0 {

@@ -8,7 +8,7 @@ import (
 
 func TestForEachAuditBackward(t *testing.T) {
 	s := openTest(t)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for range 5 {
 			if _, err := tx.AppendAudit(AuditRecord{Time: t0, Operation: "update", Outcome: "ok"}); err != nil {
 				return err
@@ -18,7 +18,7 @@ func TestForEachAuditBackward(t *testing.T) {
 	})
 	walk := func(before uint64, limit int) []uint64 {
 		var got []uint64
-		view(t, s, func(tx *Tx) error {
+		view(t, s, func(tx *boltTx) error {
 			return tx.ForEachAuditBackward(before, func(r AuditRecord) (bool, error) {
 				got = append(got, r.Seq)
 				return len(got) < limit, nil

@@ -18,7 +18,7 @@ import (
 // grows its file only when no read transaction is open, so a transaction
 // held for as long as a slow reader of w takes would stall every write.
 // It needs free space for one copy of the file while it runs.
-func (s *Store) Backup(w io.Writer) (int64, error) {
+func (s *Bolt) Backup(w io.Writer) (int64, error) {
 	snap, err := s.snapshot()
 	if err != nil {
 		return 0, fmt.Errorf("backup store %s: %w", s.path, err)
@@ -34,7 +34,7 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // snapshot copies the store into a temporary file that is unlinked at once,
 // so nothing is left behind whatever happens, and returns it positioned at
 // its start.
-func (s *Store) snapshot() (*os.File, error) {
+func (s *Bolt) snapshot() (*os.File, error) {
 	f, err := os.CreateTemp(filepath.Dir(s.path), "."+filepath.Base(s.path)+".backup-*")
 	if err != nil {
 		// A store opened read-only may sit in a directory it cannot write.
@@ -59,8 +59,8 @@ func (s *Store) snapshot() (*os.File, error) {
 
 // writeTo writes a consistent copy of the store to f from one read
 // transaction.
-func (s *Store) writeTo(f *os.File) error {
-	return s.View(func(tx *Tx) error {
+func (s *Bolt) writeTo(f *os.File) error {
+	return s.view(func(tx *boltTx) error {
 		_, err := tx.tx.WriteTo(f)
 		return err
 	})
@@ -69,7 +69,7 @@ func (s *Store) writeTo(f *os.File) error {
 // BackupToFile writes a consistent copy of the store to path, through a
 // temporary file in the same directory that is synced and then renamed over
 // path, so path never holds a partial copy. The copy has mode 0600.
-func (s *Store) BackupToFile(path string) error {
+func (s *Bolt) BackupToFile(path string) error {
 	err := writeFileAtomic(path, s.writeTo)
 	if err != nil {
 		return fmt.Errorf("backup store to %s: %w", path, err)

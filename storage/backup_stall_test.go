@@ -77,7 +77,7 @@ func TestBackupDoesNotStallWrites(t *testing.T) {
 	if err := copied.Check(); err != nil {
 		t.Fatalf("copy: %v", err)
 	}
-	view(t, copied, func(tx *Tx) error {
+	view(t, copied, func(tx *boltTx) error {
 		if n := tx.CountUsers(); n != 200 {
 			t.Errorf("copy holds %d users, want the 200 written before the backup", n)
 		}
@@ -86,17 +86,17 @@ func TestBackupDoesNotStallWrites(t *testing.T) {
 }
 
 // fill writes n users with large documents, one transaction each.
-func fill(t *testing.T, s *Store, prefix string, n int) {
+func fill(t *testing.T, s *Bolt, prefix string, n int) {
 	t.Helper()
 	fillBatched(t, s, prefix, n, 1)
 }
 
 // fillBatched writes n users with large documents, perTx a transaction.
-func fillBatched(t *testing.T, s *Store, prefix string, n, perTx int) {
+func fillBatched(t *testing.T, s *Bolt, prefix string, n, perTx int) {
 	t.Helper()
 	pad := strings.Repeat("x", 400)
 	for lo := 0; lo < n; lo += perTx {
-		err := s.Update(func(tx *Tx) error {
+		err := s.update(func(tx *boltTx) error {
 			for i := lo; i < min(lo+perTx, n); i++ {
 				id := fmt.Sprintf("%s-%05d", prefix, i)
 				u := testUser(id, id+"@example.com")

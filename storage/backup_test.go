@@ -14,7 +14,7 @@ import (
 
 // writeRelated keeps writing transactions that each add a user, its
 // membership of group "g" and an audit record, until stop is closed.
-func writeRelated(t *testing.T, s *Store, writer int, stop <-chan struct{}, wrote *writeCount) {
+func writeRelated(t *testing.T, s *Bolt, writer int, stop <-chan struct{}, wrote *writeCount) {
 	t.Helper()
 	for i := 0; ; i++ {
 		select {
@@ -23,7 +23,7 @@ func writeRelated(t *testing.T, s *Store, writer int, stop <-chan struct{}, wrot
 		default:
 		}
 		id := fmt.Sprintf("w%d-%05d", writer, i)
-		err := s.Update(func(tx *Tx) error {
+		err := s.update(func(tx *boltTx) error {
 			if err := tx.PutUser(testUser(id, id+"@example.com", id+"@example.com")); err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ func checkCopy(t *testing.T, path string) int {
 		t.Fatalf("copy: %v", err)
 	}
 	var users, members, audits int
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		users = tx.CountUsers()
 		g, err := tx.Group("g")
 		if err != nil {
@@ -133,7 +133,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				return
 			default:
 			}
-			if err := s.View(func(tx *Tx) error { _, err := tx.Cursor("last"); return err }); err != nil {
+			if err := s.view(func(tx *boltTx) error { _, err := tx.Cursor("last"); return err }); err != nil {
 				t.Errorf("reader: %v", err)
 				return
 			}
@@ -222,7 +222,7 @@ func TestRestore(t *testing.T) {
 		}
 		defer b.Close()
 		putUsers(t, b, User{ID: "x", UserName: "x"})
-		update(t, b, func(tx *Tx) error { return tx.addCount(cUsers, 5) })
+		update(t, b, func(tx *boltTx) error { return tx.addCount(cUsers, 5) })
 	}()
 
 	refused := []struct {

@@ -42,7 +42,7 @@ type BatchStats struct {
 }
 
 // BatchStats returns the group commit's totals since Open.
-func (s *Store) BatchStats() BatchStats {
+func (s *Bolt) BatchStats() BatchStats {
 	return BatchStats{Commits: s.group.commits.Load(), Writes: s.group.writes.Load(),
 		CommitTime: time.Duration(s.group.commitTime.Load())}
 }

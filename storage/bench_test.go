@@ -13,7 +13,7 @@ const fixtureUsers = 100_000
 // fixture is a store loaded with n users (and, with mirror, their Absorb
 // copies), written in random id order as an IdP would create them.
 type fixture struct {
-	s         *Store
+	s         *Bolt
 	ids       []string
 	userNames []string
 }
@@ -28,7 +28,7 @@ func loadFixture(b *testing.B, n int, mirror bool, batch int) *fixture {
 	f := &fixture{s: s, ids: make([]string, n), userNames: make([]string, n)}
 	seen := make(map[string]struct{}, n)
 	for lo := 0; lo < n; lo += batch {
-		update(b, s, func(tx *Tx) error {
+		update(b, s, func(tx *boltTx) error {
 			for i := lo; i < min(lo+batch, n); i++ {
 				id := fakeUUID(r)
 				// Names and externalIds in no particular order, as from an IdP.
@@ -70,7 +70,7 @@ func BenchmarkRead(b *testing.B) {
 		for b.Loop() {
 			id := f.ids[i%len(f.ids)]
 			i += 7919
-			if err := f.s.View(func(tx *Tx) error { _, err := tx.User(id); return err }); err != nil {
+			if err := f.s.view(func(tx *boltTx) error { _, err := tx.User(id); return err }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -81,7 +81,7 @@ func BenchmarkRead(b *testing.B) {
 		for b.Loop() {
 			name := f.userNames[i%len(f.userNames)]
 			i += 7919
-			if err := f.s.View(func(tx *Tx) error { _, err := tx.UserByUserName(name); return err }); err != nil {
+			if err := f.s.view(func(tx *boltTx) error { _, err := tx.UserByUserName(name); return err }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -92,7 +92,7 @@ func BenchmarkRead(b *testing.B) {
 		for b.Loop() {
 			name := f.userNames[i%len(f.userNames)]
 			i += 7919
-			if err := f.s.View(func(tx *Tx) error {
+			if err := f.s.view(func(tx *boltTx) error {
 				us, err := tx.UsersByEmail(name)
 				if err == nil && len(us) != 1 {
 					err = fmt.Errorf("got %d users", len(us))
@@ -110,7 +110,7 @@ func BenchmarkRead(b *testing.B) {
 			for pb.Next() {
 				id := f.ids[i%len(f.ids)]
 				i += 7919
-				if err := f.s.View(func(tx *Tx) error { _, err := tx.User(id); return err }); err != nil {
+				if err := f.s.view(func(tx *boltTx) error { _, err := tx.User(id); return err }); err != nil {
 					b.Error(err)
 					return
 				}
@@ -124,7 +124,7 @@ func BenchmarkRead(b *testing.B) {
 func BenchmarkPutUser(b *testing.B) {
 	f := loadFixture(b, 10_000, false, 10_000)
 	users := make([]User, len(f.ids))
-	view(b, f.s, func(tx *Tx) error {
+	view(b, f.s, func(tx *boltTx) error {
 		for i, id := range f.ids {
 			u, err := tx.User(id)
 			if err != nil {
@@ -141,7 +141,7 @@ func BenchmarkPutUser(b *testing.B) {
 		i++
 		u.Version++
 		u.Emails = []string{fmt.Sprintf("renamed%d@example.com", i)}
-		if err := f.s.Update(func(tx *Tx) error { return tx.PutUser(u) }); err != nil {
+		if err := f.s.update(func(tx *boltTx) error { return tx.PutUser(u) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -153,7 +153,7 @@ func BenchmarkPutUser(b *testing.B) {
 func BenchmarkAddMember(b *testing.B) {
 	f := loadFixture(b, 20_002, false, 10_000)
 	putGroups(b, f.s, Group{ID: "big", DisplayName: "Big"}, Group{ID: "small", DisplayName: "Small"})
-	update(b, f.s, func(tx *Tx) error {
+	update(b, f.s, func(tx *boltTx) error {
 		for _, id := range f.ids[:20_000] {
 			if _, err := tx.AddMember("big", Member{UserID: id}); err != nil {
 				return err
@@ -176,7 +176,7 @@ func BenchmarkAddMember(b *testing.B) {
 			b.ReportAllocs()
 			i := 0
 			for b.Loop() {
-				err := f.s.Update(func(tx *Tx) error {
+				err := f.s.update(func(tx *boltTx) error {
 					var err error
 					if i%2 == 0 {
 						_, err = tx.AddMember(bm.group, Member{UserID: bm.outsider, Display: "Some One"})
@@ -190,7 +190,7 @@ func BenchmarkAddMember(b *testing.B) {
 				}
 				i++
 			}
-			update(b, f.s, func(tx *Tx) error { _, err := tx.RemoveMember(bm.group, bm.outsider); return err })
+			update(b, f.s, func(tx *boltTx) error { _, err := tx.RemoveMember(bm.group, bm.outsider); return err })
 		})
 	}
 }
@@ -205,7 +205,7 @@ func BenchmarkFileSize(b *testing.B) {
 	for g := range 100 {
 		id := fakeUUID(r)
 		putGroups(b, f.s, Group{ID: id, DisplayName: fmt.Sprintf("Group %d", g), Resource: []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Group"}`)})
-		update(b, f.s, func(tx *Tx) error {
+		update(b, f.s, func(tx *boltTx) error {
 			for range 1000 {
 				if _, err := tx.AddMember(id, Member{UserID: f.ids[r.IntN(len(f.ids))], Display: "Jennifer O'Connor-Smith"}); err != nil {
 					return err
@@ -215,7 +215,7 @@ func BenchmarkFileSize(b *testing.B) {
 		})
 	}
 	for lo := 0; lo < 100_000; lo += 5000 {
-		update(b, f.s, func(tx *Tx) error {
+		update(b, f.s, func(tx *boltTx) error {
 			for i := lo; i < lo+5000; i++ {
 				_, err := tx.AppendAudit(AuditRecord{Credential: "okta", RequestID: fakeUUID(r), Operation: "replace",
 					ResourceType: "User", ResourceID: f.ids[i%len(f.ids)], AbsorbID: "x", UserName: f.userNames[i%len(f.ids)],

@@ -16,12 +16,12 @@ const maxProblems = 20
 // counts are right. It reads every record, so its time grows with the
 // store. It returns nil or an error wrapping ErrCorrupt that lists the first
 // problems found.
-func (s *Store) Check() error {
-	return s.View(func(tx *Tx) error { return tx.check() })
+func (s *Bolt) Check() error {
+	return s.view(func(tx *boltTx) error { return tx.check() })
 }
 
 type checker struct {
-	tx       *Tx
+	tx       *boltTx
 	problems []string
 	more     bool
 }
@@ -34,7 +34,7 @@ func (c *checker) addf(format string, args ...any) {
 	c.problems = append(c.problems, fmt.Sprintf(format, args...))
 }
 
-func (tx *Tx) check() (err error) {
+func (tx *boltTx) check() (err error) {
 	c := &checker{tx: tx}
 	defer func() {
 		if r := recover(); r != nil {

@@ -70,7 +70,7 @@ func TestCheckFindsDamage(t *testing.T) {
 			s := openTest(t)
 			putUsers(t, s, testUser("u1", "ada@example.com", "ada@example.com"))
 			putGroups(t, s, Group{ID: "g1", DisplayName: "One"})
-			update(t, s, func(tx *Tx) error { _, err := tx.AddMember("g1", Member{UserID: "u1"}); return err })
+			update(t, s, func(tx *boltTx) error { _, err := tx.AddMember("g1", Member{UserID: "u1"}); return err })
 			checkStore(t, s)
 			if err := s.db.Update(tt.damage); err != nil {
 				t.Fatal(err)

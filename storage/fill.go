@@ -18,7 +18,7 @@ const orderedFillPercent = 0.9
 // need not: an earlier version's, a restored file's) and the indexes of
 // values (userNames, emails, externalIds, display names) get either, as
 // their keys arrive (see keyOrder).
-func (s *Store) fillPercent(btx *bolt.Tx, id bucketID) float64 {
+func (s *Bolt) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 	switch id {
 	case bUserAbsorbID, bAbsorbUsers, bMembers, bMemberOf, bGroupMemberCount:
 		return bolt.DefaultFillPercent
@@ -64,7 +64,7 @@ func (o *keyOrder) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 }
 
 // put puts key into the bucket id, noting the key's order.
-func (tx *Tx) put(id bucketID, key, value []byte) error {
+func (tx *boltTx) put(id bucketID, key, value []byte) error {
 	b := tx.b(id)
 	o := &tx.s.order
 	if o.tx != tx.tx {

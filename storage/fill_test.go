@@ -18,7 +18,7 @@ func TestPagesOfOrderedKeysStayFull(t *testing.T) {
 	// within a percent, and bbolt's default split fails this test alike.
 	const n, perTx = 2_000, 500
 	for lo := 0; lo < n; lo += perTx {
-		update(t, s, func(tx *Tx) error {
+		update(t, s, func(tx *boltTx) error {
 			for i := lo; i < lo+perTx; i++ {
 				// Ids that begin with the time, as the bridge makes them.
 				id := fmt.Sprintf("019a%08x-0000-7000-8000-000000000000", i)
@@ -56,7 +56,7 @@ func TestPagesOfRandomKeysStayFair(t *testing.T) {
 	// split of random keys fails this test alike.
 	const n, perTx = 2_000, 5
 	for lo := 0; lo < n; lo += perTx {
-		update(t, s, func(tx *Tx) error {
+		update(t, s, func(tx *boltTx) error {
 			for i := lo; i < lo+perTx; i++ {
 				id := fmt.Sprintf("019a%08x-%04x-7000-8000-000000000000", lo, r.Uint32N(1<<16))
 				name := fmt.Sprintf("%08x.user@example.com", r.Uint32())

@@ -50,7 +50,7 @@ var keyUserNameFold = []byte("userNameFold")
 // Two users whose userNames fold to one key (twins an earlier build let
 // through) keep the first in id order in users/userName; the other is
 // found by its id, and Check accepts it (foldTwin).
-func (tx *Tx) refoldUserNames() error {
+func (tx *boltTx) refoldUserNames() error {
 	meta := tx.b(bMeta)
 	if string(meta.Get(keyUserNameFold)) == userNameFoldVersion {
 		return nil
@@ -88,7 +88,7 @@ func (tx *Tx) refoldUserNames() error {
 
 // rebuildIndex empties the index idx and fills it with what each calls put
 // with; lastWins says whether a later put replaces an earlier one.
-func (tx *Tx) rebuildIndex(idx bucketID, each func(put func(key, id string) error) error, lastWins bool) error {
+func (tx *boltTx) rebuildIndex(idx bucketID, each func(put func(key, id string) error) error, lastWins bool) error {
 	name := bucketNames[idx]
 	if err := tx.tx.DeleteBucket(name); err != nil {
 		return fmt.Errorf("rebuild %s: %w", name, err)
@@ -112,7 +112,7 @@ func (tx *Tx) rebuildIndex(idx bucketID, each func(put func(key, id string) erro
 
 // refoldIntents moves each create intent to the key FoldUserName gives its
 // old key; of two that meet, the one already there stays.
-func (tx *Tx) refoldIntents() error {
+func (tx *boltTx) refoldIntents() error {
 	b := tx.b(bIntents)
 	type move struct{ from, to, v []byte }
 	var moves []move
@@ -144,7 +144,7 @@ func (tx *Tx) refoldIntents() error {
 // foldTwin reports whether the user id, which key names in users/userName,
 // has a userName that folds to key: another user whose userName also folds
 // to key is then its twin from an earlier build, not a broken index.
-func (tx *Tx) foldTwin(id, key string) bool {
+func (tx *boltTx) foldTwin(id, key string) bool {
 	u, err := tx.user(id, false)
 	return err == nil && FoldUserName(u.UserName) == key
 }

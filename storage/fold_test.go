@@ -85,10 +85,10 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 	// A twin of u2 an earlier build let in: its key differs under
 	// strings.ToLower. It is written under that key below.
 	twin := "jos\u00e9@example.com"
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		return tx.PutUser(User{ID: "u4", AbsorbID: "a4", UserName: "placeholder@example.com", Resource: []byte(`{}`)})
 	})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.PutAbsorbUser(AbsorbUser{ID: "a9", Username: "\uff2b\uff49\uff4d", Raw: []byte(`{}`)}); err != nil {
 			return err
 		}
@@ -127,7 +127,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		}
 		// Rename u4 to the twin in its record, as the earlier build stored it.
 		users := tx.Bucket(bucketNames[bUsers])
-		st := &Store{}
+		st := &Bolt{}
 		tw := st.newTx(tx)
 		u4, err := tw.decodeUser("u4", users.Get([]byte("u4")), true)
 		if err != nil {
@@ -166,7 +166,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view(t, ro, func(tx *Tx) error {
+	view(t, ro, func(tx *boltTx) error {
 		u, err := tx.UserByUserName("JANE@example.com")
 		if err != nil || u.ID != "u1" {
 			t.Errorf("read-only lookup of an ASCII name in the old file: %v %v", u.ID, err)
@@ -184,7 +184,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 	}
 	defer s.Close()
 	checkStore(t, s)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		for name, want := range map[string]string{
 			"jane@example.com":      "u1",
 			"jos\u00e9@example.com": "u2", // precomposed

@@ -25,7 +25,7 @@ type Group struct {
 }
 
 // Group returns the group with SCIM id id, or ErrNotFound.
-func (tx *Tx) Group(id string) (Group, error) {
+func (tx *boltTx) Group(id string) (Group, error) {
 	g, err := tx.group(id)
 	if err != nil {
 		return Group{}, fmt.Errorf("group %q: %w", id, err)
@@ -33,7 +33,7 @@ func (tx *Tx) Group(id string) (Group, error) {
 	return g, nil
 }
 
-func (tx *Tx) group(id string) (Group, error) {
+func (tx *boltTx) group(id string) (Group, error) {
 	return getRecord(tx, bGroups, id, true, tx.decodeGroup)
 }
 
@@ -41,7 +41,7 @@ func (tx *Tx) group(id string) (Group, error) {
 // exactly, in ascending id order; none is an empty result, not an error.
 // RFC 7643 §3.1 leaves the uniqueness of externalId to the client, so two
 // groups may share one.
-func (tx *Tx) GroupsByExternalID(ext string) ([]Group, error) {
+func (tx *boltTx) GroupsByExternalID(ext string) ([]Group, error) {
 	if ext == "" {
 		return nil, nil
 	}
@@ -99,7 +99,7 @@ func moveGroupExternalIDs(btx *bolt.Tx) error {
 // GroupsByDisplayName returns the groups whose displayName equals name
 // case-insensitively (FoldCase), in ascending id order; none is an empty
 // result, not an error.
-func (tx *Tx) GroupsByDisplayName(name string) ([]Group, error) {
+func (tx *boltTx) GroupsByDisplayName(name string) ([]Group, error) {
 	if name == "" {
 		return nil, nil
 	}
@@ -120,7 +120,7 @@ func (tx *Tx) GroupsByDisplayName(name string) ([]Group, error) {
 // g.MemberCount is ignored: the stored count is kept. It returns a
 // *ConflictError (errors.Is ErrConflict) when another group holds the same
 // externalId; nothing is written then.
-func (tx *Tx) PutGroup(g Group) error {
+func (tx *boltTx) PutGroup(g Group) error {
 	if g.ID == "" {
 		return errors.New("put group: empty id")
 	}
@@ -160,7 +160,7 @@ func (tx *Tx) PutGroup(g Group) error {
 	return nil
 }
 
-func (tx *Tx) writeGroup(g Group) error {
+func (tx *boltTx) writeGroup(g Group) error {
 	if err := tx.put(bGroups, []byte(g.ID), tx.encodeGroup(g)); err != nil {
 		return fmt.Errorf("put group %q: %w", g.ID, err)
 	}
@@ -169,7 +169,7 @@ func (tx *Tx) writeGroup(g Group) error {
 
 // DeleteGroup removes the group, its index entries and its memberships in
 // both directions. It returns ErrNotFound when there is no such group.
-func (tx *Tx) DeleteGroup(id string) error {
+func (tx *boltTx) DeleteGroup(id string) error {
 	g, err := tx.group(id)
 	if err != nil {
 		return fmt.Errorf("delete group %q: %w", id, err)
@@ -194,14 +194,14 @@ func (tx *Tx) DeleteGroup(id string) error {
 // ForEachGroup calls fn for each group in ascending id order, starting after
 // the id after ("" starts at the first). fn returns false to stop; its error
 // stops the walk and is returned as it is.
-func (tx *Tx) ForEachGroup(after string, fn func(Group) (bool, error)) error {
+func (tx *boltTx) ForEachGroup(after string, fn func(Group) (bool, error)) error {
 	return forEachRecord(tx, bGroups, after, tx.decodeGroup, fn)
 }
 
 // CountGroups returns the number of groups.
-func (tx *Tx) CountGroups() int { return tx.count(cGroups) }
+func (tx *boltTx) CountGroups() int { return tx.count(cGroups) }
 
-func (tx *Tx) encodeGroup(g Group) []byte {
+func (tx *boltTx) encodeGroup(g Group) []byte {
 	e := encoder{b: make([]byte, 0, 48+len(g.DisplayName)+len(g.ExternalID))}
 	e.str(g.DisplayName)
 	e.str(g.ExternalID)
@@ -211,7 +211,7 @@ func (tx *Tx) encodeGroup(g Group) []byte {
 	return tx.s.codec.record(&e, g.Resource)
 }
 
-func (tx *Tx) decodeGroup(id string, v []byte, withResource bool) (Group, error) {
+func (tx *boltTx) decodeGroup(id string, v []byte, withResource bool) (Group, error) {
 	d, payload, err := tx.s.codec.open(v, withResource)
 	if err != nil {
 		return Group{}, fmt.Errorf("decode group %q: %w", id, err)
@@ -229,7 +229,7 @@ func (tx *Tx) decodeGroup(id string, v []byte, withResource bool) (Group, error)
 	return g, nil
 }
 
-func (tx *Tx) memberCount(groupID string) int {
+func (tx *boltTx) memberCount(groupID string) int {
 	v := tx.b(bGroupMemberCount).Get([]byte(groupID))
 	if len(v) != 8 {
 		return 0
@@ -238,7 +238,7 @@ func (tx *Tx) memberCount(groupID string) int {
 }
 
 // addMemberCount changes a group's member count; the key is dropped at zero.
-func (tx *Tx) addMemberCount(groupID string, delta int) error {
+func (tx *boltTx) addMemberCount(groupID string, delta int) error {
 	n := max(tx.memberCount(groupID)+delta, 0)
 	var err error
 	if n == 0 {

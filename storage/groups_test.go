@@ -20,7 +20,7 @@ func TestGroupRoundTrip(t *testing.T) {
 	}
 	putGroups(t, s, g)
 	g.MemberCount = 0
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.Group("g1")
 		if err != nil {
 			return err
@@ -33,13 +33,13 @@ func TestGroupRoundTrip(t *testing.T) {
 
 	// A replace keeps the member count the store holds.
 	putUsers(t, s, User{ID: "u1", UserName: "ada"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		_, err := tx.AddMember("g1", Member{UserID: "u1"})
 		return err
 	})
 	g.Version, g.MemberCount = 4, 0
 	putGroups(t, s, g)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.Group("g1")
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func TestGroupLookups(t *testing.T) {
 		Group{ID: "g1", DisplayName: "sales", ExternalID: "e1"},
 		Group{ID: "g3", DisplayName: "Sales Team"},
 	)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		groups, err := tx.GroupsByDisplayName("SALES")
 		if err != nil {
 			return err
@@ -103,7 +103,7 @@ func TestPutGroupReindexes(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g1", DisplayName: "Old", ExternalID: "old"})
 	putGroups(t, s, Group{ID: "g1", DisplayName: "New", ExternalID: "new"})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if groups, _ := tx.GroupsByDisplayName("old"); len(groups) != 0 {
 			t.Errorf("old displayName still finds %d groups", len(groups))
 		}
@@ -130,15 +130,15 @@ func TestGroupsShareAnExternalID(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g1", DisplayName: "One", ExternalID: "ext"})
 	putGroups(t, s, Group{ID: "g2", DisplayName: "Two", ExternalID: "ext"})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		gs, err := tx.GroupsByExternalID("ext")
 		if diff := cmp.Diff([]string{"g1", "g2"}, groupIDs(gs)); err != nil || diff != "" {
 			t.Errorf("GroupsByExternalID(ext) (-want +got), %v:\n%s", err, diff)
 		}
 		return nil
 	})
-	update(t, s, func(tx *Tx) error { return tx.DeleteGroup("g1") })
-	view(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error { return tx.DeleteGroup("g1") })
+	view(t, s, func(tx *boltTx) error {
 		gs, _ := tx.GroupsByExternalID("ext")
 		if diff := cmp.Diff([]string{"g2"}, groupIDs(gs)); diff != "" {
 			t.Errorf("after deleting g1 (-want +got):\n%s", diff)
@@ -152,7 +152,7 @@ func TestDeleteGroup(t *testing.T) {
 	s := openTest(t)
 	putUsers(t, s, User{ID: "u1", UserName: "ada"}, User{ID: "u2", UserName: "bob"})
 	putGroups(t, s, Group{ID: "g1", DisplayName: "One", ExternalID: "e1"}, Group{ID: "g2", DisplayName: "Two"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, m := range [][2]string{{"g1", "u1"}, {"g1", "u2"}, {"g2", "u1"}} {
 			if _, err := tx.AddMember(m[0], Member{UserID: m[1]}); err != nil {
 				return err
@@ -160,8 +160,8 @@ func TestDeleteGroup(t *testing.T) {
 		}
 		return nil
 	})
-	update(t, s, func(tx *Tx) error { return tx.DeleteGroup("g1") })
-	view(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error { return tx.DeleteGroup("g1") })
+	view(t, s, func(tx *boltTx) error {
 		if _, err := tx.Group("g1"); !isNotFound(err) {
 			t.Errorf("Group(g1) after delete = %v", err)
 		}
@@ -186,12 +186,12 @@ func TestDeleteGroup(t *testing.T) {
 		t.Errorf("Stats() = %+v, want %+v", got, want)
 	}
 	checkStore(t, s)
-	if err := s.Update(func(tx *Tx) error { return tx.DeleteGroup("g1") }); !isNotFound(err) {
+	if err := s.update(func(tx *boltTx) error { return tx.DeleteGroup("g1") }); !isNotFound(err) {
 		t.Errorf("second DeleteGroup = %v, want ErrNotFound", err)
 	}
 	// A group created again under the same id starts empty.
 	putGroups(t, s, Group{ID: "g1", DisplayName: "One again"})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		g, err := tx.Group("g1")
 		if err == nil && g.MemberCount != 0 {
 			t.Errorf("MemberCount of a re-created group = %d", g.MemberCount)
@@ -216,7 +216,7 @@ func TestForEachGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				return tx.ForEachGroup(tt.after, func(g Group) (bool, error) {
 					got = append(got, g.ID)
 					return tt.limit == 0 || len(got) < tt.limit, nil
@@ -256,7 +256,7 @@ func TestOldGroupExternalIDIndexMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	view(t, ro, func(tx *Tx) error {
+	view(t, ro, func(tx *boltTx) error {
 		gs, err := tx.GroupsByExternalID("ext")
 		if diff := cmp.Diff([]string{"g1"}, groupIDs(gs)); err != nil || diff != "" {
 			t.Errorf("read-only, before the move (-want +got), %v:\n%s", err, diff)
@@ -271,7 +271,7 @@ func TestOldGroupExternalIDIndexMoves(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	putGroups(t, s, Group{ID: "g2", DisplayName: "Two", ExternalID: "ext"})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		gs, err := tx.GroupsByExternalID("ext")
 		if diff := cmp.Diff([]string{"g1", "g2"}, groupIDs(gs)); err != nil || diff != "" {
 			t.Errorf("after the move (-want +got), %v:\n%s", err, diff)

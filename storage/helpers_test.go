@@ -12,7 +12,7 @@ import (
 
 // openTest opens a new store in a fresh temporary directory and closes it
 // when the test ends.
-func openTest(tb testing.TB) *Store {
+func openTest(tb testing.TB) *Bolt {
 	tb.Helper()
 	s, err := Open(filepath.Join(tb.TempDir(), "bridge.db"), Options{NoSync: true})
 	if err != nil {
@@ -22,31 +22,31 @@ func openTest(tb testing.TB) *Store {
 	return s
 }
 
-func update(tb testing.TB, s *Store, fn func(*Tx) error) {
+func update(tb testing.TB, s *Bolt, fn func(*boltTx) error) {
 	tb.Helper()
-	if err := s.Update(fn); err != nil {
+	if err := s.update(fn); err != nil {
 		tb.Fatalf("Update: %v", err)
 	}
 }
 
-func view(tb testing.TB, s *Store, fn func(*Tx) error) {
+func view(tb testing.TB, s *Bolt, fn func(*boltTx) error) {
 	tb.Helper()
-	if err := s.View(fn); err != nil {
+	if err := s.view(fn); err != nil {
 		tb.Fatalf("View: %v", err)
 	}
 }
 
 // checkStore fails the test when Check finds a problem.
-func checkStore(tb testing.TB, s *Store) {
+func checkStore(tb testing.TB, s *Bolt) {
 	tb.Helper()
 	if err := s.Check(); err != nil {
 		tb.Fatalf("Check: %v", err)
 	}
 }
 
-func putUsers(tb testing.TB, s *Store, users ...User) {
+func putUsers(tb testing.TB, s *Bolt, users ...User) {
 	tb.Helper()
-	update(tb, s, func(tx *Tx) error {
+	update(tb, s, func(tx *boltTx) error {
 		for _, u := range users {
 			if err := tx.PutUser(u); err != nil {
 				return err
@@ -56,9 +56,9 @@ func putUsers(tb testing.TB, s *Store, users ...User) {
 	})
 }
 
-func putGroups(tb testing.TB, s *Store, groups ...Group) {
+func putGroups(tb testing.TB, s *Bolt, groups ...Group) {
 	tb.Helper()
-	update(tb, s, func(tx *Tx) error {
+	update(tb, s, func(tx *boltTx) error {
 		for _, g := range groups {
 			if err := tx.PutGroup(g); err != nil {
 				return err

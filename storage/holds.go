@@ -26,7 +26,7 @@ type Hold struct {
 }
 
 // PutHold inserts or replaces the hold of h.UserID.
-func (tx *Tx) PutHold(h Hold) error {
+func (tx *boltTx) PutHold(h Hold) error {
 	if h.UserID == "" {
 		return errors.New("put hold: empty user id")
 	}
@@ -44,7 +44,7 @@ func (tx *Tx) PutHold(h Hold) error {
 }
 
 // Hold returns the hold of the user, or ErrNotFound.
-func (tx *Tx) Hold(userID string) (Hold, error) {
+func (tx *boltTx) Hold(userID string) (Hold, error) {
 	b := tx.holds()
 	var v []byte
 	if b != nil && userID != "" {
@@ -58,7 +58,7 @@ func (tx *Tx) Hold(userID string) (Hold, error) {
 
 // DeleteHold removes the hold of the user; removing one that does not exist
 // is not an error.
-func (tx *Tx) DeleteHold(userID string) error {
+func (tx *boltTx) DeleteHold(userID string) error {
 	if userID == "" {
 		return nil
 	}
@@ -70,7 +70,7 @@ func (tx *Tx) DeleteHold(userID string) error {
 
 // ForEachHold calls fn for each hold in user id order. fn returns false to
 // stop; its error stops the walk and is returned as it is.
-func (tx *Tx) ForEachHold(fn func(Hold) (bool, error)) error {
+func (tx *boltTx) ForEachHold(fn func(Hold) (bool, error)) error {
 	b := tx.holds()
 	if b == nil {
 		return nil
@@ -91,14 +91,14 @@ func (tx *Tx) ForEachHold(fn func(Hold) (bool, error)) error {
 
 // holds is the holds bucket, nil in a read-only transaction over a file
 // written before it existed.
-func (tx *Tx) holds() *bolt.Bucket {
+func (tx *boltTx) holds() *bolt.Bucket {
 	if tx.tx.Bucket(bucketNames[bHolds]) == nil {
 		return nil
 	}
 	return tx.b(bHolds)
 }
 
-func (tx *Tx) decodeHold(userID string, v []byte) (Hold, error) {
+func (tx *boltTx) decodeHold(userID string, v []byte) (Hold, error) {
 	d, payload, err := tx.s.codec.open(v, true)
 	if err != nil {
 		return Hold{}, fmt.Errorf("decode hold %q: %w", userID, err)

@@ -13,13 +13,13 @@ func TestHolds(t *testing.T) {
 	s := openTest(t)
 	h := Hold{UserID: "u1", AbsorbID: "a1", UserName: "ada@example.com", Kind: "delete", Time: t0,
 		Credential: "okta", RequestID: "r1", Resource: scimResource("u1", "ada@example.com", "")}
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.PutHold(h); err != nil {
 			return err
 		}
 		return tx.PutHold(Hold{UserID: "u0", AbsorbID: "a0", Kind: "deactivate", Resource: json.RawMessage(`{}`)})
 	})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.Hold("u1")
 		if err != nil {
 			return err
@@ -33,7 +33,7 @@ func TestHolds(t *testing.T) {
 		return nil
 	})
 	var ids []string
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachHold(func(h Hold) (bool, error) {
 			ids = append(ids, h.UserID)
 			return true, nil
@@ -42,20 +42,20 @@ func TestHolds(t *testing.T) {
 	if diff := cmp.Diff([]string{"u0", "u1"}, ids); diff != "" {
 		t.Errorf("ForEachHold (-want +got):\n%s", diff)
 	}
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.DeleteHold("u1"); err != nil {
 			return err
 		}
 		return tx.DeleteHold("u1") // already gone: not an error
 	})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if _, err := tx.Hold("u1"); !isNotFound(err) {
 			t.Errorf("Hold(u1) after delete = %v, want ErrNotFound", err)
 		}
 		return nil
 	})
 	checkStore(t, s)
-	if err := s.Update(func(tx *Tx) error { return tx.PutHold(Hold{Kind: "delete"}) }); err == nil {
+	if err := s.update(func(tx *boltTx) error { return tx.PutHold(Hold{Kind: "delete"}) }); err == nil {
 		t.Error("PutHold with an empty user id succeeded")
 	}
 }
@@ -77,7 +77,7 @@ func TestHoldsInAnOlderFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read-only Open of a file without holds: %v", err)
 	}
-	view(t, ro, func(tx *Tx) error {
+	view(t, ro, func(tx *boltTx) error {
 		n := 0
 		err := tx.ForEachHold(func(Hold) (bool, error) { n++; return true, nil })
 		if _, herr := tx.Hold("u1"); !isNotFound(herr) {
@@ -95,5 +95,5 @@ func TestHoldsInAnOlderFile(t *testing.T) {
 		t.Fatalf("Open of a file without holds: %v", err)
 	}
 	defer rw.Close()
-	update(t, rw, func(tx *Tx) error { return tx.PutHold(Hold{UserID: "u1", Kind: "deactivate"}) })
+	update(t, rw, func(tx *boltTx) error { return tx.PutHold(Hold{UserID: "u1", Kind: "deactivate"}) })
 }

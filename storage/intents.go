@@ -18,7 +18,7 @@ type Intent struct {
 }
 
 // PutIntent inserts or replaces the intent with key FoldUserName(in.Key).
-func (tx *Tx) PutIntent(in Intent) error {
+func (tx *boltTx) PutIntent(in Intent) error {
 	key := FoldUserName(in.Key)
 	if key == "" {
 		return errors.New("put intent: empty key")
@@ -38,7 +38,7 @@ func (tx *Tx) PutIntent(in Intent) error {
 }
 
 // Intent returns the intent with key FoldUserName(key), or ErrNotFound.
-func (tx *Tx) Intent(key string) (Intent, error) {
+func (tx *boltTx) Intent(key string) (Intent, error) {
 	key = FoldUserName(key)
 	var v []byte
 	if key != "" {
@@ -52,7 +52,7 @@ func (tx *Tx) Intent(key string) (Intent, error) {
 
 // DeleteIntent removes the intent with key FoldUserName(key). Deleting an intent
 // that does not exist is not an error.
-func (tx *Tx) DeleteIntent(key string) error {
+func (tx *boltTx) DeleteIntent(key string) error {
 	key = FoldUserName(key)
 	b := tx.b(bIntents)
 	if key == "" || b.Get([]byte(key)) == nil {
@@ -66,7 +66,7 @@ func (tx *Tx) DeleteIntent(key string) error {
 
 // ForEachIntent calls fn for each intent in ascending key order. fn returns
 // false to stop; its error stops the walk and is returned as it is.
-func (tx *Tx) ForEachIntent(fn func(Intent) (bool, error)) error {
+func (tx *boltTx) ForEachIntent(fn func(Intent) (bool, error)) error {
 	c := tx.b(bIntents).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		in, err := tx.decodeIntent(string(k), v)
@@ -82,9 +82,9 @@ func (tx *Tx) ForEachIntent(fn func(Intent) (bool, error)) error {
 }
 
 // CountIntents returns the number of intents.
-func (tx *Tx) CountIntents() int { return tx.count(cIntents) }
+func (tx *boltTx) CountIntents() int { return tx.count(cIntents) }
 
-func (tx *Tx) decodeIntent(key string, v []byte) (Intent, error) {
+func (tx *boltTx) decodeIntent(key string, v []byte) (Intent, error) {
 	d, payload, err := tx.s.codec.open(v, true)
 	if err != nil {
 		return Intent{}, fmt.Errorf("decode intent %q: %w", key, err)

@@ -10,7 +10,7 @@ import (
 func TestIntents(t *testing.T) {
 	s := openTest(t)
 	in := Intent{Key: "Ada@Example.com", SCIMID: "u1", Resource: scimResource("u1", "Ada@Example.com", ""), Started: t0}
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.PutIntent(in); err != nil {
 			return err
 		}
@@ -18,7 +18,7 @@ func TestIntents(t *testing.T) {
 	})
 	want := in
 	want.Key = "ada@example.com"
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.Intent("ADA@example.com")
 		if err != nil {
 			return err
@@ -37,9 +37,9 @@ func TestIntents(t *testing.T) {
 
 	// Replacing keeps one intent per key.
 	in.SCIMID = "u1b"
-	update(t, s, func(tx *Tx) error { return tx.PutIntent(in) })
+	update(t, s, func(tx *boltTx) error { return tx.PutIntent(in) })
 	var keys, ids []string
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachIntent(func(in Intent) (bool, error) {
 			keys = append(keys, in.Key)
 			ids = append(ids, in.SCIMID)
@@ -53,7 +53,7 @@ func TestIntents(t *testing.T) {
 		t.Errorf("ForEachIntent ids (-want +got):\n%s", diff)
 	}
 
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.DeleteIntent("ADA@EXAMPLE.COM"); err != nil {
 			return err
 		}
@@ -63,7 +63,7 @@ func TestIntents(t *testing.T) {
 		t.Errorf("Stats().Intents = %d, want 1", got)
 	}
 	checkStore(t, s)
-	if err := s.Update(func(tx *Tx) error { return tx.PutIntent(Intent{SCIMID: "x"}) }); err == nil {
+	if err := s.update(func(tx *boltTx) error { return tx.PutIntent(Intent{SCIMID: "x"}) }); err == nil {
 		t.Error("PutIntent with an empty key succeeded")
 	}
 }

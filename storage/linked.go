@@ -60,7 +60,7 @@ func linkedUser(v []byte) (string, bool) {
 
 // absorbRecord returns the Absorb user record of absorb/users value v of
 // Absorb id id, following a link to the user that holds it.
-func (tx *Tx) absorbRecord(id string, v []byte) ([]byte, error) {
+func (tx *boltTx) absorbRecord(id string, v []byte) ([]byte, error) {
 	userID, ok := linkedUser(v)
 	if !ok {
 		return v, nil
@@ -82,7 +82,7 @@ func (tx *Tx) absorbRecord(id string, v []byte) ([]byte, error) {
 // storeAbsorbRecord stores rec, the record of Absorb user id: in the value of
 // the SCIM user linked to it, if any, with a link in absorb/users; else in
 // absorb/users itself.
-func (tx *Tx) storeAbsorbRecord(id string, rec []byte) error {
+func (tx *boltTx) storeAbsorbRecord(id string, rec []byte) error {
 	if userID := tx.b(bUserAbsorbID).Get([]byte(id)); userID != nil {
 		userID = bytes.Clone(userID)
 		if uv := tx.b(bUsers).Get(userID); uv != nil {
@@ -106,7 +106,7 @@ func (tx *Tx) storeAbsorbRecord(id string, rec []byte) error {
 // unlinkAbsorbRecord moves the Absorb copy a users value holds (if any) back
 // into absorb/users under absorbID, before the user is deleted or linked to
 // another account.
-func (tx *Tx) unlinkAbsorbRecord(absorbID string, absorbRec []byte) error {
+func (tx *boltTx) unlinkAbsorbRecord(absorbID string, absorbRec []byte) error {
 	if absorbRec == nil || absorbID == "" {
 		return nil
 	}

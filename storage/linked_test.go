@@ -20,10 +20,10 @@ func absorbAccount(id, username, externalID, edited string) AbsorbUser {
 }
 
 // rawValue returns a copy of the stored value of key in bucket.
-func rawValue(t *testing.T, s *Store, bucket bucketID, key string) []byte {
+func rawValue(t *testing.T, s *Bolt, bucket bucketID, key string) []byte {
 	t.Helper()
 	var v []byte
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		v = bytes.Clone(tx.b(bucket).Get([]byte(key)))
 		return nil
 	})
@@ -31,9 +31,9 @@ func rawValue(t *testing.T, s *Store, bucket bucketID, key string) []byte {
 }
 
 // wantAbsorbUser checks every way of reading the Absorb user.
-func wantAbsorbUser(t *testing.T, s *Store, want AbsorbUser) {
+func wantAbsorbUser(t *testing.T, s *Bolt, want AbsorbUser) {
 	t.Helper()
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		for name, lookup := range map[string]func() (AbsorbUser, error){
 			"id":         func() (AbsorbUser, error) { return tx.AbsorbUser(want.ID) },
 			"username":   func() (AbsorbUser, error) { return tx.AbsorbUserByUsername(want.Username) },
@@ -62,9 +62,9 @@ func wantAbsorbUser(t *testing.T, s *Store, want AbsorbUser) {
 
 // putLinked writes u and the copy of its Absorb account a in one
 // transaction, as every create, replace and PATCH does.
-func putLinked(t *testing.T, s *Store, u User, a AbsorbUser) {
+func putLinked(t *testing.T, s *Bolt, u User, a AbsorbUser) {
 	t.Helper()
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
@@ -73,7 +73,7 @@ func putLinked(t *testing.T, s *Store, u User, a AbsorbUser) {
 }
 
 // linkedStore returns a store holding user u1 linked to Absorb account a1.
-func linkedStore(t *testing.T) (*Store, User, AbsorbUser) {
+func linkedStore(t *testing.T) (*Bolt, User, AbsorbUser) {
 	t.Helper()
 	s := openTest(t)
 	u := testUser("u1", "ada@example.com", "ada@example.com")
@@ -105,9 +105,9 @@ func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
 	}
 	// A write of the user alone (a sync folding in a rename) keeps the copy.
 	u.Version++
-	update(t, s, func(tx *Tx) error { return tx.PutUser(u) })
+	update(t, s, func(tx *boltTx) error { return tx.PutUser(u) })
 	wantAbsorbUser(t, s, second)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.User("u1")
 		if err != nil {
 			return err
@@ -126,7 +126,7 @@ func TestLinkedAbsorbCopyLivesWithItsUser(t *testing.T) {
 func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
 	t.Run("the user is deleted", func(t *testing.T) {
 		s, _, a := linkedStore(t)
-		update(t, s, func(tx *Tx) error { return tx.DeleteUser("u1") })
+		update(t, s, func(tx *boltTx) error { return tx.DeleteUser("u1") })
 		if v := rawValue(t, s, bAbsorbUsers, "a1"); v[0] != recordFormat {
 			t.Errorf("absorb/users value starts with %d, want the record itself", v[0])
 		}
@@ -149,11 +149,11 @@ func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
 
 	t.Run("the account is deleted", func(t *testing.T) {
 		s, u, _ := linkedStore(t)
-		update(t, s, func(tx *Tx) error { return tx.DeleteAbsorbUser("a1") })
+		update(t, s, func(tx *boltTx) error { return tx.DeleteAbsorbUser("a1") })
 		if v := rawValue(t, s, bUsers, "u1"); v[0] != recordFormat {
 			t.Errorf("users value starts with %d, want the user record alone", v[0])
 		}
-		view(t, s, func(tx *Tx) error {
+		view(t, s, func(tx *boltTx) error {
 			got, err := tx.User("u1")
 			if err != nil {
 				return err
@@ -179,7 +179,7 @@ func TestLinkedAbsorbCopyLeavesItsUser(t *testing.T) {
 func TestAbsorbCopyMovesInOnItsNextWrite(t *testing.T) {
 	s := openTest(t)
 	a := absorbAccount("a1", "ada@example.com", "ext-1", "2025-03-01T08:09:10.456")
-	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
+	update(t, s, func(tx *boltTx) error { return tx.PutAbsorbUser(a) })
 	u := testUser("u1", "ada@example.com", "ada@example.com")
 	u.AbsorbID = "a1"
 	putUsers(t, s, u)
@@ -190,7 +190,7 @@ func TestAbsorbCopyMovesInOnItsNextWrite(t *testing.T) {
 	checkStore(t, s)
 
 	a.DateEdited = "2025-06-01T00:00:00.000"
-	update(t, s, func(tx *Tx) error { return tx.PutAbsorbUser(a) })
+	update(t, s, func(tx *boltTx) error { return tx.PutAbsorbUser(a) })
 	if !bytes.Equal(rawValue(t, s, bAbsorbUsers, "a1"), linkValue("u1")) {
 		t.Error("absorb/users a1 does not link to u1 after the copy was written again")
 	}
@@ -272,7 +272,7 @@ func TestLinkedAbsorbCopiesAgainstAModel(t *testing.T) {
 	}
 	edits, links, linkedRecords := 0, 0, 0
 	for round := range 300 {
-		update(t, s, func(tx *Tx) error {
+		update(t, s, func(tx *boltTx) error {
 			for range 1 + r.IntN(4) {
 				uid, aid := userIDs[r.IntN(len(userIDs))], absorbIDs[r.IntN(len(absorbIDs))]
 				switch r.IntN(5) {
@@ -317,7 +317,7 @@ func TestLinkedAbsorbCopiesAgainstAModel(t *testing.T) {
 		if err := s.Check(); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		view(t, s, func(tx *Tx) error {
+		view(t, s, func(tx *boltTx) error {
 			for _, aid := range absorbIDs {
 				got, err := tx.AbsorbUser(aid)
 				want, ok := accounts[aid]

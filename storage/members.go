@@ -18,7 +18,7 @@ type Member struct {
 // group's Version and LastModified are the caller's to bump. It returns
 // ErrNotFound when the group does not exist and ErrUnknownMember when the user
 // does not.
-func (tx *Tx) AddMember(groupID string, m Member) (added bool, err error) {
+func (tx *boltTx) AddMember(groupID string, m Member) (added bool, err error) {
 	if err := tx.requireGroup(groupID); err != nil {
 		return false, fmt.Errorf("add member: %w", err)
 	}
@@ -49,14 +49,14 @@ func (tx *Tx) AddMember(groupID string, m Member) (added bool, err error) {
 
 // RemoveMember removes userID from the group; removed is false when it was
 // not a member. It returns ErrNotFound when the group does not exist.
-func (tx *Tx) RemoveMember(groupID, userID string) (removed bool, err error) {
+func (tx *boltTx) RemoveMember(groupID, userID string) (removed bool, err error) {
 	if err := tx.requireGroup(groupID); err != nil {
 		return false, fmt.Errorf("remove member: %w", err)
 	}
 	return tx.removeMember(groupID, userID)
 }
 
-func (tx *Tx) removeMember(groupID, userID string) (bool, error) {
+func (tx *boltTx) removeMember(groupID, userID string) (bool, error) {
 	if userID == "" {
 		return false, nil
 	}
@@ -73,7 +73,7 @@ func (tx *Tx) removeMember(groupID, userID string) (bool, error) {
 	return true, tx.addCount(cMemberships, -1)
 }
 
-func (tx *Tx) deleteMembership(groupID, userID string) error {
+func (tx *boltTx) deleteMembership(groupID, userID string) error {
 	if err := tx.b(bMembers).Delete(pairKey(groupID, userID)); err != nil {
 		return fmt.Errorf("remove member %q from group %q: %w", userID, groupID, err)
 	}
@@ -85,14 +85,14 @@ func (tx *Tx) deleteMembership(groupID, userID string) error {
 
 // ClearMembers removes every member of the group and returns their user ids
 // in ascending order. It returns ErrNotFound when the group does not exist.
-func (tx *Tx) ClearMembers(groupID string) (removed []string, err error) {
+func (tx *boltTx) ClearMembers(groupID string) (removed []string, err error) {
 	if err := tx.requireGroup(groupID); err != nil {
 		return nil, fmt.Errorf("clear members: %w", err)
 	}
 	return tx.clearMembers(groupID)
 }
 
-func (tx *Tx) clearMembers(groupID string) ([]string, error) {
+func (tx *boltTx) clearMembers(groupID string) ([]string, error) {
 	var ids []string
 	prefix := prefixKey(groupID)
 	c := tx.b(bMembers).Cursor()
@@ -115,7 +115,7 @@ func (tx *Tx) clearMembers(groupID string) ([]string, error) {
 
 // IsMember reports whether userID is a member of the group. It returns
 // ErrNotFound when the group does not exist.
-func (tx *Tx) IsMember(groupID, userID string) (bool, error) {
+func (tx *boltTx) IsMember(groupID, userID string) (bool, error) {
 	if err := tx.requireGroup(groupID); err != nil {
 		return false, err
 	}
@@ -128,7 +128,7 @@ func (tx *Tx) IsMember(groupID, userID string) (bool, error) {
 // ForEachMember calls fn for each member of the group in ascending user id
 // order; fn returns false to stop, and its error stops the walk and is
 // returned as it is. It returns ErrNotFound when the group does not exist.
-func (tx *Tx) ForEachMember(groupID string, fn func(Member) (bool, error)) error {
+func (tx *boltTx) ForEachMember(groupID string, fn func(Member) (bool, error)) error {
 	if err := tx.requireGroup(groupID); err != nil {
 		return err
 	}
@@ -145,14 +145,14 @@ func (tx *Tx) ForEachMember(groupID string, fn func(Member) (bool, error)) error
 
 // GroupsOfUser returns the ids of the groups userID is a member of, in
 // ascending order. It returns ErrNotFound when the user does not exist.
-func (tx *Tx) GroupsOfUser(userID string) ([]string, error) {
+func (tx *boltTx) GroupsOfUser(userID string) ([]string, error) {
 	if userID == "" || tx.b(bUsers).Get([]byte(userID)) == nil {
 		return nil, fmt.Errorf("groups of user %q: %w", userID, ErrNotFound)
 	}
 	return tx.groupsOf(userID), nil
 }
 
-func (tx *Tx) groupsOf(userID string) []string {
+func (tx *boltTx) groupsOf(userID string) []string {
 	var ids []string
 	prefix := prefixKey(userID)
 	c := tx.b(bMemberOf).Cursor()
@@ -162,7 +162,7 @@ func (tx *Tx) groupsOf(userID string) []string {
 	return ids
 }
 
-func (tx *Tx) requireGroup(id string) error {
+func (tx *boltTx) requireGroup(id string) error {
 	if id == "" || tx.b(bGroups).Get([]byte(id)) == nil {
 		return fmt.Errorf("group %q: %w", id, ErrNotFound)
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func memberIDs(t *testing.T, tx *Tx, groupID string) []string {
+func memberIDs(t *testing.T, tx *boltTx, groupID string) []string {
 	t.Helper()
 	var ids []string
 	if err := tx.ForEachMember(groupID, func(m Member) (bool, error) {
@@ -27,22 +27,22 @@ func TestMembers(t *testing.T) {
 
 	steps := []struct {
 		name string
-		do   func(tx *Tx) (bool, error)
+		do   func(tx *boltTx) (bool, error)
 		want bool
 	}{
-		{"add u2", func(tx *Tx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u2", Display: "B"}) }, true},
-		{"add u1", func(tx *Tx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "A"}) }, true},
-		{"add u1 again", func(tx *Tx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "A"}) }, false},
-		{"add u1 with a new display", func(tx *Tx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "Ada"}) }, false},
-		{"add u3 to the prefix group", func(tx *Tx) (bool, error) { return tx.AddMember("g", Member{UserID: "u3"}) }, true},
-		{"remove a non-member", func(tx *Tx) (bool, error) { return tx.RemoveMember("g1", "u3") }, false},
-		{"remove an empty id", func(tx *Tx) (bool, error) { return tx.RemoveMember("g1", "") }, false},
-		{"is member u1", func(tx *Tx) (bool, error) { return tx.IsMember("g1", "u1") }, true},
-		{"is member u3", func(tx *Tx) (bool, error) { return tx.IsMember("g1", "u3") }, false},
+		{"add u2", func(tx *boltTx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u2", Display: "B"}) }, true},
+		{"add u1", func(tx *boltTx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "A"}) }, true},
+		{"add u1 again", func(tx *boltTx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "A"}) }, false},
+		{"add u1 with a new display", func(tx *boltTx) (bool, error) { return tx.AddMember("g1", Member{UserID: "u1", Display: "Ada"}) }, false},
+		{"add u3 to the prefix group", func(tx *boltTx) (bool, error) { return tx.AddMember("g", Member{UserID: "u3"}) }, true},
+		{"remove a non-member", func(tx *boltTx) (bool, error) { return tx.RemoveMember("g1", "u3") }, false},
+		{"remove an empty id", func(tx *boltTx) (bool, error) { return tx.RemoveMember("g1", "") }, false},
+		{"is member u1", func(tx *boltTx) (bool, error) { return tx.IsMember("g1", "u1") }, true},
+		{"is member u3", func(tx *boltTx) (bool, error) { return tx.IsMember("g1", "u3") }, false},
 	}
 	for _, st := range steps {
 		var got bool
-		update(t, s, func(tx *Tx) error {
+		update(t, s, func(tx *boltTx) error {
 			var err error
 			got, err = st.do(tx)
 			return err
@@ -52,7 +52,7 @@ func TestMembers(t *testing.T) {
 		}
 	}
 
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		var members []Member
 		if err := tx.ForEachMember("g1", func(m Member) (bool, error) {
 			members = append(members, m)
@@ -91,7 +91,7 @@ func TestMembers(t *testing.T) {
 	checkStore(t, s)
 
 	var removed bool
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		var err error
 		removed, err = tx.RemoveMember("g1", "u2")
 		return err
@@ -99,7 +99,7 @@ func TestMembers(t *testing.T) {
 	if !removed {
 		t.Error("RemoveMember(g1, u2) = false, want true")
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if diff := cmp.Diff([]string{"u1"}, memberIDs(t, tx, "g1")); diff != "" {
 			t.Errorf("members after remove (-want +got):\n%s", diff)
 		}
@@ -114,7 +114,7 @@ func TestMembers(t *testing.T) {
 func TestForEachMemberStops(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, id := range []string{"u1", "u2", "u3"} {
 			if err := tx.PutUser(User{ID: id, UserName: id}); err != nil {
 				return err
@@ -125,7 +125,7 @@ func TestForEachMemberStops(t *testing.T) {
 		}
 		return nil
 	})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		var n int
 		if err := tx.ForEachMember("g", func(Member) (bool, error) { n++; return n < 2, nil }); err != nil {
 			return err
@@ -144,7 +144,7 @@ func TestForEachMemberStops(t *testing.T) {
 func TestClearMembers(t *testing.T) {
 	s := openTest(t)
 	putGroups(t, s, Group{ID: "g"}, Group{ID: "other"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, id := range []string{"u3", "u1", "u2"} {
 			if err := tx.PutUser(User{ID: id, UserName: id}); err != nil {
 				return err
@@ -157,7 +157,7 @@ func TestClearMembers(t *testing.T) {
 		return err
 	})
 	var removed []string
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		var err error
 		removed, err = tx.ClearMembers("g")
 		return err
@@ -165,7 +165,7 @@ func TestClearMembers(t *testing.T) {
 	if diff := cmp.Diff([]string{"u1", "u2", "u3"}, removed); diff != "" {
 		t.Errorf("ClearMembers (-want +got):\n%s", diff)
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		g, err := tx.Group("g")
 		if err != nil {
 			return err
@@ -185,7 +185,7 @@ func TestClearMembers(t *testing.T) {
 	if got := s.Stats().Memberships; got != 1 {
 		t.Errorf("Stats().Memberships = %d, want 1", got)
 	}
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		removed, err := tx.ClearMembers("g")
 		if len(removed) != 0 {
 			t.Errorf("second ClearMembers removed %v", removed)
@@ -201,23 +201,23 @@ func TestMemberErrors(t *testing.T) {
 	putGroups(t, s, Group{ID: "g"})
 	tests := []struct {
 		name string
-		do   func(tx *Tx) error
+		do   func(tx *boltTx) error
 		want error
 	}{
-		{"add to a missing group", func(tx *Tx) error { _, err := tx.AddMember("nope", Member{UserID: "u1"}); return err }, ErrNotFound},
-		{"add a missing user", func(tx *Tx) error { _, err := tx.AddMember("g", Member{UserID: "nope"}); return err }, ErrUnknownMember},
-		{"add an empty user id", func(tx *Tx) error { _, err := tx.AddMember("g", Member{}); return err }, ErrUnknownMember},
-		{"remove from a missing group", func(tx *Tx) error { _, err := tx.RemoveMember("nope", "u1"); return err }, ErrNotFound},
-		{"clear a missing group", func(tx *Tx) error { _, err := tx.ClearMembers("nope"); return err }, ErrNotFound},
-		{"is member of a missing group", func(tx *Tx) error { _, err := tx.IsMember("nope", "u1"); return err }, ErrNotFound},
-		{"members of a missing group", func(tx *Tx) error {
+		{"add to a missing group", func(tx *boltTx) error { _, err := tx.AddMember("nope", Member{UserID: "u1"}); return err }, ErrNotFound},
+		{"add a missing user", func(tx *boltTx) error { _, err := tx.AddMember("g", Member{UserID: "nope"}); return err }, ErrUnknownMember},
+		{"add an empty user id", func(tx *boltTx) error { _, err := tx.AddMember("g", Member{}); return err }, ErrUnknownMember},
+		{"remove from a missing group", func(tx *boltTx) error { _, err := tx.RemoveMember("nope", "u1"); return err }, ErrNotFound},
+		{"clear a missing group", func(tx *boltTx) error { _, err := tx.ClearMembers("nope"); return err }, ErrNotFound},
+		{"is member of a missing group", func(tx *boltTx) error { _, err := tx.IsMember("nope", "u1"); return err }, ErrNotFound},
+		{"members of a missing group", func(tx *boltTx) error {
 			return tx.ForEachMember("nope", func(Member) (bool, error) { return true, nil })
 		}, ErrNotFound},
-		{"groups of a missing user", func(tx *Tx) error { _, err := tx.GroupsOfUser("nope"); return err }, ErrNotFound},
+		{"groups of a missing user", func(tx *boltTx) error { _, err := tx.GroupsOfUser("nope"); return err }, ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := s.Update(tt.do)
+			err := s.update(tt.do)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("got %v, want %v", err, tt.want)
 			}

@@ -16,7 +16,7 @@ const migrateChunk = 1000
 // is its own transaction and the version is written last, so a migration
 // that stops half way starts again from the beginning at the next Open.
 // Files of any other version are left to checkLayout.
-func (s *Store) migrate() error {
+func (s *Bolt) migrate() error {
 	var version string
 	if err := s.db.View(func(btx *bolt.Tx) error {
 		if meta := btx.Bucket(bucketNames[bMeta]); meta != nil {

@@ -68,7 +68,7 @@ func TestOpenPermissions(t *testing.T) {
 		path := filepath.Join(dir, "bridge.db")
 		var err error
 		asUnprivileged(t, func() {
-			var s *Store
+			var s *Bolt
 			if s, err = Open(path, Options{}); err == nil {
 				s.Close()
 			}
@@ -102,7 +102,7 @@ func TestOpenPermissions(t *testing.T) {
 				return
 			}
 			defer s.Close()
-			readErr = s.View(func(tx *Tx) error {
+			readErr = s.view(func(tx *boltTx) error {
 				_, err := tx.User("u1")
 				return err
 			})

@@ -9,7 +9,7 @@ package storage
 type decodeFunc[T any] func(id string, v []byte, withPayload bool) (T, error)
 
 // getRecord reads the record id of bucket, or ErrNotFound.
-func getRecord[T any](tx *Tx, bucket bucketID, id string, withPayload bool, decode decodeFunc[T]) (T, error) {
+func getRecord[T any](tx *boltTx, bucket bucketID, id string, withPayload bool, decode decodeFunc[T]) (T, error) {
 	var zero T
 	if id == "" {
 		return zero, ErrNotFound
@@ -23,7 +23,7 @@ func getRecord[T any](tx *Tx, bucket bucketID, id string, withPayload bool, deco
 
 // getByIndex reads the record of bucket whose id the unique index idx holds
 // under key, or ErrNotFound.
-func getByIndex[T any](tx *Tx, idx bucketID, key string, bucket bucketID, decode decodeFunc[T]) (T, error) {
+func getByIndex[T any](tx *boltTx, idx bucketID, key string, bucket bucketID, decode decodeFunc[T]) (T, error) {
 	var zero T
 	if key == "" {
 		return zero, ErrNotFound
@@ -37,7 +37,7 @@ func getByIndex[T any](tx *Tx, idx bucketID, key string, bucket bucketID, decode
 
 // forEachRecord calls fn for each record of bucket with an id after after
 // ("" for all), in id order, until fn returns false or an error.
-func forEachRecord[T any](tx *Tx, bucket bucketID, after string, decode decodeFunc[T], fn func(T) (bool, error)) error {
+func forEachRecord[T any](tx *boltTx, bucket bucketID, after string, decode decodeFunc[T], fn func(T) (bool, error)) error {
 	c := tx.b(bucket).Cursor()
 	k, v := c.Seek([]byte(after))
 	if k != nil && after != "" && string(k) == after {

@@ -34,7 +34,7 @@ type Options struct {
 }
 
 // Store is the bbolt file of the bridge. It is safe for concurrent use.
-type Store struct {
+type Bolt struct {
 	db       *bolt.DB
 	path     string
 	readOnly bool
@@ -64,7 +64,7 @@ type Counts struct {
 // directory may not be opened or created; errors.Is(err, syscall.EROFS) on a
 // read-only file system; errors.Is(err, fs.ErrNotExist) when ReadOnly and the
 // file does not exist.
-func Open(path string, opts Options) (*Store, error) {
+func Open(path string, opts Options) (*Bolt, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
@@ -79,7 +79,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, readOnly: opts.ReadOnly}
+	s := &Bolt{db: db, path: path, readOnly: opts.ReadOnly}
 	if opts.ReadOnly {
 		err = db.View(func(tx *bolt.Tx) error { return checkLayout(tx) })
 	} else if err = s.migrate(); err == nil {
@@ -198,7 +198,7 @@ func checkLayout(tx *bolt.Tx) error {
 }
 
 // Close closes the file and releases its lock.
-func (s *Store) Close() error {
+func (s *Bolt) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.path, err)
 	}
@@ -206,27 +206,35 @@ func (s *Store) Close() error {
 }
 
 // Path returns the path the store was opened with.
-func (s *Store) Path() string { return s.path }
+func (s *Bolt) Path() string { return s.path }
 
 // View runs fn in a read-only transaction. fn's error is returned as it is.
-func (s *Store) View(fn func(*Tx) error) error {
+func (s *Bolt) View(fn func(Tx) error) error {
+	return s.view(func(tx *boltTx) error { return fn(tx) })
+}
+
+func (s *Bolt) view(fn func(*boltTx) error) error {
 	return s.wrapErr(s.db.View(func(btx *bolt.Tx) error { return fn(s.newTx(btx)) }))
 }
 
 // Update runs fn in a read-write transaction, committed when fn returns nil
 // and rolled back otherwise. fn's error is returned as it is.
-func (s *Store) Update(fn func(*Tx) error) error {
+func (s *Bolt) Update(fn func(Tx) error) error {
+	return s.update(func(tx *boltTx) error { return fn(tx) })
+}
+
+func (s *Bolt) update(fn func(*boltTx) error) error {
 	return s.wrapErr(s.db.Update(func(btx *bolt.Tx) error { return fn(s.newTx(btx)) }))
 }
 
 // Batch is Update with group commit: concurrent calls share one transaction
 // and one fsync (see groupCommit). fn may run more than once, so it must have
 // no side effects outside the transaction; an fn that fails is retried alone.
-func (s *Store) Batch(fn func(*Tx) error) error {
+func (s *Bolt) Batch(fn func(Tx) error) error {
 	return s.wrapErr(s.group.batch(s.db, func(btx *bolt.Tx) error { return fn(s.newTx(btx)) }))
 }
 
-func (s *Store) wrapErr(err error) error {
+func (s *Bolt) wrapErr(err error) error {
 	if errors.Is(err, berrors.ErrDatabaseReadOnly) {
 		return fmt.Errorf("store %s is open read-only: %w", s.path, err)
 	}
@@ -235,9 +243,9 @@ func (s *Store) wrapErr(err error) error {
 
 // Stats returns the kept totals. It reads five keys; on a closed store it
 // returns zero counts.
-func (s *Store) Stats() Counts {
+func (s *Bolt) Stats() Counts {
 	var c Counts
-	_ = s.View(func(tx *Tx) error {
+	_ = s.view(func(tx *boltTx) error {
 		c = Counts{
 			Users:       tx.count(cUsers),
 			AbsorbUsers: tx.count(cAbsorbUsers),
@@ -259,16 +267,16 @@ func (s *Store) Stats() Counts {
 // *ConflictError has written nothing. Any other error (a key over bbolt's
 // 32 KiB limit, a damaged record) may leave part of the change in the
 // transaction: return it from the function so the transaction rolls back.
-type Tx struct {
+type boltTx struct {
 	tx      *bolt.Tx
-	s       *Store
+	s       *Bolt
 	buckets [numBuckets]*bolt.Bucket
 }
 
-func (s *Store) newTx(btx *bolt.Tx) *Tx { return &Tx{tx: btx, s: s} }
+func (s *Bolt) newTx(btx *bolt.Tx) *boltTx { return &boltTx{tx: btx, s: s} }
 
 // b returns the bucket; Open has checked that every bucket exists.
-func (tx *Tx) b(id bucketID) *bolt.Bucket {
+func (tx *boltTx) b(id bucketID) *bolt.Bucket {
 	if b := tx.buckets[id]; b != nil {
 		return b
 	}
@@ -281,9 +289,9 @@ func (tx *Tx) b(id bucketID) *bolt.Bucket {
 }
 
 // Writable reports whether the transaction may write.
-func (tx *Tx) Writable() bool { return tx.tx.Writable() }
+func (tx *boltTx) Writable() bool { return tx.tx.Writable() }
 
-func (tx *Tx) count(c counter) int {
+func (tx *boltTx) count(c counter) int {
 	v := tx.b(bMeta).Get(counterKeys[c])
 	if len(v) != 8 {
 		return 0
@@ -291,7 +299,7 @@ func (tx *Tx) count(c counter) int {
 	return int(binary.BigEndian.Uint64(v))
 }
 
-func (tx *Tx) addCount(c counter, delta int) error {
+func (tx *boltTx) addCount(c counter, delta int) error {
 	if delta == 0 {
 		return nil
 	}
@@ -304,3 +312,9 @@ func (tx *Tx) addCount(c counter, delta int) error {
 	}
 	return nil
 }
+
+// Describe names the store for messages: its path.
+func (s *Bolt) Describe() string { return s.path }
+
+var _ Store = (*Bolt)(nil)
+var _ Tx = (*boltTx)(nil)

@@ -48,7 +48,7 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 	if got, want := s.Stats(), (Counts{Users: 1}); got != want {
 		t.Errorf("Stats() after reopen = %+v, want %+v", got, want)
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		_, err := tx.User("u1")
 		return err
 	})
@@ -219,11 +219,11 @@ func TestOpenReadOnly(t *testing.T) {
 	}
 	defer r2.Close()
 
-	view(t, r2, func(tx *Tx) error {
+	view(t, r2, func(tx *boltTx) error {
 		_, err := tx.UserByUserName("ADA@example.com")
 		return err
 	})
-	err = r1.Update(func(tx *Tx) error { return tx.PutCursor("x", "y") })
+	err = r1.update(func(tx *boltTx) error { return tx.PutCursor("x", "y") })
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("Update on a read-only store = %v, want a read-only error", err)
 	}
@@ -234,7 +234,7 @@ func TestOpenReadOnly(t *testing.T) {
 
 func TestWriteInViewFails(t *testing.T) {
 	s := openTest(t)
-	err := s.View(func(tx *Tx) error {
+	err := s.view(func(tx *boltTx) error {
 		if tx.Writable() {
 			t.Error("Writable() = true in View")
 		}
@@ -248,7 +248,7 @@ func TestWriteInViewFails(t *testing.T) {
 func TestUpdateRollsBackOnError(t *testing.T) {
 	s := openTest(t)
 	boom := errors.New("boom")
-	err := s.Update(func(tx *Tx) error {
+	err := s.update(func(tx *boltTx) error {
 		if err := tx.PutUser(testUser("u1", "ada@example.com")); err != nil {
 			return err
 		}
@@ -272,7 +272,7 @@ func TestBatch(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			id := fmt.Sprintf("u%02d", i)
-			errs <- s.Batch(func(tx *Tx) error {
+			errs <- s.Batch(func(tx Tx) error {
 				return tx.PutUser(testUser(id, id+"@example.com"))
 			})
 		}()
@@ -286,7 +286,7 @@ func TestBatch(t *testing.T) {
 	}
 	// A failing fn fails alone.
 	putUsers(t, s, testUser("taken", "taken@example.com"))
-	err := s.Batch(func(tx *Tx) error { return tx.PutUser(testUser("other", "TAKEN@example.com")) })
+	err := s.Batch(func(tx Tx) error { return tx.PutUser(testUser("other", "TAKEN@example.com")) })
 	if !errors.Is(err, ErrConflict) {
 		t.Errorf("conflicting Batch = %v, want ErrConflict", err)
 	}
@@ -300,7 +300,7 @@ func TestStats(t *testing.T) {
 	s := openTest(t)
 	putUsers(t, s, testUser("u1", "a@example.com"), testUser("u2", "b@example.com"))
 	putGroups(t, s, Group{ID: "g1", DisplayName: "G1"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if _, err := tx.AddMember("g1", Member{UserID: "u1"}); err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func TestStats(t *testing.T) {
 	if diff := cmp.Diff(want, s.Stats()); diff != "" {
 		t.Errorf("Stats() (-want +got):\n%s", diff)
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got := Counts{Users: tx.CountUsers(), AbsorbUsers: tx.CountAbsorbUsers(), Groups: tx.CountGroups(),
 			Memberships: want.Memberships, Intents: tx.CountIntents()}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -341,7 +341,7 @@ func TestBatchSharesCommits(t *testing.T) {
 	started := make(chan struct{})
 	firstDone := make(chan error, 1)
 	go func() {
-		firstDone <- s.Batch(func(tx *Tx) error {
+		firstDone <- s.Batch(func(tx Tx) error {
 			close(started)
 			<-release
 			return tx.PutUser(testUser("first", "first@example.com"))
@@ -366,10 +366,10 @@ func TestBatchSharesCommits(t *testing.T) {
 				name = "TAKEN@example.com" // conflicts: must fail alone
 			}
 			queued <- struct{}{}
-			errs[i] = s.Batch(func(tx *Tx) error {
+			errs[i] = s.Batch(func(tx Tx) error {
 				if i < n {
 					mu.Lock()
-					txIDs[tx.tx.ID()] = true
+					txIDs[tx.(*boltTx).tx.ID()] = true
 					mu.Unlock()
 				}
 				return tx.PutUser(testUser(fmt.Sprintf("q%02d", i), name))

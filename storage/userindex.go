@@ -144,7 +144,7 @@ func (r UserRange) bounds() (lo, hi []byte, err error) {
 // were added or removed meanwhile. fn returns false to stop; its error stops
 // the walk and is returned as it is. Every key read is counted in
 // KeysScanned.
-func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte, id string) (bool, error)) error {
+func (tx *boltTx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte, id string) (bool, error)) error {
 	var fnErr error
 	err := tx.scanKeys(r, desc, after, func(k []byte) bool {
 		more, err := fn(bytes.Clone(k), idOfKey(r.Index, k))
@@ -161,7 +161,7 @@ func (tx *Tx) ScanUsers(r UserRange, desc bool, after []byte, fn func(pos []byte
 // index's order (reversed when desc), nil when the range holds fewer. It
 // reads only keys, so a page no walk led to costs one key per user before
 // it.
-func (tx *Tx) SkipUsers(r UserRange, desc bool, n int) ([]byte, error) {
+func (tx *boltTx) SkipUsers(r UserRange, desc bool, n int) ([]byte, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -179,7 +179,7 @@ func (tx *Tx) SkipUsers(r UserRange, desc bool, n int) ([]byte, error) {
 
 // scanKeys calls fn with each key of range r from after on; the key is
 // valid only during the call.
-func (tx *Tx) scanKeys(r UserRange, desc bool, after []byte, fn func(k []byte) bool) error {
+func (tx *boltTx) scanKeys(r UserRange, desc bool, after []byte, fn func(k []byte) bool) error {
 	lo, hi, err := r.bounds()
 	if err != nil {
 		return err
@@ -228,7 +228,7 @@ func (tx *Tx) scanKeys(r UserRange, desc bool, after []byte, fn func(k []byte) b
 // limit keys; ok is false when there are more than limit (n is then limit,
 // or the exact number where it costs nothing). All users, and the active or
 // inactive ones, are counted from kept totals without reading the index.
-func (tx *Tx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error) {
+func (tx *boltTx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error) {
 	if r.Kind == RangeAll && r.Index != ByEmail {
 		n = tx.CountUsers()
 		return n, n <= limit, nil
@@ -251,9 +251,9 @@ func (tx *Tx) CountUserRange(r UserRange, limit int) (n int, ok bool, err error)
 
 // KeysScanned returns how many index keys ScanUsers has read since the store
 // was opened, so tests can check that a page reads what it shows and no more.
-func (s *Store) KeysScanned() uint64 { return s.keysScanned.Load() }
+func (s *Bolt) KeysScanned() uint64 { return s.keysScanned.Load() }
 
-func (tx *Tx) countActive() int {
+func (tx *boltTx) countActive() int {
 	v := tx.b(bMeta).Get(keyActiveUsers)
 	if len(v) != 8 {
 		return 0
@@ -261,7 +261,7 @@ func (tx *Tx) countActive() int {
 	return int(binary.BigEndian.Uint64(v))
 }
 
-func (tx *Tx) addActive(delta int) error {
+func (tx *boltTx) addActive(delta int) error {
 	if delta == 0 {
 		return nil
 	}
@@ -331,10 +331,10 @@ func walkKeysOf(u User) []walkKey {
 // UsersEpoch returns a number that changes after every committed write of
 // a user. A count read in a transaction begun after UsersEpoch returned e
 // stays true while UsersEpoch still returns e, so it can be kept until then.
-func (s *Store) UsersEpoch() uint64 { return s.usersEpoch.Load() }
+func (s *Bolt) UsersEpoch() uint64 { return s.usersEpoch.Load() }
 
 // putWalkKeys replaces the walk index keys of user id with keys.
-func (tx *Tx) putWalkKeys(id string, keys []walkKey) error {
+func (tx *boltTx) putWalkKeys(id string, keys []walkKey) error {
 	tx.tx.OnCommit(func() { tx.s.usersEpoch.Add(1) })
 	old, err := tx.walkKeys(id)
 	if err != nil {
@@ -393,7 +393,7 @@ func encodeWalkKeys(id string, keys []walkKey) []byte {
 }
 
 // walkKeys reads the walk index keys written for user id.
-func (tx *Tx) walkKeys(id string) ([]walkKey, error) {
+func (tx *boltTx) walkKeys(id string) ([]walkKey, error) {
 	v := tx.b(bUserKeys).Get([]byte(id))
 	if v == nil {
 		return nil, nil

@@ -22,9 +22,9 @@ func walkUser(id, userName, family string, active bool, modified time.Time, emai
 }
 
 // scanIDs returns the ids of range r in order, and the position of each.
-func scanIDs(t *testing.T, s *Store, r UserRange, desc bool, after []byte) (ids []string, pos [][]byte) {
+func scanIDs(t *testing.T, s *Bolt, r UserRange, desc bool, after []byte) (ids []string, pos [][]byte) {
 	t.Helper()
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ScanUsers(r, desc, after, func(p []byte, id string) (bool, error) {
 			ids, pos = append(ids, id), append(pos, p)
 			return true, nil
@@ -42,7 +42,7 @@ func TestScanUsersRanges(t *testing.T) {
 		walkUser("u3", "bob", "", true, t0.Add(2*time.Second), "b@x.org", "B@y.org"),
 		walkUser("u4", "al\x00ex", "Jones", true, t0.Add(2*time.Second)),
 	}
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, u := range users {
 			if err := tx.PutUser(u); err != nil {
 				return err
@@ -86,7 +86,7 @@ func TestScanUsersRanges(t *testing.T) {
 					t.Errorf("after %d (-want +got):\n%s", i, diff)
 				}
 			}
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				n, ok, err := tx.CountUserRange(tt.r, 100)
 				if err != nil || !ok || n != len(tt.want) {
 					t.Errorf("CountUserRange = %d, %v, %v; want %d", n, ok, err, len(tt.want))
@@ -100,7 +100,7 @@ func TestScanUsersRanges(t *testing.T) {
 func TestWalkIndexesFollowWrites(t *testing.T) {
 	s := openTest(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for i := range 3 {
 			if err := tx.PutUser(walkUser(fmt.Sprintf("u%d", i), fmt.Sprintf("user%d", i), "Old", true, t0)); err != nil {
 				return err
@@ -120,7 +120,7 @@ func TestWalkIndexesFollowWrites(t *testing.T) {
 	if diff := cmp.Diff([]string{"u0", "u1"}, got); diff != "" {
 		t.Errorf("by userName (-want +got):\n%s", diff)
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if n, _, _ := tx.CountUserRange(UserRange{Index: ByActive, Kind: RangeEqual, Active: true}, 10); n != 1 {
 			t.Errorf("active count = %d, want 1", n)
 		}
@@ -134,7 +134,7 @@ func TestWalkIndexesFollowWrites(t *testing.T) {
 	})
 	for _, b := range walkBuckets {
 		var n int
-		view(t, s, func(tx *Tx) error { n = tx.b(b).Stats().KeyN; return nil })
+		view(t, s, func(tx *boltTx) error { n = tx.b(b).Stats().KeyN; return nil })
 		want := 2
 		if b == bUserSortEmail {
 			want = 0
@@ -153,7 +153,7 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = migrateChunk + 5 // more than one chunk
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for i := range n {
 			if err := tx.PutUser(walkUser(fmt.Sprintf("u%05d", i), fmt.Sprintf("user%05d", n-i), "F", i%2 == 0, t0)); err != nil {
 				return err
@@ -191,7 +191,7 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 	if len(got) != n || got[0] != fmt.Sprintf("u%05d", n-1) || got[n-1] != "u00000" {
 		t.Errorf("by userName after migration: %d users, first %q, last %q", len(got), got[0], got[len(got)-1])
 	}
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if c, _, _ := tx.CountUserRange(UserRange{Index: ByActive, Kind: RangeEqual, Active: true}, n); c != (n+1)/2 {
 			t.Errorf("active after migration = %d, want %d", c, (n+1)/2)
 		}
@@ -206,7 +206,7 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 func TestCheckFindsWalkIndexDrift(t *testing.T) {
 	s := openTest(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		return tx.PutUser(walkUser("u1", "ann", "Lee", true, t0))
 	})
 	checkStore(t, s)

@@ -24,7 +24,7 @@ type User struct {
 }
 
 // User returns the user with SCIM id id, or ErrNotFound.
-func (tx *Tx) User(id string) (User, error) {
+func (tx *boltTx) User(id string) (User, error) {
 	u, err := tx.user(id, true)
 	if err != nil {
 		return User{}, fmt.Errorf("user %q: %w", id, err)
@@ -32,13 +32,13 @@ func (tx *Tx) User(id string) (User, error) {
 	return u, nil
 }
 
-func (tx *Tx) user(id string, withResource bool) (User, error) {
+func (tx *boltTx) user(id string, withResource bool) (User, error) {
 	return getRecord(tx, bUsers, id, withResource, tx.decodeUser)
 }
 
 // UserByUserName returns the user whose userName equals userName
 // as FoldUserName compares them, or ErrNotFound.
-func (tx *Tx) UserByUserName(userName string) (User, error) {
+func (tx *boltTx) UserByUserName(userName string) (User, error) {
 	u, err := tx.userByIndex(bUserName, FoldUserName(userName))
 	if err != nil {
 		return User{}, fmt.Errorf("user with userName %q: %w", userName, err)
@@ -49,7 +49,7 @@ func (tx *Tx) UserByUserName(userName string) (User, error) {
 // UserByExternalID returns the first user (in id order) whose externalId
 // equals externalID exactly, or ErrNotFound. externalId is not unique
 // (RFC 7643 §3.1 gives it no uniqueness): see UsersByExternalID.
-func (tx *Tx) UserByExternalID(externalID string) (User, error) {
+func (tx *boltTx) UserByExternalID(externalID string) (User, error) {
 	users, err := tx.UsersByExternalID(externalID)
 	if err != nil {
 		return User{}, err
@@ -62,13 +62,13 @@ func (tx *Tx) UserByExternalID(externalID string) (User, error) {
 
 // UsersByExternalID returns the users whose externalId equals externalID
 // exactly, in ascending id order; none is an empty result, not an error.
-func (tx *Tx) UsersByExternalID(externalID string) ([]User, error) {
+func (tx *boltTx) UsersByExternalID(externalID string) ([]User, error) {
 	return tx.usersByPairIndex(bUserExternalID, externalID, "externalId")
 }
 
 // UserByAbsorbID returns the user mapped to the Absorb id absorbID, or
 // ErrNotFound.
-func (tx *Tx) UserByAbsorbID(absorbID string) (User, error) {
+func (tx *boltTx) UserByAbsorbID(absorbID string) (User, error) {
 	u, err := tx.userByIndex(bUserAbsorbID, absorbID)
 	if err != nil {
 		return User{}, fmt.Errorf("user with absorb id %q: %w", absorbID, err)
@@ -76,19 +76,19 @@ func (tx *Tx) UserByAbsorbID(absorbID string) (User, error) {
 	return u, nil
 }
 
-func (tx *Tx) userByIndex(idx bucketID, key string) (User, error) {
+func (tx *boltTx) userByIndex(idx bucketID, key string) (User, error) {
 	return getByIndex(tx, idx, key, bUsers, tx.decodeUser)
 }
 
 // UsersByEmail returns the users holding email among their emails,
 // case-insensitively (FoldCase), in ascending id order; none is an empty
 // result, not an error.
-func (tx *Tx) UsersByEmail(email string) ([]User, error) {
+func (tx *boltTx) UsersByEmail(email string) ([]User, error) {
 	return tx.usersByPairIndex(bUserEmail, FoldCase(email), "email")
 }
 
 // usersByPairIndex reads a non-unique index keyed lp(key) id.
-func (tx *Tx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
+func (tx *boltTx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
 	if key == "" {
 		return nil, nil
 	}
@@ -111,7 +111,7 @@ func (tx *Tx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
 // *ConflictError (errors.Is ErrConflict) when another user holds the same
 // userName (case-insensitively) or AbsorbID; nothing is written then.
 // externalId is indexed but not unique. u.Version is stored as given.
-func (tx *Tx) PutUser(u User) error {
+func (tx *boltTx) PutUser(u User) error {
 	p, err := tx.s.PrepareUser(u)
 	if err != nil {
 		return err
@@ -123,27 +123,35 @@ func (tx *Tx) PutUser(u User) error {
 // stores it (Store.PrepareUser), so the encoding and its compression run
 // before bbolt's single writer is taken and the commit that concurrent
 // writers share holds the writer for less time.
+//
+// Another engine may fill only User; Bolt then encodes at the write.
 type PreparedUser struct {
-	u    User
-	v    []byte
+	User User
+	v    []byte // Bolt's encoding of User, nil when not prepared by Bolt
 	walk []walkKey
 }
 
 // PrepareUser encodes u for PutPreparedUser. Changes made to u afterwards are
 // not seen.
-func (s *Store) PrepareUser(u User) (PreparedUser, error) {
+func (s *Bolt) PrepareUser(u User) (PreparedUser, error) {
 	if u.ID == "" {
 		return PreparedUser{}, errors.New("put user: empty id")
 	}
 	if err := checkUserKeys(u); err != nil {
 		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
 	}
-	return PreparedUser{u: u, v: s.encodeUser(u), walk: walkKeysOf(u)}, nil
+	return PreparedUser{User: u, v: s.encodeUser(u), walk: walkKeysOf(u)}, nil
 }
 
 // PutPreparedUser is PutUser for a record encoded by PrepareUser.
-func (tx *Tx) PutPreparedUser(p PreparedUser) error {
-	u := p.u
+func (tx *boltTx) PutPreparedUser(p PreparedUser) error {
+	if p.v == nil {
+		var err error
+		if p, err = tx.s.PrepareUser(p.User); err != nil {
+			return err
+		}
+	}
+	u := p.User
 	if u.ID == "" {
 		return errors.New("put user: empty id")
 	}
@@ -216,7 +224,7 @@ func (tx *Tx) PutPreparedUser(p PreparedUser) error {
 
 // reindex moves a unique index entry from oldKey to newKey for id. An old
 // entry is removed only while it still points at id.
-func reindex(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
+func reindex(tx *boltTx, idx bucketID, oldKey, newKey, id string) error {
 	b := tx.b(idx)
 	if oldKey == newKey {
 		if newKey == "" {
@@ -240,7 +248,7 @@ func reindex(tx *Tx, idx bucketID, oldKey, newKey, id string) error {
 
 // repair moves id's entries of a non-unique (lp(key) id) index from the old
 // keys to the new ones.
-func repair(tx *Tx, idx bucketID, oldKeys, newKeys []string, id string) error {
+func repair(tx *boltTx, idx bucketID, oldKeys, newKeys []string, id string) error {
 	b := tx.b(idx)
 	for _, k := range oldKeys {
 		if !slices.Contains(newKeys, k) {
@@ -280,7 +288,7 @@ func emailKeys(emails []string) []string {
 // DeleteUser removes the user, its index entries, its rule state and all its
 // group memberships (in both directions, fixing the groups' member counts).
 // It returns ErrNotFound when there is no such user.
-func (tx *Tx) DeleteUser(id string) error {
+func (tx *boltTx) DeleteUser(id string) error {
 	u, err := tx.user(id, false)
 	if err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
@@ -329,14 +337,14 @@ func (tx *Tx) DeleteUser(id string) error {
 // ForEachUser calls fn for each user in ascending id order, starting after
 // the id after ("" starts at the first). fn returns false to stop; its error
 // stops the walk and is returned as it is.
-func (tx *Tx) ForEachUser(after string, fn func(User) (bool, error)) error {
+func (tx *boltTx) ForEachUser(after string, fn func(User) (bool, error)) error {
 	return forEachRecord(tx, bUsers, after, tx.decodeUser, fn)
 }
 
 // CountUsers returns the number of users.
-func (tx *Tx) CountUsers() int { return tx.count(cUsers) }
+func (tx *boltTx) CountUsers() int { return tx.count(cUsers) }
 
-func (s *Store) encodeUser(u User) []byte {
+func (s *Bolt) encodeUser(u User) []byte {
 	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
 	e.str(u.AbsorbID)
 	e.str(u.UserName)
@@ -352,7 +360,7 @@ func (s *Store) encodeUser(u User) []byte {
 	return s.codec.record(&e, u.Resource)
 }
 
-func (tx *Tx) decodeUser(id string, v []byte, withResource bool) (User, error) {
+func (tx *boltTx) decodeUser(id string, v []byte, withResource bool) (User, error) {
 	rec, _, err := splitUserValue(v)
 	if err != nil {
 		return User{}, fmt.Errorf("decode user %q: %w", id, err)

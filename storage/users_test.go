@@ -30,7 +30,7 @@ func TestUserRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openTest(t)
 			putUsers(t, s, tt.user)
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				got, err := tx.User(tt.user.ID)
 				if err != nil {
 					return err
@@ -65,7 +65,7 @@ func TestUserValuesAreCopies(t *testing.T) {
 	s := openTest(t)
 	putUsers(t, s, testUser("u1", "ada@example.com", "ada@example.com"))
 	var first User
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		var err error
 		first, err = tx.User("u1")
 		return err
@@ -92,19 +92,19 @@ func TestUserLookups(t *testing.T) {
 
 	lookups := []struct {
 		name   string
-		lookup func(tx *Tx) (User, error)
+		lookup func(tx *boltTx) (User, error)
 		want   string
 	}{
-		{"id", func(tx *Tx) (User, error) { return tx.User("u1") }, "u1"},
-		{"userName exact", func(tx *Tx) (User, error) { return tx.UserByUserName("Ada.Lovelace@Example.com") }, "u1"},
-		{"userName other case", func(tx *Tx) (User, error) { return tx.UserByUserName("ADA.LOVELACE@EXAMPLE.COM") }, "u1"},
-		{"userName non-ASCII other case", func(tx *Tx) (User, error) { return tx.UserByUserName("ωMEGA@example.com") }, "u3"},
-		{"externalId", func(tx *Tx) (User, error) { return tx.UserByExternalID("ext-u2") }, "u2"},
-		{"absorbId", func(tx *Tx) (User, error) { return tx.UserByAbsorbID("absorb-u3") }, "u3"},
+		{"id", func(tx *boltTx) (User, error) { return tx.User("u1") }, "u1"},
+		{"userName exact", func(tx *boltTx) (User, error) { return tx.UserByUserName("Ada.Lovelace@Example.com") }, "u1"},
+		{"userName other case", func(tx *boltTx) (User, error) { return tx.UserByUserName("ADA.LOVELACE@EXAMPLE.COM") }, "u1"},
+		{"userName non-ASCII other case", func(tx *boltTx) (User, error) { return tx.UserByUserName("ωMEGA@example.com") }, "u3"},
+		{"externalId", func(tx *boltTx) (User, error) { return tx.UserByExternalID("ext-u2") }, "u2"},
+		{"absorbId", func(tx *boltTx) (User, error) { return tx.UserByAbsorbID("absorb-u3") }, "u3"},
 	}
 	for _, tt := range lookups {
 		t.Run(tt.name, func(t *testing.T) {
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				u, err := tt.lookup(tx)
 				if err != nil {
 					return err
@@ -122,19 +122,19 @@ func TestUserLookups(t *testing.T) {
 
 	misses := []struct {
 		name   string
-		lookup func(tx *Tx) (User, error)
+		lookup func(tx *boltTx) (User, error)
 	}{
-		{"missing id", func(tx *Tx) (User, error) { return tx.User("nope") }},
-		{"empty id", func(tx *Tx) (User, error) { return tx.User("") }},
-		{"missing userName", func(tx *Tx) (User, error) { return tx.UserByUserName("nobody@example.com") }},
-		{"empty userName", func(tx *Tx) (User, error) { return tx.UserByUserName("") }},
-		{"externalId is case-sensitive", func(tx *Tx) (User, error) { return tx.UserByExternalID("EXT-u2") }},
-		{"empty externalId", func(tx *Tx) (User, error) { return tx.UserByExternalID("") }},
-		{"missing absorbId", func(tx *Tx) (User, error) { return tx.UserByAbsorbID("absorb-nope") }},
+		{"missing id", func(tx *boltTx) (User, error) { return tx.User("nope") }},
+		{"empty id", func(tx *boltTx) (User, error) { return tx.User("") }},
+		{"missing userName", func(tx *boltTx) (User, error) { return tx.UserByUserName("nobody@example.com") }},
+		{"empty userName", func(tx *boltTx) (User, error) { return tx.UserByUserName("") }},
+		{"externalId is case-sensitive", func(tx *boltTx) (User, error) { return tx.UserByExternalID("EXT-u2") }},
+		{"empty externalId", func(tx *boltTx) (User, error) { return tx.UserByExternalID("") }},
+		{"missing absorbId", func(tx *boltTx) (User, error) { return tx.UserByAbsorbID("absorb-nope") }},
 	}
 	for _, tt := range misses {
 		t.Run(tt.name, func(t *testing.T) {
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				if _, err := tt.lookup(tx); !isNotFound(err) {
 					t.Errorf("got %v, want ErrNotFound", err)
 				}
@@ -155,7 +155,7 @@ func TestUserLookups(t *testing.T) {
 	}
 	for _, tt := range emails {
 		t.Run("email "+tt.email, func(t *testing.T) {
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				users, err := tx.UsersByEmail(tt.email)
 				if err != nil {
 					return err
@@ -190,7 +190,7 @@ func TestPutUserReindexes(t *testing.T) {
 	renamed.Version = 2
 	putUsers(t, s, renamed)
 
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		for name, lookup := range map[string]func() (User, error){
 			"old userName":   func() (User, error) { return tx.UserByUserName("old@example.com") },
 			"old externalId": func() (User, error) { return tx.UserByExternalID("ext-u1") },
@@ -231,7 +231,7 @@ func TestPutUserReindexes(t *testing.T) {
 	cleared := renamed
 	cleared.ExternalID, cleared.AbsorbID, cleared.Emails = "", "", nil
 	putUsers(t, s, cleared)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if _, err := tx.UserByExternalID("ext-new"); !isNotFound(err) {
 			t.Errorf("cleared externalId: got %v, want ErrNotFound", err)
 		}
@@ -261,7 +261,7 @@ func TestPutUserConflicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := openTest(t)
 			putUsers(t, s, existing)
-			err := s.Update(func(tx *Tx) error {
+			err := s.update(func(tx *boltTx) error {
 				err := tx.PutUser(tt.user)
 				// Nothing of the refused user was written.
 				if _, gerr := tx.User(tt.user.ID); !isNotFound(gerr) {
@@ -296,7 +296,7 @@ func TestExternalIDIsNotUnique(t *testing.T) {
 	a := User{ID: "a", UserName: "x", ExternalID: "shared"}
 	b := User{ID: "b", UserName: "y", ExternalID: "shared"}
 	putUsers(t, s, a, b)
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.UsersByExternalID("shared")
 		if err != nil {
 			t.Fatal(err)
@@ -306,8 +306,8 @@ func TestExternalIDIsNotUnique(t *testing.T) {
 		}
 		return nil
 	})
-	update(t, s, func(tx *Tx) error { return tx.DeleteUser("a") })
-	view(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error { return tx.DeleteUser("a") })
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.UserByExternalID("shared")
 		if err != nil || got.ID != "b" {
 			t.Errorf("UserByExternalID after delete = %v, %v; want b", got.ID, err)
@@ -321,7 +321,7 @@ func TestPutUserSwapsUserNames(t *testing.T) {
 	s := openTest(t)
 	a, b := User{ID: "a", UserName: "x"}, User{ID: "b", UserName: "y"}
 	putUsers(t, s, a, b)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		a.UserName = "tmp"
 		b.UserName = "x"
 		if err := tx.PutUser(a); err != nil {
@@ -333,7 +333,7 @@ func TestPutUserSwapsUserNames(t *testing.T) {
 		a.UserName = "y"
 		return tx.PutUser(a)
 	})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		for name, want := range map[string]string{"x": "b", "y": "a"} {
 			u, err := tx.UserByUserName(name)
 			if err != nil {
@@ -353,7 +353,7 @@ func TestPutUserSwapsUserNames(t *testing.T) {
 
 func TestPutUserEmptyID(t *testing.T) {
 	s := openTest(t)
-	if err := s.Update(func(tx *Tx) error { return tx.PutUser(User{UserName: "x"}) }); err == nil {
+	if err := s.update(func(tx *boltTx) error { return tx.PutUser(User{UserName: "x"}) }); err == nil {
 		t.Error("PutUser with an empty id succeeded")
 	}
 }
@@ -364,7 +364,7 @@ func TestDeleteUser(t *testing.T) {
 	bob := testUser("u2", "bob@example.com", "bob@example.com")
 	putUsers(t, s, ada, bob)
 	putGroups(t, s, Group{ID: "g1", DisplayName: "One"}, Group{ID: "g2", DisplayName: "Two"})
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, m := range [][2]string{{"g1", "u1"}, {"g1", "u2"}, {"g2", "u1"}} {
 			if _, err := tx.AddMember(m[0], Member{UserID: m[1]}); err != nil {
 				return err
@@ -373,9 +373,9 @@ func TestDeleteUser(t *testing.T) {
 		return tx.PutRuleState("u1", json.RawMessage(`{"rules":["r1"]}`))
 	})
 
-	update(t, s, func(tx *Tx) error { return tx.DeleteUser("u1") })
+	update(t, s, func(tx *boltTx) error { return tx.DeleteUser("u1") })
 
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		if _, err := tx.User("u1"); !isNotFound(err) {
 			t.Errorf("User(u1) after delete = %v, want ErrNotFound", err)
 		}
@@ -413,7 +413,7 @@ func TestDeleteUser(t *testing.T) {
 	}
 	checkStore(t, s)
 
-	err := s.Update(func(tx *Tx) error { return tx.DeleteUser("u1") })
+	err := s.update(func(tx *boltTx) error { return tx.DeleteUser("u1") })
 	if !isNotFound(err) {
 		t.Errorf("second DeleteUser = %v, want ErrNotFound", err)
 	}
@@ -442,7 +442,7 @@ func TestForEachUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			view(t, s, func(tx *Tx) error {
+			view(t, s, func(tx *boltTx) error {
 				return tx.ForEachUser(tt.after, func(u User) (bool, error) {
 					if want := `{"id":"` + u.ID + `"}`; string(u.Resource) != want {
 						t.Errorf("resource of %s = %s, want %s", u.ID, u.Resource, want)
@@ -459,7 +459,7 @@ func TestForEachUser(t *testing.T) {
 	t.Run("error stops", func(t *testing.T) {
 		boom := errors.New("boom")
 		var n int
-		err := s.View(func(tx *Tx) error {
+		err := s.view(func(tx *boltTx) error {
 			return tx.ForEachUser("", func(User) (bool, error) { n++; return true, boom })
 		})
 		if err != boom || n != 1 {
@@ -491,7 +491,7 @@ func TestPreparedUser(t *testing.T) {
 	}
 	pa := s.PrepareAudit(AuditRecord{Operation: "update", ResourceID: u.ID})
 	u.UserName = "changed-after@example.com" // not seen: the record was encoded
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		if err := tx.PutPreparedUser(p); err != nil {
 			return err
 		}
@@ -501,7 +501,7 @@ func TestPreparedUser(t *testing.T) {
 		_, err := tx.AppendPreparedAudit(pa)
 		return err
 	})
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		got, err := tx.UserByUserName("PREPARED@example.com")
 		if err != nil {
 			return err
@@ -514,17 +514,28 @@ func TestPreparedUser(t *testing.T) {
 		}
 		return nil
 	})
-	err = s.Update(func(tx *Tx) error {
+	err = s.update(func(tx *boltTx) error {
 		if err := tx.PutPreparedUser(PreparedUser{}); err == nil {
 			t.Error("PutPreparedUser of a user never prepared was accepted")
 		}
 		if err := tx.PutPreparedAbsorbUser(PreparedAbsorbUser{}); err == nil {
 			t.Error("PutPreparedAbsorbUser of a copy never prepared was accepted")
 		}
-		if _, err := tx.AppendPreparedAudit(PreparedAudit{}); err == nil {
-			t.Error("AppendPreparedAudit of a record never prepared was accepted")
-		}
 		return nil
+	})
+	// A record another engine prepared (only Record set) is encoded at the
+	// write.
+	update(t, s, func(tx *boltTx) error {
+		seq, err := tx.AppendPreparedAudit(PreparedAudit{Record: AuditRecord{Operation: "elsewhere"}})
+		if err != nil {
+			return err
+		}
+		return tx.ForEachAudit(seq, func(r AuditRecord) (bool, error) {
+			if r.Operation != "elsewhere" || r.Time.IsZero() {
+				t.Errorf("audit record prepared elsewhere read back as %+v", r)
+			}
+			return false, nil
+		})
 	})
 	if err != nil {
 		t.Fatal(err)

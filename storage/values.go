@@ -8,7 +8,7 @@ import (
 )
 
 // Cursor returns the named value (a sync cursor or flag); "" when unset.
-func (tx *Tx) Cursor(name string) (string, error) {
+func (tx *boltTx) Cursor(name string) (string, error) {
 	if name == "" {
 		return "", nil
 	}
@@ -16,7 +16,7 @@ func (tx *Tx) Cursor(name string) (string, error) {
 }
 
 // PutCursor sets the named value; "" removes it.
-func (tx *Tx) PutCursor(name, value string) error {
+func (tx *boltTx) PutCursor(name, value string) error {
 	if name == "" {
 		return errors.New("put cursor: empty name")
 	}
@@ -34,7 +34,7 @@ func (tx *Tx) PutCursor(name, value string) error {
 
 // RuleState returns a copy of the group-rule state of the user; nil when
 // unset. The store does not interpret it.
-func (tx *Tx) RuleState(userID string) (json.RawMessage, error) {
+func (tx *boltTx) RuleState(userID string) (json.RawMessage, error) {
 	if userID == "" {
 		return nil, nil
 	}
@@ -47,7 +47,7 @@ func (tx *Tx) RuleState(userID string) (json.RawMessage, error) {
 
 // PutRuleState sets the group-rule state of the user; nil or empty removes
 // it. DeleteUser removes it too.
-func (tx *Tx) PutRuleState(userID string, raw json.RawMessage) error {
+func (tx *boltTx) PutRuleState(userID string, raw json.RawMessage) error {
 	if userID == "" {
 		return errors.New("put rule state: empty user id")
 	}

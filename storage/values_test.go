@@ -11,7 +11,7 @@ func TestCursors(t *testing.T) {
 	get := func(name string) string {
 		t.Helper()
 		var v string
-		view(t, s, func(tx *Tx) error {
+		view(t, s, func(tx *boltTx) error {
 			var err error
 			v, err = tx.Cursor(name)
 			return err
@@ -21,23 +21,23 @@ func TestCursors(t *testing.T) {
 	if got := get("users.dateEdited"); got != "" {
 		t.Errorf("unset cursor = %q, want empty", got)
 	}
-	update(t, s, func(tx *Tx) error { return tx.PutCursor("users.dateEdited", "2025-03-01T08:09:10") })
-	update(t, s, func(tx *Tx) error { return tx.PutCursor("other", "x") })
+	update(t, s, func(tx *boltTx) error { return tx.PutCursor("users.dateEdited", "2025-03-01T08:09:10") })
+	update(t, s, func(tx *boltTx) error { return tx.PutCursor("other", "x") })
 	if got := get("users.dateEdited"); got != "2025-03-01T08:09:10" {
 		t.Errorf("cursor = %q", got)
 	}
-	update(t, s, func(tx *Tx) error { return tx.PutCursor("users.dateEdited", "2025-03-02T00:00:00") })
+	update(t, s, func(tx *boltTx) error { return tx.PutCursor("users.dateEdited", "2025-03-02T00:00:00") })
 	if got := get("users.dateEdited"); got != "2025-03-02T00:00:00" {
 		t.Errorf("overwritten cursor = %q", got)
 	}
-	update(t, s, func(tx *Tx) error { return tx.PutCursor("users.dateEdited", "") })
+	update(t, s, func(tx *boltTx) error { return tx.PutCursor("users.dateEdited", "") })
 	if got := get("users.dateEdited"); got != "" {
 		t.Errorf("cleared cursor = %q", got)
 	}
 	if got := get("other"); got != "x" {
 		t.Errorf("other cursor = %q, want x", got)
 	}
-	if err := s.Update(func(tx *Tx) error { return tx.PutCursor("", "x") }); err == nil {
+	if err := s.update(func(tx *boltTx) error { return tx.PutCursor("", "x") }); err == nil {
 		t.Error("PutCursor with an empty name succeeded")
 	}
 }
@@ -47,7 +47,7 @@ func TestRuleState(t *testing.T) {
 	get := func() json.RawMessage {
 		t.Helper()
 		var raw json.RawMessage
-		view(t, s, func(tx *Tx) error {
+		view(t, s, func(tx *boltTx) error {
 			var err error
 			raw, err = tx.RuleState("u1")
 			return err
@@ -58,7 +58,7 @@ func TestRuleState(t *testing.T) {
 		t.Errorf("unset rule state = %s, want nil", got)
 	}
 	in := json.RawMessage(`{"groups":["g1"]}`)
-	update(t, s, func(tx *Tx) error { return tx.PutRuleState("u1", in) })
+	update(t, s, func(tx *boltTx) error { return tx.PutRuleState("u1", in) })
 	in[2] = 'X' // the store keeps its own copy
 	got := get()
 	if string(got) != `{"groups":["g1"]}` {
@@ -68,7 +68,7 @@ func TestRuleState(t *testing.T) {
 	if again := get(); string(again) != `{"groups":["g1"]}` {
 		t.Errorf("rule state after changing a returned copy = %s", again)
 	}
-	update(t, s, func(tx *Tx) error { return tx.PutRuleState("u1", nil) })
+	update(t, s, func(tx *boltTx) error { return tx.PutRuleState("u1", nil) })
 	if got := get(); got != nil {
 		t.Errorf("deleted rule state = %s, want nil", got)
 	}
@@ -76,7 +76,7 @@ func TestRuleState(t *testing.T) {
 
 func TestForEachRuleState(t *testing.T) {
 	s := openTest(t)
-	update(t, s, func(tx *Tx) error {
+	update(t, s, func(tx *boltTx) error {
 		for _, id := range []string{"u2", "u1", "u3"} {
 			if err := tx.PutRuleState(id, json.RawMessage(`{"id":"`+id+`"}`)); err != nil {
 				return err
@@ -85,7 +85,7 @@ func TestForEachRuleState(t *testing.T) {
 		return nil
 	})
 	var got []string
-	view(t, s, func(tx *Tx) error {
+	view(t, s, func(tx *boltTx) error {
 		return tx.ForEachRuleState(func(userID string, raw json.RawMessage) (bool, error) {
 			if want := `{"id":"` + userID + `"}`; string(raw) != want {
 				t.Errorf("state of %s = %s, want %s", userID, raw, want)
