@@ -328,6 +328,30 @@ func validateExpr(rs *ResourceSchema, parent *attrNode, e *expr) error {
 				return filterError("operator %q cannot be applied to %s attribute %q", e.op, t, e.attr.text)
 			}
 		}
+		return validateValue(n, e)
+	}
+	return nil
+}
+
+// validateValue refuses a comparison value that can match nothing because
+// it is not a value of the attribute's type, so a caller learns of the
+// mistake instead of reading an empty list.
+func validateValue(n *attrNode, e *expr) error {
+	if e.op == "pr" {
+		return nil
+	}
+	switch n.typ() {
+	case "dateTime":
+		if e.op == "co" || e.op == "sw" || e.op == "ew" {
+			return nil
+		}
+		if _, ok := toTime(e.value); !ok {
+			return filterError("%q is a dateTime: compare it with a quoted xsd:dateTime such as \"2026-01-02T15:04:05Z\"", e.attr.text)
+		}
+	case "boolean":
+		if _, ok := toBool(e.value); !ok {
+			return filterError("%q is a boolean: compare it with true or false", e.attr.text)
+		}
 	}
 	return nil
 }

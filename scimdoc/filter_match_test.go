@@ -216,6 +216,16 @@ func TestFilterValidate(t *testing.T) {
 		{`meta.created gt "2011-01-01T00:00:00Z"`, true},
 		{`title lt "x"`, true},
 		{`nope gt true`, true},
+		// A value of the wrong type can match nothing: say so.
+		{`meta.lastModified gt "not-a-date"`, false},
+		{`meta.lastModified ge 5`, false},
+		{`meta.lastModified sw "2026"`, true},
+		{`meta.lastModified gt "2026-01-02"`, true},
+		// A bare word that is no JSON number is text (`externalId eq jyoung`).
+		{`userName eq 1e999`, true},
+		{`active eq "yes"`, false},
+		{`active eq "True"`, true},
+		{`active pr`, true},
 	} {
 		t.Run(tt.filter, func(t *testing.T) {
 			f, err := ParseFilter(tt.filter)
