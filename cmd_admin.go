@@ -136,7 +136,7 @@ func runBrowse(name, keyName string, args []string, getenv func(string) string, 
 	show func(s *storage.Bolt, key string) error, list func(s *storage.Bolt, asJSON bool) error) error {
 	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
-		fmt.Fprintln(stdout, use)
+		fmt.Fprintf(stdout, "%s\n\n  list  every one of the %s the bridge keeps\n  show  one of them, by %s\n\nSee 'absorb-scim %s list -h' for the flags.\n", use, name, keyName, name)
 		return nil
 	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {

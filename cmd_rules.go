@@ -30,7 +30,7 @@ type rulesReport struct {
 func runRules(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	const use = "usage: absorb-scim rules apply [-url URL] [-token-file FILE] [-json]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
-		fmt.Fprintln(stdout, use)
+		fmt.Fprintf(stdout, "%s\n\n  apply  ask a running bridge to re-apply its group rules to every user\n\nSee 'absorb-scim rules apply -h' for the flags.\n", use)
 		return nil
 	}
 	if len(args) == 0 || args[0] != "apply" {

@@ -140,7 +140,7 @@ func configError(err error, stderr io.Writer) error {
 func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	const use = "usage: absorb-scim config check [-config FILE]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
-		fmt.Fprintln(stdout, use)
+		fmt.Fprintf(stdout, "%s\n\n  check  validate the configuration file with the environment applied; one line per problem\n\nSee 'absorb-scim config check -h' for the flags.\n", use)
 		return nil
 	}
 	if len(args) == 0 || args[0] != "check" {
