@@ -1,0 +1,143 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/absorb-scim/absorb-scim/internal/pgtest"
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+func openTest(t testing.TB, url string, opts Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestOpenMigratesOnceWhenReplicasStartTogether(t *testing.T) {
+	url := pgtest.URL(t)
+	const replicas = 4
+	stores := make([]*Store, replicas)
+	errs := make([]error, replicas)
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = Open(context.Background(), url, Options{}) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: Open: %v", i, err)
+		}
+		t.Cleanup(func() { _ = stores[i].Close() })
+	}
+	var applied int
+	if err := stores[0].Pool().QueryRow(context.Background(), "SELECT count(*) FROM schema_migrations").Scan(&applied); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(mustMigrations(t)); applied != want {
+		t.Errorf("schema_migrations holds %d rows, want %d (one per migration)", applied, want)
+	}
+	current, latest, err := SchemaVersion(context.Background(), stores[0].Pool())
+	if err != nil || current != latest || latest != LatestSchemaVersion() || latest < 1 {
+		t.Errorf("SchemaVersion = %d, %d, %v; want both %d", current, latest, err, LatestSchemaVersion())
+	}
+}
+
+func mustMigrations(t *testing.T) []migration {
+	t.Helper()
+	list, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+func TestSchemaVersionOfAnEmptyDatabase(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{})
+	if _, err := s.Pool().Exec(context.Background(), "DROP TABLE schema_migrations"); err != nil {
+		t.Fatal(err)
+	}
+	current, latest, err := SchemaVersion(context.Background(), s.Pool())
+	if err != nil || current != 0 || latest != LatestSchemaVersion() {
+		t.Errorf("SchemaVersion = %d, %d, %v; want 0, %d, nil", current, latest, err, LatestSchemaVersion())
+	}
+}
+
+func TestOpenRefusesANewerSchema(t *testing.T) {
+	url := pgtest.URL(t)
+	s := openTest(t, url, Options{})
+	if _, err := s.Pool().Exec(context.Background(), "INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future')"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(context.Background(), url, Options{})
+	if err == nil || !strings.Contains(err.Error(), "newer than this build") {
+		t.Errorf("Open of a newer schema: %v, want an error saying it is newer", err)
+	}
+}
+
+func TestDescribeNeverHoldsThePassword(t *testing.T) {
+	url := pgtest.URL(t)
+	s := openTest(t, url, Options{Tenant: "portal-b"})
+	if _, err := s.Pool().Exec(context.Background(), "CREATE ROLE describe_test LOGIN PASSWORD 's3cret-pw'"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = s.Pool().Exec(context.Background(), "DROP ROLE IF EXISTS describe_test") })
+	withPassword := strings.Replace(url, "://postgres@", "://describe_test:s3cret-pw@", 1)
+	if withPassword == url {
+		t.Skipf("test URL %s names no user postgres to replace", url)
+	}
+	o, err := Open(context.Background(), withPassword, Options{Tenant: "portal-b"})
+	if err != nil {
+		// The role may lack rights on the schema; Describe is what is
+		// tested, and the error must not hold the password either.
+		if strings.Contains(err.Error(), "s3cret-pw") {
+			t.Fatalf("Open error holds the password: %v", err)
+		}
+		return
+	}
+	defer o.Close()
+	if d := o.Describe(); strings.Contains(d, "s3cret-pw") || !strings.HasPrefix(d, "postgres ") || !strings.Contains(d, "portal-b") {
+		t.Errorf("Describe() = %q, want the host, database and tenant and no password", d)
+	}
+	if _, err := Open(context.Background(), "postgres://u:s3cret-pw@127.0.0.1:1/x?connect_timeout=5", Options{}); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("Open of an unreachable database: %v, want an error without the password", err)
+	}
+	if _, err := Open(context.Background(), "postgres://u:s3cret-pw@[::1/x", Options{}); err == nil || strings.Contains(err.Error(), "s3cret-pw") {
+		t.Errorf("Open of a malformed URL: %v, want an error without the password", err)
+	}
+}
+
+func TestBackupSaysWhatToUse(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{})
+	var w strings.Builder
+	if _, err := s.Backup(&w); !errors.Is(err, ErrBackupUnsupported) || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("Backup: %v, want ErrBackupUnsupported naming pg_dump", err)
+	}
+}
+
+func TestSmokeUser(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{})
+	err := s.Update(func(tx storage.Tx) error {
+		return tx.PutUser(storage.User{ID: "u1", UserName: "Ann", Emails: []string{"A@x"}, Active: true, Resource: []byte(`{"a":1}`)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(func(tx storage.Tx) error {
+		u, err := tx.UserByUserName("ANN")
+		if err != nil || u.ID != "u1" || string(u.Resource) != `{"a":1}` {
+			t.Errorf("UserByUserName = %+v, %v", u, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/absorb-scim/absorb-scim/storage"
+)
+
+// pgTx is one transaction of a Store; see storage.Tx.
+type pgTx struct {
+	s        *Store
+	ctx      context.Context
+	tx       pgx.Tx
+	writable bool
+	// failed is the first database error: PostgreSQL has aborted the
+	// transaction then, and run reports it (or runs fn again) whatever fn
+	// returns.
+	failed    error
+	wroteUser bool
+}
+
+var _ storage.Tx = (*pgTx)(nil)
+
+// Writable reports whether the transaction may write.
+func (t *pgTx) Writable() bool { return t.writable }
+
+// errReadOnly is returned by a write method in a View.
+var errReadOnly = errors.New("write in a read-only transaction")
+
+func (t *pgTx) note(err error) error {
+	if err != nil && t.failed == nil && !errors.Is(err, pgx.ErrNoRows) {
+		t.failed = err
+	}
+	return err
+}
+
+func (t *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
+	if !t.writable {
+		return pgconn.CommandTag{}, errReadOnly
+	}
+	tag, err := t.tx.Exec(t.ctx, sql, args...)
+	return tag, t.note(err)
+}
+
+// notingRow records the error of a row's Scan.
+type notingRow struct {
+	t   *pgTx
+	row pgx.Row
+}
+
+func (r notingRow) Scan(dest ...any) error { return r.t.note(r.row.Scan(dest...)) }
+
+func (t *pgTx) queryRow(sql string, args ...any) pgx.Row {
+	return notingRow{t, t.tx.QueryRow(t.ctx, sql, args...)}
+}
+
+// collect runs a query and scans every row with scan; the rows are closed
+// before it returns, so the transaction may run other queries (as the
+// functions given to ForEach methods do) while the caller goes through them.
+func collect[T any](t *pgTx, scan func(pgx.CollectableRow) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := t.tx.Query(t.ctx, sql, args...)
+	if err != nil {
+		return nil, t.note(err)
+	}
+	list, err := pgx.CollectRows(rows, scan)
+	return list, t.note(err)
+}
+
+// count runs a count query; an error is kept in t.failed (the Count
+// methods return no error) and counts as zero.
+func (t *pgTx) count(sql string, args ...any) int {
+	var n int64
+	if err := t.queryRow(sql, args...).Scan(&n); err != nil {
+		return 0
+	}
+	return int(n)
+}
+
+// pageSize is how many rows a ForEach method reads per query.
+const pageSize = 256
+
+// forEachPage calls fn for each row of the pages fetch returns, until fn
+// returns false or an error or a page is short. fetch reads the next page
+// of at most n rows.
+func forEachPage[T any](fetch func(n int) ([]T, error), fn func(T) (bool, error)) error {
+	for {
+		page, err := fetch(pageSize)
+		if err != nil {
+			return err
+		}
+		for _, x := range page {
+			more, err := fn(x)
+			if err != nil || !more {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+	}
+}
+
+// b is s as a bytea parameter (” for "", never NULL).
+func b(s string) []byte {
+	if s == "" {
+		return []byte{}
+	}
+	return []byte(s)
+}
+
+// nb is s as a bytea parameter, NULL for "".
+func nb(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
+}
+
+// raw is a document as a bytea parameter, NULL when empty.
+func raw(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// doc is a document read back; nil when none was stored.
+func doc(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// nanos is t as stored: Unix nanoseconds, NULL for the zero time.
+func nanos(t time.Time) *int64 {
+	if t.IsZero() {
+		return nil
+	}
+	n := t.UnixNano()
+	return &n
+}
+
+// fromNanos reads a time stored by nanos back, in UTC.
+func fromNanos(n *int64) time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, *n).UTC()
+}
+
+func strs(list [][]byte) []string {
+	if len(list) == 0 {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = string(v)
+	}
+	return out
+}
+
+func bytesList(list []string) [][]byte {
+	out := make([][]byte, len(list))
+	for i, v := range list {
+		out[i] = b(v)
+	}
+	return out
+}
