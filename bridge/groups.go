@@ -185,6 +185,7 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		res scimdoc.Resource
 	)
 	err = b.store.Update(func(tx storage.Tx) error {
+		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		if err := tx.PutGroup(g); err != nil {
 			return err
 		}
@@ -350,6 +351,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		renamed bool
 	)
 	err = b.store.Update(func(tx storage.Tx) error {
+		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, _, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -397,6 +399,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		renamed bool
 	)
 	err := b.store.Update(func(tx storage.Tx) error {
+		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, cur, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -697,6 +700,7 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	var ch membershipChange
 	var rec storage.Group
 	err := b.store.Update(func(tx storage.Tx) error {
+		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, err := tx.Group(id)
 		if err != nil {
 			return err

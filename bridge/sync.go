@@ -461,7 +461,9 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 	if s.b.wrote.since(account.ID, passStart) {
 		return nil // the bridge wrote it while this pass waited for the lock
 	}
-	return s.b.store.Update(func(tx storage.Tx) error {
+	folded := false
+	err := s.b.store.Update(func(tx storage.Tx) error {
+		folded = false // a transaction PostgreSQL refuses runs again: count once
 		account, wrote, err := putMirrorIfChanged(tx, account)
 		if err != nil || !wrote {
 			return err
@@ -489,9 +491,13 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 		if err := s.b.auditFold(tx, rec, next); err != nil { // trace.go
 			return err
 		}
+		folded = true
+		return nil
+	})
+	if err == nil && folded {
 		s.mu.Lock()
 		s.status.Folded++
 		s.mu.Unlock()
-		return nil
-	})
+	}
+	return err
 }
