@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,55 @@ func TestSmokeUser(t *testing.T) {
 		u, err := tx.UserByUserName("ANN")
 		if err != nil || u.ID != "u1" || string(u.Resource) != `{"a":1}` {
 			t.Errorf("UserByUserName = %+v, %v", u, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUsersEpochMovesFromAFreshDatabase(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{})
+	e0 := s.UsersEpoch()
+	if e0 == 0 {
+		t.Fatal("UsersEpoch = 0 on a readable database")
+	}
+	err := s.Update(func(tx storage.Tx) error { return tx.PutUser(storage.User{ID: "u1", UserName: "ann"}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1 := s.UsersEpoch()
+	if e1 == e0 {
+		t.Errorf("UsersEpoch stayed %d across the first user write", e0)
+	}
+	// Another replica's write moves it too.
+	other := openTest(t, s.Pool().Config().ConnString(), Options{})
+	if err := other.Update(func(tx storage.Tx) error { return tx.DeleteUser("u1") }); err != nil {
+		t.Fatal(err)
+	}
+	if e2 := s.UsersEpoch(); e2 == e1 {
+		t.Errorf("UsersEpoch stayed %d across another replica's write", e1)
+	}
+	// A write of anything else leaves it.
+	if err := other.Update(func(tx storage.Tx) error { return tx.PutCursor("c", "v") }); err != nil {
+		t.Fatal(err)
+	}
+	if e3, e2 := s.UsersEpoch(), s.UsersEpoch(); e3 != e2 {
+		t.Errorf("UsersEpoch moved without a write")
+	}
+}
+
+func TestCountUserRangeWithoutLimit(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{})
+	err := s.Update(func(tx storage.Tx) error { return tx.PutUser(storage.User{ID: "u1", UserName: "ann"}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(func(tx storage.Tx) error {
+		n, ok, err := tx.CountUserRange(storage.UserRange{Index: storage.ByUserName, Kind: storage.RangePrefix, Value: "a"}, math.MaxInt)
+		if n != 1 || !ok || err != nil {
+			t.Errorf("CountUserRange(limit MaxInt) = %d, %v, %v; want 1, true, nil", n, ok, err)
 		}
 		return nil
 	})

@@ -193,11 +193,10 @@ func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) 
 		return fmt.Errorf("%s: begin: %w", s.Describe(), err), false
 	}
 	tx := &pgTx{s: s, ctx: ctx, tx: ptx, writable: writable}
-	defer func() {
-		if err != nil {
-			_ = ptx.Rollback(ctx)
-		}
-	}()
+	// After a commit this does nothing; after a failure or a panic in fn
+	// it ends the transaction, so the connection goes back to the pool
+	// clean.
+	defer func() { _ = ptx.Rollback(ctx) }()
 	if err := fn(tx); err != nil {
 		return err, retryable(tx.failed) || retryable(err)
 	}
@@ -255,11 +254,14 @@ func (s *Store) Stats() storage.Counts {
 func (s *Store) KeysScanned() uint64 { return s.keysScanned.Load() }
 
 // UsersEpoch returns the users_epoch sequence, which every committed write
-// of a user moves, on any replica and in any tenant; 0 when the database
-// cannot be read, which no write leaves it at.
+// of a user moves, on any replica and in any tenant: 1 before the first
+// write, then one more for each; 0 when the database cannot be read.
 func (s *Store) UsersEpoch() uint64 {
 	var n int64
-	if err := s.pool.QueryRow(context.Background(), "SELECT last_value FROM users_epoch").Scan(&n); err != nil {
+	// last_value is 1 both before and after the first nextval; is_called
+	// tells them apart.
+	if err := s.pool.QueryRow(context.Background(),
+		"SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END FROM users_epoch").Scan(&n); err != nil {
 		return 0
 	}
 	return uint64(n)

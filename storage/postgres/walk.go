@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -216,7 +217,7 @@ func (t *pgTx) CountUserRange(r storage.UserRange, limit int) (n int, ok bool, e
 	}
 	var read int64
 	q = "SELECT count(*) FROM (" + q + " LIMIT $" + strconv.Itoa(len(args)+1) + ") w"
-	if err := t.queryRow(q, append(args, int64(limit)+1)...).Scan(&read); err != nil {
+	if err := t.queryRow(q, append(args, int64(min(limit, math.MaxInt64-1))+1)...).Scan(&read); err != nil {
 		return 0, false, err
 	}
 	t.s.keysScanned.Add(uint64(read))
