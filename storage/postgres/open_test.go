@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -189,5 +190,29 @@ func TestCountUserRangeWithoutLimit(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A transaction uses the one connection it holds: with a pool of one,
+// concurrent writers and readers take turns instead of waiting for a
+// second connection forever.
+func TestOneConnectionIsEnough(t *testing.T) {
+	s := openTest(t, pgtest.URL(t), Options{MaxConns: 1})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			err := s.Batch(func(tx storage.Tx) error {
+				return tx.PutUser(storage.User{ID: fmt.Sprintf("u%d", i), UserName: fmt.Sprintf("n%d", i)})
+			})
+			if err != nil {
+				t.Errorf("Batch: %v", err)
+			}
+			_ = s.Stats()
+			_ = s.UsersEpoch()
+		})
+	}
+	wg.Wait()
+	if c := s.Stats(); c.Users != 8 {
+		t.Errorf("Stats().Users = %d, want 8", c.Users)
 	}
 }

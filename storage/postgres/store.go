@@ -158,9 +158,13 @@ func (s *Store) BatchStats() storage.BatchStats {
 	return storage.BatchStats{Commits: n, Writes: n, CommitTime: time.Duration(s.batchTime.Load())}
 }
 
-var (
-	readOnlyTx = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	writeTx    = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
+// The statements that begin a transaction. A transaction is begun with its
+// first statement, sent together with it in one round trip, so a read of
+// one record costs two round trips (the read, the commit) rather than
+// three.
+const (
+	beginReadOnly = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	beginWrite    = "BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE"
 )
 
 // run runs fn in a transaction, again while PostgreSQL refuses it for a
@@ -184,19 +188,25 @@ func (s *Store) run(writable bool, fn func(storage.Tx) error) error {
 
 // runOnce runs one attempt; again says whether to run fn once more.
 func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) error) (err error, again bool) {
-	opts := readOnlyTx
-	if writable {
-		opts = writeTx
-	}
-	ptx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: begin: %w", s.Describe(), err), false
+		return fmt.Errorf("%s: %w", s.Describe(), err), false
 	}
-	tx := &pgTx{s: s, ctx: ctx, tx: ptx, writable: writable}
-	// After a commit this does nothing; after a failure or a panic in fn
-	// it ends the transaction, so the connection goes back to the pool
-	// clean.
-	defer func() { _ = ptx.Rollback(ctx) }()
+	tx := &pgTx{s: s, ctx: ctx, conn: conn, writable: writable, begin: beginReadOnly}
+	if writable {
+		tx.begin = beginWrite
+	}
+	defer func() {
+		// After a failure or a panic in fn, end the transaction; a
+		// connection that cannot is closed, and Release drops a closed
+		// connection or one still in a transaction rather than reuse it.
+		if tx.begun && !tx.ended {
+			if _, err := conn.Exec(ctx, "ROLLBACK"); err != nil {
+				_ = conn.Conn().Close(ctx)
+			}
+		}
+		conn.Release()
+	}()
 	if err := fn(tx); err != nil {
 		return err, retryable(tx.failed) || retryable(err)
 	}
@@ -205,13 +215,31 @@ func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) 
 		// transaction in PostgreSQL: nothing after it was done.
 		return fmt.Errorf("%s: %w", s.Describe(), tx.failed), retryable(tx.failed)
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if !tx.begun {
+		return nil, false // fn ran no statement
+	}
+	// A write of a user moves users_epoch after the commit, so a reader
+	// that counted before it sees the epoch move once the change is
+	// visible; sent with the COMMIT, it runs only when the COMMIT
+	// succeeds. On the transaction's own connection: taking another from
+	// the pool while holding this one could wait forever for a full pool.
+	var batch pgx.Batch
+	batch.Queue("COMMIT")
+	if tx.wroteUser {
+		batch.Queue("SELECT nextval('users_epoch')")
+	}
+	br := conn.SendBatch(ctx, &batch)
+	tag, err := br.Exec()
+	// A failed nextval leaves cached counts to the next write; the write
+	// itself is committed and is not reported as failed.
+	_ = br.Close()
+	if err != nil {
 		return fmt.Errorf("%s: commit: %w", s.Describe(), err), retryable(err)
 	}
-	if tx.wroteUser {
-		// After the commit, so a reader that counted before it sees the
-		// epoch move once the change is visible.
-		s.bumpUsersEpoch(ctx)
+	tx.ended = true
+	if tag.String() != "COMMIT" {
+		// PostgreSQL answers COMMIT of a failed transaction with ROLLBACK.
+		return fmt.Errorf("%s: commit: the transaction was rolled back", s.Describe()), false
 	}
 	return nil, false
 }
@@ -265,12 +293,6 @@ func (s *Store) UsersEpoch() uint64 {
 		return 0
 	}
 	return uint64(n)
-}
-
-func (s *Store) bumpUsersEpoch(ctx context.Context) {
-	// A failure leaves cached counts to the next write; the write itself
-	// is committed and must not be reported as failed.
-	_, _ = s.pool.Exec(ctx, "SELECT nextval('users_epoch')")
 }
 
 // ErrBackupUnsupported is returned by Backup: PostgreSQL is backed up by

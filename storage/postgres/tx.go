@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/absorb-scim/absorb-scim/storage"
 )
@@ -15,8 +16,13 @@ import (
 type pgTx struct {
 	s        *Store
 	ctx      context.Context
-	tx       pgx.Tx
+	conn     *pgxpool.Conn
 	writable bool
+	// begin is the statement that begins the transaction, sent with the
+	// first statement fn runs; begun says it was, ended that it was
+	// committed.
+	begin        string
+	begun, ended bool
 	// failed is the first database error: PostgreSQL has aborted the
 	// transaction then, and run reports it (or runs fn again) whatever fn
 	// returns.
@@ -43,27 +49,76 @@ func (t *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	if !t.writable {
 		return pgconn.CommandTag{}, errReadOnly
 	}
-	tag, err := t.tx.Exec(t.ctx, sql, args...)
-	return tag, t.note(err)
+	if t.begun {
+		tag, err := t.conn.Exec(t.ctx, sql, args...)
+		return tag, t.note(err)
+	}
+	br := t.sendBegin(sql, args)
+	tag, err := br.Exec()
+	return tag, t.note(closeBatch(br, err))
+}
+
+// sendBegin sends the statement that begins the transaction and sql in
+// one round trip; the caller reads sql's result from the batch, then
+// closes it with closeBatch.
+func (t *pgTx) sendBegin(sql string, args []any) pgx.BatchResults {
+	var batch pgx.Batch
+	batch.Queue(t.begin)
+	batch.Queue(sql, args...)
+	br := t.conn.SendBatch(t.ctx, &batch)
+	if _, err := br.Exec(); err == nil {
+		t.begun = true
+	}
+	return br
+}
+
+// closeBatch closes br and returns err, or the error of closing it.
+func closeBatch(br pgx.BatchResults, err error) error {
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // notingRow records the error of a row's Scan.
 type notingRow struct {
 	t   *pgTx
 	row pgx.Row
+	br  pgx.BatchResults // the batch the row came from, closed after Scan; nil for none
 }
 
-func (r notingRow) Scan(dest ...any) error { return r.t.note(r.row.Scan(dest...)) }
+func (r notingRow) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if r.br != nil {
+		if cerr := r.br.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return r.t.note(err)
+}
 
 func (t *pgTx) queryRow(sql string, args ...any) pgx.Row {
-	return notingRow{t, t.tx.QueryRow(t.ctx, sql, args...)}
+	if t.begun {
+		return notingRow{t: t, row: t.conn.QueryRow(t.ctx, sql, args...)}
+	}
+	br := t.sendBegin(sql, args)
+	return notingRow{t: t, row: br.QueryRow(), br: br}
 }
 
 // collect runs a query and scans every row with scan; the rows are closed
 // before it returns, so the transaction may run other queries (as the
 // functions given to ForEach methods do) while the caller goes through them.
 func collect[T any](t *pgTx, scan func(pgx.CollectableRow) (T, error), sql string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(t.ctx, sql, args...)
+	if !t.begun {
+		br := t.sendBegin(sql, args)
+		rows, err := br.Query()
+		var list []T
+		if err == nil {
+			list, err = pgx.CollectRows(rows, scan)
+		}
+		return list, t.note(closeBatch(br, err))
+	}
+	rows, err := t.conn.Query(t.ctx, sql, args...)
 	if err != nil {
 		return nil, t.note(err)
 	}
