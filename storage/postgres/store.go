@@ -8,7 +8,18 @@
 // serialization failure or a deadlock, so two replicas writing the same
 // rows behave as if one wrote after the other, as bbolt's single writer
 // does; read transactions are REPEATABLE READ READ ONLY: one snapshot,
-// never a failure.
+// never a failure. A write function may therefore run more than once (see
+// Update).
+//
+// The totals (Stats, CountUsers and the like) are count(*) over an index
+// rather than counters: a counter row would be one row every writer of
+// every replica locks, and serialises them all. A group's member count is
+// the exception, kept on the group's row, which every write of its members
+// locks anyway. Audit numbers come from a sequence for the same reason.
+//
+// The user walks read the table user_walk, whose key is Bolt's walk index
+// key (storage.UserWalkKeys): both engines order users alike, and a walk
+// position is that key, opaque to callers.
 package postgres
 
 import (
