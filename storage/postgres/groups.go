@@ -168,21 +168,24 @@ func (t *pgTx) userExists(id string) (bool, error) {
 // ErrNotFound when the group does not exist and ErrUnknownMember when the
 // user does not.
 func (t *pgTx) AddMember(groupID string, m storage.Member) (added bool, err error) {
-	if err := t.requireGroup(groupID); err != nil {
-		return false, fmt.Errorf("add member: %w", err)
-	}
-	ok, err := t.userExists(m.UserID)
+	// One round trip reads the group, the user and the membership.
+	var groupExists, userExists bool
+	var old []byte
+	err = t.queryRow(`SELECT
+		EXISTS (SELECT 1 FROM groups WHERE tenant = $1 AND id = $2),
+		EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND id = $3),
+		(SELECT display FROM members WHERE tenant = $1 AND group_id = $2 AND user_id = $3)`,
+		t.s.tenant, []byte(groupID), []byte(m.UserID)).Scan(&groupExists, &userExists, &old)
 	if err != nil {
 		return false, fmt.Errorf("add member %q to group %q: %w", m.UserID, groupID, err)
 	}
-	if !ok {
+	if groupID == "" || !groupExists {
+		return false, fmt.Errorf("add member: group %q: %w", groupID, storage.ErrNotFound)
+	}
+	if m.UserID == "" || !userExists {
 		return false, fmt.Errorf("add member %q to group %q: %w", m.UserID, groupID, storage.ErrUnknownMember)
 	}
-	var old []byte
-	err = t.queryRow("SELECT display FROM members WHERE tenant = $1 AND group_id = $2 AND user_id = $3",
-		t.s.tenant, []byte(groupID), []byte(m.UserID)).Scan(&old)
-	switch {
-	case err == nil:
+	if old != nil {
 		if string(old) != m.Display {
 			if _, err := t.exec("UPDATE members SET display = $4 WHERE tenant = $1 AND group_id = $2 AND user_id = $3",
 				t.s.tenant, []byte(groupID), []byte(m.UserID), b(m.Display)); err != nil {
@@ -190,15 +193,15 @@ func (t *pgTx) AddMember(groupID string, m storage.Member) (added bool, err erro
 			}
 		}
 		return false, nil
-	case !errors.Is(err, pgx.ErrNoRows):
-		return false, fmt.Errorf("add member %q to group %q: %w", m.UserID, groupID, err)
 	}
-	if _, err := t.exec("INSERT INTO members (tenant, group_id, user_id, display) VALUES ($1, $2, $3, $4)",
-		t.s.tenant, []byte(groupID), []byte(m.UserID), b(m.Display)); err != nil {
+	err = t.execAll([]stmt{
+		{"INSERT INTO members (tenant, group_id, user_id, display) VALUES ($1, $2, $3, $4)",
+			[]any{t.s.tenant, []byte(groupID), []byte(m.UserID), b(m.Display)}},
+		{"UPDATE groups SET member_count = member_count + 1 WHERE tenant = $1 AND id = $2",
+			[]any{t.s.tenant, []byte(groupID)}},
+	})
+	if err != nil {
 		return false, fmt.Errorf("add member %q to group %q: %w", m.UserID, groupID, err)
-	}
-	if err := t.addMemberCount(groupID, 1); err != nil {
-		return false, err
 	}
 	return true, nil
 }

@@ -58,6 +58,44 @@ func (t *pgTx) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	return tag, t.note(closeBatch(br, err))
 }
 
+// stmt is one statement of a batch.
+type stmt struct {
+	sql  string
+	args []any
+}
+
+// execAll runs stmts in order in one round trip (with the BEGIN when the
+// transaction has not begun), stopping at the first error.
+func (t *pgTx) execAll(stmts []stmt) error {
+	if !t.writable {
+		return errReadOnly
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	var batch pgx.Batch
+	if !t.begun {
+		batch.Queue(t.begin)
+	}
+	for _, x := range stmts {
+		batch.Queue(x.sql, x.args...)
+	}
+	br := t.conn.SendBatch(t.ctx, &batch)
+	var err error
+	if !t.begun {
+		if _, err = br.Exec(); err == nil {
+			t.begun = true
+		}
+	}
+	for range stmts {
+		if err != nil {
+			break
+		}
+		_, err = br.Exec()
+	}
+	return t.note(closeBatch(br, err))
+}
+
 // sendBegin sends the statement that begins the transaction and sql in
 // one round trip; the caller reads sql's result from the batch, then
 // closes it with closeBatch.

@@ -141,50 +141,49 @@ func (t *pgTx) PutPreparedUser(p storage.PreparedUser) error {
 		return fmt.Errorf("put user %q: %w", u.ID, errReadOnly)
 	}
 	nameKey := storage.FoldUserName(u.UserName)
-	for _, x := range []struct{ index, col, value, key string }{
-		{"userName", "user_name_key", u.UserName, nameKey},
-		{"absorbId", "absorb_id", u.AbsorbID, u.AbsorbID},
-	} {
-		if x.key == "" {
-			continue
-		}
-		var other []byte
-		err := t.queryRow("SELECT id FROM users WHERE tenant = $1 AND "+x.col+" = $2 AND id <> $3",
-			t.s.tenant, []byte(x.key), []byte(u.ID)).Scan(&other)
-		if err == nil {
-			return &storage.ConflictError{Index: x.index, Value: x.value, ExistingID: string(other)}
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("put user %q: %w", u.ID, err)
-		}
-	}
-	var oldEmails [][]byte
-	err := t.queryRow("SELECT emails FROM users WHERE tenant = $1 AND id = $2", t.s.tenant, []byte(u.ID)).Scan(&oldEmails)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	// One round trip reads what the write must check and replace: the
+	// holders of its unique values, its previous emails and walk keys.
+	var (
+		nameHolder, absorbHolder []byte
+		oldEmails                [][]byte
+		oldIdx                   []int16
+		oldKeys                  [][]byte
+	)
+	err := t.queryRow(`SELECT
+		(SELECT id FROM users WHERE tenant = $1 AND user_name_key = $2 AND id <> $4),
+		(SELECT id FROM users WHERE tenant = $1 AND absorb_id = $3 AND id <> $4),
+		(SELECT emails FROM users WHERE tenant = $1 AND id = $4),
+		(SELECT array_agg(idx ORDER BY idx, key) FROM user_walk WHERE tenant = $1 AND user_id = $4),
+		(SELECT array_agg(key ORDER BY idx, key) FROM user_walk WHERE tenant = $1 AND user_id = $4)`,
+		t.s.tenant, nb(nameKey), nb(u.AbsorbID), []byte(u.ID)).Scan(&nameHolder, &absorbHolder, &oldEmails, &oldIdx, &oldKeys)
+	if err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
+	if nameHolder != nil {
+		return &storage.ConflictError{Index: "userName", Value: u.UserName, ExistingID: string(nameHolder)}
+	}
+	if absorbHolder != nil {
+		return &storage.ConflictError{Index: "absorbId", Value: u.AbsorbID, ExistingID: string(absorbHolder)}
+	}
 	t.wroteUser = true
-	if _, err := t.exec(`INSERT INTO users (tenant, `+userCols+`, user_name_key)
+	stmts := []stmt{{`INSERT INTO users (tenant, ` + userCols + `, user_name_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (tenant, id) DO UPDATE SET absorb_id = excluded.absorb_id, user_name = excluded.user_name,
 			external_id = excluded.external_id, emails = excluded.emails, active = excluded.active,
 			resource = excluded.resource, created = excluded.created, last_modified = excluded.last_modified,
 			version = excluded.version, user_name_key = excluded.user_name_key`,
-		t.s.tenant, []byte(u.ID), nb(u.AbsorbID), b(u.UserName), nb(u.ExternalID), bytesList(u.Emails), u.Active,
-		raw(u.Resource), nanos(u.Created), nanos(u.LastModified), int64(u.Version), nb(nameKey)); err != nil {
+		[]any{t.s.tenant, []byte(u.ID), nb(u.AbsorbID), b(u.UserName), nb(u.ExternalID), bytesList(u.Emails), u.Active,
+			raw(u.Resource), nanos(u.Created), nanos(u.LastModified), int64(u.Version), nb(nameKey)}}}
+	stmts = append(stmts, t.emailStmts(u.ID, emailKeys(strs(oldEmails)), emailKeys(u.Emails))...)
+	stmts = append(stmts, t.walkStmts(u, oldIdx, oldKeys)...)
+	if err := t.execAll(stmts); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
-	}
-	if err := t.moveEmails(u.ID, emailKeys(strs(oldEmails)), emailKeys(u.Emails)); err != nil {
-		return fmt.Errorf("put user %q: email index: %w", u.ID, err)
-	}
-	if err := t.putWalkKeys(u); err != nil {
-		return fmt.Errorf("put user %q: walk indexes: %w", u.ID, err)
 	}
 	return nil
 }
 
-// moveEmails replaces the email index entries of user id.
-func (t *pgTx) moveEmails(id string, oldKeys, newKeys []string) error {
+// emailStmts replace the email index entries of user id.
+func (t *pgTx) emailStmts(id string, oldKeys, newKeys []string) []stmt {
 	var gone, added [][]byte
 	for _, k := range oldKeys {
 		if !slices.Contains(newKeys, k) {
@@ -196,19 +195,16 @@ func (t *pgTx) moveEmails(id string, oldKeys, newKeys []string) error {
 			added = append(added, []byte(k))
 		}
 	}
+	var stmts []stmt
 	if len(gone) > 0 {
-		if _, err := t.exec("DELETE FROM user_emails WHERE tenant = $1 AND user_id = $2 AND email_key = ANY($3)",
-			t.s.tenant, []byte(id), gone); err != nil {
-			return err
-		}
+		stmts = append(stmts, stmt{"DELETE FROM user_emails WHERE tenant = $1 AND user_id = $2 AND email_key = ANY($3)",
+			[]any{t.s.tenant, []byte(id), gone}})
 	}
 	if len(added) > 0 {
-		if _, err := t.exec("INSERT INTO user_emails (tenant, email_key, user_id) SELECT $1, k, $2 FROM unnest($3::bytea[]) AS k",
-			t.s.tenant, []byte(id), added); err != nil {
-			return err
-		}
+		stmts = append(stmts, stmt{"INSERT INTO user_emails (tenant, email_key, user_id) SELECT $1, k, $2 FROM unnest($3::bytea[]) AS k",
+			[]any{t.s.tenant, []byte(id), added}})
 	}
-	return nil
+	return stmts
 }
 
 // emailKeys returns the folded, distinct, non-empty emails.
@@ -235,6 +231,7 @@ func (t *pgTx) DeleteUser(id string) error {
 	}
 	t.wroteUser = true
 	tenant, uid := t.s.tenant, []byte(id)
+	var stmts []stmt
 	for _, q := range []string{
 		`WITH gone AS (DELETE FROM members WHERE tenant = $1 AND user_id = $2 RETURNING group_id)
 		 UPDATE groups g SET member_count = greatest(g.member_count - 1, 0) FROM gone
@@ -243,12 +240,11 @@ func (t *pgTx) DeleteUser(id string) error {
 		"DELETE FROM rule_states WHERE tenant = $1 AND user_id = $2",
 		"DELETE FROM users WHERE tenant = $1 AND id = $2",
 	} {
-		if _, err := t.exec(q, tenant, uid); err != nil {
-			return fmt.Errorf("delete user %q: %w", id, err)
-		}
+		stmts = append(stmts, stmt{q, []any{tenant, uid}})
 	}
-	if err := t.moveEmails(id, emailKeys(u.Emails), nil); err != nil {
-		return fmt.Errorf("delete user %q: email index: %w", id, err)
+	stmts = append(stmts, t.emailStmts(id, emailKeys(u.Emails), nil)...)
+	if err := t.execAll(stmts); err != nil {
+		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	return nil
 }

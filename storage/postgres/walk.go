@@ -18,25 +18,13 @@ import (
 // range read from the position it starts after. A position is the key
 // itself; ByID walks the users table by id, its position the id.
 
-// putWalkKeys replaces the walk index rows of u with its current keys,
-// writing only those that changed.
-func (t *pgTx) putWalkKeys(u storage.User) error {
-	type idxKey struct {
-		idx int16
-		key []byte
-	}
-	old, err := collect(t, func(row pgx.CollectableRow) (idxKey, error) {
-		var k idxKey
-		err := row.Scan(&k.idx, &k.key)
-		return k, err
-	}, "SELECT idx, key FROM user_walk WHERE tenant = $1 AND user_id = $2", t.s.tenant, []byte(u.ID))
-	if err != nil {
-		return err
-	}
+// walkStmts replace the walk index rows of u (oldIdx and oldKeys, in
+// pairs) with its current keys, writing only those that changed.
+func (t *pgTx) walkStmts(u storage.User, oldIdx []int16, oldKeys [][]byte) []stmt {
 	keys := storage.UserWalkKeys(u)
-	has := func(list []storage.WalkKey, k idxKey) bool {
-		for _, x := range list {
-			if int16(x.Index) == k.idx && bytes.Equal(x.Key, k.key) {
+	isOld := func(k storage.WalkKey) bool {
+		for i := range oldIdx {
+			if oldIdx[i] == int16(k.Index) && bytes.Equal(oldKeys[i], k.Key) {
 				return true
 			}
 		}
@@ -44,37 +32,34 @@ func (t *pgTx) putWalkKeys(u storage.User) error {
 	}
 	var goneIdx, addIdx []int16
 	var goneKey, addKey [][]byte
-	for _, o := range old {
-		if !has(keys, o) {
-			goneIdx, goneKey = append(goneIdx, o.idx), append(goneKey, o.key)
-		}
-	}
-	for _, k := range keys {
-		found := false
-		for _, o := range old {
-			if o.idx == int16(k.Index) && bytes.Equal(o.key, k.Key) {
-				found = true
+	for i := range oldIdx {
+		kept := false
+		for _, k := range keys {
+			if oldIdx[i] == int16(k.Index) && bytes.Equal(oldKeys[i], k.Key) {
+				kept = true
 				break
 			}
 		}
-		if !found {
+		if !kept {
+			goneIdx, goneKey = append(goneIdx, oldIdx[i]), append(goneKey, oldKeys[i])
+		}
+	}
+	for _, k := range keys {
+		if !isOld(k) {
 			addIdx, addKey = append(addIdx, int16(k.Index)), append(addKey, k.Key)
 		}
 	}
+	var stmts []stmt
 	if len(goneIdx) > 0 {
-		if _, err := t.exec(`DELETE FROM user_walk w USING unnest($2::smallint[], $3::bytea[]) AS d(idx, key)
-			WHERE w.tenant = $1 AND w.idx = d.idx AND w.key = d.key`, t.s.tenant, goneIdx, goneKey); err != nil {
-			return err
-		}
+		stmts = append(stmts, stmt{`DELETE FROM user_walk w USING unnest($2::smallint[], $3::bytea[]) AS d(idx, key)
+			WHERE w.tenant = $1 AND w.idx = d.idx AND w.key = d.key`, []any{t.s.tenant, goneIdx, goneKey}})
 	}
 	if len(addIdx) > 0 {
-		if _, err := t.exec(`INSERT INTO user_walk (tenant, idx, key, user_id)
+		stmts = append(stmts, stmt{`INSERT INTO user_walk (tenant, idx, key, user_id)
 			SELECT $1, idx, key, $4 FROM unnest($2::smallint[], $3::bytea[]) AS n(idx, key)`,
-			t.s.tenant, addIdx, addKey, []byte(u.ID)); err != nil {
-			return err
-		}
+			[]any{t.s.tenant, addIdx, addKey, []byte(u.ID)}})
 	}
-	return nil
+	return stmts
 }
 
 // walkQuery builds the query of the keys (key, user_id) of range r of its
