@@ -216,3 +216,23 @@ func TestOneConnectionIsEnough(t *testing.T) {
 		t.Errorf("Stats().Users = %d, want 8", c.Users)
 	}
 }
+
+func TestClosedStoreCountsNothing(t *testing.T) {
+	s, err := Open(context.Background(), pgtest.URL(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(func(tx storage.Tx) error { return tx.PutUser(storage.User{ID: "u1", UserName: "ann"}) }); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.Stats(); c.Users != 1 {
+		t.Fatalf("Stats().Users = %d, want 1", c.Users)
+	}
+	_ = s.Close()
+	if c := s.Stats(); c != (storage.Counts{}) {
+		t.Errorf("Stats of a closed store = %+v, want zero", c)
+	}
+	if err := s.View(func(storage.Tx) error { return nil }); err == nil {
+		t.Error("View on a closed store succeeded")
+	}
+}
