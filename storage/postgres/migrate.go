@@ -38,8 +38,12 @@ type migration struct {
 }
 
 // migrations returns the embedded migrations in version order.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+func migrations() ([]migration, error) { return migrationsIn(migrationFiles) }
+
+// migrationsIn returns the migrations of fsys's directory migrations in
+// version order.
+func migrationsIn(fsys fs.FS) ([]migration, error) {
+	entries, err := fs.ReadDir(fsys, "migrations")
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +55,7 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 || !strings.HasSuffix(name, ".sql") {
 			return nil, fmt.Errorf("migration file %s: the name must be NNNN_name.sql", name)
 		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", name))
+		b, err := fs.ReadFile(fsys, path.Join("migrations", name))
 		if err != nil {
 			return nil, err
 		}
@@ -86,9 +90,16 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 // migration the database has not recorded. A database migrated by a newer
 // build is refused: this build would not know its tables.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	list, err := migrations()
+	return migrateFrom(ctx, pool, migrationFiles)
+}
+
+func migrateFrom(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS) error {
+	list, err := migrationsIn(fsys)
 	if err != nil {
 		return err
+	}
+	if len(list) == 0 {
+		return errors.New("no migrations")
 	}
 	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLockKey)); err != nil {
