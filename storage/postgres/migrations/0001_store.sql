@@ -37,13 +37,14 @@ CREATE TABLE user_emails (
 );
 
 -- The walk indexes: key is storage.UserWalkKeys' key (the sort value, then
--- the id), so a page of users in any order is a range of this index.
+-- the id), so a page of users in any order is a range of this index, read
+-- from the index alone (it includes user_id).
 CREATE TABLE user_walk (
     tenant  text     NOT NULL,
     idx     smallint NOT NULL,
     key     bytea    NOT NULL,
     user_id bytea    NOT NULL,
-    PRIMARY KEY (tenant, idx, key)
+    PRIMARY KEY (tenant, idx, key) INCLUDE (user_id)
 );
 CREATE INDEX user_walk_user ON user_walk (tenant, user_id);
 
