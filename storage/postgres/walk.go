@@ -120,9 +120,9 @@ func (t *pgTx) ScanUsers(r storage.UserRange, desc bool, after []byte, fn func(p
 	if err != nil {
 		return err
 	}
-	// Pages grow: a page of a list reads a few keys past what it shows,
-	// a walk that filters reads many.
-	n := 64
+	// Pages grow: the first covers a list page of a hundred users and the
+	// key past it in one query; a walk that filters reads many.
+	n := 128
 	for {
 		page, err := collect(t, func(row pgx.CollectableRow) (walkRow, error) {
 			var w walkRow
