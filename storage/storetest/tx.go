@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -104,6 +105,21 @@ func testReadsInsideForEach(t *testing.T, s storage.Store) {
 	})
 	if members != 3*280 || users != 300 {
 		t.Errorf("read %d members and %d users, want %d and 300", members, users, 3*280)
+	}
+	// Long walks both ways, over more keys than one query of any engine
+	// reads.
+	for _, desc := range []bool{false, true} {
+		got, _ := scanIDs(t, s, storage.UserRange{Index: storage.ByUserName, Kind: storage.RangePrefix, Value: "N"}, desc, nil)
+		var want []string
+		for i := range 300 {
+			want = append(want, nth("u", i))
+		}
+		if desc {
+			slices.Reverse(want)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("walk of 300 users, desc %v (-want +got):\n%s", desc, diff)
+		}
 	}
 }
 
