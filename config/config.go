@@ -18,6 +18,7 @@ type Config struct {
 	Listen         string        `yaml:"listen"`
 	PublicURL      string        `yaml:"publicURL"`
 	DataDir        string        `yaml:"dataDir"`
+	Storage        Storage       `yaml:"storage"`
 	TLS            TLS           `yaml:"tls"`
 	HTTP           HTTP          `yaml:"http"`
 	TrustedProxies []string      `yaml:"trustedProxies"`
@@ -32,6 +33,26 @@ type Config struct {
 	Safety         Safety        `yaml:"safety"`
 	DryRun         bool          `yaml:"dryRun"`
 	ShutdownGrace  time.Duration `yaml:"shutdownGrace"`
+}
+
+// The storage drivers storage.driver takes.
+const (
+	DriverBbolt    = "bbolt"
+	DriverPostgres = "postgres"
+)
+
+// Storage chooses where the bridge keeps its state: the bbolt file in
+// dataDir (one replica), or a PostgreSQL database several replicas share.
+type Storage struct {
+	Driver   string   `yaml:"driver"` // bbolt (default) or postgres
+	Postgres Postgres `yaml:"postgres"`
+}
+
+// Postgres is how to reach the PostgreSQL database. The URL holds the
+// password, so it is a secret: never log it, print it through RedactURL.
+type Postgres struct {
+	URL     string `yaml:"url"`
+	URLFile string `yaml:"urlFile"`
 }
 
 // TLS turns on HTTPS in-process.
@@ -219,6 +240,7 @@ func Default() Config {
 	return Config{
 		Listen:  "127.0.0.1:8080",
 		DataDir: "./data",
+		Storage: Storage{Driver: DriverBbolt},
 		HTTP:    HTTP{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute},
 		Log:     Log{Format: "text", Level: "info"},
 		Absorb:  Absorb{APIVersion: "2", RateLimit: 200, Burst: 50, Timeout: 30 * time.Second, MaxQueueWait: 2 * time.Second},

@@ -24,6 +24,9 @@ func applyEnv(c *Config, getenv func(string) string, p *problems) {
 	str("LISTEN", &c.Listen)
 	str("PUBLIC_URL", &c.PublicURL)
 	str("DATA_DIR", &c.DataDir)
+	str("STORAGE_DRIVER", &c.Storage.Driver)
+	str("STORAGE_POSTGRES_URL", &c.Storage.Postgres.URL)
+	str("STORAGE_POSTGRES_URL_FILE", &c.Storage.Postgres.URLFile)
 	str("TLS_CERT", &c.TLS.Cert)
 	str("TLS_KEY", &c.TLS.Key)
 	str("LOG_FORMAT", &c.Log.Format)
@@ -93,6 +96,7 @@ func (c *Config) resolveSecrets(p *problems) {
 	}
 	read("absorb.privateKeyFile", c.Absorb.PrivateKeyFile, &c.Absorb.PrivateKey)
 	read("absorb.passwordFile", c.Absorb.PasswordFile, &c.Absorb.Password)
+	read("storage.postgres.urlFile", c.Storage.Postgres.URLFile, &c.Storage.Postgres.URL)
 	for i := range c.Auth.Tokens {
 		t := &c.Auth.Tokens[i]
 		read(keyf("auth.tokens", i, "valueFile"), t.ValueFile, &t.Value)

@@ -27,8 +27,9 @@ func (c *Config) validate(p *problems) {
 		}
 	}
 	if c.DataDir == "" {
-		p.add("dataDir", "must be set (the directory of the bbolt file)")
+		p.add("dataDir", "must be set (the directory of the bbolt file, and of doctor's record)")
 	}
+	c.validateStorage(p)
 	if (c.TLS.Cert == "") != (c.TLS.Key == "") {
 		p.add("tls", "set both cert and key, or neither")
 	}
