@@ -32,6 +32,21 @@ func (tx *boltTx) PutCursor(name, value string) error {
 	return nil
 }
 
+// ForEachCursor calls fn with every named value in name order, until fn
+// returns false or an error. It is not part of Tx: it serves the copy of
+// a whole store (storage/dump), which finds it through an interface of its
+// own.
+func (tx *boltTx) ForEachCursor(fn func(name, value string) (bool, error)) error {
+	c := tx.b(bCursors).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		more, err := fn(string(k), string(v))
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
 // RuleState returns a copy of the group-rule state of the user; nil when
 // unset. The store does not interpret it.
 func (tx *boltTx) RuleState(userID string) (json.RawMessage, error) {

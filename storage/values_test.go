@@ -40,6 +40,17 @@ func TestCursors(t *testing.T) {
 	if err := s.update(func(tx *boltTx) error { return tx.PutCursor("", "x") }); err == nil {
 		t.Error("PutCursor with an empty name succeeded")
 	}
+	update(t, s, func(tx *boltTx) error { return tx.PutCursor("a", "1") })
+	var names []string
+	view(t, s, func(tx *boltTx) error {
+		return tx.ForEachCursor(func(name, value string) (bool, error) {
+			names = append(names, name+"="+value)
+			return true, nil
+		})
+	})
+	if want := []string{"a=1", "other=x"}; !slices.Equal(names, want) {
+		t.Errorf("ForEachCursor = %q, want %q (the cleared cursor gone)", names, want)
+	}
 }
 
 func TestRuleState(t *testing.T) {
