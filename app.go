@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
@@ -50,12 +48,10 @@ type app struct {
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
-// broken data file stops start-up with one clear line.
+// broken data file, or an unreachable database, stops start-up with one
+// clear line.
 func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
-	}
-	store, err := storage.Open(filepath.Join(cfg.DataDir, "absorb-scim.db"), storage.Options{})
+	store, err := openStore(context.Background(), cfg, storeAccess{serve: true}) // app_store.go
 	if err != nil {
 		return nil, err
 	}

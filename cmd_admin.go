@@ -34,15 +34,8 @@ type dataFlags struct {
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.data, "data", "", "data directory holding the bbolt file (default: the configuration's dataDir)")
-	fs.StringVar(&d.config, "config", "", "configuration file (YAML), for its dataDir; also "+config.EnvPrefix+"CONFIG")
-}
-
-// dataDir is -data, else the dataDir of the configuration (file and
-// environment).
-func (d dataFlags) dataDir(getenv func(string) string) (string, error) {
-	cfg, err := d.load(getenv)
-	return cfg.DataDir, err
+	fs.StringVar(&d.data, "data", "", "data directory holding the bbolt file (default: the configuration's dataDir, or its storage.driver: postgres)")
+	fs.StringVar(&d.config, "config", "", "configuration file (YAML), for its storage (dataDir, storage.driver); also "+config.EnvPrefix+"CONFIG")
 }
 
 // config reads the configuration (file and environment) with -data applied.
@@ -59,18 +52,21 @@ func (d dataFlags) load(getenv func(string) string) (config.Config, error) {
 		return cfg, err
 	}
 	if d.data != "" {
+		// -data names a bbolt file, whatever the configuration's driver.
 		cfg.DataDir = d.data
+		cfg.Storage.Driver = config.DriverBbolt
 	}
 	return cfg, nil
 }
 
-// open opens the data file the flags name, read-only.
-func (d dataFlags) open(getenv func(string) string) (*storage.Bolt, error) {
-	dir, err := d.dataDir(getenv)
+// open opens the store the flags name: the bbolt file read-only, or the
+// configuration's PostgreSQL database.
+func (d dataFlags) open(getenv func(string) string) (storage.Store, error) {
+	cfg, err := d.load(getenv)
 	if err != nil {
 		return nil, err
 	}
-	return openData(dir, false)
+	return openStore(context.Background(), cfg, storeAccess{})
 }
 
 // openData opens the store of a data directory, read-only unless write. A
@@ -127,13 +123,13 @@ type userLine struct {
 
 func runUsers(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runBrowse("users", "ID-or-userName", args, getenv, stdout, stderr,
-		func(s *storage.Bolt, key string) error { return showUser(s, key, stdout) },
-		func(s *storage.Bolt, asJSON bool) error { return listUsers(s, asJSON, stdout) })
+		func(s storage.Store, key string) error { return showUser(s, key, stdout) },
+		func(s storage.Store, asJSON bool) error { return listUsers(s, asJSON, stdout) })
 }
 
 // runBrowse runs a "list|show KEY" command over a stopped bridge's data.
 func runBrowse(name, keyName string, args []string, getenv func(string) string, stdout, stderr io.Writer,
-	show func(s *storage.Bolt, key string) error, list func(s *storage.Bolt, asJSON bool) error) error {
+	show func(s storage.Store, key string) error, list func(s storage.Store, asJSON bool) error) error {
 	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintf(stdout, "%s\n\n  list  every one of the %s the bridge keeps\n  show  one of them, by %s\n\nSee 'absorb-scim %s list -h' for the flags.\n", use, name, keyName, name)
@@ -174,7 +170,7 @@ func runBrowse(name, keyName string, args []string, getenv func(string) string, 
 	return list(s, *asJSON)
 }
 
-func listUsers(s *storage.Bolt, asJSON bool, stdout io.Writer) error {
+func listUsers(s storage.Store, asJSON bool, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
@@ -212,7 +208,7 @@ type userDetail struct {
 	Absorb       json.RawMessage `json:"absorb,omitempty"`
 }
 
-func showUser(s *storage.Bolt, key string, stdout io.Writer) error {
+func showUser(s storage.Store, key string, stdout io.Writer) error {
 	var out userDetail
 	err := s.View(func(tx storage.Tx) error {
 		u, err := tx.User(key)
@@ -275,11 +271,11 @@ type memberLine struct {
 
 func runGroups(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	return runBrowse("groups", "ID-or-displayName", args, getenv, stdout, stderr,
-		func(s *storage.Bolt, key string) error { return showGroup(s, key, stdout) },
-		func(s *storage.Bolt, asJSON bool) error { return listGroups(s, asJSON, stdout) })
+		func(s storage.Store, key string) error { return showGroup(s, key, stdout) },
+		func(s storage.Store, asJSON bool) error { return listGroups(s, asJSON, stdout) })
 }
 
-func listGroups(s *storage.Bolt, asJSON bool, stdout io.Writer) error {
+func listGroups(s storage.Store, asJSON bool, stdout io.Writer) error {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	enc := json.NewEncoder(stdout)
 	if !asJSON {
@@ -308,7 +304,7 @@ func groupLineOf(g storage.Group) groupLine {
 		Created: g.Created, LastModified: g.LastModified}
 }
 
-func showGroup(s *storage.Bolt, id string, stdout io.Writer) error {
+func showGroup(s storage.Store, id string, stdout io.Writer) error {
 	var out groupDetail
 	err := s.View(func(tx storage.Tx) error {
 		g, err := tx.Group(id)
@@ -354,7 +350,7 @@ func groupByDisplayName(tx storage.Tx, name string) (storage.Group, error) {
 	return groups[0], nil
 }
 
-func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("backup", stderr)
 	var d dataFlags
 	d.register(fs)
@@ -371,15 +367,19 @@ func runBackup(args []string, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	defer s.Close()
-	if err := s.BackupToFile(*out); err != nil {
+	b, ok := s.(*storage.Bolt)
+	if !ok {
+		return backupDump(ctx, s, *out, stdout)
+	}
+	if err := b.BackupToFile(*out); err != nil {
 		return err
 	}
 	c := s.Stats()
-	fmt.Fprintf(stdout, "backed up %s to %s: %d users, %d groups, %d memberships\n", s.Path(), *out, c.Users, c.Groups, c.Memberships)
+	fmt.Fprintf(stdout, "backed up %s to %s: %d users, %d groups, %d memberships\n", b.Path(), *out, c.Users, c.Groups, c.Memberships)
 	return nil
 }
 
-func runRestore(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runRestore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("restore", stderr)
 	var d dataFlags
 	d.register(fs)
@@ -391,10 +391,14 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 		fmt.Fprintln(stderr, "usage: absorb-scim restore [-data DIR | -config FILE] -in FILE")
 		return errUsage
 	}
-	dir, err := d.dataDir(getenv)
+	cfg, err := d.load(getenv)
 	if err != nil {
 		return err
 	}
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return restoreDump(ctx, cfg, *in, time.Now(), stdout)
+	}
+	dir := cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w", dir, err)
 	}
@@ -418,7 +422,7 @@ func runRestore(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	defer s.Close()
 	c := s.Stats()
-	fmt.Fprintf(stdout, "restored %s from %s: %d users, %d groups, %d memberships\n", s.Path(), *in, c.Users, c.Groups, c.Memberships)
+	fmt.Fprintf(stdout, "restored %s from %s: %d users, %d groups, %d memberships\n", s.Describe(), *in, c.Users, c.Groups, c.Memberships)
 	if kept != "" {
 		fmt.Fprintf(stdout, "the replaced file is kept as %s; delete it once the restored data is right\n", kept)
 	}
@@ -499,7 +503,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return configError(err, stderr)
 	}
-	s, err := openData(cfg.DataDir, *fix)
+	s, err := openStore(ctx, cfg, storeAccess{write: *fix})
 	if err != nil {
 		return err
 	}
@@ -509,7 +513,7 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	if *fix {
-		fmt.Fprintf(stderr, "reconcile -fix: every SCIM user of %s is compared with its Absorb account; each drifted account is overwritten in Absorb with what its SCIM user maps to (audited), and the local copy of each missing account is dropped\n", s.Path())
+		fmt.Fprintf(stderr, "reconcile -fix: every SCIM user of %s is compared with its Absorb account; each drifted account is overwritten in Absorb with what its SCIM user maps to (audited), and the local copy of each missing account is dropped\n", s.Describe())
 	}
 	if !*quiet {
 		ctx = bridge.WithProgress(ctx, progressPrinter(stderr, time.Now, 2*time.Second))

@@ -84,7 +84,7 @@ func runAuditPrune(args []string, getenv func(string) string, stdout, stderr io.
 		fmt.Fprintln(stderr, "absorb-scim audit prune:", err)
 		return errUsage
 	}
-	s, err := openData(cfg.DataDir, true)
+	s, err := openStore(context.Background(), cfg, storeAccess{write: true})
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func runAuditPrune(args []string, getenv func(string) string, stdout, stderr io.
 	if err != nil {
 		return fmt.Errorf("count audit records: %w", err)
 	}
-	fmt.Fprintf(stdout, "deleting the %d of %d audit records in %s made before %s\n", older, total, s.Path(), cutoff.UTC().Format(time.RFC3339))
+	fmt.Fprintf(stdout, "deleting the %d of %d audit records in %s made before %s\n", older, total, s.Describe(), cutoff.UTC().Format(time.RFC3339))
 	n, err := bridge.PruneAudit(s, cutoff)
 	if err != nil {
 		return err

@@ -40,6 +40,8 @@ func TestEveryCommandHelp(t *testing.T) {
 		{args: []string{"rules", "apply"}, want: []string{"-url", "-token-file"}},
 		{args: []string{"backup"}, want: []string{"-out"}},
 		{args: []string{"restore"}, want: []string{"-in"}},
+		{args: []string{"migrate"}, want: []string{"-from", "-to", "-replace", "bbolt:DIR", "postgres:URL"}},
+		{args: []string{"config", "check"}, want: []string{"-connect"}},
 		{args: []string{"healthcheck"}, want: []string{"-url", "-timeout"}},
 		{args: []string{"load"}, want: []string{"-mix", "-concurrency"}},
 		{args: []string{"version"}, want: []string{"-json"}},

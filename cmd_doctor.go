@@ -61,6 +61,9 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, plan+", then deactivating it")
 	}
 	rep := doctor.Run(ctx, dc)
+	storeCheck := storageCheck(ctx, cfg) // app_store.go
+	rep.Checks = append(rep.Checks, storeCheck)
+	rep.OK = rep.OK && storeCheck.OK
 	if err := recordDoctor(cfg.DataDir, withEarlierFindings(cfg.DataDir, rep)); err != nil {
 		fmt.Fprintf(stderr, "absorb-scim: doctor: not recorded for serve: %v\n", err)
 	}

@@ -69,6 +69,9 @@ func TestDoctorCommand(t *testing.T) {
 	if err != nil || !strings.Contains(out, "ok   login") || !strings.Contains(out, "nothing blocks provisioning") {
 		t.Errorf("doctor: %v\n%s", err, out)
 	}
+	if want := "ok   storage            bbolt " + dbPath(dataDir) + ": no data file yet"; !strings.Contains(out, want) {
+		t.Errorf("doctor does not report the store as %q:\n%s", want, out)
+	}
 	if !strings.Contains(out, "create=unknown") {
 		t.Errorf("a run without the write test reports a create behaviour it did not probe:\n%s", out)
 	}

@@ -137,8 +137,8 @@ func configError(err error, stderr io.Writer) error {
 	return err
 }
 
-func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	const use = "usage: absorb-scim config check [-config FILE]"
+func runConfig(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	const use = "usage: absorb-scim config check [-config FILE] [-connect]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintf(stdout, "%s\n\n  check  validate the configuration file with the environment applied; one line per problem\n\nSee 'absorb-scim config check -h' for the flags.\n", use)
 		return nil
@@ -149,14 +149,16 @@ func runConfig(args []string, getenv func(string) string, stdout, stderr io.Writ
 	}
 	fs := newFlagSet("config check", stderr)
 	path := fs.String("config", "", "configuration file (YAML) to check, with the environment applied; also "+config.EnvPrefix+"CONFIG")
+	connect := fs.Bool("connect", false, "also open the store storage.driver names (without changing it) and report whether it answers and its schema version")
 	if err := fs.Parse(args[1:]); err != nil {
 		return flagError(err)
 	}
-	if _, err := loadConfig(serveFlags{config: *path}, getenv); err != nil {
+	cfg, err := loadConfig(serveFlags{config: *path}, getenv)
+	if err != nil {
 		return configError(err, stderr)
 	}
 	fmt.Fprintln(stdout, "configuration is valid")
-	return nil
+	return checkStorage(ctx, cfg, *connect, stdout) // app_store.go
 }
 
 // isHelpFlag reports whether arg asks for a command's usage.

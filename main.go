@@ -59,6 +59,7 @@ commands:
   reconcile     compare SCIM users with Absorb and report (or -fix) drift
   backup        copy the data file of a stopped bridge
   restore       replace the data file from a backup
+  migrate       copy everything the bridge keeps between bbolt and PostgreSQL (-from STORE -to STORE)
   rules apply   re-apply the group rules to every user and report what changed
   healthcheck   exit 0 when the bridge answers its health URL
   load          measure a SCIM server on this machine under a mix of requests
@@ -92,7 +93,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "fake-absorb":
 		return runFakeAbsorb(ctx, rest, stdout, stderr)
 	case "config":
-		return runConfig(rest, getenv, stdout, stderr)
+		return runConfig(ctx, rest, getenv, stdout, stderr)
 	case "hash-secret":
 		return runHashSecret(rest, os.Stdin, stdout, stderr)
 	case "users":
@@ -110,9 +111,11 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "reconcile":
 		return runReconcile(ctx, rest, getenv, stdout, stderr)
 	case "backup":
-		return runBackup(rest, getenv, stdout, stderr)
+		return runBackup(ctx, rest, getenv, stdout, stderr)
 	case "restore":
-		return runRestore(rest, getenv, stdout, stderr)
+		return runRestore(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "rules":
 		return runRules(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":

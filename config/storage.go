@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 )
@@ -23,6 +24,15 @@ func (c *Config) validateStorage(p *problems) {
 	default:
 		p.add("storage.driver", "%q must be bbolt (one replica, the file in dataDir) or postgres (storage.postgres.url)", c.Storage.Driver)
 	}
+}
+
+// CheckPostgresURL returns why raw is not a PostgreSQL URL the bridge
+// takes, nil when it is. The error never quotes the URL.
+func CheckPostgresURL(raw string) error {
+	if why := checkPostgresURL(raw); why != "" {
+		return errors.New("the PostgreSQL URL " + why)
+	}
+	return nil
 }
 
 // checkPostgresURL says what is wrong with a PostgreSQL URL, "" when

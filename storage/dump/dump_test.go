@@ -264,3 +264,20 @@ func TestExportStopsWithItsContext(t *testing.T) {
 		t.Errorf("Export with an ended context = %v, want context.Canceled", err)
 	}
 }
+
+func TestVerifyReadsWithoutWriting(t *testing.T) {
+	ctx := context.Background()
+	src := openBolt(t)
+	want := fill(t, src, 7)
+	var buf bytes.Buffer
+	if _, err := dump.Export(ctx, src, &buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := dump.Verify(ctx, bytes.NewReader(buf.Bytes()))
+	if err != nil || got != want {
+		t.Errorf("Verify = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := dump.Verify(ctx, bytes.NewReader(buf.Bytes()[:buf.Len()/2])); !errors.Is(err, dump.ErrDamaged) {
+		t.Errorf("Verify of half a dump = %v, want ErrDamaged", err)
+	}
+}

@@ -28,6 +28,18 @@ var ErrDamaged = errors.New("the dump is damaged or incomplete")
 // ErrDamaged; what was written before the error stays written, in
 // transactions of batchSize records.
 func Import(ctx context.Context, s storage.Store, r io.Reader) (Counts, error) {
+	return read(ctx, s, r)
+}
+
+// Verify reads the whole dump r as Import would, writing nothing, and
+// returns its counts: a restore checks its dump before it deletes anything.
+func Verify(ctx context.Context, r io.Reader) (Counts, error) {
+	return read(ctx, nil, r)
+}
+
+// read reads the dump r and writes its records into s; with a nil s it
+// only checks them.
+func read(ctx context.Context, s storage.Store, r io.Reader) (Counts, error) {
 	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
 	dec.DisallowUnknownFields()
 	var (
@@ -41,6 +53,10 @@ func Import(ctx context.Context, s storage.Store, r io.Reader) (Counts, error) {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if s == nil {
+			pending = pending[:0]
+			return nil
 		}
 		err := s.Update(func(tx storage.Tx) error {
 			for _, op := range pending {
