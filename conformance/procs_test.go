@@ -471,6 +471,9 @@ type serveOptions struct {
 	syncInterval  time.Duration // default 1s
 	// createBehaviour pins absorb.behaviour.create when set.
 	createBehaviour string
+	// storageURL puts the bridge on this PostgreSQL database; when empty,
+	// the store ABSORB_SCIM_TEST_STORE chooses (stores_test.go).
+	storageURL string
 }
 
 // serveProc is one `absorb-scim serve` process.
@@ -501,6 +504,11 @@ func writeServeConfig(t *testing.T, listen string, opts *serveOptions) string {
 	var b strings.Builder
 	// serve takes its socket from -listen-fd; listen names it all the same.
 	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: %s\n", listen, opts.dataDir, opts.shutdownGrace)
+	if opts.storageURL != "" {
+		fmt.Fprintf(&b, "storage:\n  driver: postgres\n  postgres:\n    url: %s\n", opts.storageURL)
+	} else {
+		b.WriteString(storageConfig(t, opts.dataDir))
+	}
 	fmt.Fprintf(&b, "log:\n  format: json\n  level: info\n")
 	fmt.Fprintf(&b, "absorb:\n  url: %s\n  privateKey: demo-key\n  username: bridge-admin\n  password: demo-password\n  timeout: %s\n", opts.absorbURL, opts.absorbTimeout)
 	if opts.createBehaviour != "" {

@@ -16,6 +16,9 @@ import (
 // without its data) and say on stderr, in one line, which file is wrong
 // and how.
 func TestStorageFaultsAtStart(t *testing.T) {
+	if onPostgres(t) {
+		t.Skip("the faults of the bbolt file; TestPostgresFaultsAtStart has PostgreSQL's")
+	}
 	t.Parallel()
 	const dbName = "absorb-scim.db"
 	for _, tc := range []struct {
