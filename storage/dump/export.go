@@ -17,10 +17,11 @@ type cursorLister interface {
 	ForEachCursor(fn func(name, value string) (bool, error)) error
 }
 
-// knownCursors are the names the bridge keeps its sync cursors under; they
-// are what Export copies from a store whose transactions cannot list their
+// knownCursors are the names the bridge keeps its sync cursors under
+// (bridge/sync.go), in name order as ForEachCursor lists them; they are
+// what Export copies from a store whose transactions cannot list their
 // cursors.
-var knownCursors = []string{"absorb/full-sync-done", "absorb/edited-since"}
+var knownCursors = []string{"absorb/edited-since", "absorb/full-sync-done"}
 
 // checkEvery is how many records pass between two looks at the context.
 const checkEvery = 1000
