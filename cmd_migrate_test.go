@@ -2,10 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/absorb-scim/absorb-scim/internal/pgtest"
 )
 
 // seededBbolt runs serve on a new bbolt data directory, creates a user in a
@@ -129,5 +132,149 @@ func TestBackupOfBboltIsStillItsFile(t *testing.T) {
 	}
 	if len(b) < 4096 || b[0] == '{' {
 		t.Errorf("backup of a bbolt store wrote %d bytes beginning %q, want a bbolt file", len(b), b[:min(len(b), 16)])
+	}
+}
+
+// opsConfigPostgres is opsConfig with the bridge on the PostgreSQL
+// database at url.
+func opsConfigPostgres(t *testing.T, fakeURL, dataDir, url string) string {
+	t.Helper()
+	path := opsConfig(t, fakeURL, dataDir)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["storage"] = map[string]any{"driver": "postgres", "postgres": map[string]any{"url": url}}
+	if b, err = json.Marshal(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestMigrateToPostgresAndBack copies a bridge's bbolt data to PostgreSQL,
+// serves from there (the user answers, and a new write lands), copies it
+// back to bbolt, and checks the admin commands, backup and restore on
+// PostgreSQL on the way.
+func TestMigrateToPostgresAndBack(t *testing.T) {
+	pgURL := pgtest.URL(t)
+	src, id := seededBbolt(t)
+
+	out := mustRunCmd(t, "migrate", "-from", "bbolt:"+src, "-to", "postgres:"+pgURL)
+	if !strings.Contains(out, "every count matches") || !strings.Contains(out, "to postgres 127.0.0.1") {
+		t.Fatalf("migrate to postgres:\n%s", out)
+	}
+
+	// serve on the copy: the user answers with her group.
+	_, fakeURL := opsFake(t)
+	cfg := opsConfigPostgres(t, fakeURL, t.TempDir(), pgURL)
+	srv := startOpsServe(t, "-config", cfg)
+	status, body := srv.call(t, "GET", "/scim/v2/Users/"+id, opsToken, "")
+	if status != http.StatusOK || !strings.Contains(string(body), "marina@example.com") || !strings.Contains(string(body), "Harbour") {
+		t.Errorf("GET the migrated user on postgres: %d %s", status, body)
+	}
+	status, body = srv.call(t, "POST", "/scim/v2/Users", opsToken, createBody("newcomer@example.com"))
+	if status != http.StatusCreated {
+		t.Fatalf("create on postgres: %d %s", status, body)
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatalf("serve on postgres: %v", err)
+	}
+
+	// The admin commands read the database the configuration names.
+	users := usersJSON(t, "-config", cfg)
+	if len(users) != 2 {
+		t.Errorf("users list on postgres = %+v, want marina and newcomer", users)
+	}
+	if show := mustRunCmd(t, "groups", "show", "Harbour", "-config", cfg); !strings.Contains(show, id) {
+		t.Errorf("groups show on postgres:\n%s", show)
+	}
+	if audit := mustRunCmd(t, "audit", "-config", cfg, "-user", "newcomer@example.com"); !strings.Contains(audit, "newcomer@example.com") {
+		t.Errorf("audit on postgres lacks the new user's create:\n%s", audit)
+	}
+
+	// backup writes the export; restore puts it back after a change and
+	// keeps what it replaced.
+	backup := filepath.Join(t.TempDir(), "pg.jsonl")
+	out = mustRunCmd(t, "backup", "-config", cfg, "-out", backup)
+	if !strings.Contains(out, "an absorb-scim dump") || !strings.Contains(out, "2 users") {
+		t.Errorf("backup on postgres: %s", out)
+	}
+	if b, err := os.ReadFile(backup); err != nil || !strings.HasPrefix(string(b), `{"dump":{"format":"absorb-scim-dump"`) {
+		t.Errorf("the backup does not begin as a dump: %v %.80q", err, b)
+	}
+	if strings.Contains(out, "postgres://") {
+		t.Errorf("backup printed the URL: %s", out)
+	}
+	mustRunCmd(t, "migrate", "-from", "bbolt:"+src, "-to", "postgres:"+pgURL, "-replace") // one user again
+	if got := usersJSON(t, "-config", cfg); len(got) != 1 {
+		t.Fatalf("after migrate -replace: %d users, want 1", len(got))
+	}
+	out = mustRunCmd(t, "restore", "-config", cfg, "-in", backup)
+	if !strings.Contains(out, "restored postgres") || !strings.Contains(out, "2 users") || !strings.Contains(out, "absorb-scim-replaced-") {
+		t.Errorf("restore on postgres:\n%s", out)
+	}
+	if got := usersJSON(t, "-config", cfg); len(got) != 2 {
+		t.Errorf("after restore: %d users, want 2", len(got))
+	}
+
+	// And back to bbolt.
+	back := filepath.Join(t.TempDir(), "back")
+	out = mustRunCmd(t, "migrate", "-from", "postgres:"+pgURL, "-to", "bbolt:"+back)
+	if !strings.Contains(out, "every count matches") {
+		t.Fatalf("migrate to bbolt:\n%s", out)
+	}
+	if got := usersJSON(t, "-data", back); len(got) != 2 || got[0].ID == "" {
+		t.Errorf("users of the bbolt copy = %+v, want 2", got)
+	}
+}
+
+func TestPostgresStoreChecks(t *testing.T) {
+	pgURL := pgtest.URL(t)
+	_, fakeURL := opsFake(t)
+	cfg := opsConfigPostgres(t, fakeURL, t.TempDir(), pgURL)
+	out := mustRunCmd(t, "config", "check", "-config", cfg, "-connect")
+	if !strings.Contains(out, "storage: postgres 127.0.0.1") || !strings.Contains(out, "no schema yet: serve creates it") {
+		t.Errorf("config check -connect on a new database:\n%s", out)
+	}
+	srv := startOpsServe(t, "-config", cfg)
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out = mustRunCmd(t, "config", "check", "-config", cfg, "-connect")
+	if !strings.Contains(out, "this build's") {
+		t.Errorf("config check -connect after serve:\n%s", out)
+	}
+
+	// A database that does not answer: config check and doctor say so, and
+	// serve does not start; none prints the password.
+	const password = "pw-Do-Not-Print-4Kd"
+	down := opsConfigPostgres(t, fakeURL, t.TempDir(), "postgres://scim:"+password+"@127.0.0.1:1/absorb_scim?sslmode=disable")
+	stdout, stderr, err := runCmd(t, "config", "check", "-config", down, "-connect")
+	if err == nil || !strings.Contains(stdout, "storage: postgres 127.0.0.1:1/absorb_scim cannot be used: does not answer") {
+		t.Errorf("config check -connect of a database that does not answer: %v\n%s%s", err, stdout, stderr)
+	}
+	all := stdout + stderr + err.Error()
+	stdout, stderr, err = runCmd(t, "doctor", "-config", down)
+	if exitStatus(err) != 1 || !strings.Contains(stdout, "FAIL storage") || !strings.Contains(stdout, "storage.postgres.url") {
+		t.Errorf("doctor with a database that does not answer: exit %d\n%s%s", exitStatus(err), stdout, stderr)
+	}
+	all += stdout + stderr
+	_, errCh := launchOps(t, "-config", down)
+	err = <-errCh
+	errCh <- err // for the cleanup's stop
+	if err == nil || !strings.Contains(err.Error(), "storage.postgres.url: the database does not answer") {
+		t.Errorf("serve on a database that does not answer = %v", err)
+	} else {
+		all += err.Error()
+	}
+	if strings.Contains(all, password) {
+		t.Errorf("the password was printed:\n%s", all)
 	}
 }
