@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/absorb-scim/absorb-scim/internal/pgtest"
 )
@@ -250,6 +253,25 @@ func TestPostgresStoreChecks(t *testing.T) {
 	out = mustRunCmd(t, "config", "check", "-config", cfg, "-connect")
 	if !strings.Contains(out, "this build's") {
 		t.Errorf("config check -connect after serve:\n%s", out)
+	}
+
+	// A schema a newer build migrated: reported, and nothing is changed.
+	conn, err := pgx.Connect(context.Background(), pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(context.Background(), "INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_later')")
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCmd(t, "config", "check", "-config", cfg, "-connect")
+	if err == nil || !strings.Contains(stdout, "schema is version 9999, newer than this build's") {
+		t.Errorf("config check -connect of a newer schema: %v\n%s", err, stdout)
+	}
+	stdout, _, err = runCmd(t, "doctor", "-config", cfg)
+	if exitStatus(err) != 1 || !strings.Contains(stdout, "FAIL storage") || !strings.Contains(stdout, "run a build at least as new") {
+		t.Errorf("doctor on a newer schema: exit %d\n%s", exitStatus(err), stdout)
 	}
 
 	// A database that does not answer: config check and doctor say so, and
