@@ -199,7 +199,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Metrics:              a.metrics,
 		Console:              a.console,
 		Bridge:               reconcilesLogged{Bridge: a.bridge, log: a.reconciles},
-		Store:                a.store,
+		Store:                backupStore(a.store), // app_store.go
 		SyncInterval:         a.cfg.Sync.Interval,
 		NotReady:             a.health.notReady,
 	})

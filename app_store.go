@@ -12,7 +12,9 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/doctor"
+	"github.com/absorb-scim/absorb-scim/server"
 	"github.com/absorb-scim/absorb-scim/storage"
+	"github.com/absorb-scim/absorb-scim/storage/dump"
 )
 
 // postgresConnectTimeout bounds how long opening or probing the PostgreSQL
@@ -176,4 +178,36 @@ func storageCheck(ctx context.Context, cfg config.Config) doctor.Check {
 		c.Fix = "run a build at least as new as the one that last migrated the database"
 	}
 	return c
+}
+
+// backupStore is the store the server backs up from (GET /admin/backup):
+// the bbolt file as it is, or, for an engine without a backup file of its
+// own (PostgreSQL), the bridge's export of it.
+func backupStore(s storage.Store) server.Store {
+	if _, ok := s.(*storage.Bolt); ok {
+		return s
+	}
+	return dumpBackup{s}
+}
+
+// dumpBackup backs a store up as a dump (storage/dump).
+type dumpBackup struct{ storage.Store }
+
+// Backup writes the export of the store to w and returns its size.
+func (d dumpBackup) Backup(w io.Writer) (int64, error) {
+	cw := &countingWriter{w: w}
+	_, err := dump.Export(context.Background(), d.Store, cw)
+	return cw.n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

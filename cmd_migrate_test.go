@@ -186,6 +186,12 @@ func TestMigrateToPostgresAndBack(t *testing.T) {
 	if status != http.StatusCreated {
 		t.Fatalf("create on postgres: %d %s", status, body)
 	}
+	// GET /admin/backup answers the export.
+	status, body = srv.call(t, "GET", "/admin/backup", opsToken, "")
+	if status != http.StatusOK || !strings.HasPrefix(string(body), `{"dump":{"format":"absorb-scim-dump"`) ||
+		!strings.Contains(string(body), `{"end":{"users":2,`) {
+		t.Errorf("GET /admin/backup on postgres: %d %.200s", status, body)
+	}
 	if err := srv.stop(); err != nil {
 		t.Fatalf("serve on postgres: %v", err)
 	}
