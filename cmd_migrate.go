@@ -33,7 +33,8 @@ A STORE is
 
 The destination must be empty unless -replace is given, which deletes
 everything it holds first. The audit log keeps its order; the destination
-numbers its records anew.
+numbers its records anew. A PostgreSQL store at either end is first
+migrated to this build's schema, as serve would.
 
 flags:
 `
