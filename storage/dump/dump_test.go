@@ -166,6 +166,12 @@ func TestExportImportRoundTrip(t *testing.T) {
 				if diff := cmp.Diff(comparable(t, first.Bytes()), comparable(t, second.Bytes())); diff != "" {
 					t.Errorf("the copy differs from the source (-source +copy):\n%s", diff)
 				}
+				if b, ok := dst.(*storage.Bolt); ok {
+					// Every index and counter of the file agrees with its records.
+					if err := b.Check(); err != nil {
+						t.Errorf("Check of the bbolt copy: %v", err)
+					}
+				}
 				if st := dst.Stats(); st.Users != want.Users || st.Groups != want.Groups || st.Memberships != want.Members ||
 					st.AbsorbUsers != want.AbsorbUsers || st.Intents != want.Intents {
 					t.Errorf("the copy's kept counts %+v disagree with %+v", st, want)
