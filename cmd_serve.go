@@ -107,7 +107,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ln.Close()
 		return err
 	}
-	log.Info("absorb-scim serving", "scim", publicBase(cfg)+server.SCIMPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun)
+	log.Info("absorb-scim serving", "scim", publicBase(cfg)+server.SCIMPrefix, "listen", ln.Addr().String(), "dryRun", cfg.DryRun,
+		"store", storeName(a.store))
 	err = a.serve(ctx, ln)
 	logStopped(ctx, log, err)
 	return err
