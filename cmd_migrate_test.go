@@ -201,6 +201,9 @@ func TestMigrateToPostgresAndBack(t *testing.T) {
 	if len(users) != 2 {
 		t.Errorf("users list on postgres = %+v, want marina and newcomer", users)
 	}
+	if got := usersJSON(t, "-config", cfg, "-data", src); len(got) != 1 {
+		t.Errorf("users list -data DIR with a postgres configuration = %+v, want the bbolt file's one user", got)
+	}
 	if show := mustRunCmd(t, "groups", "show", "Harbour", "-config", cfg); !strings.Contains(show, id) {
 		t.Errorf("groups show on postgres:\n%s", show)
 	}
