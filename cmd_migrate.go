@@ -147,7 +147,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	fmt.Fprintf(stdout, "copying %s to %s\n", storeName(s), storeName(d))
-	exported, imported, err := copyStore(ctx, s, d)
+	exported, imported, err := copyStore(ctx, s, d, progressEvery, stderr)
 	if err != nil {
 		return err
 	}
@@ -186,11 +186,17 @@ func emptyDestination(ctx context.Context, d storage.Store, replace bool, stdout
 	return nil
 }
 
-// copyStore streams an export of s into an import to d.
-func copyStore(ctx context.Context, s, d storage.Store) (exported, imported dump.Counts, err error) {
+// progressEvery is how many records migrate copies between two lines of
+// progress: a large portal takes minutes, and silence looks like a hang.
+const progressEvery = 10_000
+
+// copyStore streams an export of s into an import to d, and says on
+// progress how many records it has copied each time every more went by.
+func copyStore(ctx context.Context, s, d storage.Store, every int, progress io.Writer) (exported, imported dump.Counts, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pr, pw := io.Pipe()
+	epr, pw := io.Pipe()
+	pr := &progressReader{r: epr, every: every, w: progress, start: time.Now()}
 	done := make(chan error, 1)
 	go func() {
 		var err error
@@ -200,7 +206,7 @@ func copyStore(ctx context.Context, s, d storage.Store) (exported, imported dump
 	}()
 	imported, err = dump.Import(ctx, d, pr)
 	// An import that stopped early leaves the export blocked on the pipe.
-	pr.CloseWithError(errors.New("the import stopped"))
+	epr.CloseWithError(errors.New("the import stopped"))
 	// An export that failed ended the import's stream: its error is the
 	// cause.
 	if eerr := <-done; eerr != nil && (err == nil || errors.Is(err, dump.ErrDamaged)) {
@@ -210,6 +216,30 @@ func copyStore(ctx context.Context, s, d storage.Store) (exported, imported dump
 		return exported, imported, fmt.Errorf("copy %s to %s: %w", storeName(s), storeName(d), err)
 	}
 	return exported, imported, nil
+}
+
+// progressReader counts the lines of a dump read through it and writes a
+// line to w each time every more have passed.
+type progressReader struct {
+	r     io.Reader
+	w     io.Writer
+	every int
+	start time.Time
+	lines int
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	for _, c := range b[:n] {
+		if c != '\n' {
+			continue
+		}
+		// The first line is the dump's header, not a record.
+		if p.lines++; p.lines > 1 && (p.lines-1)%p.every == 0 {
+			fmt.Fprintf(p.w, "migrate: %d records copied (%s)\n", p.lines-1, time.Since(p.start).Round(time.Second))
+		}
+	}
+	return n, err
 }
 
 // summary is a one-line account of counts.

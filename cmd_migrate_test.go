@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/absorb-scim/absorb-scim/internal/pgtest"
+	"github.com/absorb-scim/absorb-scim/storage"
 )
 
 // seededBbolt runs serve on a new bbolt data directory, creates a user in a
@@ -307,5 +308,30 @@ func TestPostgresStoreChecks(t *testing.T) {
 	}
 	if strings.Contains(all, password) {
 		t.Errorf("the password was printed:\n%s", all)
+	}
+}
+
+func TestMigrateSaysHowFarItGot(t *testing.T) {
+	src, _ := seededBbolt(t)
+	s, err := openData(src, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, err := storage.Open(dbPath(t.TempDir()), storage.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var progress strings.Builder
+	exported, imported, err := copyStore(context.Background(), s, d, 5, &progress)
+	if err != nil || exported != imported {
+		t.Fatalf("copyStore = %+v, %+v, %v", exported, imported, err)
+	}
+	records := exported.Users + exported.AbsorbUsers + exported.Groups + exported.Members + exported.Intents +
+		exported.Holds + exported.RuleStates + exported.Audit + exported.Cursors
+	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
+	if len(lines) < records/5 || !strings.HasPrefix(lines[0], "migrate: 5 records copied (") {
+		t.Errorf("progress for %d records, every 5:\n%s", records, progress.String())
 	}
 }
