@@ -402,11 +402,18 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("data directory %s: %w", dir, err)
 	}
+	from, err := bboltFromDump(ctx, *in, dir) // cmd_migrate.go: a PostgreSQL export restores too
+	if err != nil {
+		return err
+	}
+	if from != *in {
+		defer os.Remove(from)
+	}
 	kept, err := keepCurrentData(dir, *in, time.Now(), stdout)
 	if err != nil {
 		return err
 	}
-	err = storage.Restore(*in, dbPath(dir))
+	err = storage.Restore(from, dbPath(dir))
 	if err != nil && kept != "" {
 		os.Remove(kept) // nothing was replaced
 	}

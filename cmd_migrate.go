@@ -362,3 +362,53 @@ func restoreDump(ctx context.Context, cfg config.Config, in string, now time.Tim
 	}
 	return nil
 }
+
+// isDump reports whether the file at path begins as a dump of storage/dump
+// does (a bbolt file begins with binary page headers).
+func isDump(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	head := make([]byte, len(`{"dump":`))
+	n, _ := io.ReadFull(f, head)
+	return string(head[:n]) == `{"dump":`, nil
+}
+
+// bboltFromDump returns the bbolt file to restore from in: in itself when it
+// is one, else a new bbolt file in dir holding the dump's records (the
+// caller removes it), so restore checks and swaps it in as any backup.
+func bboltFromDump(ctx context.Context, in, dir string) (string, error) {
+	dumped, err := isDump(in)
+	if err != nil {
+		return "", fmt.Errorf("restore: %w", err)
+	}
+	if !dumped {
+		return in, nil
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return "", fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	tmp, err := os.CreateTemp(dir, ".absorb-scim.db.from-dump-*")
+	if err != nil {
+		return "", fmt.Errorf("restore: %w", err)
+	}
+	path := tmp.Name()
+	tmp.Close()
+	os.Remove(path) // bbolt makes the file itself
+	s, err := storage.Open(path, storage.Options{})
+	if err == nil {
+		_, err = dump.Import(ctx, s, f)
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("restore from %s: %w", in, err)
+	}
+	return path, nil
+}

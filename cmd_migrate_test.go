@@ -13,6 +13,7 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/internal/pgtest"
 	"github.com/absorb-scim/absorb-scim/storage"
+	"github.com/absorb-scim/absorb-scim/storage/dump"
 )
 
 // seededBbolt runs serve on a new bbolt data directory, creates a user in a
@@ -333,5 +334,51 @@ func TestMigrateSaysHowFarItGot(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
 	if len(lines) < records/5 || !strings.HasPrefix(lines[0], "migrate: 5 records copied (") {
 		t.Errorf("progress for %d records, every 5:\n%s", records, progress.String())
+	}
+}
+
+func TestRestoreBboltFromAnExport(t *testing.T) {
+	src, id := seededBbolt(t)
+	s, err := openData(src, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exportPath := filepath.Join(t.TempDir(), "export.jsonl")
+	f, err := os.Create(exportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dump.Export(context.Background(), s, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s.Close()
+
+	dst := t.TempDir()
+	out := mustRunCmd(t, "restore", "-data", dst, "-in", exportPath)
+	if !strings.Contains(out, "restored "+dbPath(dst)+" from "+exportPath+": 1 users, 1 groups, 1 memberships") {
+		t.Errorf("restore of an export:\n%s", out)
+	}
+	if got := usersJSON(t, "-data", dst); len(got) != 1 || got[0].ID != id {
+		t.Errorf("users after restoring an export = %+v, want %s", got, id)
+	}
+
+	// A cut export replaces nothing and leaves no file behind.
+	b, _ := os.ReadFile(exportPath)
+	cut := filepath.Join(t.TempDir(), "cut.jsonl")
+	if err := os.WriteFile(cut, b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, "restore", "-data", dst, "-in", cut); err == nil || !strings.Contains(err.Error(), "damaged or incomplete") {
+		t.Errorf("restore of a cut export = %v, want a refusal", err)
+	}
+	entries, _ := os.ReadDir(dst)
+	for _, e := range entries {
+		if e.Name() != dbFileName {
+			t.Errorf("the refused restore left %s in the data directory", e.Name())
+		}
+	}
+	if got := usersJSON(t, "-data", dst); len(got) != 1 {
+		t.Errorf("users after a refused restore = %+v, want the one restored before", got)
 	}
 }
