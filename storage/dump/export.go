@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/storage"
@@ -22,6 +23,11 @@ type cursorLister interface {
 // what Export copies from a store whose transactions cannot list their
 // cursors.
 var knownCursors = []string{"absorb/edited-since", "absorb/full-sync-done"}
+
+// KnownCursors returns the cursor names Export copies from a store that
+// cannot list its cursors; the bridge's tests check that its own are
+// among them.
+func KnownCursors() []string { return slices.Clone(knownCursors) }
 
 // checkEvery is how many records pass between two looks at the context.
 const checkEvery = 1000
