@@ -126,7 +126,9 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A person created over SCIM, and the department the rule gave.
 	err = chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`nav a[href="/console/people"]`)),
+		// Navigate rather than click the link: a click returns before the
+		// new document replaces the old, and a node found in between is gone.
+		chromedp.Navigate(base+"/console/people"),
 		chromedp.WaitVisible(chromedp.CSS(`#q`)),
 		chromedp.SendKeys(chromedp.CSS(`#q`), "jane@example.com"),
 		chromedp.Click(chromedp.CSS(`form.search button`)),
