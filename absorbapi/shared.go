@@ -130,8 +130,19 @@ func (c *Client) SetRateLimit(perSecond float64, burst int) {
 	if burst < 1 {
 		burst = 1
 	}
-	c.limiter.SetLimit(rate.Limit(perSecond))
-	c.limiter.SetBurst(burst)
+	now := time.Now()
+	c.limiter.SetLimitAt(now, rate.Limit(perSecond))
+	c.limiter.SetBurstAt(now, burst)
+	// A smaller burst does not take back the tokens already in the
+	// bucket; spend those above it, or this process would send its old
+	// burst at once although the others count on its new one.
+	for over := int(c.limiter.TokensAt(now)) - burst; over > 0; {
+		n := min(over, burst)
+		if !c.limiter.AllowN(now, n) {
+			break
+		}
+		over -= n
+	}
 }
 
 // minSharedRate is the smallest rate SetRateLimit sets: a limit of zero

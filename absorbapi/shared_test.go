@@ -92,6 +92,9 @@ func TestSetRateLimitChangesTheLimiter(t *testing.T) {
 	if got, want := c.limiter.Burst(), 5; got != want {
 		t.Errorf("burst = %v, want %v", got, want)
 	}
+	if got := c.limiter.Tokens(); got > 5 {
+		t.Errorf("tokens after a smaller burst = %v, want at most 5", got)
+	}
 	c.SetRateLimit(0, 0)
 	if c.limiter.Limit() <= 0 || c.limiter.Burst() < 1 {
 		t.Errorf("SetRateLimit(0, 0) left limit %v burst %d: requests would stop for good", c.limiter.Limit(), c.limiter.Burst())
