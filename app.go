@@ -45,6 +45,7 @@ type app struct {
 	errorLog     *metrics.ErrorLog    // the last warnings, for the console
 	reconciles   *bridge.ReconcileLog // the last reconcile, whoever ran it
 	console      http.Handler
+	cluster      *replicaCluster // how this replica coordinates with others (app_cluster.go)
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
@@ -88,6 +89,10 @@ func (a *app) build() error {
 	a.health = newAbsorbHealth(a.log)
 	clientCfg := absorbClientConfig(cfg)
 	clientCfg.Observer = loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health}
+	if err := a.openCluster(); err != nil {
+		return err
+	}
+	clientCfg.TokenStore = a.cluster.tokenStore()
 	client, err := absorbapi.New(clientCfg)
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)
@@ -126,6 +131,8 @@ func (a *app) build() error {
 		// Unless the portal is known to refuse a taken username, a create
 		// looks it up in Absorb before it posts.
 		CreateBehaviour: a.behaviour.Create,
+		Locks:           a.cluster.locker(),
+		PendingRescan:   a.cluster.rescan(),
 	})
 	if err != nil {
 		return err
@@ -180,6 +187,10 @@ func publicBase(cfg config.Config) string {
 // ctx ends, then shuts down gracefully: in-flight requests finish within the
 // grace period, new ones are refused, and storage is closed last.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	if err := a.cluster.join(ctx); err != nil {
+		a.store.Close()
+		return err
+	}
 	srv, err := server.Open(ctx, server.Config{
 		Listener: ln,
 		TLSCert:  a.cfg.TLS.Cert,
@@ -204,6 +215,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		NotReady:             a.health.notReady,
 	})
 	if err != nil {
+		a.cluster.close()
 		a.store.Close()
 		return err
 	}
@@ -212,14 +224,16 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.namesPending {
 		wg.Go(func() { a.recheckNames(bgCtx) })
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() { a.cluster.heartbeat(bgCtx) })
+	wg.Go(func() {
 		// Background writes (the group rules) are audited as ActorRules.
-		if err := a.bridge.Run(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules})); err != nil {
+		// With replicas, it runs on the one holding the worker lease.
+		if err := a.cluster.runWorker(bgCtx, func(ctx context.Context) error {
+			return a.bridge.Run(bridge.WithActor(ctx, bridge.Actor{Credential: bridge.ActorRules}))
+		}); err != nil {
 			a.log.Error("background work stopped", "error", err)
 		}
-	}()
+	})
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
@@ -227,6 +241,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	serveErr := srv.Close()
 	stopBG()
 	wg.Wait()
+	a.cluster.close()
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}
