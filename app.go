@@ -209,7 +209,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		WriteError:           a.writeError,
 		Metrics:              a.metrics,
 		Console:              a.console,
-		Bridge:               reconcilesLogged{Bridge: a.bridge, log: a.reconciles},
+		Bridge:               a.cluster.serverBridge(reconcilesLogged{Bridge: a.bridge, log: a.reconciles}),
 		Store:                backupStore(a.store), // app_store.go
 		SyncInterval:         a.cfg.Sync.Interval,
 		NotReady:             a.health.notReady,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/cluster"
+	"github.com/absorb-scim/absorb-scim/server"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -100,6 +102,11 @@ func newReplicaCluster(ctx context.Context, pool *pgxpool.Pool, tenant string, a
 	}
 	rc.lease, err = cl.Lease(workerLease, rc.id, cluster.LeaseOptions{
 		OnError: func(err error) { a.log.Warn("worker lease", "error", err) },
+		// The other replicas answer /readyz from the worker's sync.
+		Status: func() []byte {
+			b, _ := json.Marshal(a.bridge.SyncStatus())
+			return b
+		},
 	})
 	if err != nil {
 		cl.Close()
@@ -199,4 +206,48 @@ func (rc *replicaCluster) close() {
 	if rc.cl != nil {
 		rc.cl.Close()
 	}
+}
+
+// serverBridge is the bridge as the server takes it: with replicas, one
+// whose sync status, on a replica that does not run the background work, is
+// the worker's.
+func (rc *replicaCluster) serverBridge(b server.Bridge) server.Bridge {
+	if rc.cl == nil {
+		return b
+	}
+	return workerStatus{Bridge: b, rc: rc}
+}
+
+// workerStatus answers SyncStatus with the status the replica holding the
+// worker lease stored with it, when that is not this one: only the worker
+// syncs, and /readyz, the metrics and the admin status speak of its sync.
+type workerStatus struct {
+	server.Bridge
+	rc *replicaCluster
+}
+
+// workerStatusTimeout bounds the read of the worker's status.
+const workerStatusTimeout = 2 * time.Second
+
+func (w workerStatus) SyncStatus() bridge.SyncStatus {
+	if w.rc.lease.Held() {
+		return w.Bridge.SyncStatus()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), workerStatusTimeout)
+	defer cancel()
+	st, err := w.rc.lease.State(ctx)
+	switch {
+	case err != nil:
+		// The error may name the database; the status is shown to people.
+		return bridge.SyncStatus{LastError: "the worker's status cannot be read from the database"}
+	case st.Holder == "":
+		return bridge.SyncStatus{LastError: "no replica runs the background work"}
+	case st.Status == nil:
+		return bridge.SyncStatus{} // the worker started: its first sync runs
+	}
+	var out bridge.SyncStatus
+	if err := json.Unmarshal(st.Status, &out); err != nil {
+		return bridge.SyncStatus{LastError: "the worker's status cannot be read: " + err.Error()}
+	}
+	return out
 }

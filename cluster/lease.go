@@ -26,6 +26,10 @@ type LeaseOptions struct {
 	Renew time.Duration
 	// OnError is called when taking or renewing the lease fails.
 	OnError func(err error)
+	// Status, if not nil, is called while holding the lease at each
+	// renewal; what it returns (JSON) is stored with the lease for the other
+	// replicas to read (LeaseState).
+	Status func() []byte
 }
 
 // Lease is a named lease of a tenant that one replica at a time holds, the
@@ -94,7 +98,7 @@ func (l *Lease) Lead(ctx context.Context, work func(ctx context.Context) error) 
 		// dates the lease from a moment after it, so work stops no later
 		// than the lease really ends.
 		start := time.Now()
-		held, err := l.take(ctx, l.opts.Renew)
+		held, err := l.take(ctx, l.opts.Renew, stopWork != nil)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -135,15 +139,22 @@ func (l *Lease) Lead(ctx context.Context, work func(ctx context.Context) error) 
 // take takes the lease, or renews it when this replica holds it, and
 // reports whether it holds it now. It gives up after timeout, so a database
 // that does not answer cannot keep the work running past the lease.
-func (l *Lease) take(ctx context.Context, timeout time.Duration) (bool, error) {
+// working says whether this replica's work runs: only then is its status
+// stored.
+func (l *Lease) take(ctx context.Context, timeout time.Duration, working bool) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	var status []byte
+	if working && l.opts.Status != nil {
+		status = l.opts.Status()
+	}
 	var holder string
-	err := l.c.pool.QueryRow(ctx, `INSERT INTO cluster_leases (tenant, name, holder, expires_at)
-		VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-		ON CONFLICT (tenant, name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+	err := l.c.pool.QueryRow(ctx, `INSERT INTO cluster_leases (tenant, name, holder, expires_at, status)
+		VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)
+		ON CONFLICT (tenant, name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
+			status = EXCLUDED.status
 		WHERE cluster_leases.holder = EXCLUDED.holder OR cluster_leases.expires_at < now()
-		RETURNING holder`, l.c.tenant, l.name, l.holder, l.opts.TTL.Seconds()).Scan(&holder)
+		RETURNING holder`, l.c.tenant, l.name, l.holder, l.opts.TTL.Seconds(), status).Scan(&holder)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
@@ -161,16 +172,24 @@ func (l *Lease) release() {
 	_, _ = l.c.pool.Exec(ctx, "DELETE FROM cluster_leases WHERE tenant = $1 AND name = $2 AND holder = $3", l.c.tenant, l.name, l.holder)
 }
 
-// Holder returns the replica holding the lease now, or "" when none does.
-func (l *Lease) Holder(ctx context.Context) (string, error) {
-	var holder string
-	err := l.c.pool.QueryRow(ctx, "SELECT holder FROM cluster_leases WHERE tenant = $1 AND name = $2 AND expires_at > now()",
-		l.c.tenant, l.name).Scan(&holder)
+// LeaseState is a lease as the database holds it now.
+type LeaseState struct {
+	Holder string // the replica holding it; "" when none does
+	// Status is what the holder's Status said at its last renewal (JSON);
+	// nil when none was stored.
+	Status []byte
+}
+
+// State returns who holds the lease now and the status it stored.
+func (l *Lease) State(ctx context.Context) (LeaseState, error) {
+	var st LeaseState
+	err := l.c.pool.QueryRow(ctx, "SELECT holder, status FROM cluster_leases WHERE tenant = $1 AND name = $2 AND expires_at > now()",
+		l.c.tenant, l.name).Scan(&st.Holder, &st.Status)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
+		return LeaseState{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read the %s lease: %w", l.name, err)
+		return LeaseState{}, fmt.Errorf("read the %s lease: %w", l.name, err)
 	}
-	return holder, nil
+	return st, nil
 }

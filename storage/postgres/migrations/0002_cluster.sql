@@ -26,10 +26,13 @@ CREATE TABLE cluster_replicas (
 
 -- Leases: the background work of a tenant runs on the replica holding its
 -- lease, renewed before expires_at; another replica takes an expired one.
+-- status is what the holder says of its work at each renewal (the sync's
+-- state, JSON), for the other replicas' readiness.
 CREATE TABLE cluster_leases (
     tenant     text        NOT NULL,
     name       text        NOT NULL,
     holder     text        NOT NULL,
     expires_at timestamptz NOT NULL,
+    status     jsonb,
     PRIMARY KEY (tenant, name)
 );
