@@ -87,11 +87,12 @@ func newReplicaCluster(ctx context.Context, pool *pgxpool.Pool, tenant string, a
 	}
 	rc.replicas, err = cl.Replicas(rc.id, cluster.ReplicaOptions{
 		OnLive: func(live int) {
-			if a.absorb == nil || abs.RateLimit < 0 {
-				return
+			if a.absorb == nil || abs.RateLimit <= 0 {
+				return // unlimited: nothing to share
 			}
 			limit, burst := cluster.Share(abs.RateLimit, abs.Burst, live)
 			a.absorb.SetRateLimit(limit, burst)
+			a.governor.SetRate(limit)
 			a.log.Info("absorb rate shared between replicas", "replicas", live, "rateLimit", limit, "burst", burst)
 		},
 		OnError: func(err error) { a.log.Warn("replica heartbeat failed; the rate share stays as it was", "error", err) },
