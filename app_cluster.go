@@ -157,13 +157,18 @@ func (rc *replicaCluster) rescan() time.Duration {
 }
 
 // join sends the first heartbeat, so this replica's share of the rate is
-// set before it serves.
+// set before it serves, and waits for the replicas already running to
+// count it, so that together they stay within the rate.
 func (rc *replicaCluster) join(ctx context.Context) error {
 	if rc.cl == nil {
 		return nil
 	}
-	if _, err := rc.replicas.Join(ctx); err != nil {
+	live, err := rc.replicas.Join(ctx)
+	if err != nil {
 		return fmt.Errorf("join the replicas sharing the store: %w", err)
+	}
+	if live > 1 {
+		return rc.replicas.Settle(ctx)
 	}
 	return nil
 }

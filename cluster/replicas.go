@@ -76,6 +76,20 @@ func (r *Replicas) Join(ctx context.Context) (int, error) {
 	return r.Live(), nil
 }
 
+// Settle waits until the replicas already running have had a heartbeat
+// since this one joined, and so lowered their shares to count it, or until
+// ctx ends. A replica that sends before that adds its share to theirs.
+func (r *Replicas) Settle(ctx context.Context) error {
+	t := time.NewTimer(r.opts.Heartbeat + r.opts.Heartbeat/2)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Run heartbeats until ctx ends, then removes the replica's row, so the
 // others take its share back at their next heartbeat rather than after
 // DeadAfter.
