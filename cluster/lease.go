@@ -69,10 +69,11 @@ func (l *Lease) Held() bool { return l.held.Load() }
 // tries to take the lease at once and then every Renew; holding it, it runs
 // work with a context that ends when the lease is lost: taken by another
 // replica after this one failed to renew it, or not renewed in time (so
-// work stops before another replica may start it), or ctx ending. When work
-// returns by itself the lease is released and Lead returns work's error.
-// On ctx's end the lease is released, so another replica takes over at its
-// next try rather than after TTL.
+// work stops before another replica may start it), or ctx ending. Work
+// that returns by itself is taken for failed: the lease is released, its
+// error goes to OnError, and Lead tries again at its next turn. On ctx's
+// end the lease is released, so another replica takes over at its next try
+// rather than after TTL; Lead then returns nil.
 func (l *Lease) Lead(ctx context.Context, work func(ctx context.Context) error) error {
 	var (
 		stopWork context.CancelFunc
@@ -127,10 +128,16 @@ func (l *Lease) Lead(ctx context.Context, work func(ctx context.Context) error) 
 		case <-ctx.Done():
 			return nil
 		case err := <-workDone:
+			// Work that ends by itself failed (it runs until its context
+			// ends): give the lease up for another replica, and try again
+			// later, as the others do.
 			stopWork()
 			stopWork, workDone = nil, nil
 			l.held.Store(false)
-			return err
+			l.release()
+			if l.opts.OnError != nil {
+				l.opts.OnError(fmt.Errorf("the work under the %s lease stopped: %v", l.name, err))
+			}
 		case <-t.C:
 		}
 	}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -116,4 +117,39 @@ func TestLeaseReleasedOnStopMovesAtOnce(t *testing.T) {
 	cc, _ := openCluster(t, db, "portal-b")
 	c := startLeader(t, cc, "a")
 	waitClosed(t, c.started, time.Second, "the other tenant's replica never took its own lease")
+}
+
+func TestLeaseWorkThatFailsHandsTheLeaseOn(t *testing.T) {
+	db := testDatabase(t)
+	ca, _ := openCluster(t, db, "portal-a")
+	cb, _ := openCluster(t, db, "portal-a")
+	failed := make(chan error, 1)
+	opts := testLeaseOptions
+	opts.OnError = func(err error) {
+		select {
+		case failed <- err:
+		default:
+		}
+	}
+	la, err := ca.Lease("worker", "a", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	leadDone := make(chan error, 1)
+	go func() {
+		leadDone <- la.Lead(ctx, func(context.Context) error { return context.DeadlineExceeded })
+	}()
+	t.Cleanup(func() { cancel(); <-leadDone })
+	select {
+	case err := <-failed:
+		if !strings.Contains(err.Error(), "stopped") {
+			t.Errorf("OnError got %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a's failed work was never reported")
+	}
+	// a gave the lease up: b takes it, though a goes on trying.
+	b := startLeader(t, cb, "b")
+	waitClosed(t, b.started, testLeaseOptions.TTL+testLeaseOptions.Renew, "b never took the lease a's failed work gave up")
 }
