@@ -86,7 +86,8 @@ func TestLeaseMovesWhenTheHolderLosesTheDatabase(t *testing.T) {
 	if !isClosed(a.stopped) {
 		t.Fatal("b started the work while a still ran it")
 	}
-	if took := time.Since(lost); took > testLeaseOptions.TTL+2*testLeaseOptions.Renew {
+	// TTL+Renew by design, plus room for a loaded machine's scheduling.
+	if took := time.Since(lost); took > testLeaseOptions.TTL+testLeaseOptions.Renew+500*time.Millisecond {
 		t.Errorf("b took over %v after a lost the database, want within TTL+Renew", took)
 	}
 	if a.lease.Held() || !b.lease.Held() {
