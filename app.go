@@ -132,6 +132,7 @@ func (a *app) build() error {
 		// looks it up in Absorb before it posts.
 		CreateBehaviour: a.behaviour.Create,
 		Locks:           a.cluster.locker(),
+		SharedStore:     a.cluster.shared(),
 		PendingRescan:   a.cluster.rescan(),
 	})
 	if err != nil {

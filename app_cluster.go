@@ -147,6 +147,9 @@ func (rc *replicaCluster) locker() bridge.Locker {
 	return rc.cl.Locks()
 }
 
+// shared says other replicas write the store too.
+func (rc *replicaCluster) shared() bool { return rc.cl != nil }
+
 // rescan is the bridge's PendingRescan: zero without a cluster, where this
 // process records all the rule work itself.
 func (rc *replicaCluster) rescan() time.Duration {

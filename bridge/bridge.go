@@ -100,6 +100,11 @@ type Config struct {
 	// other processes sharing the store recorded; zero means never (this
 	// process records all of it itself).
 	PendingRescan time.Duration
+	// SharedStore says other processes write the same store (replicas). A
+	// sync pass then also leaves alone a user whose stored record changed
+	// after the pass started, since this process's log of its own writes
+	// does not know theirs.
+	SharedStore bool
 	// Locks, if not nil, serialises the writes of one user or group with
 	// those of the other processes sharing the store; nil means this
 	// process is the only writer, and its own locks suffice.
@@ -144,6 +149,7 @@ type Bridge struct {
 
 	auditRetention time.Duration
 	pendingRescan  time.Duration
+	sharedStore    bool
 	countUsers     func(ctx context.Context) (int, error)
 	maxFilterScan  int
 }
@@ -166,6 +172,7 @@ func New(cfg Config) (*Bridge, error) {
 
 		auditRetention: cfg.AuditRetention,
 		pendingRescan:  cfg.PendingRescan,
+		sharedStore:    cfg.SharedStore,
 		countUsers:     cfg.CountUsers,
 		adminUsername:  cfg.AdminUsername,
 		abandonAfter:   cfg.AbandonedCreateAfter,

@@ -2,9 +2,13 @@ package bridge_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/absorbapi"
+	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
 )
@@ -53,5 +57,51 @@ func TestRunTakesUpRuleWorkOtherReplicasRecorded(t *testing.T) {
 			t.Fatal("the worker never applied the rule work the other replica recorded")
 		}
 		<-tick.C
+	}
+}
+
+// A pass that read an account before another replica wrote its user does
+// not fold what it read over that write: the other replica's write is not
+// in this one's log of its own writes, but the stored record dates it.
+func TestSyncLeavesAnotherReplicasWriteDuringThePassAlone(t *testing.T) {
+	var mid atomic.Pointer[func(absorbapi.User)]
+	w := newWorld(t, func(c *worldConfig) {
+		c.sharedStore = true
+		c.wrap = func(a bridge.Absorb) bridge.Absorb {
+			return scanHook{Absorb: a, each: func(u absorbapi.User) {
+				if f := mid.Load(); f != nil {
+					(*f)(u)
+				}
+			}}
+		}
+	})
+	jane := w.create(userDoc("jane.replica@example.com", "Jane", "Doe"))
+	w.sync()
+	w.advance(2 * time.Second)
+	janeAbsorb := w.absorbIDOf(jane.ID)
+	w.editInAbsorb(janeAbsorb, func(u *absorbapi.User) { u.LastName = "Edited-In-Absorb" })
+	other := w.newBridge() // another replica on the same store
+
+	var once sync.Once
+	write := func(u absorbapi.User) {
+		if u.ID != janeAbsorb {
+			return
+		}
+		once.Do(func() {
+			// The pass has read Jane's account: the other replica writes
+			// her now, and its PUT carries her SCIM values.
+			_, err := other.PatchUser(context.Background(), jane.ID, scimdoc.Precondition{},
+				[]scimdoc.Operation{{Op: "replace", Path: "title", Value: "Written by another replica"}})
+			if err != nil {
+				t.Errorf("PatchUser on the other replica: %v", err)
+			}
+		})
+	}
+	mid.Store(&write)
+	w.sync()
+	mid.Store(nil)
+
+	if got := str(w.get(jane.ID).Doc, "title"); got != "Written by another replica" {
+		t.Errorf("title %q: the pass folded what it read over the other replica's write", got)
 	}
 }

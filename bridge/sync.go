@@ -467,6 +467,13 @@ func (s *syncer) foldIntoSCIM(ctx context.Context, account absorbapi.User, passS
 	folded := false
 	err := s.b.store.Update(func(tx storage.Tx) error {
 		folded = false // a transaction PostgreSQL refuses runs again: count once
+		if s.b.sharedStore && id != "" {
+			// Another process's writes are not in this one's write log;
+			// the record they left says when they wrote.
+			if rec, err := tx.User(id); err == nil && rec.LastModified.After(passStart) {
+				return nil
+			}
+		}
 		account, wrote, err := putMirrorIfChanged(tx, account)
 		if err != nil || !wrote {
 			return err

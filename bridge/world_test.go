@@ -64,6 +64,8 @@ type worldConfig struct {
 	createBehaviour string
 	// pendingRescan is the bridge's PendingRescan; zero means never.
 	pendingRescan time.Duration
+	// sharedStore is the bridge's SharedStore.
+	sharedStore bool
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -233,6 +235,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		MaxFilterScan:        w.cfg.maxFilterScan,
 		CreateBehaviour:      w.cfg.createBehaviour,
 		PendingRescan:        w.cfg.pendingRescan,
+		SharedStore:          w.cfg.sharedStore,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
