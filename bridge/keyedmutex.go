@@ -37,6 +37,9 @@ type writeLocks struct {
 // Lock takes key. Its error, when the shared Locker fails or ctx ends
 // first, is a 503 the client can retry.
 func (w *writeLocks) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	if w.shared == nil {
+		return w.local.Lock(key), nil // one process: as before, nothing more
+	}
 	return w.LockAll(ctx, []string{key})
 }
 
