@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 )
@@ -98,5 +99,34 @@ func TestSetRateLimitChangesTheLimiter(t *testing.T) {
 	c.SetRateLimit(0, 0)
 	if c.limiter.Limit() <= 0 || c.limiter.Burst() < 1 {
 		t.Errorf("SetRateLimit(0, 0) left limit %v burst %d: requests would stop for good", c.limiter.Limit(), c.limiter.Burst())
+	}
+}
+
+func TestSharedTokenOneRefreshForSeveralClients(t *testing.T) {
+	f := startFake(t, fakeabsorb.Options{})
+	store := &memoryTokenStore{}
+	var (
+		mu  sync.Mutex
+		now = time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	)
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	var clients []*Client
+	for range 3 {
+		clients = append(clients, f.client(t, "", func(c *Config) {
+			c.TokenStore, c.Now = store, clock
+			c.TokenTTL, c.RefreshMargin = time.Hour, 10*time.Minute
+		}))
+	}
+	busyClients(t, clients, 5)
+	mu.Lock()
+	now = now.Add(55 * time.Minute) // past TokenTTL-RefreshMargin for every client
+	mu.Unlock()
+	busyClients(t, clients, 5)
+	if got, want := f.srv.Stats().Logins, 2; got != want {
+		t.Fatalf("logins after the shared token aged = %d, want %d (one login, one refresh)", got, want)
 	}
 }
