@@ -59,6 +59,7 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, store: store}
 	a.keepErrors()
 	if err := a.build(); err != nil {
+		a.cluster.close()
 		store.Close()
 		return nil, err
 	}

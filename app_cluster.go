@@ -210,9 +210,10 @@ func (rc *replicaCluster) live() int {
 	return rc.replicas.Live()
 }
 
-// close closes the locks' pool; the store's pool stays open.
+// close closes the locks' pool; the store's pool stays open. It may be
+// called on a nil cluster (build failed before it).
 func (rc *replicaCluster) close() {
-	if rc.cl != nil {
+	if rc != nil && rc.cl != nil {
 		rc.cl.Close()
 	}
 }
