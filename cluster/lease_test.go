@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// Short leases, so a test sees one move within a second or two.
-var testLeaseOptions = LeaseOptions{TTL: 600 * time.Millisecond, Renew: 100 * time.Millisecond}
+// Short leases, so a test sees one move within a second or two. A holder
+// cut off stops its work 2×Renew before its lease may run out: the TTL
+// leaves that margin room for a loaded machine's scheduling.
+var testLeaseOptions = LeaseOptions{TTL: time.Second, Renew: 100 * time.Millisecond}
 
 // leader runs Lead for one replica; started and stopped report its work.
 type leader struct {
@@ -72,7 +74,7 @@ func TestLeaseMovesWhenTheHolderLosesTheDatabase(t *testing.T) {
 	}
 	b := startLeader(t, cb, "b")
 	// The status is stored at renewals: polled, as the database says when.
-	eventually(t, time.Second, "a's status never reached the lease", func() bool {
+	eventually(t, 2*time.Second, "a's status never reached the lease", func() bool {
 		st, err := b.lease.State(t.Context())
 		return err == nil && st.Holder == "a" && string(st.Status) == `{"replica": "a"}`
 	})
