@@ -129,6 +129,11 @@ func TestLeaseWorkThatFailsHandsTheLeaseOn(t *testing.T) {
 	failed := make(chan error, 1)
 	opts := testLeaseOptions
 	opts.OnError = func(err error) {
+		// A try that timed out on a loaded machine is reported too; only
+		// the work's end matters here.
+		if !strings.Contains(err.Error(), "stopped") {
+			return
+		}
 		select {
 		case failed <- err:
 		default:
@@ -145,10 +150,7 @@ func TestLeaseWorkThatFailsHandsTheLeaseOn(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-leadDone })
 	select {
-	case err := <-failed:
-		if !strings.Contains(err.Error(), "stopped") {
-			t.Errorf("OnError got %v", err)
-		}
+	case <-failed:
 	case <-time.After(2 * time.Second):
 		t.Fatal("a's failed work was never reported")
 	}
