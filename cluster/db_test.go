@@ -2,71 +2,31 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/absorb-scim/absorb-scim/internal/pgtest"
+	"github.com/absorb-scim/absorb-scim/storage/postgres"
 )
 
-// testDatabase returns the URL of a new database with the cluster tables,
-// on the server ABSORB_SCIM_TEST_POSTGRES names, dropped at cleanup. Unset,
-// the test is skipped; set but unreachable, it fails.
+// testDatabase returns the URL of a new database (pgtest) migrated by the
+// store, as a replica's start-up migrates it, so the cluster tables are
+// the ones its migrations create.
 func testDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("ABSORB_SCIM_TEST_POSTGRES")
-	if admin == "" {
-		t.Skip("PostgreSQL tests skipped: set ABSORB_SCIM_TEST_POSTGRES to a database URL")
-	}
+	url := pgtest.URL(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
+	s, err := postgres.Open(ctx, url, postgres.Options{})
 	if err != nil {
-		t.Fatalf("ABSORB_SCIM_TEST_POSTGRES: %v", err)
+		t.Fatalf("migrate the test database: %v", err)
 	}
-	defer conn.Close(context.Background())
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	name := "absorb_scim_cluster_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
+	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	u.Path = "/" + name
-	schema, err := os.ReadFile(filepath.Join("..", "storage", "postgres", "migrations", "0002_cluster.sql"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(context.Background())
-	if _, err := db.Exec(ctx, string(schema)); err != nil {
-		t.Fatalf("apply the cluster tables: %v", err)
-	}
-	return u.String()
+	return url
 }
 
 // openCluster opens a pool of its own on dbURL, as one replica would, and
