@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/internal/pgtest"
 	"github.com/absorb-scim/absorb-scim/storage/postgres"
 )
@@ -172,6 +174,22 @@ func TestReplicasShareOneTokenOneWorkerAndTheLocks(t *testing.T) {
 		r.scim(t, "GET", "/Users/"+created[0], "", http.StatusOK)
 	}
 
+	// Absorb revokes the token, as another login as the bridge's admin
+	// would: each replica finds it refused, and one logs in for all.
+	fake.srv.StealToken(fakeabsorb.BridgeAdminUsername)
+	for i, r := range replicas {
+		wg.Go(func() {
+			resp, b := r.do(t, e2eRequest{method: "POST", path: "/scim/v2/Users", authz: authBearer(oktaToken), body: userJSON(fmt.Sprintf("after.theft.%d@example.com", i))})
+			if resp.StatusCode != http.StatusCreated {
+				t.Errorf("POST /Users on %s after the theft: %d %s", r.base, resp.StatusCode, b)
+			}
+		})
+	}
+	wg.Wait()
+	if got := fake.srv.Stats().Logins; got != 2 {
+		t.Errorf("logins after the shared token was refused = %d, want 2", got)
+	}
+
 	// The replica running the work stops: another takes it over. The
 	// lease is polled through the metrics, which say who holds it.
 	var rest []*replica
@@ -194,7 +212,7 @@ func TestReplicasShareOneTokenOneWorkerAndTheLocks(t *testing.T) {
 		}
 		<-tick.C
 	}
-	if got := fake.srv.Stats().Logins; got != 1 {
-		t.Errorf("logins after the worker moved = %d, want 1", got)
+	if got := fake.srv.Stats().Logins; got != 2 {
+		t.Errorf("logins after the worker moved = %d, want still 2", got)
 	}
 }
