@@ -190,6 +190,7 @@ func publicBase(cfg config.Config) string {
 // grace period, new ones are refused, and storage is closed last.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if err := a.cluster.join(ctx); err != nil {
+		a.cluster.close()
 		a.store.Close()
 		return err
 	}
@@ -227,15 +228,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { a.recheckNames(bgCtx) })
 	}
 	wg.Go(func() { a.cluster.heartbeat(bgCtx) })
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		// Background writes (the group rules) are audited as ActorRules.
-		// With replicas, it runs on the one holding the worker lease.
-		if err := a.cluster.runWorker(bgCtx, func(ctx context.Context) error {
-			return a.bridge.Run(bridge.WithActor(ctx, bridge.Actor{Credential: bridge.ActorRules}))
-		}); err != nil {
+		// With replicas, only the one holding the worker lease runs them.
+		if err := a.cluster.runWorker(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules}), a.bridge.Run); err != nil {
 			a.log.Error("background work stopped", "error", err)
 		}
-	})
+	}()
 	select {
 	case <-ctx.Done():
 	case <-srv.Done():
