@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +14,6 @@ import (
 
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/internal/pgtest"
-	"github.com/absorb-scim/absorb-scim/storage/postgres"
 )
 
 // metricsOf returns the text of base's /metrics.
@@ -53,33 +52,17 @@ type replica struct {
 	stop func() // stops it cleanly and waits
 }
 
-// startReplica builds and serves a bridge from cfg on the PostgreSQL
-// database at dbURL, as serve does, with a stop of its own.
-func startReplica(t *testing.T, cfg map[string]any, dbURL string) *replica {
+// startReplica runs `serve` with cfg, as startServe does, with a stop of
+// its own.
+func startReplica(t *testing.T, cfg map[string]any) *replica {
 	t.Helper()
-	conf, err := loadConfig(serveFlags{config: writeConfig(t, cfg)}, emptyEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, err := postgres.Open(context.Background(), dbURL, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &e2eServer{stderr: &lockedBuffer{}, client: &http.Client{Timeout: 20 * time.Second}, done: make(chan error, 1)}
-	a := &app{cfg: conf, log: newLogger(conf.Log, s.stderr), store: store}
-	a.keepErrors()
-	if err := a.build(); err != nil {
-		a.cluster.close()
-		store.Close()
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.base = "http://" + ln.Addr().String()
+	path := writeConfig(t, cfg)
+	addr, fd := listenFD(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { s.done <- a.serve(ctx, ln) }()
+	s := &e2eServer{base: "http://" + addr, stderr: &lockedBuffer{}, client: &http.Client{Timeout: 20 * time.Second}, done: make(chan error, 1)}
+	go func() {
+		s.done <- run(ctx, []string{"serve", "-config", path, "-listen-fd", strconv.Itoa(fd)}, emptyEnv, io.Discard, s.stderr)
+	}()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -115,9 +98,10 @@ func TestReplicasShareOneTokenOneWorkerAndTheLocks(t *testing.T) {
 	db := pgtest.URL(t)
 	fake := startFake(t)
 	cfg := baseConfig(t, fake)
+	cfg["storage"] = map[string]any{"driver": "postgres", "postgres": map[string]any{"url": db}}
 	var replicas []*replica
 	for range 3 { // all at once, as a deployment starts them
-		replicas = append(replicas, startReplica(t, cfg, db))
+		replicas = append(replicas, startReplica(t, cfg))
 	}
 	for _, r := range replicas {
 		r.waitReady(t)
