@@ -40,14 +40,17 @@ type Options struct {
 type Cluster struct {
 	pool      *pgxpool.Pool // the store's
 	lockPool  *pgxpool.Pool // the locks' own
+	loginPool *pgxpool.Pool // one connection, for the login's transaction
 	tenant    string
 	lockConns int32
 }
 
 // Open returns the coordination of tenant's replicas through the database
 // pool reaches (the store's pool; the tables come from its migrations). It
-// opens a second, small pool for the locks, with the same settings. Close
-// closes that one; pool stays the caller's.
+// opens two small pools with the same settings: one for the locks, and one
+// of a single connection for the login's transaction, which must never wait
+// for a connection that a writer holding a lock (and waiting for that very
+// login) has. Close closes those; pool stays the caller's.
 func Open(ctx context.Context, pool *pgxpool.Pool, tenant string, opts Options) (*Cluster, error) {
 	if pool == nil {
 		return nil, errors.New("cluster: no database pool")
@@ -63,11 +66,21 @@ func Open(ctx context.Context, pool *pgxpool.Pool, tenant string, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("cluster: open the lock pool: %w", err)
 	}
-	return &Cluster{pool: pool, lockPool: lockPool, tenant: tenant, lockConns: n}, nil
+	loginCfg := pool.Config().Copy()
+	loginCfg.MaxConns, loginCfg.MinConns = 1, 0
+	loginPool, err := pgxpool.NewWithConfig(ctx, loginCfg)
+	if err != nil {
+		lockPool.Close()
+		return nil, fmt.Errorf("cluster: open the login pool: %w", err)
+	}
+	return &Cluster{pool: pool, lockPool: lockPool, loginPool: loginPool, tenant: tenant, lockConns: n}, nil
 }
 
-// Close closes the locks' pool; locks still held are released by it.
-func (c *Cluster) Close() { c.lockPool.Close() }
+// Close closes the pools Open opened; locks still held are released.
+func (c *Cluster) Close() {
+	c.lockPool.Close()
+	c.loginPool.Close()
+}
 
 // Tenant is the tenant whose replicas this coordinates.
 func (c *Cluster) Tenant() string { return c.tenant }

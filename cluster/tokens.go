@@ -87,11 +87,13 @@ func (t *Tokens) load(ctx context.Context, q queryRower) (absorbapi.SharedToken,
 // ReplaceToken calls replace with the stored token in a transaction that
 // holds the tenant's login lock (pg_advisory_xact_lock: released at commit
 // or when the connection dies), and stores what it returns. The
-// transaction waits for the lock and lasts the login, so it runs on the
-// locks' pool, never taking a connection the store's queries need.
+// transaction waits for the lock and lasts the login, so it runs on a pool
+// of its own: on the store's it would hold a connection the SCIM requests
+// need, and on the locks' it could wait behind writers that hold every lock
+// connection while they wait for this very login.
 func (t *Tokens) ReplaceToken(ctx context.Context, replace func(context.Context, absorbapi.SharedToken) (absorbapi.SharedToken, error)) (absorbapi.SharedToken, error) {
 	var next absorbapi.SharedToken
-	err := pgx.BeginFunc(ctx, t.c.lockPool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, t.c.loginPool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", lockID(t.c.tenant, loginLockKey)); err != nil {
 			return fmt.Errorf("take the absorb login lock: %w", err)
 		}

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -140,5 +142,31 @@ func TestSharedTokenIsSealed(t *testing.T) {
 	}
 	if got, err := tokensB.LoadToken(t.Context()); err != nil || got.Value != "" {
 		t.Errorf("LoadToken of a row copied to another tenant = %v, %v; want no token", got, err)
+	}
+}
+
+// Writers hold every lock connection while they wait for a login (their
+// requests were refused with a stolen token): the login must not need one.
+func TestLoginWhileEveryLockConnectionIsHeld(t *testing.T) {
+	db := testDatabase(t)
+	c, _ := openCluster(t, db, "portal-a")
+	for i := range c.lockConns {
+		unlock, err := c.Locks().Lock(t.Context(), fmt.Sprintf("user:%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unlock()
+	}
+	tokens, err := c.Tokens([]byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	got, err := tokens.ReplaceToken(ctx, func(context.Context, absorbapi.SharedToken) (absorbapi.SharedToken, error) {
+		return absorbapi.SharedToken{Value: "new-token", Issued: time.Now()}, nil
+	})
+	if err != nil || got.Value != "new-token" {
+		t.Fatalf("ReplaceToken with every lock connection held = %v, %v", got, err)
 	}
 }
