@@ -25,6 +25,14 @@ type BatchLocker interface {
 	LockAll(ctx context.Context, keys []string) (unlock func(), err error)
 }
 
+// NestedLocker is a Locker with a second supply of locks for callers that
+// already hold one (a rename holds the user and takes the new userName), so
+// that such callers never wait behind one another for what a lock needs
+// (a database connection).
+type NestedLocker interface {
+	LockNested(ctx context.Context, key string) (unlock func(), err error)
+}
+
 // writeLocks is the bridge's locking: the in-process keyedMutex first, so
 // the writers of one key in this process wait here without holding anything
 // shared, then the shared Locker, if any, which is what serialises the
@@ -41,6 +49,24 @@ func (w *writeLocks) Lock(ctx context.Context, key string) (unlock func(), err e
 		return w.local.Lock(key), nil // one process: as before, nothing more
 	}
 	return w.LockAll(ctx, []string{key})
+}
+
+// LockNested takes key for a caller that holds another lock already.
+func (w *writeLocks) LockNested(ctx context.Context, key string) (unlock func(), err error) {
+	n, ok := w.shared.(NestedLocker)
+	if !ok {
+		return w.Lock(ctx, key)
+	}
+	local := w.local.Lock(key)
+	shared, err := n.LockNested(ctx, key)
+	if err != nil {
+		local()
+		return nil, lockError([]string{key}, err)
+	}
+	return func() {
+		shared()
+		local()
+	}, nil
 }
 
 // LockAll takes every key, in sorted order so that it cannot deadlock with

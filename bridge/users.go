@@ -632,7 +632,7 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
-		unlockName, err := b.locks.Lock(ctx, "username:"+foldKey(userName))
+		unlockName, err := b.locks.LockNested(ctx, "username:"+foldKey(userName)) // the user's lock is held
 		if err != nil {
 			return scimdoc.Resource{}, err
 		}

@@ -23,7 +23,7 @@ import (
 
 // DefaultLockConns is how many connections Locks may hold at once when
 // Options.LockConns is zero: each held lock holds one (a bulk run holds one
-// for all its keys).
+// for all its keys); as many again serve the second locks of LockNested.
 const DefaultLockConns = 16
 
 // Options configure Open.
@@ -40,6 +40,10 @@ type Options struct {
 type Cluster struct {
 	pool      *pgxpool.Pool // the store's
 	lockPool  *pgxpool.Pool // the locks' own
+	// nestedPool serves the locks taken by a holder of another
+	// (LockNested), so holders waiting for a second lock never wait for a
+	// connection held by one another.
+	nestedPool *pgxpool.Pool
 	loginPool *pgxpool.Pool // one connection, for the login's transaction
 	tenant    string
 	lockConns int32
@@ -66,19 +70,26 @@ func Open(ctx context.Context, pool *pgxpool.Pool, tenant string, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("cluster: open the lock pool: %w", err)
 	}
+	nestedPool, err := pgxpool.NewWithConfig(ctx, cfg.Copy())
+	if err != nil {
+		lockPool.Close()
+		return nil, fmt.Errorf("cluster: open the lock pool: %w", err)
+	}
 	loginCfg := pool.Config().Copy()
 	loginCfg.MaxConns, loginCfg.MinConns = 1, 0
 	loginPool, err := pgxpool.NewWithConfig(ctx, loginCfg)
 	if err != nil {
 		lockPool.Close()
+		nestedPool.Close()
 		return nil, fmt.Errorf("cluster: open the login pool: %w", err)
 	}
-	return &Cluster{pool: pool, lockPool: lockPool, loginPool: loginPool, tenant: tenant, lockConns: n}, nil
+	return &Cluster{pool: pool, lockPool: lockPool, nestedPool: nestedPool, loginPool: loginPool, tenant: tenant, lockConns: n}, nil
 }
 
 // Close closes the pools Open opened; locks still held are released.
 func (c *Cluster) Close() {
 	c.lockPool.Close()
+	c.nestedPool.Close()
 	c.loginPool.Close()
 }
 

@@ -37,9 +37,21 @@ func (l *Locks) Lock(ctx context.Context, key string) (unlock func(), err error)
 // sort them, so two LockAll cannot deadlock), and returns the function that
 // frees them all. On error it holds none.
 func (l *Locks) LockAll(ctx context.Context, keys []string) (unlock func(), err error) {
-	conn, err := l.c.lockPool.Acquire(ctx)
+	return l.lock(ctx, l.c.lockPool, keys)
+}
+
+// LockNested is Lock for a caller that already holds another lock: its
+// connection comes from a pool of its own, so that callers holding a first
+// lock and waiting for a second cannot hold every connection between them
+// and wait for one another.
+func (l *Locks) LockNested(ctx context.Context, key string) (unlock func(), err error) {
+	return l.lock(ctx, l.c.nestedPool, []string{key})
+}
+
+func (l *Locks) lock(ctx context.Context, pool *pgxpool.Pool, keys []string) (unlock func(), err error) {
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("wait for a lock connection (%d in use): %w", l.c.lockPool.Stat().AcquiredConns(), err)
+		return nil, fmt.Errorf("wait for a lock connection (%d in use): %w", pool.Stat().AcquiredConns(), err)
 	}
 	ids := make([]int64, len(keys))
 	for i, k := range keys {

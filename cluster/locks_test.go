@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -113,4 +114,32 @@ func TestLockWaitEndsWithItsContext(t *testing.T) {
 	eventually(t, 5*time.Second, "lock connections still held after every unlock", func() bool {
 		return b.lockPool.Stat().AcquiredConns() == 0
 	})
+}
+
+// Holders of every lock connection each take a second lock: the second
+// locks come from a supply of their own, so none waits for another's
+// connection.
+func TestNestedLocksWhileEveryLockConnectionIsHeld(t *testing.T) {
+	db := testDatabase(t)
+	c, _ := openCluster(t, db, "portal-a")
+	var unlocks []func()
+	for i := range c.lockConns {
+		unlock, err := c.Locks().Lock(t.Context(), fmt.Sprintf("user:%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlocks = append(unlocks, unlock)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	for i := range c.lockConns {
+		unlock, err := c.Locks().LockNested(ctx, fmt.Sprintf("username:%d", i))
+		if err != nil {
+			t.Fatalf("second lock of holder %d: %v", i, err)
+		}
+		unlocks = append(unlocks, unlock)
+	}
+	for _, u := range unlocks {
+		u()
+	}
 }
