@@ -45,6 +45,7 @@ type app struct {
 	errorLog     *metrics.ErrorLog    // the last warnings, for the console
 	reconciles   *bridge.ReconcileLog // the last reconcile, whoever ran it
 	console      http.Handler
+	cluster      *replicaCluster // how this replica coordinates with others (app_cluster.go)
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or
@@ -58,6 +59,7 @@ func newApp(cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg, log: log, store: store}
 	a.keepErrors()
 	if err := a.build(); err != nil {
+		a.cluster.close()
 		store.Close()
 		return nil, err
 	}
@@ -88,6 +90,10 @@ func (a *app) build() error {
 	a.health = newAbsorbHealth(a.log)
 	clientCfg := absorbClientConfig(cfg)
 	clientCfg.Observer = loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health}
+	if err := a.openCluster(); err != nil {
+		return err
+	}
+	clientCfg.TokenStore = a.cluster.tokenStore()
 	client, err := absorbapi.New(clientCfg)
 	if err != nil {
 		return fmt.Errorf("absorb client: %w", err)
@@ -126,6 +132,9 @@ func (a *app) build() error {
 		// Unless the portal is known to refuse a taken username, a create
 		// looks it up in Absorb before it posts.
 		CreateBehaviour: a.behaviour.Create,
+		Locks:           a.cluster.locker(),
+		SharedStore:     a.cluster.shared(),
+		PendingRescan:   a.cluster.rescan(),
 	})
 	if err != nil {
 		return err
@@ -180,6 +189,11 @@ func publicBase(cfg config.Config) string {
 // ctx ends, then shuts down gracefully: in-flight requests finish within the
 // grace period, new ones are refused, and storage is closed last.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	if err := a.cluster.join(ctx); err != nil {
+		a.cluster.close()
+		a.store.Close()
+		return err
+	}
 	srv, err := server.Open(ctx, server.Config{
 		Listener: ln,
 		TLSCert:  a.cfg.TLS.Cert,
@@ -198,12 +212,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		WriteError:           a.writeError,
 		Metrics:              a.metrics,
 		Console:              a.console,
-		Bridge:               reconcilesLogged{Bridge: a.bridge, log: a.reconciles},
+		Bridge:               a.cluster.serverBridge(reconcilesLogged{Bridge: a.bridge, log: a.reconciles}),
 		Store:                backupStore(a.store), // app_store.go
 		SyncInterval:         a.cfg.Sync.Interval,
 		NotReady:             a.health.notReady,
 	})
 	if err != nil {
+		a.cluster.close()
 		a.store.Close()
 		return err
 	}
@@ -212,11 +227,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	if a.namesPending {
 		wg.Go(func() { a.recheckNames(bgCtx) })
 	}
+	wg.Go(func() { a.cluster.heartbeat(bgCtx) })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		// Background writes (the group rules) are audited as ActorRules.
-		if err := a.bridge.Run(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules})); err != nil {
+		// With replicas, only the one holding the worker lease runs them.
+		if err := a.cluster.runWorker(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules}), a.bridge.Run); err != nil {
 			a.log.Error("background work stopped", "error", err)
 		}
 	}()
@@ -227,6 +244,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	serveErr := srv.Close()
 	stopBG()
 	wg.Wait()
+	a.cluster.close()
 	if err := a.store.Close(); err != nil && serveErr == nil {
 		serveErr = err
 	}

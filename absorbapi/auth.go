@@ -23,6 +23,9 @@ type tokenHolder struct {
 	// refused is the last token a request was refused with (401), when it
 	// was the current one.
 	refused string
+	// own is the last token this Client logged in for itself, rather than
+	// took from the TokenStore.
+	own string
 	// accepted: Absorb has carried out a request made with one of the
 	// Client's tokens (2xx), so the credentials give working tokens.
 	accepted atomic.Bool
@@ -42,18 +45,20 @@ type loginFlight struct {
 // Login logs in now, replacing the Client's token, and returns the login's
 // error. Calls log in by themselves when needed, so Login is only useful to
 // check credentials early (readiness). A login already running is joined
-// rather than repeated. It returns ErrUnauthorized or ErrForbidden wrapped
+// rather than repeated. With a TokenStore, a fresh shared token that is not
+// known to be refused is taken instead of logging in, since another login
+// would revoke it for every process using it. It returns ErrUnauthorized or ErrForbidden wrapped
 // when Absorb refuses the credentials or key, and *UnavailableError or
 // *RateLimitError when Absorb cannot be reached or ctx ends first.
 func (c *Client) Login(ctx context.Context) error {
-	_, err := c.sharedLogin(ctx, func() bool { return false })
+	_, err := c.sharedLogin(ctx, func() bool { return false }, "")
 	return err
 }
 
 // currentToken returns a token that is not due for refresh, logging in (or
 // joining a login) when there is none or it is older than TokenTTL-RefreshMargin.
 func (c *Client) currentToken(ctx context.Context) (string, error) {
-	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.fresh() })
+	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.fresh() }, "")
 }
 
 // reauthenticate is called when a request sent with token failed with 401.
@@ -61,7 +66,7 @@ func (c *Client) currentToken(ctx context.Context) (string, error) {
 // that token is returned without a login; otherwise exactly one login runs
 // for all the calls that failed with the same token.
 func (c *Client) reauthenticate(ctx context.Context, failed string) (string, error) {
-	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.auth.token != failed && c.fresh() })
+	return c.sharedLogin(ctx, func() bool { return c.auth.token != "" && c.auth.token != failed && c.fresh() }, failed)
 }
 
 // sendableToken returns the token to send a request with, given the one
@@ -95,16 +100,23 @@ func (c *Client) markRefused(tok string) {
 
 // fresh reports whether the held token is younger than TokenTTL-RefreshMargin.
 // The caller holds c.auth.mu.
-func (c *Client) fresh() bool {
-	return c.cfg.Now().Before(c.auth.issued.Add(c.cfg.TokenTTL - c.cfg.RefreshMargin))
+func (c *Client) fresh() bool { return c.freshAt(c.auth.issued) }
+
+// ownToken reports whether tok is a token this Client logged in for itself.
+func (c *Client) ownToken(tok string) bool {
+	c.auth.mu.Lock()
+	defer c.auth.mu.Unlock()
+	return tok != "" && tok == c.auth.own
 }
 
 // sharedLogin returns the held token when usable (called with c.auth.mu
 // held) says it will do. Otherwise it joins the login in progress or, when
 // there is none, runs one itself on ctx while later callers wait for it.
 // A waiter whose runner gave up because of the runner's own context tries
-// again, so one caller's deadline does not fail the others.
-func (c *Client) sharedLogin(ctx context.Context, usable func() bool) (string, error) {
+// again, so one caller's deadline does not fail the others. failed is the
+// token the caller was refused with, if any: a TokenStore's copy of it is
+// not taken.
+func (c *Client) sharedLogin(ctx context.Context, usable func() bool, failed string) (string, error) {
 	for {
 		c.auth.mu.Lock()
 		if c.auth.flight == nil && usable() {
@@ -127,20 +139,25 @@ func (c *Client) sharedLogin(ctx context.Context, usable func() bool) (string, e
 		f := &loginFlight{done: make(chan struct{})}
 		c.auth.flight = f
 		refresh := c.auth.token != ""
+		refused := c.auth.refused
 		c.auth.mu.Unlock()
 
-		issued := c.cfg.Now()
-		tok, err := c.login(ctx)
+		got, loggedIn, err := c.obtainToken(ctx, failed, refused)
 		c.auth.mu.Lock()
 		if err == nil {
-			c.auth.token, c.auth.issued = tok, issued
+			c.auth.token, c.auth.issued = got.Value, got.Issued
+			if loggedIn {
+				c.auth.own = got.Value
+			}
 		}
 		c.auth.flight = nil
-		f.token, f.err, f.abandoned = tok, err, err != nil && ctx.Err() != nil
+		f.token, f.err, f.abandoned = got.Value, err, err != nil && ctx.Err() != nil
 		c.auth.mu.Unlock()
-		c.cfg.Observer.ObserveLogin(refresh, err)
+		if loggedIn || err != nil {
+			c.cfg.Observer.ObserveLogin(refresh, err)
+		}
 		close(f.done)
-		return tok, err
+		return got.Value, err
 	}
 }
 

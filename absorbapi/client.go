@@ -134,7 +134,10 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 	var (
 		attempts int
 		reauths  int // logins this call asked for after a 401
-		token    string
+		// ownRefusals counts the 401s for tokens this Client logged in
+		// for itself.
+		ownRefusals int
+		token       string
 	)
 	for {
 		if !rt.noAuth && token == "" {
@@ -174,9 +177,14 @@ func (c *Client) Do(req *http.Request, v any) (*http.Response, error) {
 			// to work, so only then is the refusal taken for a theft and
 			// another login tried, up to MaxAttempts times. No backoff: a
 			// token held longer is only more likely to be stolen again.
+			// A token taken from the TokenStore and refused says nothing
+			// of the credentials: another process may have just logged in.
 			reauths++
+			if c.ownToken(token) {
+				ownRefusals++
+			}
 			c.markRefused(token)
-			if reauths > 1 && (!c.auth.accepted.Load() || reauths > c.cfg.MaxAttempts) {
+			if reauths > c.cfg.MaxAttempts || (reauths > 1 && ownRefusals > 0 && !c.auth.accepted.Load()) {
 				return resp, fmt.Errorf("%s %s: refused right after a fresh login: %w", req.Method, rt.pattern, ErrUnauthorized)
 			}
 			attempts-- // a refused token is not a failed attempt

@@ -77,6 +77,11 @@ type Config struct {
 	Now func() time.Time
 	// Observer, if not nil, is told about every request, login and limiter wait.
 	Observer Observer
+	// TokenStore, if not nil, shares the token with the other processes
+	// that log in as the same admin: the Client uses the stored token, reads
+	// it again before it logs in, and logs in only under the store's lock.
+	// Nil keeps the token in the Client alone.
+	TokenStore TokenStore
 }
 
 // Observer receives measurements from a Client. Its methods are called

@@ -28,6 +28,13 @@
 // simply retries with the new one), and each call is retried once; a second
 // 401 is ErrUnauthorized.
 //
+// Several processes that log in as the same admin share one token through a
+// Config.TokenStore: a Client takes the stored token, reads it again when it
+// is refused (another process may have logged in), and logs in only under
+// the store's lock, after reading it once more there. Client.SetRateLimit
+// changes the limiter at run time, for a process that takes a share of a
+// rate budget split between several.
+//
 // Every HTTP attempt, logins included, first waits for a token-bucket limiter
 // (golang.org/x/time/rate, 200/s with a burst of 100 by default) shared by the
 // whole Client; the wait is bounded by the context. Answers 429, 5xx and

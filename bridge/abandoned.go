@@ -97,11 +97,14 @@ func (b *Bridge) ResolveAbandonedCreates(ctx context.Context, olderThan time.Dur
 // resolveAbandoned resolves one intent while it holds its userName's lock;
 // the zero result means a create finished or renewed it meanwhile.
 func (b *Bridge) resolveAbandoned(ctx context.Context, in storage.Intent) (AbandonedCreate, error) {
-	unlock := b.locks.Lock("username:" + in.Key)
+	unlock, err := b.locks.Lock(ctx, "username:"+in.Key)
+	if err != nil {
+		return AbandonedCreate{}, err
+	}
 	defer unlock()
 	res := AbandonedCreate{UserName: in.Key, SCIMID: in.SCIMID}
 	var held bool
-	err := b.store.View(func(tx storage.Tx) error {
+	err = b.store.View(func(tx storage.Tx) error {
 		now, err := tx.Intent(in.Key)
 		if err != nil {
 			return err

@@ -95,6 +95,20 @@ type Config struct {
 	// filter no index narrows enough (limits.maxFilterScan); beyond it the
 	// list is refused with 400 tooMany. Zero means DefaultMaxFilterScan.
 	MaxFilterScan int
+	// PendingRescan, when positive, is how often Run reads the group
+	// rules' pending work from the store again, to take up the work that
+	// other processes sharing the store recorded; zero means never (this
+	// process records all of it itself).
+	PendingRescan time.Duration
+	// SharedStore says other processes write the same store (replicas). A
+	// sync pass then also leaves alone a user whose stored record changed
+	// after the pass started, since this process's log of its own writes
+	// does not know theirs.
+	SharedStore bool
+	// Locks, if not nil, serialises the writes of one user or group with
+	// those of the other processes sharing the store; nil means this
+	// process is the only writer, and its own locks suffice.
+	Locks Locker
 	// CreateBehaviour is what is known of how the portal answers POST /users
 	// for a username or externalId an account already holds: "strict" (it
 	// refuses), "upsert" (it updates that account), or "unknown" or "" (not
@@ -115,7 +129,7 @@ type Bridge struct {
 	newID   func() string
 	users   *scimdoc.ResourceSchema
 	groups  *scimdoc.ResourceSchema
-	locks   keyedMutex
+	locks   *writeLocks
 	depts   *departmentCache
 	langs   *portalLanguages
 	mirrorC mirrorState
@@ -134,6 +148,8 @@ type Bridge struct {
 	createMayUpsert bool
 
 	auditRetention time.Duration
+	pendingRescan  time.Duration
+	sharedStore    bool
 	countUsers     func(ctx context.Context) (int, error)
 	maxFilterScan  int
 }
@@ -145,6 +161,7 @@ func New(cfg Config) (*Bridge, error) {
 	}
 	b := &Bridge{
 		absorb: cfg.Absorb,
+		locks:  &writeLocks{shared: cfg.Locks},
 		wrote:  &writeLog{},
 		gov:    cfg.Governor,
 		store:  cfg.Store,
@@ -154,6 +171,8 @@ func New(cfg Config) (*Bridge, error) {
 		newID:  cfg.NewID,
 
 		auditRetention: cfg.AuditRetention,
+		pendingRescan:  cfg.PendingRescan,
+		sharedStore:    cfg.SharedStore,
 		countUsers:     cfg.CountUsers,
 		adminUsername:  cfg.AdminUsername,
 		abandonAfter:   cfg.AbandonedCreateAfter,
@@ -239,17 +258,39 @@ func uuidAt(now time.Time) string {
 
 // Run does the bridge's background work until ctx ends: the sync that keeps
 // the local copy of Absorb true, the group rules' queue, and the audit log's
-// retention. Work left pending by an earlier run is resumed first.
+// retention. Work left pending by an earlier run is resumed first. Run may
+// be called again once an earlier call has returned.
 func (b *Bridge) Run(ctx context.Context) error {
 	if err := b.rules.resume(); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { b.rules.run(ctx) })
+	if b.pendingRescan > 0 && b.rules.active() {
+		wg.Go(func() { b.rescanPending(ctx) })
+	}
 	if b.auditRetention > 0 {
 		wg.Go(func() { b.runAuditRetention(ctx) })
 	}
 	b.syncer.run(ctx)
 	wg.Wait()
 	return nil
+}
+
+// rescanPending queues, every pendingRescan until ctx ends, the group rule
+// work recorded in the store: other processes that share the store record
+// work there that only this one, running the background work, carries out.
+func (b *Bridge) rescanPending(ctx context.Context) {
+	t := time.NewTicker(b.pendingRescan)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := b.rules.resume(); err != nil {
+			b.log.Warn("read pending group rule work", "error", err)
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -178,7 +177,10 @@ var errRenameAlone = errors.New("rename must run alone")
 // ops when budget (> 0) failures were reached or a PATCH turned out to
 // rename its user, none when that PATCH is the first.
 func (b *Bridge) userBatch(ctx context.Context, ops []BulkOperation, budget int) []BulkResult {
-	unlock := b.lockBatch(ops)
+	unlock, err := b.lockBatch(ctx, ops)
+	if err != nil {
+		return nil // each operation then runs alone, and answers its own lock's error
+	}
 	defer unlock()
 
 	entries := make([]*bulkEntry, 0, len(ops))
@@ -256,7 +258,7 @@ func (e *bulkEntry) sendable() bool { return e.err == nil && e.send }
 // lockBatch takes the locks the single-user use cases take for every
 // operation of the run, in sorted order so that it cannot deadlock with
 // them: they take "user:…" before "username:…", which sorts the same way.
-func (b *Bridge) lockBatch(ops []BulkOperation) (unlock func()) {
+func (b *Bridge) lockBatch(ctx context.Context, ops []BulkOperation) (unlock func(), err error) {
 	set := make(map[string]bool)
 	for _, op := range ops {
 		if op.Method != http.MethodPost {
@@ -272,16 +274,7 @@ func (b *Bridge) lockBatch(ops []BulkOperation) (unlock func()) {
 	for k := range set {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	unlocks := make([]func(), 0, len(keys))
-	for _, k := range keys {
-		unlocks = append(unlocks, b.locks.Lock(k))
-	}
-	return func() {
-		for i := len(unlocks) - 1; i >= 0; i-- {
-			unlocks[i]()
-		}
-	}
+	return b.locks.LockAll(ctx, keys)
 }
 
 // prepareEntry does for one operation what the single-user use case does

@@ -35,10 +35,12 @@ type GovernorConfig struct {
 // IdP's storm of writes queue for minutes and time out. A nil *Governor
 // admits everything. It is safe for concurrent use.
 type Governor struct {
-	rate  float64
-	limit int
+	wait       time.Duration // MaxWait
+	fixedLimit bool          // MaxQueue set the limit: rate changes keep it
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards rate, limit and the counters below
+	rate     float64
+	limit    int
 	inFlight int
 	admitted uint64
 	rejected uint64
@@ -59,15 +61,35 @@ func NewGovernor(cfg GovernorConfig) *Governor {
 		g.rate = 0
 		return g
 	}
+	g.wait = cfg.MaxWait
+	if g.wait <= 0 {
+		g.wait = DefaultMaxWriteWait
+	}
 	g.limit = cfg.MaxQueue
-	if g.limit <= 0 {
-		wait := cfg.MaxWait
-		if wait <= 0 {
-			wait = DefaultMaxWriteWait
-		}
-		g.limit = max(1, int(math.Floor(cfg.Rate*wait.Seconds())))
+	g.fixedLimit = g.limit > 0
+	if !g.fixedLimit {
+		g.limit = max(1, int(math.Floor(cfg.Rate*g.wait.Seconds())))
 	}
 	return g
+}
+
+// SetRate changes the upstream rate the writes share, as a replica's share
+// of absorb.rateLimit changes when replicas come and go; the limit derived
+// from the rate follows it (one MaxQueue set stays). A Governor made
+// unlimited, and a rate that is not positive, change nothing.
+func (g *Governor) SetRate(rate float64) {
+	if g == nil || rate <= 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.rate == 0 {
+		return
+	}
+	g.rate = rate
+	if !g.fixedLimit {
+		g.limit = max(1, int(math.Floor(rate*g.wait.Seconds())))
+	}
 }
 
 // Admit admits one write of cost upstream calls (at least 1) and returns
@@ -80,17 +102,21 @@ func (g *Governor) Admit(ctx context.Context, cost int) (release func(), err err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if g == nil || g.rate == 0 {
+	if g == nil {
 		return func() {}, nil
 	}
 	cost = max(1, cost)
 	g.mu.Lock()
+	if g.rate == 0 {
+		g.mu.Unlock()
+		return func() {}, nil
+	}
 	// A write costlier than the whole limit is admitted alone.
 	if g.inFlight > 0 && g.inFlight+cost > g.limit {
-		queued := g.inFlight
+		queued, rate := g.inFlight, g.rate
 		g.rejected++
 		g.mu.Unlock()
-		wait := time.Duration(float64(queued) / g.rate * float64(time.Second))
+		wait := time.Duration(float64(queued) / rate * float64(time.Second))
 		return nil, &scimdoc.Error{
 			Status:     http.StatusTooManyRequests,
 			Detail:     "too many writes are waiting for Absorb's rate limit; retry after the given delay",

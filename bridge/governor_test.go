@@ -38,6 +38,30 @@ func TestGovernorLimit(t *testing.T) {
 	}
 }
 
+func TestGovernorSetRate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  bridge.GovernorConfig
+		rate float64
+		want int
+	}{
+		{"a third of the rate", bridge.GovernorConfig{Rate: 200}, 200.0 / 3, 133},
+		{"the whole rate back", bridge.GovernorConfig{Rate: 50}, 200, 400},
+		{"explicit queue stays", bridge.GovernorConfig{Rate: 50, MaxQueue: 7}, 10, 7},
+		{"unlimited stays", bridge.GovernorConfig{Rate: -1}, 10, 0},
+		{"no rate changes nothing", bridge.GovernorConfig{Rate: 200}, 0, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := bridge.NewGovernor(tt.cfg)
+			g.SetRate(tt.rate)
+			if got := g.Stats().Limit; got != tt.want {
+				t.Errorf("limit = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestGovernorAdmit(t *testing.T) {
 	ctx := context.Background()
 	g := bridge.NewGovernor(bridge.GovernorConfig{Rate: 1, MaxQueue: 3})

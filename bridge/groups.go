@@ -343,7 +343,10 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 	if err != nil {
 		return scimdoc.Resource{}, err
 	}
-	unlock := b.locks.Lock("group:" + id)
+	unlock, err := b.locks.Lock(ctx, "group:"+id)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
 	defer unlock()
 	var (
 		ch      membershipChange
@@ -391,14 +394,17 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 // path, ignoring an "id" inside the value as Okta sends it) go through
 // scimdoc. Adding a present member or removing an absent one is no error.
 func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondition, ops []scimdoc.Operation) (scimdoc.Resource, error) {
-	unlock := b.locks.Lock("group:" + id)
+	unlock, err := b.locks.Lock(ctx, "group:"+id)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
 	defer unlock()
 	var (
 		ch      membershipChange
 		res     scimdoc.Resource
 		renamed bool
 	)
-	err := b.store.Update(func(tx storage.Tx) error {
+	err = b.store.Update(func(tx storage.Tx) error {
 		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, cur, err := groupForWrite(tx, id, pre)
 		if err != nil {
@@ -695,11 +701,14 @@ func (b *Bridge) applyMemberOp(tx storage.Tx, groupID string, op memberOp, ch *m
 // DeleteGroup removes a group (RFC 7644 §3.6). Its users stay; what its
 // rules did to them is undone as if each had left the group.
 func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precondition) error {
-	unlock := b.locks.Lock("group:" + id)
+	unlock, err := b.locks.Lock(ctx, "group:"+id)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	var ch membershipChange
 	var rec storage.Group
-	err := b.store.Update(func(tx storage.Tx) error {
+	err = b.store.Update(func(tx storage.Tx) error {
 		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, err := tx.Group(id)
 		if err != nil {

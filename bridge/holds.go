@@ -409,7 +409,10 @@ func (b *Bridge) settleHolds(ctx context.Context, ids []string, settle func(cont
 // settleHold runs settle on the hold of userID under the user's lock, and
 // forgets the hold unless it failed.
 func (b *Bridge) settleHold(ctx context.Context, userID string, settle func(context.Context, storage.Hold) HoldResult) HoldResult {
-	unlock := b.locks.Lock("user:" + userID)
+	unlock, err := b.locks.Lock(ctx, "user:"+userID)
+	if err != nil {
+		return HoldResult{ID: userID, Result: HoldFailed, Detail: err.Error()}
+	}
 	defer unlock()
 	h, ok := b.brake.holdOf(userID)
 	if !ok {

@@ -133,7 +133,10 @@ func (b *Bridge) Reconcile(ctx context.Context, fix bool) (ReconcileReport, erro
 // reconcileUser compares one SCIM user with its account and, with fix,
 // brings the account in line. It holds the user's lock throughout.
 func (b *Bridge) reconcileUser(ctx context.Context, id string, byID map[string]absorbapi.User, byName map[string][]string, fix bool) []Drift {
-	unlock := b.locks.Lock("user:" + id)
+	unlock, err := b.locks.Lock(ctx, "user:"+id)
+	if err != nil {
+		return []Drift{{Kind: DriftError, UserID: id, Detail: err.Error()}}
+	}
 	defer unlock()
 	rec, res, err := b.loadUser(id)
 	if err != nil {

@@ -255,8 +255,12 @@ func (e *ruleEngine) enqueue(users ...string) {
 	e.cond.Broadcast()
 }
 
-// run works the queue until ctx ends.
+// run works the queue until ctx ends. It may run again after that (a
+// replica that lost the worker lease and later takes it back).
 func (e *ruleEngine) run(ctx context.Context) {
+	e.mu.Lock()
+	e.closed = false
+	e.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
 		e.mu.Lock()
 		e.closed = true
@@ -443,7 +447,10 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 	if byRule == "" && len(st.Left) == 0 {
 		return nil // no rule owns this user's department, and none just let go of it
 	}
-	unlock := e.b.locks.Lock("user:" + rec.ID)
+	unlock, err := e.b.locks.Lock(ctx, "user:"+rec.ID)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	rec, res, local, err := e.b.loadUserWithCopy(rec.ID)
 	if err != nil {

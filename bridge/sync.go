@@ -195,7 +195,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.fold(batch, passStart)
+		err := s.fold(ctx, batch, passStart)
 		batch = batch[:0]
 		return err
 	}
@@ -266,7 +266,7 @@ func nextCursor(from time.Time, fromSet bool, newest, started time.Time) time.Ti
 // the dates Absorb keeps itself) are written in one transaction; each other
 // one is written together with its SCIM user, under that user's lock, so a
 // failure leaves both as they were and the next pass folds it again.
-func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
+func (s *syncer) fold(ctx context.Context, users []absorbapi.User, passStart time.Time) error {
 	var held []absorbapi.User
 	err := s.b.store.Update(func(tx storage.Tx) error {
 		held = held[:0]
@@ -307,7 +307,7 @@ func (s *syncer) fold(users []absorbapi.User, passStart time.Time) error {
 		return err
 	}
 	for _, u := range held {
-		if err := s.foldIntoSCIM(u, passStart); err != nil {
+		if err := s.foldIntoSCIM(ctx, u, passStart); err != nil {
 			return err
 		}
 	}
@@ -447,7 +447,7 @@ func editedAfter(a, b string) bool { return absorbapi.CompareTimes(a, b) > 0 }
 // user's lock so it cannot race an IdP write. A merge that would give the
 // user a userName another SCIM user holds is not applied (the copy is still
 // written): the IdP's userName stands and is sent back on its next write.
-func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error {
+func (s *syncer) foldIntoSCIM(ctx context.Context, account absorbapi.User, passStart time.Time) error {
 	var id string
 	_ = s.b.store.View(func(tx storage.Tx) error {
 		u, err := tx.UserByAbsorbID(account.ID)
@@ -455,7 +455,10 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 		return err
 	})
 	if id != "" {
-		unlock := s.b.locks.Lock("user:" + id)
+		unlock, err := s.b.locks.Lock(ctx, "user:"+id)
+		if err != nil {
+			return err
+		}
 		defer unlock()
 	}
 	if s.b.wrote.since(account.ID, passStart) {
@@ -464,6 +467,13 @@ func (s *syncer) foldIntoSCIM(account absorbapi.User, passStart time.Time) error
 	folded := false
 	err := s.b.store.Update(func(tx storage.Tx) error {
 		folded = false // a transaction PostgreSQL refuses runs again: count once
+		if s.b.sharedStore && id != "" {
+			// Another process's writes are not in this one's write log;
+			// the record they left says when they wrote.
+			if rec, err := tx.User(id); err == nil && rec.LastModified.After(passStart) {
+				return nil
+			}
+		}
 		account, wrote, err := putMirrorIfChanged(tx, account)
 		if err != nil || !wrote {
 			return err

@@ -44,7 +44,10 @@ func (b *Bridge) CreateUser(ctx context.Context, doc scimdoc.Document) (scimdoc.
 		return scimdoc.Resource{}, errAdministrator(userName)
 	}
 	key := foldKey(userName)
-	unlock := b.locks.Lock("username:" + key)
+	unlock, err := b.locks.Lock(ctx, "username:"+key)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
 	defer unlock()
 
 	scimID := b.newID()
@@ -599,7 +602,10 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	defer release()
-	unlock := b.locks.Lock("user:" + id)
+	unlock, err := b.locks.Lock(ctx, "user:"+id)
+	if err != nil {
+		return scimdoc.Resource{}, err
+	}
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
 	if err != nil {
@@ -626,7 +632,10 @@ func (b *Bridge) updateUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return scimdoc.Resource{}, err
 	}
 	if foldKey(userName) != foldKey(rec.UserName) {
-		unlockName := b.locks.Lock("username:" + foldKey(userName))
+		unlockName, err := b.locks.LockNested(ctx, "username:"+foldKey(userName)) // the user's lock is held
+		if err != nil {
+			return scimdoc.Resource{}, err
+		}
 		defer unlockName()
 		if err := b.ensureUserNameFree(userName, id); err != nil {
 			return scimdoc.Resource{}, err
@@ -825,7 +834,10 @@ func (b *Bridge) DeleteUser(ctx context.Context, id string, pre scimdoc.Precondi
 		return err
 	}
 	defer release()
-	unlock := b.locks.Lock("user:" + id)
+	unlock, err := b.locks.Lock(ctx, "user:"+id)
+	if err != nil {
+		return err
+	}
 	defer unlock()
 	rec, res, local, err := b.loadUserWithCopy(id)
 	if err != nil {

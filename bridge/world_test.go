@@ -62,6 +62,10 @@ type worldConfig struct {
 	maxFilterScan int
 	// createBehaviour is the bridge's CreateBehaviour; "" means unknown.
 	createBehaviour string
+	// pendingRescan is the bridge's PendingRescan; zero means never.
+	pendingRescan time.Duration
+	// sharedStore is the bridge's SharedStore.
+	sharedStore bool
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -230,6 +234,8 @@ func (w *world) newBridge() *bridge.Bridge {
 		AbandonedCreateAfter: w.cfg.abandonAfter,
 		MaxFilterScan:        w.cfg.maxFilterScan,
 		CreateBehaviour:      w.cfg.createBehaviour,
+		PendingRescan:        w.cfg.pendingRescan,
+		SharedStore:          w.cfg.sharedStore,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
