@@ -479,16 +479,20 @@ func pageOf(matches []scimdoc.Resource, q scimdoc.Query) scimdoc.Page {
 // equality term; indexed is false when it has none.
 func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, indexed bool, err error) {
 	for _, h := range f.EqualityHints() {
-		var recs []storage.User
 		switch h.Attr {
 		case "id", "username", "externalid", "emails.value":
 		default:
 			continue
 		}
+		// The look-up and the users' groups are read in one transaction:
+		// one snapshot, and one round trip fewer on PostgreSQL.
+		var found []scimdoc.Resource
 		err := b.store.View(func(tx storage.Tx) error {
+			found = found[:0]
 			var (
-				u   storage.User
-				err error
+				recs []storage.User
+				u    storage.User
+				err  error
 			)
 			switch h.Attr {
 			case "id":
@@ -497,27 +501,31 @@ func (b *Bridge) usersByHints(f *scimdoc.Filter) (matches []scimdoc.Resource, in
 				u, err = tx.UserByUserName(h.Value)
 			case "externalid":
 				recs, err = tx.UsersByExternalID(h.Value)
-				return err
 			case "emails.value":
 				recs, err = tx.UsersByEmail(h.Value)
-				return err
-			}
-			if err == nil {
-				recs = append(recs, u)
 			}
 			if errors.Is(err, storage.ErrNotFound) {
 				return nil
 			}
-			return err
+			if err != nil {
+				return err
+			}
+			if h.Attr == "id" || h.Attr == "username" {
+				recs = append(recs, u)
+			}
+			for _, rec := range recs {
+				res, err := userWithGroups(tx, rec)
+				if err != nil {
+					return err
+				}
+				found = append(found, res)
+			}
+			return nil
 		})
 		if err != nil {
 			return nil, true, fmt.Errorf("look up users by %s: %w", h.Attr, err)
 		}
-		for _, rec := range recs {
-			res, err := b.decorate(rec)
-			if err != nil {
-				return nil, true, err
-			}
+		for _, res := range found {
 			if f.Match(b.users, withMeta(res, "User")) {
 				matches = append(matches, res)
 			}

@@ -301,23 +301,24 @@ func (t *pgTx) ForEachMember(groupID string, fn func(storage.Member) (bool, erro
 // GroupsOfUser returns the ids of the groups userID is a member of, in
 // ascending order. It returns ErrNotFound when the user does not exist.
 func (t *pgTx) GroupsOfUser(userID string) ([]string, error) {
-	ok, err := t.userExists(userID)
-	if err != nil {
-		return nil, fmt.Errorf("groups of user %q: %w", userID, err)
+	if ids, ok := t.groupsOf[userID]; ok {
+		return slices.Clone(ids), nil
 	}
-	if !ok {
+	if userID == "" {
 		return nil, fmt.Errorf("groups of user %q: %w", userID, storage.ErrNotFound)
 	}
-	ids, err := collect(t, func(row pgx.CollectableRow) (string, error) {
-		var id []byte
-		err := row.Scan(&id)
-		return string(id), err
-	}, "SELECT group_id FROM members WHERE tenant = $1 AND user_id = $2 ORDER BY group_id", t.s.tenant, []byte(userID))
+	var (
+		exists bool
+		ids    [][]byte
+	)
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM users WHERE tenant = $1 AND id = $2),
+		array(SELECT group_id FROM members WHERE tenant = $1 AND user_id = $2 ORDER BY group_id)`,
+		t.s.tenant, []byte(userID)).Scan(&exists, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("groups of user %q: %w", userID, err)
 	}
-	if len(ids) == 0 {
-		return nil, nil
+	if !exists {
+		return nil, fmt.Errorf("groups of user %q: %w", userID, storage.ErrNotFound)
 	}
-	return ids, nil
+	return strs(ids), nil
 }

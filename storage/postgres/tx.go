@@ -28,6 +28,9 @@ type pgTx struct {
 	// returns.
 	failed    error
 	wroteUser bool
+	// groupsOf holds the group ids of the users a read-only transaction
+	// has read (userWhere), for GroupsOfUser.
+	groupsOf map[string][]string
 }
 
 var _ storage.Tx = (*pgTx)(nil)

@@ -14,7 +14,7 @@ const userCols = "id, absorb_id, user_name, external_id, emails, active, resourc
 
 func scanUser(row pgx.CollectableRow) (storage.User, error) { return scanUserRow(row) }
 
-func scanUserRow(row pgx.Row) (storage.User, error) {
+func scanUserRow(row pgx.Row, more ...any) (storage.User, error) {
 	var (
 		id, absorbID, userName, ext, resource []byte
 		emails                                [][]byte
@@ -22,7 +22,7 @@ func scanUserRow(row pgx.Row) (storage.User, error) {
 		version                               int64
 		u                                     storage.User
 	)
-	if err := row.Scan(&id, &absorbID, &userName, &ext, &emails, &u.Active, &resource, &created, &modified, &version); err != nil {
+	if err := row.Scan(append([]any{&id, &absorbID, &userName, &ext, &emails, &u.Active, &resource, &created, &modified, &version}, more...)...); err != nil {
 		return storage.User{}, err
 	}
 	u.ID, u.AbsorbID, u.UserName, u.ExternalID = string(id), string(absorbID), string(userName), string(ext)
@@ -39,9 +39,29 @@ func (t *pgTx) userWhere(cond, value string) (storage.User, error) {
 	if value == "" {
 		return storage.User{}, storage.ErrNotFound
 	}
-	u, err := scanUserRow(t.queryRow("SELECT "+userCols+" FROM users WHERE tenant = $1 AND "+cond, t.s.tenant, []byte(value)))
+	if t.writable {
+		u, err := scanUserRow(t.queryRow("SELECT "+userCols+" FROM users WHERE tenant = $1 AND "+cond, t.s.tenant, []byte(value)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return storage.User{}, storage.ErrNotFound
+		}
+		return u, err
+	}
+	// A read answers with the user's groups nearly always (a GET, a list
+	// page), so they come in the same statement and GroupsOfUser takes
+	// them from the transaction: one round trip instead of two. Only a
+	// read-only transaction keeps them, as nothing in it can change them.
+	var groups [][]byte
+	u, err := scanUserRow(t.queryRow("SELECT "+userCols+`,
+		array(SELECT m.group_id FROM members m WHERE m.tenant = $1 AND m.user_id = users.id ORDER BY m.group_id)
+		FROM users WHERE tenant = $1 AND `+cond, t.s.tenant, []byte(value)), &groups)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return storage.User{}, storage.ErrNotFound
+	}
+	if err == nil {
+		if t.groupsOf == nil {
+			t.groupsOf = make(map[string][]string)
+		}
+		t.groupsOf[u.ID] = strs(groups)
 	}
 	return u, err
 }

@@ -320,6 +320,24 @@ func testMembers(t *testing.T, s storage.Store) {
 		}
 		return nil
 	})
+	// A user read first, then its groups (an engine may answer the second
+	// from the first): the same answer, and a copy the caller may change.
+	view(t, s, func(tx storage.Tx) error {
+		if _, err := tx.UserByUserName(userName(t, tx, "u1")); err != nil {
+			return err
+		}
+		g, err := tx.GroupsOfUser("u1")
+		if err != nil || !cmp.Equal(g, []string{"g1", "g2"}) {
+			t.Errorf("GroupsOfUser(u1) after reading u1 = %v, %v", g, err)
+		}
+		if len(g) > 0 {
+			g[0] = "changed"
+		}
+		if again, _ := tx.GroupsOfUser("u1"); !cmp.Equal(again, []string{"g1", "g2"}) {
+			t.Errorf("GroupsOfUser(u1) after the caller changed its answer = %v", again)
+		}
+		return nil
+	})
 	if c := s.Stats(); c.Memberships != 3 {
 		t.Errorf("Stats().Memberships = %d, want 3", c.Memberships)
 	}
@@ -645,4 +663,14 @@ func testCursorsAndRuleStates(t *testing.T, s storage.Store) {
 		}
 		return nil
 	})
+}
+
+// userName is the userName of the user with SCIM id id.
+func userName(t *testing.T, tx storage.Tx, id string) string {
+	t.Helper()
+	u, err := tx.User(id)
+	if err != nil {
+		t.Fatalf("User(%s): %v", id, err)
+	}
+	return u.UserName
 }
