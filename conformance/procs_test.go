@@ -471,6 +471,10 @@ type serveOptions struct {
 	syncInterval  time.Duration // default 1s
 	// createBehaviour pins absorb.behaviour.create when set.
 	createBehaviour string
+	// rateLimit and burst set absorb.rateLimit and absorb.burst when not
+	// zero.
+	rateLimit float64
+	burst     int
 	// storageURL puts the bridge on this PostgreSQL database; when empty,
 	// the store ABSORB_SCIM_TEST_STORE chooses (stores_test.go).
 	storageURL string
@@ -511,6 +515,9 @@ func writeServeConfig(t *testing.T, listen string, opts *serveOptions) string {
 	}
 	fmt.Fprintf(&b, "log:\n  format: json\n  level: info\n")
 	fmt.Fprintf(&b, "absorb:\n  url: %s\n  privateKey: demo-key\n  username: bridge-admin\n  password: demo-password\n  timeout: %s\n", opts.absorbURL, opts.absorbTimeout)
+	if opts.rateLimit != 0 {
+		fmt.Fprintf(&b, "  rateLimit: %g\n  burst: %d\n", opts.rateLimit, opts.burst)
+	}
 	if opts.createBehaviour != "" {
 		fmt.Fprintf(&b, "  behaviour:\n    create: %s\n", opts.createBehaviour)
 	}

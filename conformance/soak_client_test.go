@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -50,10 +52,26 @@ func (c *soakCounters) retry(cause string) {
 // fast), and so is a request that got no answer at all (a bridge that
 // restarts); any other answer is final.
 type soakIdP struct {
-	idp      *idpClient
+	idp *idpClient
+	// spread, when set, takes the place of idp: each attempt goes to the
+	// next of several replicas, as through a load balancer.
+	spread   *roundRobin
 	counters *soakCounters
 	maxSleep time.Duration
 	rnd      *rand.Rand
+}
+
+// roundRobin hands out the SCIM clients of several replicas in turn, to all
+// the IdP connections sharing it, as a load balancer in front of them
+// does; one that is down stays in turn (a balancer notices late), and its
+// refused connections are retried on the next.
+type roundRobin struct {
+	next atomic.Uint64
+	idps []*idpClient
+}
+
+func (r *roundRobin) pick() *idpClient {
+	return r.idps[(r.next.Add(1)-1)%uint64(len(r.idps))]
 }
 
 // outcome is the final answer to one logical request, and whether an
@@ -75,9 +93,18 @@ func (s *soakIdP) call(method, path string, body any) (outcome, error) {
 			s.counters.maxAttempt = attempt
 		}
 		s.counters.mu.Unlock()
-		r, err := s.idp.send(ctx, method, path, body)
+		idp := s.idp
+		if s.spread != nil {
+			idp = s.spread.pick()
+		}
+		r, err := idp.send(ctx, method, path, body)
 		var wait time.Duration
 		switch {
+		case err != nil && errors.Is(err, syscall.ECONNREFUSED) && ctx.Err() == nil:
+			// Nothing listens (a replica down): the request reached no
+			// bridge, so it was not carried out.
+			s.counters.retry("refused")
+			wait = 20 * time.Millisecond
 		case err != nil:
 			if ctx.Err() != nil {
 				return out, fmt.Errorf("%s %s: no final answer within a minute: %w", method, path, err)
