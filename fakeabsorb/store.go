@@ -186,24 +186,27 @@ type admin struct {
 // Users are kept by id as values: user and userByUsername return copies, and
 // putUser stores one, so a handler never changes the store by accident.
 type store struct {
-	users       map[string]*User  // by id
-	byUsername  map[string]string // lower-case username → id
-	departments map[string]*department
-	groups      map[string]*group
-	courses     map[string]*course
-	enrollments map[string]*enrollment
-	admins      map[string]*admin // by user id
+	users      map[string]*User  // by id
+	byUsername map[string]string // lower-case username → id
+	// byExternalID: lower-case externalId → ids (not unique), for filters.
+	byExternalID map[string][]string
+	departments  map[string]*department
+	groups       map[string]*group
+	courses      map[string]*course
+	enrollments  map[string]*enrollment
+	admins       map[string]*admin // by user id
 }
 
 func newStore() *store {
 	return &store{
-		users:       map[string]*User{},
-		byUsername:  map[string]string{},
-		departments: map[string]*department{},
-		groups:      map[string]*group{},
-		courses:     map[string]*course{},
-		enrollments: map[string]*enrollment{},
-		admins:      map[string]*admin{},
+		users:        map[string]*User{},
+		byUsername:   map[string]string{},
+		byExternalID: map[string][]string{},
+		departments:  map[string]*department{},
+		groups:       map[string]*group{},
+		courses:      map[string]*course{},
+		enrollments:  map[string]*enrollment{},
+		admins:       map[string]*admin{},
 	}
 }
 
@@ -226,15 +229,11 @@ func (st *store) userByUsername(name string) *User {
 }
 
 // putUser stores a copy of u: a new user, or the replacement of the user
-// with u's id, its username index moved when the username changed.
+// with u's id, its index entries moved when the username or externalId
+// changed.
 func (st *store) putUser(u *User) {
-	if old, found := st.users[u.ID]; found {
-		if k := usernameKey(old.Username); st.byUsername[k] == u.ID {
-			delete(st.byUsername, k)
-		}
-	}
+	st.indexUser(st.users[u.ID], u)
 	st.users[u.ID] = u.clone()
-	st.byUsername[usernameKey(u.Username)] = u.ID
 }
 
 // clone returns a deep copy of u.

@@ -423,17 +423,25 @@ func (s *Server) listUsers(c *call) reply {
 		preds = append(preds, func(u *User) bool { return !u.DateEdited.Before(since) })
 	}
 	var users []*User
-next:
-	for _, u := range s.st.users {
+	keep := func(u *User) {
 		if !s.st.inScope(c.who.scope, u.DepartmentID) {
-			continue
+			return
 		}
 		for _, p := range preds {
 			if !p(u) {
-				continue next
+				return
 			}
 		}
 		users = append(users, u)
+	}
+	if ids, narrowed := s.st.candidateUsers(lq.filter); narrowed {
+		for _, id := range ids {
+			keep(s.st.users[id])
+		}
+	} else {
+		for _, u := range s.st.users {
+			keep(u)
+		}
 	}
 	return listed(lq, "users", users, func(u *User) (time.Time, string) { return u.DateAdded, u.ID }, func(u *User) record { return userRecord{u, s.dateLayout()} })
 }
