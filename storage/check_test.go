@@ -25,16 +25,16 @@ func TestCheckFindsDamage(t *testing.T) {
 		{
 			name: "missing index entry",
 			damage: func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketNames[bUserExternalID]).Delete(pairKey("ext-u1", "u1"))
+				return tx.Bucket(bucketNames[bUserSortExternalID]).Delete(append(valueKey("ext-u1"), "u1"...))
 			},
-			want: `users/externalId: no entry for "ext-u1" of user "u1"`,
+			want: `users/by/externalId: user "u1" has no key`,
 		},
 		{
 			name: "stale email entry",
 			damage: func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketNames[bUserEmail]).Put(pairKey("old@example.com", "u1"), nil)
+				return tx.Bucket(bucketNames[bUserSortEmail]).Put(append(valueKey("old@example.com"), "u1"...), nil)
 			},
-			want: "users/email: stale entry",
+			want: "users/by/email holds 2 keys, the users have 1",
 		},
 		{
 			name: "wrong counter",

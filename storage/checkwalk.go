@@ -1,7 +1,5 @@
 package storage
 
-import "bytes"
-
 // walkIndexes checks the walk indexes (userindex.go) against the users:
 // every key a user should have is there, users/keys lists exactly those,
 // no bucket holds a key of its own, and the count of active users is right.
@@ -24,7 +22,7 @@ func (c *checker) walkIndexes() {
 				c.addf("%s: user %q has no key %q", bucketNames[wk.bucket], u.ID, wk.key)
 			}
 		}
-		stored, err := tx.walkKeys(u.ID)
+		stored, err := tx.walkKeys(u.ID, &u)
 		if err != nil {
 			c.addf("%s: %v", bucketNames[bUserKeys], err)
 		} else if !sameWalkKeys(stored, keys) {
@@ -45,12 +43,13 @@ func (c *checker) walkIndexes() {
 	}
 }
 
+// sameWalkKeys reports whether a and b hold the same keys, in any order.
 func sameWalkKeys(a, b []walkKey) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	for i := range a {
-		if a[i].bucket != b[i].bucket || !bytes.Equal(a[i].key, b[i].key) {
+	for _, k := range a {
+		if !containsKey(b, k) {
 			return false
 		}
 	}

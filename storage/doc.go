@@ -31,14 +31,12 @@
 // composite key's first part unambiguous whatever bytes it holds, so a prefix
 // scan for lp(x) finds exactly the keys of x.
 //
-//	meta                 "schema"            -> "2"
+//	meta                 "schema"            -> "4"
 //	                     "userNameFold"      -> "2" (FoldUserName; absent: strings.ToLower, rebuilt by Open)
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
 //	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record
 //	users/userName       ufold(userName)     -> id   (unique)
-//	users/externalId     lp(externalId) id   -> ""   (not unique, exact; RFC 7643 §3.1)
 //	users/absorbId       absorbID            -> id   (unique)
-//	users/email          lp(fold(email)) id  -> ""   (not unique)
 //	absorb/users         absorb id           -> absorb user record, or 3 id (a link to the user that holds it)
 //	absorb/username      ufold(username)     -> absorb id (last write wins)
 //	absorb/externalId    externalId          -> absorb id (last write wins)
@@ -57,8 +55,10 @@
 //	audit                uint64 big-endian   -> audit record (Seq, from the bucket's NextSequence)
 //	holds                id                  -> hold record (a deactivation kept from Absorb; added without a
 //	                                           schema change: created when missing, read as empty when absent)
-//	users/by/<attribute> sv(value) id        -> ""   (the walk indexes of schema version 3: userindex.go)
-//	users/keys           id                  -> the walk index keys of id
+//	users/by/<attribute> sv(value) id        -> ""   (the walk indexes of schema version 3: userindex.go;
+//	                                           users/by/email and users/by/externalId also answer the
+//	                                           email and externalId look-ups)
+//	users/keys           id                  -> the walk index keys of id its resource gives (schema 4)
 //	meta                 "count/activeUsers" -> uint64 big-endian
 //
 // fold is FoldCase, ufold FoldUserName. Empty values are never indexed

@@ -24,7 +24,7 @@ func (s *Bolt) fillPercent(btx *bolt.Tx, id bucketID) float64 {
 		return bolt.DefaultFillPercent
 	case bAudit:
 		return auditFillPercent
-	case bUsers, bGroups, bUserName, bUserEmail, bUserExternalID, bAbsorbUsername, bAbsorbExternalID,
+	case bUsers, bGroups, bUserName, bAbsorbUsername, bAbsorbExternalID,
 		bGroupDisplayName, bGroupExternalID, bGroupExternalIDs, bUserKeys, bUserSortUserName, bUserSortExternalID,
 		bUserSortEmail, bUserSortFamilyName, bUserSortGivenName, bUserSortDisplayName, bUserSortLastModified,
 		bUserSortActive:

@@ -133,6 +133,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		if err != nil {
 			return err
 		}
+		prev := u4
 		u4.UserName = twin
 		p, err := st.PrepareUser(u4)
 		if err != nil {
@@ -141,7 +142,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		if err := users.Put([]byte("u4"), p.v); err != nil {
 			return err
 		}
-		if err := tw.putWalkKeys("u4", p.walk); err != nil {
+		if err := tw.putWalkKeys("u4", &prev, p.walk); err != nil {
 			return err
 		}
 		intents := tx.Bucket(bucketNames[bIntents])

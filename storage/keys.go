@@ -10,8 +10,10 @@ import (
 // schemaVersion is the value of meta/"schema" this package writes and the
 // only one Open accepts. Version 2 put the Absorb copies in their users'
 // values (linked.go); version 3 added the walk indexes (userindex.go), which
-// a writable Open builds in a file of version 2 (migrate.go).
-const schemaVersion = "3"
+// a writable Open builds in a file of version 2 (migrate.go); version 4
+// dropped the email and externalId indexes the walk indexes repeat, and keeps
+// in users/keys only the keys the user record cannot give back.
+const schemaVersion = "4"
 
 type bucketID int
 
@@ -19,9 +21,7 @@ const (
 	bMeta bucketID = iota
 	bUsers
 	bUserName
-	bUserExternalID
 	bUserAbsorbID
-	bUserEmail
 	bAbsorbUsers
 	bAbsorbUsername
 	bAbsorbExternalID
@@ -54,9 +54,7 @@ var bucketNames = [numBuckets][]byte{
 	bMeta:             []byte("meta"),
 	bUsers:            []byte("users"),
 	bUserName:         []byte("users/userName"),
-	bUserExternalID:   []byte("users/externalId"),
 	bUserAbsorbID:     []byte("users/absorbId"),
-	bUserEmail:        []byte("users/email"),
 	bAbsorbUsers:      []byte("absorb/users"),
 	bAbsorbUsername:   []byte("absorb/username"),
 	bAbsorbExternalID: []byte("absorb/externalId"),

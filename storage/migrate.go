@@ -11,11 +11,13 @@ import (
 // "File growth" in doc.go).
 const migrateChunk = 1000
 
-// migrate brings a file of schema version 2 to version 3 by building the
-// walk indexes (userindex.go) from the users it holds. Each chunk of users
-// is its own transaction and the version is written last, so a migration
-// that stops half way starts again from the beginning at the next Open.
-// Files of any other version are left to checkLayout.
+// retiredBuckets are the buckets of schema version 3 that version 4 no
+// longer keeps: the email and externalId indexes, which held the same keys
+// (value, then id) as the walk indexes users/by/email and users/by/externalId.
+var retiredBuckets = [][]byte{[]byte("users/email"), []byte("users/externalId")}
+
+// migrate brings a file of schema version 2 or 3 to version 4. Files of any
+// other version are left to checkLayout.
 func (s *Bolt) migrate() error {
 	var version string
 	if err := s.db.View(func(btx *bolt.Tx) error {
@@ -23,9 +25,47 @@ func (s *Bolt) migrate() error {
 			version = string(meta.Get(keySchema))
 		}
 		return nil
-	}); err != nil || version != "2" {
+	}); err != nil {
 		return err
 	}
+	switch version {
+	case "2":
+		if err := s.buildWalkIndexes(); err != nil {
+			return err
+		}
+		fallthrough
+	case "3":
+		return s.retireBuckets()
+	}
+	return nil
+}
+
+// retireBuckets drops retiredBuckets and writes version 4, in one
+// transaction: bbolt frees a dropped bucket's pages without reading them,
+// and later writes reuse them.
+func (s *Bolt) retireBuckets() error {
+	err := s.db.Update(func(btx *bolt.Tx) error {
+		for _, name := range retiredBuckets {
+			if btx.Bucket(name) != nil {
+				if err := btx.DeleteBucket(name); err != nil {
+					return err
+				}
+			}
+		}
+		return btx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte(schemaVersion))
+	})
+	if err != nil {
+		return fmt.Errorf("migrate to schema version %s: %w", schemaVersion, err)
+	}
+	return nil
+}
+
+// buildWalkIndexes brings a file of schema version 2 to version 3 by
+// building the walk indexes (userindex.go) from the users it holds. Each
+// chunk of users is its own transaction and the version is written last, so
+// a migration that stops half way starts again from the beginning at the
+// next Open.
+func (s *Bolt) buildWalkIndexes() error {
 	err := s.db.Update(func(btx *bolt.Tx) error {
 		for _, id := range walkBuckets {
 			if btx.Bucket(bucketNames[id]) != nil {
@@ -64,7 +104,7 @@ func (s *Bolt) migrate() error {
 				return err
 			}
 			for _, u := range users {
-				if err := tx.putWalkKeys(u.ID, walkKeysOf(u)); err != nil {
+				if err := tx.putWalkKeys(u.ID, nil, walkKeysOf(u)); err != nil {
 					return fmt.Errorf("user %q: %w", u.ID, err)
 				}
 			}
@@ -81,7 +121,7 @@ func (s *Bolt) migrate() error {
 		}
 	}
 	if err := s.db.Update(func(btx *bolt.Tx) error {
-		return btx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte(schemaVersion))
+		return btx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte("3"))
 	}); err != nil {
 		return fmt.Errorf("migrate to schema version 3: %w", err)
 	}

@@ -184,8 +184,8 @@ func checkLayout(tx *bolt.Tx) error {
 		if v == nil {
 			return fmt.Errorf("%w: no schema version", ErrCorrupt)
 		}
-		if string(v) == "2" {
-			return fmt.Errorf("schema version 2 must be upgraded to %s: open the store writable once (serve does)", schemaVersion)
+		if string(v) == "2" || string(v) == "3" {
+			return fmt.Errorf("schema version %s must be upgraded to %s: open the store writable once (serve does)", v, schemaVersion)
 		}
 		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, schemaVersion)
 	}

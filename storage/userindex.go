@@ -20,8 +20,9 @@ import (
 //	users/by/displayName   sv(fold(displayName)) id
 //	users/by/lastModified  u64(lastModified) id
 //	users/by/active        0 or 1, then id
-//	users/keys             id -> the keys written for id, each without the id it ends with:
-//	                       uvarint(count) then (UserIndex byte, lp(key)) each
+//	users/keys             id -> the keys of familyName, givenName and displayName written for
+//	                       id, each without the id it ends with: uvarint(count) then
+//	                       (UserIndex byte, lp(key)) each (schema version 3 listed every key)
 //	meta                   "count/activeUsers" -> uint64 big-endian
 //
 // sv(v) is v with each 0x00 byte written 0x00 0xFF, then 0x00 0x00: keys
@@ -31,7 +32,8 @@ import (
 // RFC 7644 §3.4.2.3 sorts missing values last. u64(t) is t's Unix
 // nanoseconds with the sign bit flipped, big-endian, so keys sort by time.
 // users/keys lets a write remove the keys of the version it replaces
-// without decoding that version's resource.
+// without decoding that version's resource: the other keys come from the
+// record's header, which a write reads anyway.
 
 // UserIndex names an order users can be walked in.
 type UserIndex uint8
@@ -300,32 +302,55 @@ func jsonString(raw json.RawMessage) string {
 
 // walkKeysOf returns the walk index keys of u.
 func walkKeysOf(u User) []walkKey {
+	return append(headerWalkKeys(u), resourceWalkKeys(u)...)
+}
+
+// headerWalkKeys returns the walk index keys of u that the user record's
+// header gives: those of userName, externalId, emails, lastModified and
+// active.
+func headerWalkKeys(u User) []walkKey {
+	keys := make([]walkKey, 0, 4+len(u.Emails))
+	keys = append(keys,
+		walkKey{bUserSortUserName, append(strValueKey(FoldCase(u.UserName)), u.ID...)},
+		walkKey{bUserSortExternalID, append(strValueKey(u.ExternalID), u.ID...)})
+	for _, e := range emailKeys(u.Emails) {
+		keys = append(keys, walkKey{bUserSortEmail, append(valueKey(e), u.ID...)})
+	}
+	return append(keys,
+		walkKey{bUserSortLastModified, append(timeKey(u.LastModified), u.ID...)},
+		walkKey{bUserSortActive, append([]byte{activeByte(u.Active)}, u.ID...)})
+}
+
+// resourceWalkKeys returns the walk index keys of u that only its resource
+// gives: those of name.familyName, name.givenName and displayName. users/keys
+// keeps these, so that a write need not decode the resource it replaces.
+func resourceWalkKeys(u User) []walkKey {
 	var names sortedNames
 	if len(u.Resource) > 0 {
 		// A resource that is not an object has no names: its keys say
 		// "missing", which is what the filter and sort see too.
 		_ = json.Unmarshal(u.Resource, &names)
 	}
-	keys := make([]walkKey, 0, 8+len(u.Emails))
-	str := func(b bucketID, v string) {
-		k := []byte{missingValue}
-		if v != "" {
-			k = valueKey(v)
-		}
-		keys = append(keys, walkKey{b, append(k, u.ID...)})
+	return []walkKey{
+		{bUserSortFamilyName, append(strValueKey(FoldCase(jsonString(names.Name.FamilyName))), u.ID...)},
+		{bUserSortGivenName, append(strValueKey(FoldCase(jsonString(names.Name.GivenName))), u.ID...)},
+		{bUserSortDisplayName, append(strValueKey(FoldCase(jsonString(names.DisplayName))), u.ID...)},
 	}
-	str(bUserSortUserName, FoldCase(u.UserName))
-	str(bUserSortExternalID, u.ExternalID)
-	str(bUserSortFamilyName, FoldCase(jsonString(names.Name.FamilyName)))
-	str(bUserSortGivenName, FoldCase(jsonString(names.Name.GivenName)))
-	str(bUserSortDisplayName, FoldCase(jsonString(names.DisplayName)))
-	for _, e := range emailKeys(u.Emails) {
-		keys = append(keys, walkKey{bUserSortEmail, append(valueKey(e), u.ID...)})
+}
+
+// strValueKey is the key of a string value without the id: sv(v), or
+// missingValue for "".
+func strValueKey(v string) []byte {
+	if v == "" {
+		return []byte{missingValue}
 	}
-	keys = append(keys,
-		walkKey{bUserSortLastModified, append(timeKey(u.LastModified), u.ID...)},
-		walkKey{bUserSortActive, append([]byte{activeByte(u.Active)}, u.ID...)})
-	return keys
+	return valueKey(v)
+}
+
+// fromResource reports whether the keys of walk index bucket b come from
+// the resource (resourceWalkKeys), not from the user record's header.
+func fromResource(b bucketID) bool {
+	return b == bUserSortFamilyName || b == bUserSortGivenName || b == bUserSortDisplayName
 }
 
 // UsersEpoch returns a number that changes after every committed write of
@@ -333,10 +358,11 @@ func walkKeysOf(u User) []walkKey {
 // stays true while UsersEpoch still returns e, so it can be kept until then.
 func (s *Bolt) UsersEpoch() uint64 { return s.usersEpoch.Load() }
 
-// putWalkKeys replaces the walk index keys of user id with keys.
-func (tx *boltTx) putWalkKeys(id string, keys []walkKey) error {
+// putWalkKeys replaces the walk index keys of user id with keys. prev is
+// the user as stored before (its header is enough), nil when there was none.
+func (tx *boltTx) putWalkKeys(id string, prev *User, keys []walkKey) error {
 	tx.tx.OnCommit(func() { tx.s.usersEpoch.Add(1) })
-	old, err := tx.walkKeys(id)
+	old, err := tx.walkKeys(id, prev)
 	if err != nil {
 		return err
 	}
@@ -379,11 +405,21 @@ func containsKey(keys []walkKey, k walkKey) bool {
 	return false
 }
 
-// encodeWalkKeys encodes the keys of user id without the id each ends
-// with: uvarint(count) then (bucket byte, lp(key without the id)) each.
+// encodeWalkKeys encodes the keys of user id that come from its resource,
+// without the id each ends with: uvarint(count) then (bucket byte, lp(key
+// without the id)) each.
 func encodeWalkKeys(id string, keys []walkKey) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(keys)))
+	n := 0
 	for _, k := range keys {
+		if fromResource(k.bucket) {
+			n++
+		}
+	}
+	b := binary.AppendUvarint(make([]byte, 0, 64), uint64(n))
+	for _, k := range keys {
+		if !fromResource(k.bucket) {
+			continue
+		}
 		head := k.key[:len(k.key)-len(id)]
 		b = append(b, byte(walkIndexOf(k.bucket)))
 		b = binary.AppendUvarint(b, uint64(len(head)))
@@ -392,12 +428,32 @@ func encodeWalkKeys(id string, keys []walkKey) []byte {
 	return b
 }
 
-// walkKeys reads the walk index keys written for user id.
-func (tx *boltTx) walkKeys(id string) ([]walkKey, error) {
+// walkKeys returns the walk index keys written for user id, whose stored
+// record is prev (its header is enough; nil when there is none): those
+// users/keys lists and those prev's header gives. A value written before
+// schema version 4 lists every key, and is taken as it is.
+func (tx *boltTx) walkKeys(id string, prev *User) ([]walkKey, error) {
 	v := tx.b(bUserKeys).Get([]byte(id))
 	if v == nil {
 		return nil, nil
 	}
+	keys, err := decodeWalkKeys(id, v)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if !fromResource(k.bucket) {
+			return keys, nil // a value of schema version 3
+		}
+	}
+	if prev == nil {
+		return nil, fmt.Errorf("walk keys of user %q: %w: the user has no record", id, ErrCorrupt)
+	}
+	return append(headerWalkKeys(*prev), keys...), nil
+}
+
+// decodeWalkKeys decodes a users/keys value of user id.
+func decodeWalkKeys(id string, v []byte) ([]walkKey, error) {
 	n, w := binary.Uvarint(v)
 	if w <= 0 || n > uint64(len(v)) {
 		return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)

@@ -63,7 +63,7 @@ func (tx *boltTx) UserByExternalID(externalID string) (User, error) {
 // UsersByExternalID returns the users whose externalId equals externalID
 // exactly, in ascending id order; none is an empty result, not an error.
 func (tx *boltTx) UsersByExternalID(externalID string) ([]User, error) {
-	return tx.usersByPairIndex(bUserExternalID, externalID, "externalId")
+	return tx.usersByWalkValue(bUserSortExternalID, externalID, "externalId")
 }
 
 // UserByAbsorbID returns the user mapped to the Absorb id absorbID, or
@@ -84,16 +84,17 @@ func (tx *boltTx) userByIndex(idx bucketID, key string) (User, error) {
 // case-insensitively (FoldCase), in ascending id order; none is an empty
 // result, not an error.
 func (tx *boltTx) UsersByEmail(email string) ([]User, error) {
-	return tx.usersByPairIndex(bUserEmail, FoldCase(email), "email")
+	return tx.usersByWalkValue(bUserSortEmail, FoldCase(email), "email")
 }
 
-// usersByPairIndex reads a non-unique index keyed lp(key) id.
-func (tx *boltTx) usersByPairIndex(idx bucketID, key, name string) ([]User, error) {
+// usersByWalkValue reads the users whose key in walk index idx holds the
+// value key (as the index keeps it): the keys sv(key) id, in id order.
+func (tx *boltTx) usersByWalkValue(idx bucketID, key, name string) ([]User, error) {
 	if key == "" {
 		return nil, nil
 	}
 	var users []User
-	prefix := prefixKey(key)
+	prefix := valueKey(key)
 	c := tx.b(idx).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		id := string(k[len(prefix):])
@@ -207,13 +208,11 @@ func (tx *boltTx) PutPreparedUser(p PreparedUser) error {
 			return fmt.Errorf("put user %q: %s index: %w", u.ID, x.name, err)
 		}
 	}
-	if err := repair(tx, bUserEmail, emailKeys(old.Emails), emailKeys(u.Emails), u.ID); err != nil {
-		return fmt.Errorf("put user %q: email index: %w", u.ID, err)
+	var prevUser *User
+	if exists {
+		prevUser = &old
 	}
-	if err := repair(tx, bUserExternalID, nonEmpty(old.ExternalID), nonEmpty(u.ExternalID), u.ID); err != nil {
-		return fmt.Errorf("put user %q: externalId index: %w", u.ID, err)
-	}
-	if err := tx.putWalkKeys(u.ID, p.walk); err != nil {
+	if err := tx.putWalkKeys(u.ID, prevUser, p.walk); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	if !exists {
@@ -304,13 +303,7 @@ func (tx *boltTx) DeleteUser(id string) error {
 			return fmt.Errorf("delete user %q: %w", id, err)
 		}
 	}
-	if err := repair(tx, bUserEmail, emailKeys(u.Emails), nil, id); err != nil {
-		return fmt.Errorf("delete user %q: email index: %w", id, err)
-	}
-	if err := repair(tx, bUserExternalID, nonEmpty(u.ExternalID), nil, id); err != nil {
-		return fmt.Errorf("delete user %q: externalId index: %w", id, err)
-	}
-	if err := tx.putWalkKeys(id, nil); err != nil {
+	if err := tx.putWalkKeys(id, &u, nil); err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	for _, g := range tx.groupsOf(id) {
