@@ -23,8 +23,12 @@ const (
 // initialRetry is how soon a failed first full load is tried again.
 const initialRetry = 5 * time.Second
 
-// syncBatch is how many Absorb users one storage transaction folds in.
-const syncBatch = 500
+// syncBatch is how many Absorb users one storage transaction folds in. A
+// commit waits for the disk twice, so on a slow or busy disk the first full
+// sync of a large portal goes as fast as commits allow: five pages of a scan
+// to a commit. The file grows by about what one transaction rewrites (see
+// "File growth" in storage/doc.go), a few megabytes here.
+const syncBatch = 5000
 
 // syncer keeps the local copy of Absorb's users true: a full load on first
 // start, then polling of dateEdited, folding changes made directly in
@@ -191,12 +195,13 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	if full {
 		progress = newFullSyncProgress(ctx, s.b)
 	}
+	folding := startFolding(func(batch []pendingAccount) error { return s.fold(ctx, batch, passStart) })
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := s.fold(ctx, batch, passStart)
-		batch = batch[:0]
+		err := folding.send(s.prepare(batch))
+		batch = nil
 		return err
 	}
 	err := s.b.absorb.ScanUsers(ctx, filter, func(u absorbapi.User) error {
@@ -214,6 +219,9 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	})
 	if err == nil {
 		err = flush()
+	}
+	if ferr := folding.close(); err == nil {
+		err = ferr
 	}
 	if err != nil {
 		return fmt.Errorf("sync absorb users: %w", err)
@@ -259,6 +267,79 @@ func nextCursor(from time.Time, fromSet bool, newest, started time.Time) time.Ti
 	return next.UTC()
 }
 
+// pendingAccount is an account a scan read, with its local copy encoded
+// ahead of the transaction that writes it (ready), as it is written when
+// the bridge holds no copy of it yet.
+type pendingAccount struct {
+	u        absorbapi.User
+	prepared storage.PreparedAbsorbUser
+	ready    bool
+}
+
+// prepare encodes the local copy of each account in users outside the
+// store's single writer. An account it cannot encode is left for fold,
+// which reports why.
+func (s *syncer) prepare(users []absorbapi.User) []pendingAccount {
+	batch := make([]pendingAccount, len(users))
+	for i, u := range users {
+		batch[i].u = u
+		if storableAccount(u) != nil {
+			continue
+		}
+		m, err := mirrorRecord(u)
+		if err != nil {
+			continue
+		}
+		if batch[i].prepared, err = s.b.store.PrepareAbsorbUser(m); err == nil {
+			batch[i].ready = true
+		}
+	}
+	return batch
+}
+
+// folding folds the batches of a scan in on a goroutine of its own, one
+// at a time and in order, so that the scan reads and encodes the next page
+// while a batch is written and its commit waits for the disk.
+type folding struct {
+	batches chan []pendingAccount
+	done    chan struct{}
+	err     error // set before done is closed
+}
+
+// startFolding starts folding batches in with fold until one fails.
+func startFolding(fold func([]pendingAccount) error) *folding {
+	f := &folding{batches: make(chan []pendingAccount, 1), done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		for batch := range f.batches {
+			if err := fold(batch); err != nil {
+				f.err = err
+				return
+			}
+		}
+	}()
+	return f
+}
+
+// send hands a batch over, waiting while the one before is still queued;
+// it returns the error that stopped the folding, if it stopped.
+func (f *folding) send(batch []pendingAccount) error {
+	select {
+	case f.batches <- batch:
+		return nil
+	case <-f.done:
+		return f.err
+	}
+}
+
+// close waits until every batch sent is folded in and returns the error
+// that stopped the folding, if any.
+func (f *folding) close() error {
+	close(f.batches)
+	<-f.done
+	return f.err
+}
+
 // fold writes Absorb's copy of each user and, for users a SCIM user holds
 // whose account changed in Absorb in a way that changes the SCIM user,
 // merges the change into the SCIM resource. Copies whose SCIM user stays as
@@ -266,11 +347,12 @@ func nextCursor(from time.Time, fromSet bool, newest, started time.Time) time.Ti
 // the dates Absorb keeps itself) are written in one transaction; each other
 // one is written together with its SCIM user, under that user's lock, so a
 // failure leaves both as they were and the next pass folds it again.
-func (s *syncer) fold(ctx context.Context, users []absorbapi.User, passStart time.Time) error {
+func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart time.Time) error {
 	var held []absorbapi.User
 	err := s.b.store.Update(func(tx storage.Tx) error {
 		held = held[:0]
-		for _, u := range users {
+		for _, p := range users {
+			u := p.u
 			if s.b.wrote.since(u.ID, passStart) {
 				continue // read before the bridge's own later write: the copy is newer
 			}
@@ -278,7 +360,7 @@ func (s *syncer) fold(ctx context.Context, users []absorbapi.User, passStart tim
 				s.skipAccount(u, err)
 				continue
 			}
-			account, changed, err := mirrorChange(tx, u)
+			account, asRead, changed, err := mirrorChangeOf(tx, u)
 			if err != nil {
 				return err
 			}
@@ -296,6 +378,12 @@ func (s *syncer) fold(ctx context.Context, users []absorbapi.User, passStart tim
 				}
 			case !errors.Is(err, storage.ErrNotFound):
 				return err
+			}
+			if asRead && p.ready {
+				if err := tx.PutPreparedAbsorbUser(p.prepared); err != nil {
+					return err
+				}
+				continue
 			}
 			if err := putMirror(tx, account); err != nil {
 				return err
@@ -380,22 +468,30 @@ func putMirrorIfChanged(tx storage.Tx, u absorbapi.User) (absorbapi.User, bool, 
 // Absorb writes back in another form (dates) keep the copy's form; see
 // withSentForms.
 func mirrorChange(tx storage.Tx, u absorbapi.User) (absorbapi.User, bool, error) {
+	u, _, changed, err := mirrorChangeOf(tx, u)
+	return u, changed, err
+}
+
+// mirrorChangeOf is mirrorChange, and also reports whether the account to
+// write is u exactly as read (asRead: there is no copy to take forms from).
+func mirrorChangeOf(tx storage.Tx, u absorbapi.User) (account absorbapi.User, asRead, changed bool, err error) {
 	prev, err := tx.AbsorbUser(u.ID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		return u, true, true, nil
 	case err != nil:
-		return u, false, err
+		return u, false, false, err
 	case editedAfter(prev.DateEdited, u.DateEdited):
-		return u, false, nil
+		return u, false, false, nil
 	default:
 		if old, err := absorbUserOf(prev); err == nil {
 			u = withSentForms(old, u)
 			if len(mapping.Diff(old, u)) == 0 {
-				return u, false, nil
+				return u, false, false, nil
 			}
 		}
 	}
-	return u, true, nil
+	return u, false, true, nil
 }
 
 func putMirror(tx storage.Tx, u absorbapi.User) error {
