@@ -33,6 +33,12 @@ type Config struct {
 	Safety         Safety        `yaml:"safety"`
 	DryRun         bool          `yaml:"dryRun"`
 	ShutdownGrace  time.Duration `yaml:"shutdownGrace"`
+	// Tenants, when set, are the Absorb portals served from this deployment,
+	// each with its own credentials and data (tenants.go).
+	Tenants []Tenant `yaml:"tenants"`
+	// Tenant is the id of the tenant this configuration serves: set by
+	// ForTenant, "" for a configuration without tenants.
+	Tenant string `yaml:"-"`
 }
 
 // The storage drivers storage.driver takes.
@@ -261,9 +267,13 @@ func Default() Config {
 // The error lists every problem, one per line, each with its key.
 func Load(path string, getenv func(string) string) (Config, error) {
 	cfg := Default()
-	var p problems
+	var (
+		p   problems
+		raw []byte
+		err error
+	)
 	if path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err = os.ReadFile(path)
 		if err != nil {
 			return cfg, fmt.Errorf("read config: %w", err)
 		}
@@ -273,6 +283,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	}
 	applyEnv(&cfg, getenv, &p)
 	cfg.resolveSecrets(&p)
+	cfg.prepareTenants(raw, &p)
 	cfg.validate(&p)
 	return cfg, p.err()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/absorb-scim/absorb-scim/auth"
 )
@@ -17,6 +18,14 @@ type ConsoleUser struct {
 	// Role is viewer (looks) or operator (also releases holds, runs a
 	// reconcile, applies the group rules).
 	Role string `yaml:"role"`
+	// Tenants, with tenants configured, are the ids of the tenants whose
+	// console the user may sign in to; none means every tenant.
+	Tenants []string `yaml:"tenants"`
+}
+
+// MaySee reports whether the user may sign in to tenant id's console.
+func (u ConsoleUser) MaySee(id string) bool {
+	return len(u.Tenants) == 0 || slices.Contains(u.Tenants, id)
 }
 
 // ConsoleUsers is auth.console as the auth package takes it.

@@ -55,10 +55,15 @@ func (c *Config) validate(p *problems) {
 	default:
 		p.add("log.level", "%q must be debug, info, warn or error", c.Log.Level)
 	}
-	c.validateAbsorb(p)
-	c.validateAuth(p)
-	c.validateComponents(p)
-	c.validateSafety(p)
+	if len(c.Tenants) > 0 {
+		c.validateTenants(p)
+	} else {
+		c.validateAbsorb(p)
+		c.validateAuth(p)
+		c.validateComponents(p)
+		c.validateSafety(p)
+		c.validateConsoleTenants(p)
+	}
 	if c.Limits.MaxBodyBytes < 1024 {
 		p.add("limits.maxBodyBytes", "%d is too small (at least 1024)", c.Limits.MaxBodyBytes)
 	}
