@@ -477,6 +477,9 @@ type AuditEntry struct {
 	UserName     string        `json:"userName,omitempty"`
 	Outcome      string        `json:"outcome"`
 	Changes      []TraceChange `json:"changes"`
+	// Tenant is the tenant whose data holds the record, "" without tenants;
+	// each tenant's records are kept in its own data, so readers set it.
+	Tenant string `json:"tenant,omitempty"`
 }
 
 // AuditEntryOf is the AuditEntry of r.

@@ -38,7 +38,7 @@ func opsRoutes(r *mux.Router, cfg Config) error {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	r.Handle("/metrics", cfg.Metrics.Handler()).Methods(http.MethodGet, http.MethodHead)
-	a := &admin{bridge: b, store: store, log: cfg.Logger, writeError: cfg.WriteError}
+	a := &admin{bridge: b, store: store, log: cfg.Logger, writeError: cfg.WriteError, tenant: cfg.Tenant}
 	guard := func(h http.HandlerFunc) http.Handler {
 		return cfg.Auth.Middleware(noteCredential(a.requireReadWrite(h)))
 	}
@@ -54,6 +54,7 @@ type admin struct {
 	store      Store
 	log        *slog.Logger
 	writeError func(w http.ResponseWriter, r *http.Request, err error)
+	tenant     string // named in the audit entries
 }
 
 // applyRules answers POST /admin/rules/apply: every user's groups are

@@ -130,7 +130,11 @@ func (h brakeAdmin) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
-	err := h.b.ReadAudit(q, func(rec storage.AuditRecord) error { return enc.Encode(bridge.AuditEntryOf(rec)) })
+	err := h.b.ReadAudit(q, func(rec storage.AuditRecord) error {
+		e := bridge.AuditEntryOf(rec)
+		e.Tenant = h.tenant
+		return enc.Encode(e)
+	})
 	if err != nil {
 		// The status is sent; a short answer is all the client will see.
 		h.log.Error("reading the audit log failed", "error", err)

@@ -106,6 +106,12 @@ type Config struct {
 	// refusing the login, configured names not resolved); none means ready
 	// as far as it knows.
 	NotReady func() []string
+	// Tenant is the tenant these endpoints serve ("" without tenants): the
+	// audit entries the admin API answers name it.
+	Tenant string
+	// Handler, when set, is served as it is instead of the handler the
+	// fields above build (a Tenants router serving several NewHandler).
+	Handler http.Handler
 }
 
 // Server is the running HTTP server.
@@ -124,7 +130,10 @@ type Server struct {
 // closes the listener it was given.
 func Open(ctx context.Context, cfg Config) (*Server, error) {
 	ln := cfg.Listener
-	h, err := newHandler(cfg)
+	h, err := cfg.Handler, error(nil)
+	if h == nil {
+		h, err = NewHandler(cfg)
+	}
 	if err != nil {
 		if ln != nil {
 			ln.Close()
@@ -201,9 +210,9 @@ func (s *Server) Close() error {
 	return err
 }
 
-// newHandler is the whole HTTP handler: the access log, then the metrics,
-// then the router.
-func newHandler(cfg Config) (http.Handler, error) {
+// NewHandler is the whole HTTP handler of one bridge: the access log, then
+// the metrics, then the router. It fails when the metrics are watched twice.
+func NewHandler(cfg Config) (http.Handler, error) {
 	r := mux.NewRouter()
 	r.MethodNotAllowedHandler = methodNotAllowed(r, cfg.WriteError)
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

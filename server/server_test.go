@@ -95,7 +95,7 @@ func testConfig() Config {
 // TestRouter: each path reaches its handler through the one router, and an
 // unclean path is redirected to its clean form first.
 func TestRouter(t *testing.T) {
-	h, err := newHandler(testConfig())
+	h, err := NewHandler(testConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
