@@ -86,7 +86,7 @@ func absorbClientConfig(cfg config.Config) absorbapi.Config {
 
 func (a *app) build() error {
 	cfg := a.cfg
-	a.metrics = newMetrics()
+	a.metrics = newMetrics(cfg.Tenant != "")
 	a.health = newAbsorbHealth(a.log)
 	clientCfg := absorbClientConfig(cfg)
 	clientCfg.Observer = loginObserver{Observer: server.CountUpstream(a.metrics), health: a.health}
@@ -152,7 +152,7 @@ func (a *app) build() error {
 		return fmt.Errorf("auth: %w", err)
 	}
 	scimServer, err := scim.New(scim.Options{
-		BaseURL:              publicBase(cfg) + server.SCIMPrefix,
+		BaseURL:              scimBase(cfg),
 		Users:                b,
 		Groups:               b,
 		Bulk:                 b,
@@ -194,7 +194,32 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		a.store.Close()
 		return err
 	}
-	srv, err := server.Open(ctx, server.Config{
+	srv, err := server.Open(ctx, a.serverConfig(ln))
+	if err != nil {
+		a.cluster.close()
+		a.store.Close()
+		return err
+	}
+	bgCtx, stopBG := context.WithCancel(ctx)
+	wait := a.background(bgCtx)
+	select {
+	case <-ctx.Done():
+	case <-srv.Done():
+	}
+	serveErr := srv.Close()
+	stopBG()
+	wait()
+	a.cluster.close()
+	if err := a.store.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	return serveErr
+}
+
+// serverConfig is what the HTTP server needs of the bridge, serving on ln
+// (nil when the handler is served by a tenants router).
+func (a *app) serverConfig(ln net.Listener) server.Config {
+	return server.Config{
 		Listener: ln,
 		TLSCert:  a.cfg.TLS.Cert,
 		TLSKey:   a.cfg.TLS.Key,
@@ -216,45 +241,36 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		Store:                backupStore(a.store), // app_store.go
 		SyncInterval:         a.cfg.Sync.Interval,
 		NotReady:             a.health.notReady,
-	})
-	if err != nil {
-		a.cluster.close()
-		a.store.Close()
-		return err
+		Tenant:               a.cfg.Tenant,
 	}
-	bgCtx, stopBG := context.WithCancel(ctx)
+}
+
+// background starts the bridge's background work (the names check, the
+// replicas' heartbeat, and the sync and rule worker, on the replica that
+// holds the worker lease) until ctx ends; wait returns once it stopped.
+func (a *app) background(ctx context.Context) (wait func()) {
 	var wg sync.WaitGroup
 	if a.namesPending {
-		wg.Go(func() { a.recheckNames(bgCtx) })
+		wg.Go(func() { a.recheckNames(ctx) })
 	}
-	wg.Go(func() { a.cluster.heartbeat(bgCtx) })
+	wg.Go(func() { a.cluster.heartbeat(ctx) })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		// Background writes (the group rules) are audited as ActorRules.
 		// With replicas, only the one holding the worker lease runs them.
-		if err := a.cluster.runWorker(bridge.WithActor(bgCtx, bridge.Actor{Credential: bridge.ActorRules}), a.bridge.Run); err != nil {
+		if err := a.cluster.runWorker(bridge.WithActor(ctx, bridge.Actor{Credential: bridge.ActorRules}), a.bridge.Run); err != nil {
 			a.log.Error("background work stopped", "error", err)
 		}
 	}()
-	select {
-	case <-ctx.Done():
-	case <-srv.Done():
-	}
-	serveErr := srv.Close()
-	stopBG()
-	wg.Wait()
-	a.cluster.close()
-	if err := a.store.Close(); err != nil && serveErr == nil {
-		serveErr = err
-	}
-	return serveErr
+	return wg.Wait
 }
 
 // newMetrics returns the bridge's metrics, measuring SCIM requests under
-// server.SCIMPrefix with the credential name the access log records.
-func newMetrics() *metrics.Metrics {
-	return metrics.New(metrics.Options{SCIMPrefix: server.SCIMPrefix, Credential: server.Credential})
+// server.SCIMPrefix with the credential name the access log records. A
+// tenant's leave out the runtime's, which the process reports once.
+func newMetrics(tenant bool) *metrics.Metrics {
+	return metrics.New(metrics.Options{SCIMPrefix: server.SCIMPrefix, Credential: server.Credential, NoRuntime: tenant})
 }
 
 // wrapAbsorb is the Absorb client the bridge writes through: in dry-run

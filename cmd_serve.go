@@ -92,6 +92,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Without a public URL, locations name the address actually bound (not
 	// ":0").
 	cfg.Listen = ln.Addr().String()
+	if len(cfg.Tenants) > 0 {
+		build := buildinfo.Read()
+		log.Info("absorb-scim starting", "version", build.Version, "commit", build.Commit, "goVersion", build.GoVersion)
+		err = serveTenants(ctx, f, getenv, cfg, log, ln, stderr)
+		logStopped(ctx, log, err)
+		return err
+	}
 	a, err := newApp(cfg, log)
 	if err != nil {
 		ln.Close()
