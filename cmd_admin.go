@@ -30,18 +30,29 @@ const adminLockTimeout = 500 * time.Millisecond
 
 // dataFlags are the flags that locate the data directory.
 type dataFlags struct {
-	data, config string
+	data, config, tenant string
 }
 
 func (d *dataFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.data, "data", "", "data directory holding the bbolt file (default: the configuration's dataDir, or its storage.driver: postgres)")
 	fs.StringVar(&d.config, "config", "", "configuration file (YAML), for its storage (dataDir, storage.driver); also "+config.EnvPrefix+"CONFIG")
+	fs.StringVar(&d.tenant, "tenant", "", tenantFlagUsage)
 }
 
-// config reads the configuration (file and environment) with -data applied.
-// Only settings of the data (its location, audit.retention) matter here, so
-// a configuration that would not validate for serving is still read.
+// load reads the configuration of -tenant's data (see forTenant).
 func (d dataFlags) load(getenv func(string) string) (config.Config, error) {
+	cfg, err := d.loadDeployment(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	return forTenant(cfg, d.tenant, false)
+}
+
+// loadDeployment reads the configuration (file and environment) with -data
+// applied. Only settings of the data (its location, audit.retention)
+// matter here, so a configuration that would not validate for serving is
+// still read.
+func (d dataFlags) loadDeployment(getenv func(string) string) (config.Config, error) {
 	path := d.config
 	if path == "" {
 		path = getenv(config.EnvPrefix + "CONFIG")
@@ -503,12 +514,16 @@ func runReconcile(ctx context.Context, args []string, getenv func(string) string
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	exitCode := fs.Bool("exit-code", false, fmt.Sprintf("exit with status %d when drift is found (1 is a failure, 0 no drift)", exitDrift))
 	quiet := fs.Bool("quiet", false, "no progress lines on standard error")
+	tenant := fs.String("tenant", "", tenantFlagUsage)
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
 	cfg, err := loadConfig(serveFlags{config: *cfgPath, data: *data}, getenv)
 	if err != nil {
 		return configError(err, stderr)
+	}
+	if cfg, err = forTenant(cfg, *tenant, true); err != nil {
+		return err
 	}
 	s, err := openStore(ctx, cfg, storeAccess{write: *fix})
 	if err != nil {

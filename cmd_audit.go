@@ -47,7 +47,9 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 				return true, nil
 			}
 			if *asJSON {
-				return true, enc.Encode(bridge.AuditEntryOf(r))
+				e := bridge.AuditEntryOf(r)
+				e.Tenant = d.tenant
+				return true, enc.Encode(e)
 			}
 			printAudit(stdout, r)
 			return true, nil

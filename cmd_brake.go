@@ -19,6 +19,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
+	"github.com/absorb-scim/absorb-scim/server"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -31,6 +32,7 @@ import (
 // users of the machine could see it.
 type remoteFlags struct {
 	url, tokenFile string
+	tenant         string // -tenant of the dataFlags: the admin API is the tenant's
 }
 
 func (f *remoteFlags) register(fs *flag.FlagSet) {
@@ -65,6 +67,9 @@ func (f remoteFlags) call(ctx context.Context, getenv func(string) string, metho
 	token := f.tokenOr(getenv)
 	if token == "" {
 		return nil, fmt.Errorf("the admin API needs a read-write SCIM token: give -token-file or set %sTOKEN", config.EnvPrefix)
+	}
+	if f.tenant != "" {
+		path = server.TenantPath(f.tenant) + path
 	}
 	u, err := url.Parse(strings.TrimSuffix(f.url, "/") + path)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -165,6 +170,7 @@ func runningURL(d dataFlags, getenv func(string) string) (string, error) {
 // running bridge holds it and a credential is at hand, it returns no store
 // and r pointing at that bridge, so the command asks its admin API instead.
 func openOrRemote(d dataFlags, r remoteFlags, getenv func(string) string) (storage.Store, remoteFlags, error) {
+	r.tenant = d.tenant
 	if r.url != "" {
 		return nil, r, nil
 	}
@@ -250,6 +256,7 @@ func runHolds(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintln(stderr, "absorb-scim holds "+verb+": name the holds (ids from 'absorb-scim holds') or give -all")
 			return errUsage
 		}
+		r.tenant = d.tenant
 		if r.url == "" {
 			u, err := runningURL(d, getenv)
 			if err != nil {
@@ -468,7 +475,9 @@ func auditRemote(ctx context.Context, r remoteFlags, getenv func(string) string,
 			return fmt.Errorf("read the audit log from %s: %w", r.url, err)
 		}
 		if asJSON {
-			if err := enc.Encode(bridge.AuditEntryOf(e.Record())); err != nil {
+			out := bridge.AuditEntryOf(e.Record())
+			out.Tenant = e.Tenant
+			if err := enc.Encode(out); err != nil {
 				return err
 			}
 			continue

@@ -30,6 +30,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	writeTest := fs.String("write-test", "", "also create or reuse a throwaway learner with this username, probe writes on it, then deactivate it")
 	course := fs.String("write-test-course", "", "with -write-test: a course (id or name) to enroll the learner in and unenroll again")
+	tenant := fs.String("tenant", "", tenantFlagUsage)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return flag.ErrHelp
@@ -45,6 +46,10 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		if configError(err, stderr) != nil {
 			return &exitError{code: 2, err: errUsage}
 		}
+	}
+	if cfg, err = forTenant(cfg, *tenant, true); err != nil {
+		fmt.Fprintln(stderr, "absorb-scim: doctor:", err)
+		return &exitError{code: 2, err: errUsage}
 	}
 	client, err := absorbapi.New(absorbClientConfig(cfg))
 	if err != nil {

@@ -61,6 +61,7 @@ commands:
   restore       replace the data file from a backup
   migrate       copy everything the bridge keeps between bbolt and PostgreSQL (-from STORE -to STORE)
   rules apply   re-apply the group rules to every user and report what changed
+  tenants       list the tenants and their data; purge a removed tenant's data
   healthcheck   exit 0 when the bridge answers its health URL
   load          measure a SCIM server on this machine under a mix of requests
   version       print the version, commit and Go version of this build
@@ -116,6 +117,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runRestore(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "tenants":
+		return runTenants(rest, getenv, stdout, stderr)
 	case "rules":
 		return runRules(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
