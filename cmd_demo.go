@@ -43,6 +43,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error (warn drops the per-request lines)")
 	bulkMaxOps := fs.Int("bulk-max-operations", 1000, "most operations of one /Bulk request")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (bridge and fake) to this file")
+	tenants := fs.Int("tenants", 0, "serve this many tenants, each with a fake Absorb of its own and its own token (0: one bridge at /scim/v2)")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
@@ -129,6 +130,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return configError(err, stderr)
 	}
 	log := newLogger(cfg.Log, stderr)
+	if *tenants > 0 {
+		return demoTenants(ctx, cfg, *tenants, *consolePassword, fakeabsorb.Options{Faults: *faults, RateLimit: *absorbRate, Variants: variants}, ln, log, stdout, stderr)
+	}
 	a, err := newApp(cfg, log)
 	if err != nil {
 		ln.Close()
