@@ -13,6 +13,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/auth"
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/console"
 	"github.com/absorb-scim/absorb-scim/mapping"
 	"github.com/absorb-scim/absorb-scim/metrics"
 	"github.com/absorb-scim/absorb-scim/schemas"
@@ -46,6 +47,9 @@ type app struct {
 	reconciles   *bridge.ReconcileLog // the last reconcile, whoever ran it
 	console      http.Handler
 	cluster      *replicaCluster // how this replica coordinates with others (app_cluster.go)
+	// otherTenants, set once before a tenant serves, lists the other
+	// tenants' consoles a console user may see (app_tenants.go).
+	otherTenants func(username string) []console.TenantLink
 }
 
 // newApp builds the bridge from cfg. Storage is opened here, so a locked or

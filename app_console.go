@@ -46,6 +46,9 @@ func (a *app) buildConsole() error {
 		SecureCookies:  a.cfg.TLS.Cert != "" || strings.HasPrefix(publicBase(a.cfg), "https://"),
 		TrustedProxies: a.cfg.AuthConfig().TrustedProxies,
 		Logger:         a.log,
+		PathPrefix:     tenantPathOf(a.cfg),
+		Tenant:         a.cfg.Tenant,
+		OtherTenants:   a.otherTenantConsoles,
 	})
 	if err != nil {
 		return err

@@ -13,9 +13,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/console"
 	"github.com/absorb-scim/absorb-scim/metrics"
 	"github.com/absorb-scim/absorb-scim/scim"
 	"github.com/absorb-scim/absorb-scim/server"
@@ -34,6 +36,23 @@ func scimBase(cfg config.Config) string {
 		return publicBase(cfg) + server.SCIMPrefix
 	}
 	return publicBase(cfg) + server.TenantPath(cfg.Tenant) + server.SCIMPrefix
+}
+
+// tenantPathOf is the path cfg's tenant is served under, "" without tenants.
+func tenantPathOf(cfg config.Config) string {
+	if cfg.Tenant == "" {
+		return ""
+	}
+	return server.TenantPath(cfg.Tenant)
+}
+
+// otherTenantConsoles lists the consoles of the other tenants served that
+// username may see.
+func (a *app) otherTenantConsoles(username string) []console.TenantLink {
+	if a.otherTenants == nil {
+		return nil
+	}
+	return a.otherTenants(username)
 }
 
 // tenantApp is one tenant's running bridge.
@@ -87,6 +106,31 @@ type tenantSet struct {
 	router *server.Tenants
 	mu     sync.Mutex // one reload at a time
 	apps   map[string]*tenantApp
+	// console are the console users of the configuration last read, with
+	// the tenants each may see.
+	console atomic.Pointer[[]config.ConsoleUser]
+}
+
+// consolesFor is, for tenant id's console, the other tenants' consoles a
+// console user may see.
+func (s *tenantSet) consolesFor(id string) func(username string) []console.TenantLink {
+	return func(username string) []console.TenantLink {
+		users := s.console.Load()
+		if users == nil {
+			return nil
+		}
+		i := slices.IndexFunc(*users, func(u config.ConsoleUser) bool { return u.Username == username })
+		if i < 0 {
+			return nil
+		}
+		var out []console.TenantLink
+		for _, other := range s.router.IDs() {
+			if other != id && (*users)[i].MaySee(other) {
+				out = append(out, console.TenantLink{ID: other, URL: server.TenantPath(other) + console.Prefix})
+			}
+		}
+		return out
+	}
 }
 
 // startTenants starts every tenant of cfg at once, so a slow portal does
@@ -147,7 +191,9 @@ func (s *tenantSet) reload(ctx context.Context, cfg config.Config) {
 		s.log.Error("reload: tenants not added; the tenants served are unchanged", "added", added, "error", err)
 		return
 	}
+	s.console.Store(&cfg.Auth.Console)
 	for _, t := range started {
+		t.app.otherTenants = s.consolesFor(t.cfg.Tenant)
 		s.apps[t.cfg.Tenant] = t
 	}
 	gone := make([]*tenantApp, 0, len(removed))
@@ -202,7 +248,9 @@ func serveTenants(ctx context.Context, f serveFlags, getenv func(string) string,
 	}
 	set := &tenantSet{log: log, stderr: stderr, apps: map[string]*tenantApp{},
 		router: server.NewTenants(log, metrics.Runtime(), scim.NewErrorWriter(log))}
+	set.console.Store(&cfg.Auth.Console)
 	for _, t := range started {
+		t.app.otherTenants = set.consolesFor(t.cfg.Tenant)
 		set.apps[t.cfg.Tenant] = t
 	}
 	set.route()

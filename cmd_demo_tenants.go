@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/absorb-scim/absorb-scim/config"
+	"github.com/absorb-scim/absorb-scim/console"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
 	"github.com/absorb-scim/absorb-scim/server"
 )
@@ -68,10 +69,11 @@ func demoTenants(ctx context.Context, base config.Config, n int, consolePassword
 		ln.Close()
 		return configError(err, stderr)
 	}
-	fmt.Fprintf(stdout, "absorb-scim demo: %d tenants; console %s (user admin, password %s, sees every tenant)\n", n, consoleURL(cfg), consolePassword)
+	fmt.Fprintf(stdout, "absorb-scim demo: %d tenants; each console's user is admin, password %s\n", n, consolePassword)
 	for i, t := range cfg.Tenants {
-		fmt.Fprintf(stdout, "  %-10s SCIM base URL: %s%s%s  bearer token: %s  fake Absorb: %s\n",
-			t.ID, cfg.PublicURL, server.TenantPath(t.ID), server.SCIMPrefix, t.Auth.Tokens[0].Value, fakeURLs[i])
+		fmt.Fprintf(stdout, "  %-10s SCIM base URL: %s%s%s  bearer token: %s\n             console: %s%s%s  fake Absorb: %s\n",
+			t.ID, cfg.PublicURL, server.TenantPath(t.ID), server.SCIMPrefix, t.Auth.Tokens[0].Value,
+			cfg.PublicURL, server.TenantPath(t.ID), console.Prefix, fakeURLs[i])
 	}
 	fmt.Fprintf(stdout, "\nTry:\n  curl -H \"Authorization: Bearer %s\" %s%s%s/Users\n",
 		cfg.Tenants[0].Auth.Tokens[0].Value, cfg.PublicURL, server.TenantPath(cfg.Tenants[0].ID), server.SCIMPrefix)

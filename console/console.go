@@ -182,13 +182,26 @@ type Options struct {
 	// SessionIdle ends a session unused this long (default 30 minutes);
 	// SessionMax ends any session this old (default 12 hours).
 	SessionIdle, SessionMax time.Duration
-	Logger                  *slog.Logger
-	Now                     func() time.Time
+	// PathPrefix is the path a router took off before the console's paths
+	// (a tenant's /tenants/{id}): its links, redirects and cookies carry
+	// it. "" when the console is served at Prefix.
+	PathPrefix string
+	// Tenant, when set, is the tenant the console shows, named in its
+	// header; OtherTenants then lists the other tenants' consoles the
+	// signed-in user may see, for the header's links (nil: none).
+	Tenant       string
+	OtherTenants func(username string) []TenantLink
+	Logger       *slog.Logger
+	Now          func() time.Time
 }
+
+// TenantLink is another tenant's console.
+type TenantLink struct{ ID, URL string }
 
 // Console serves the status console. Build it with New.
 type Console struct {
 	opts     Options
+	base     string // Prefix as the browser sees it
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *sessions
@@ -203,11 +216,12 @@ func New(opts Options) (*Console, error) {
 	if opts.Users == nil || opts.Status == nil || opts.Traffic == nil || opts.Audit == nil || opts.Groups == nil {
 		return nil, fmt.Errorf("console: Users, Status, Traffic, Audit and Groups are required")
 	}
-	pg, err := parsePages()
+	base := opts.PathPrefix + Prefix
+	pg, err := parsePages(base)
 	if err != nil {
 		return nil, fmt.Errorf("console: %w", err)
 	}
-	c := &Console{opts: opts, log: opts.Logger, now: opts.Now, pages: pg}
+	c := &Console{opts: opts, log: opts.Logger, now: opts.Now, pages: pg, base: base}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

@@ -39,13 +39,16 @@ type pages struct{ byName map[string]*template.Template }
 
 var pageNames = []string{"login", "health", "activity", "rows", "people", "groups", "preview", "holds", "drift", "message"}
 
-func parsePages() (*pages, error) {
+func parsePages(base string) (*pages, error) {
 	funcs := template.FuncMap{
-		"ago":   ago,
-		"when":  func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-		"json":  prettyJSON,
-		"chart": chart,
-		"keys":  sortedKeys,
+		// console is where the console's pages are in the browser's URL:
+		// Prefix, under the path of a tenant when it serves one.
+		"console": func() string { return base },
+		"ago":     ago,
+		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"json":    prettyJSON,
+		"chart":   chart,
+		"keys":    sortedKeys,
 	}
 	p := &pages{byName: map[string]*template.Template{}}
 	for _, name := range pageNames {
@@ -68,6 +71,10 @@ type view struct {
 	Nav     string
 	Session *sessionView
 	Data    any
+	// Tenant is the tenant shown; Tenants the other tenants' consoles the
+	// signed-in user may see.
+	Tenant  string
+	Tenants []TenantLink
 }
 
 // sessionView is what pages may show of a session.
@@ -92,9 +99,12 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 		_, _ = w.Write(buf.Bytes())
 		return
 	}
-	v := view{Title: titles[name], Nav: name, Data: data}
+	v := view{Title: titles[name], Nav: name, Data: data, Tenant: c.opts.Tenant}
 	if ss != nil {
 		v.Session = &sessionView{User: ss.user, Role: ss.role, CSRF: ss.csrf, Operator: ss.operator()}
+		if c.opts.OtherTenants != nil {
+			v.Tenants = c.opts.OtherTenants(ss.user)
+		}
 	}
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		c.log.Error("console: render page", "page", name, "error", err)
@@ -225,7 +235,7 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, ss *session) 
 		c.failed(w, r, ss, "Reading the audit log", err)
 		return
 	}
-	v := activityView{Filter: f, Entries: entriesOf(page.Records), Live: before == 0, PollURL: f.url("/console/activity/rows"),
+	v := activityView{Filter: f, Entries: entriesOf(page.Records), Live: before == 0, PollURL: f.url(c.base + "activity/rows"),
 		Operations: []string{bridge.OpSCIMCreate, bridge.OpSCIMUpdate, bridge.OpSCIMDelete, bridge.OpCreate, bridge.OpUpdate, bridge.OpDeactivate,
 			bridge.OpReactivate, bridge.OpUpload, bridge.OpEnroll, bridge.OpUnenroll, bridge.OpSync, bridge.OpHold, bridge.OpRelease,
 			bridge.OpDiscard, bridge.OpCancelHold},
@@ -233,7 +243,7 @@ func (c *Console) activity(w http.ResponseWriter, r *http.Request, ss *session) 
 			bridge.OutcomeAccepted, bridge.OutcomeHeld}}
 	if n := len(v.Entries); n > 0 {
 		if page.More {
-			v.OlderURL = f.url("/console/activity", "before", strconv.FormatUint(v.Entries[n-1].Seq, 10))
+			v.OlderURL = f.url(c.base+"activity", "before", strconv.FormatUint(v.Entries[n-1].Seq, 10))
 		}
 		v.Newest = v.Entries[0].Seq
 	} else if before == 0 {
@@ -370,7 +380,7 @@ func (c *Console) groups(w http.ResponseWriter, r *http.Request, ss *session) {
 		c.failed(w, r, ss, "Listing the groups", err)
 		return
 	}
-	v := groupsView{Groups: gs, Result: c.sessions.takeFlash(ss.id), RulesFeed: activityFilter{Credential: bridge.ActorRules}.url("/console/activity")}
+	v := groupsView{Groups: gs, Result: c.sessions.takeFlash(ss.id), RulesFeed: activityFilter{Credential: bridge.ActorRules}.url(c.base + "activity")}
 	if rc, ok := c.opts.Groups.(RuleCounter); ok {
 		st := rc.RuleStats()
 		v.Stats = &st
@@ -424,7 +434,7 @@ func (c *Console) applyRules(w http.ResponseWriter, r *http.Request, ss *session
 	c.sessions.setFlash(ss.id, fmt.Sprintf("Rules applied to %d users: %d department changes, %d enrollments, %d unenrollments, %d failures.",
 		rep.Users, rep.DepartmentChanges, rep.Enrollments, rep.Unenrollments, rep.Failures))
 	// Answered with a redirect, so reloading the page does not apply again.
-	http.Redirect(w, r, "/console/groups", http.StatusSeeOther)
+	http.Redirect(w, r, c.base+"groups", http.StatusSeeOther)
 }
 
 type holdsView struct {
@@ -472,7 +482,7 @@ func (c *Console) settleHold(w http.ResponseWriter, r *http.Request, ss *session
 	c.log.Info("console: hold "+verb, "username", ss.user, "hold", id, "result", result)
 	c.sessions.setFlash(ss.id, result)
 	// Answered with a redirect, so reloading the page sends nothing again.
-	http.Redirect(w, r, "/console/holds", http.StatusSeeOther)
+	http.Redirect(w, r, c.base+"holds", http.StatusSeeOther)
 }
 
 type driftView struct {
@@ -504,7 +514,7 @@ func (c *Console) runReconcile(w http.ResponseWriter, r *http.Request, ss *sessi
 		return
 	}
 	c.log.Info("console: reconcile run", "username", ss.user, "users", rep.Users, "drifted", rep.Drifted)
-	http.Redirect(w, r, "/console/drift", http.StatusSeeOther)
+	http.Redirect(w, r, c.base+"drift", http.StatusSeeOther)
 }
 
 // ago says how long ago t was, for a person.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +137,7 @@ func (s *sessions) end(id string) {
 // cookie is the session cookie: HttpOnly (no script reads it),
 // SameSite=Strict (no other site's page sends it), Secure over https.
 func (c *Console) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: maxAge, HttpOnly: true,
+	return &http.Cookie{Name: name, Value: value, Path: c.base, MaxAge: maxAge, HttpOnly: true,
 		Secure: c.opts.SecureCookies, SameSite: http.SameSiteStrictMode}
 }
 
@@ -200,18 +201,18 @@ func sameOrigin(r *http.Request) bool {
 }
 
 func (c *Console) toLogin(w http.ResponseWriter, r *http.Request) {
-	next := r.URL.Path
+	next := c.opts.PathPrefix + r.URL.Path
 	if r.URL.RawQuery != "" {
 		next += "?" + r.URL.RawQuery
 	}
-	http.Redirect(w, r, "/console/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+	http.Redirect(w, r, c.base+"login?next="+url.QueryEscape(next), http.StatusSeeOther)
 }
 
 // safeNext keeps a redirect after sign-in inside the console.
-func safeNext(next string) string {
+func (c *Console) safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || u.IsAbs() || u.Host != "" || len(u.Path) < len(Prefix) || u.Path[:len(Prefix)] != Prefix || u.Path == "/console/login" {
-		return Prefix
+	if err != nil || u.IsAbs() || u.Host != "" || !strings.HasPrefix(u.Path, c.base) || u.Path == c.base+"login" {
+		return c.base
 	}
 	return u.RequestURI()
 }
@@ -229,7 +230,7 @@ func (c *Console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	}
 	http.SetCookie(w, c.cookie(loginCookie, token, 600))
 	c.render(w, r, status, "login", nil, map[string]any{
-		"Token": token, "Next": safeNext(r.FormValue("next")), "Problem": problem,
+		"Token": token, "Next": c.safeNext(r.FormValue("next")), "Problem": problem,
 	})
 }
 
@@ -265,13 +266,13 @@ func (c *Console) login(w http.ResponseWriter, r *http.Request) {
 	c.log.Info("console sign-in", "username", username, "role", role, "client", ip.String())
 	http.SetCookie(w, c.cookie(loginCookie, "", -1))
 	http.SetCookie(w, c.cookie(sessionCookie, ss.id, 0))
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, c.safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
 func (c *Console) logout(w http.ResponseWriter, r *http.Request, ss *session) {
 	c.sessions.end(ss.id)
 	http.SetCookie(w, c.cookie(sessionCookie, "", -1))
-	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+	http.Redirect(w, r, c.base+"login", http.StatusSeeOther)
 }
 
 // loginLimiter is a token bucket per client address and per username.

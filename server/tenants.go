@@ -116,6 +116,14 @@ func (ts *Tenants) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ts.metrics(w, r)
 		return
 	}
+	if r.URL.Path == "/console" || strings.HasPrefix(r.URL.Path, ConsolePrefix) {
+		// No page lists the tenants to whoever asks: each console lists the
+		// others its signed-in user may see.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, "each tenant has its own console, at %s{id}%s\n", TenantsPrefix, ConsolePrefix)
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, TenantsPrefix)
 	if !ok {
 		ts.writeError(w, r, scimdoc.Errorf(http.StatusNotFound, "", "%s is not served here: each tenant is served under %s{id}/scim/v2", r.URL.Path, TenantsPrefix))
