@@ -122,7 +122,7 @@ func (c *idpClient) exchange(t *testing.T, method, path string, body []byte, hea
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+serveToken)
+	req.Header.Set("Authorization", "Bearer "+c.bearer())
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}

@@ -662,6 +662,15 @@ const scimPath = "/scim/v2"
 type idpClient struct {
 	base   string
 	client *http.Client
+	token  string // serveToken when empty
+}
+
+// bearer is the token the client presents.
+func (c *idpClient) bearer() string {
+	if c.token == "" {
+		return serveToken
+	}
+	return c.token
 }
 
 // reply is one SCIM answer.
@@ -700,7 +709,7 @@ func (c *idpClient) send(ctx context.Context, method, path string, body any, hea
 	if err != nil {
 		return reply{}, err
 	}
-	req.Header.Set("Authorization", "Bearer "+serveToken)
+	req.Header.Set("Authorization", "Bearer "+c.bearer())
 	if body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}

@@ -63,19 +63,25 @@ func TestScenarios(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			raw, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var sc scenario
-			dec := json.NewDecoder(strings.NewReader(string(raw)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&sc); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
-			runScenario(t, sc)
+			runScenario(t, loadScenario(t, file))
 		})
 	}
+}
+
+// loadScenario reads one data file of testdata/.
+func loadScenario(t *testing.T, file string) scenario {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sc scenario
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return sc
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z0-9_:. -]+)\}`)
@@ -90,8 +96,13 @@ func runScenario(t *testing.T, sc scenario) {
 			t.Errorf("serve after the scenario, on SIGTERM: exit %d, %v", code, err)
 		}
 	})
-	idp := srv.idp()
-	ab := fake.auditor(t)
+	playScenario(t, sc, srv.idp(), fake.auditor(t))
+}
+
+// playScenario sends the scenario's requests through idp and checks the
+// answers, and Absorb's state through ab.
+func playScenario(t *testing.T, sc scenario, idp *idpClient, ab *absorb) {
+	t.Helper()
 	vars := map[string]string{}
 	expand := func(s string) string {
 		return varRef.ReplaceAllStringFunc(s, func(m string) string {
