@@ -141,7 +141,7 @@ func runUsers(args []string, getenv func(string) string, stdout, stderr io.Write
 // runBrowse runs a "list|show KEY" command over a stopped bridge's data.
 func runBrowse(name, keyName string, args []string, getenv func(string) string, stdout, stderr io.Writer,
 	show func(s storage.Store, key string) error, list func(s storage.Store, asJSON bool) error) error {
-	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-json]"
+	use := "usage: absorb-scim " + name + " list|show " + keyName + " [-data DIR | -config FILE] [-tenant ID] [-json]"
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprintf(stdout, "%s\n\n  list  every one of the %s the bridge keeps\n  show  one of them, by %s\n\nSee 'absorb-scim %s list -h' for the flags.\n", use, name, keyName, name)
 		return nil
@@ -370,7 +370,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return flagError(err)
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "usage: absorb-scim backup [-data DIR | -config FILE] -out FILE")
+		fmt.Fprintln(stderr, "usage: absorb-scim backup [-data DIR | -config FILE] [-tenant ID] -out FILE")
 		return errUsage
 	}
 	s, err := d.open(getenv)
@@ -399,7 +399,7 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 		return flagError(err)
 	}
 	if *in == "" {
-		fmt.Fprintln(stderr, "usage: absorb-scim restore [-data DIR | -config FILE] -in FILE")
+		fmt.Fprintln(stderr, "usage: absorb-scim restore [-data DIR | -config FILE] [-tenant ID] -in FILE")
 		return errUsage
 	}
 	cfg, err := d.load(getenv)

@@ -208,8 +208,8 @@ func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-const holdsUsage = `usage: absorb-scim holds [list] [-data DIR | -config FILE | -url URL] [-json]
-       absorb-scim holds release|discard (-all | ID...) [-url URL] [-token-file FILE]
+const holdsUsage = `usage: absorb-scim holds [list] [-data DIR | -config FILE | -url URL] [-tenant ID] [-json]
+       absorb-scim holds release|discard (-all | ID...) [-url URL] [-token-file FILE] [-tenant ID]
 
 list     the deactivations the brake keeps from Absorb, oldest first
 release  send them to Absorb (the named ones, or -all)
@@ -352,7 +352,7 @@ func printHoldsReport(w io.Writer, rep bridge.HoldsReport) {
 func runTrace(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("trace", stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: absorb-scim trace USER [-data DIR | -config FILE | -url URL [-token-file FILE]] [-json]")
+		fmt.Fprintln(stderr, "usage: absorb-scim trace USER [-data DIR | -config FILE | -url URL [-token-file FILE]] [-tenant ID] [-json]")
 		fmt.Fprintln(stderr, "\nUSER is a userName, email, externalId, SCIM id or Absorb id.\n\nflags:")
 		fs.PrintDefaults()
 	}
