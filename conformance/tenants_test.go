@@ -347,6 +347,17 @@ func TestTenantsIsolated(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A configuration that does not validate changes nothing.
+		writeTenantsConfig(t, cfgPath, sock.addr, dataDir, append(slices.Clone(specs), tenantSpec{id: added, absorbURL: fakeA.url, token: oktaToken}))
+		hup()
+		waitFor(t, 10*time.Second, "the reload to be refused", func() bool {
+			return strings.Contains(srv.logs.String(), `"problem":"tenants[2].auth.tokens[0].value: the same bearer token is also tenant \"okta-us\"'s`)
+		})
+		if status, _ := probe(srv.base + "/tenants/" + added + "/readyz"); status != http.StatusNotFound {
+			t.Errorf("a tenant of a refused configuration answers %d", status)
+		}
+		idpO.must(t, http.StatusOK, http.MethodGet, "/Users?count=1", nil)
+
 		writeTenantsConfig(t, cfgPath, sock.addr, dataDir, append(slices.Clone(specs), tenantSpec{id: added, absorbURL: fakeA.url, token: addedToken}))
 		hup()
 		waitFor(t, 20*time.Second, "the added tenant ready", tenantReady(added))
