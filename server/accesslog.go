@@ -53,7 +53,7 @@ func requestLog(log *slog.Logger, next http.Handler) http.Handler {
 			slog.String("credential", info.credential),
 			slog.String("userAgent", r.UserAgent()),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", publicPath(r)),
 			slog.String("resource", resource),
 			slog.String("resourceId", resourceID),
 			slog.Int("status", rec.status),

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -144,7 +145,7 @@ func (ts *Tenants) serve(t *Tenant, w http.ResponseWriter, r *http.Request, sub 
 	if t.drained {
 		return false
 	}
-	r2 := r.Clone(r.Context())
+	r2 := r.Clone(context.WithValue(r.Context(), publicPathKey{}, r.URL.Path))
 	r2.URL.Path, r2.URL.RawPath = sub, ""
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	t.Handler.ServeHTTP(rec, r2)
@@ -152,6 +153,17 @@ func (ts *Tenants) serve(t *Tenant, w http.ResponseWriter, r *http.Request, sub 
 		ts.noteForeignCredential(t, r)
 	}
 	return true
+}
+
+type publicPathKey struct{}
+
+// publicPath is the path r was sent to, before a Tenants router took the
+// tenant's prefix off: what the access log names.
+func publicPath(r *http.Request) string {
+	if p, ok := r.Context().Value(publicPathKey{}).(string); ok {
+		return p
+	}
+	return r.URL.Path
 }
 
 // noteForeignCredential logs a request refused on tenant t's URL that

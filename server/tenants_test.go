@@ -50,9 +50,10 @@ func (d tokenDoor) recognizes(r *http.Request) (string, bool) {
 }
 
 // tenantFor is a tenant whose SCIM endpoint echoes its path, behind its token.
-func tenantFor(t *testing.T, id string) *Tenant {
+func tenantFor(t *testing.T, id string, log *slog.Logger) *Tenant {
 	t.Helper()
 	cfg := testConfig()
+	cfg.Logger = log.With("tenant", id)
 	cfg.SCIM = echo(id)
 	cfg.Auth = tokenDoor(id + "-token")
 	m := metrics.New(metrics.Options{SCIMPrefix: SCIMPrefix, NoRuntime: true})
@@ -70,8 +71,9 @@ func TestTenantsRouter(t *testing.T) {
 		se, _ := scimdoc.AsError(err)
 		http.Error(w, se.Detail, se.Status)
 	}
-	ts := NewTenants(slog.New(slog.NewJSONHandler(&logs, nil)), metrics.Runtime(), writeError)
-	eu, us := tenantFor(t, "eu"), tenantFor(t, "us")
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	ts := NewTenants(log, metrics.Runtime(), writeError)
+	eu, us := tenantFor(t, "eu", log), tenantFor(t, "us", log)
 	ts.Set([]*Tenant{eu, us})
 	get := func(path, token string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
@@ -104,6 +106,9 @@ func TestTenantsRouter(t *testing.T) {
 	}
 	if w := get("/tenants/eu/scim/v2//Users", "eu-token"); w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != "/tenants/eu/scim/v2/Users" {
 		t.Errorf("unclean path: %d to %q", w.Code, w.Header().Get("Location"))
+	}
+	if !strings.Contains(logs.String(), `"msg":"request","tenant":"us","requestId":`) || !strings.Contains(logs.String(), `"path":"/tenants/us/scim/v2/Users","resource":"Users"`) {
+		t.Errorf("the access log does not name the path the client sent:\n%s", logs.String())
 	}
 	line := `"tenant":"us","credentialTenant":"eu","credential":"idp"`
 	if got := logs.String(); !strings.Contains(got, line) || strings.Contains(got, "eu-token") {
