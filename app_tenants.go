@@ -106,6 +106,9 @@ type tenantSet struct {
 	router *server.Tenants
 	mu     sync.Mutex // one reload at a time
 	apps   map[string]*tenantApp
+	// closing are the removed tenants finishing their requests: a long
+	// one holds neither the next reload nor a stop.
+	closing sync.WaitGroup
 	// console are the console users of the configuration last read, with
 	// the tenants each may see.
 	console atomic.Pointer[[]config.ConsoleUser]
@@ -203,10 +206,12 @@ func (s *tenantSet) reload(ctx context.Context, cfg config.Config) {
 	}
 	s.route()
 	for _, t := range gone {
-		if err := t.close(); err != nil {
-			s.log.Error("closing a removed tenant's store failed", "tenant", t.cfg.Tenant, "error", err)
-		}
-		s.log.Info("tenant removed: no longer served; its data stays until `absorb-scim tenants purge`", "tenant", t.cfg.Tenant, "data", t.cfg.DataDir)
+		s.closing.Go(func() {
+			if err := t.close(); err != nil {
+				s.log.Error("closing a removed tenant's store failed", "tenant", t.cfg.Tenant, "error", err)
+			}
+			s.log.Info("tenant removed: no longer served; its data stays until `absorb-scim tenants purge`", "tenant", t.cfg.Tenant, "data", t.cfg.DataDir)
+		})
 	}
 	s.log.Info("configuration reloaded", "tenants", s.router.IDs(), "added", added, "removed", removed)
 }
@@ -235,6 +240,7 @@ func (s *tenantSet) closeAll() error {
 		errs = append(errs, t.close())
 		delete(s.apps, id)
 	}
+	s.closing.Wait()
 	return errors.Join(errs...)
 }
 

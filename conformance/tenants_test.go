@@ -378,6 +378,10 @@ func TestTenantsIsolated(t *testing.T) {
 		for f := range failures {
 			t.Errorf("a request of tenant %s failed during a reload: %s", entra, f)
 		}
+		// The removed tenant's requests finish, then its store closes.
+		waitFor(t, 10*time.Second, "the removed tenant's store to close", func() bool {
+			return strings.Contains(srv.logs.String(), `"msg":"tenant removed: no longer served; its data stays until `+"`absorb-scim tenants purge`"+`","tenant":"`+okta+`"`)
+		})
 		oktaData := filepath.Join(dataDir, "tenants", okta, "absorb-scim.db")
 		if _, err := os.Stat(oktaData); err != nil {
 			t.Fatalf("the removed tenant's data is gone before purge: %v", err)
