@@ -97,6 +97,15 @@ func (c *Config) prepareTenants(raw []byte, p *problems) {
 			present[k.name] = true
 		}
 	}
+	// The file's problems so far (an unknown key, a word for a duration)
+	// are keyed tenants[i].…: name the tenant too.
+	for j, problem := range *p {
+		for i, t := range c.Tenants {
+			if strings.HasPrefix(problem, indexKey("tenants", i)+".") && t.ID != "" && !strings.Contains(problem, "(tenant ") {
+				(*p)[j] = fmt.Sprintf("%s (tenant %q)", problem, t.ID)
+			}
+		}
+	}
 	for i := range c.Tenants {
 		t := &c.Tenants[i]
 		key := indexKey("tenants", i)
@@ -131,7 +140,7 @@ func (t *Tenant) resolveSecrets(key string, p *problems) {
 	c.resolveSecrets(&sub)
 	t.Absorb, t.Auth = c.Absorb, c.Auth
 	for _, problem := range sub {
-		*p = append(*p, key+"."+problem)
+		*p = append(*p, fmt.Sprintf("%s.%s (tenant %q)", key, problem, t.ID))
 	}
 }
 

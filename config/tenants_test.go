@@ -133,6 +133,25 @@ func TestTenantsProblemsNameTheTenant(t *testing.T) {
 	}
 }
 
+func TestTenantFileProblemsNameTheTenant(t *testing.T) {
+	bad := strings.Replace(tenantsYAML, "      rateLimit: 20\n", "      rateLimit: fast\n      regin: us\n      passwordFile: /no/such/file\n", 1)
+	_, err := Load(writeFile(t, "bad.yaml", bad), noEnv)
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("Load = %v, want *Error", err)
+	}
+	text := strings.Join(ce.Problems, "\n")
+	for _, want := range []string{
+		`tenants[1].absorb.regin: unknown key (README.md lists every key) (tenant "us-2")`,
+		`tenants[1].absorb.rateLimit: "fast" is not a number (tenant "us-2")`,
+		`tenants[1].absorb.passwordFile: cannot read /no/such/file`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("problems lack %q:\n%s", want, text)
+		}
+	}
+}
+
 func TestConsoleUserMaySee(t *testing.T) {
 	cfg, err := Load(writeFile(t, "c.yaml", strings.Replace(tenantsYAML, "tenants:\n", "auth:\n  console:\n    - {username: eu-only, passwordHash: \""+auth.HashSecret("console-password-0123")+"\", role: viewer, tenants: [eu]}\n    - {username: all, passwordHash: \""+auth.HashSecret("console-password-0123")+"\", role: operator}\ntenants:\n", 1)), noEnv)
 	if err != nil {
