@@ -174,7 +174,7 @@ func (c *Config) validateTenants(p *problems) {
 				continue // the console users are the deployment's, checked once below
 			}
 			name, rest, _ := strings.Cut(problem, ": ")
-			*p = append(*p, fmt.Sprintf("%s.%s: %s (tenant %q)", key, name, rest, t.ID))
+			*p = append(*p, fmt.Sprintf("%s.%s: %s (tenant %q)", key, name, withoutEnvHint(rest), t.ID))
 		}
 	}
 	c.validateConsole(p)
@@ -197,6 +197,14 @@ func (c *Config) validateConsoleTenants(p *problems) {
 		}
 	}
 }
+
+// envHint is the environment variable a problem suggests, which sets the
+// top level and so does not help a tenant: "(or absorb.passwordFile, or
+// ABSORB_SCIM_ABSORB_PASSWORD)", " (ABSORB_SCIM_ABSORB_USERNAME)",
+// " (or set ABSORB_SCIM_TOKEN)".
+var envHint = regexp.MustCompile(`, or ` + EnvPrefix + `[A-Z_]+| \((or set )?` + EnvPrefix + `[A-Z_]+\)`)
+
+func withoutEnvHint(problem string) string { return envHint.ReplaceAllString(problem, "") }
 
 // refuseTopLevelPortal reports the top-level keys a configuration with
 // tenants must leave out: each tenant has its own portal, credentials and
