@@ -39,7 +39,7 @@ type storeAccess struct {
 // password.
 func openStore(ctx context.Context, cfg config.Config, acc storeAccess) (storage.Store, error) {
 	if cfg.Storage.Driver == config.DriverPostgres {
-		return openPostgres(ctx, cfg.Storage.Postgres.URL)
+		return openPostgres(ctx, cfg.Storage.Postgres.URL, cfg.Tenant)
 	}
 	if acc.serve {
 		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {

@@ -15,14 +15,15 @@ import (
 	"github.com/absorb-scim/absorb-scim/storage/postgres"
 )
 
-// openPostgres opens the PostgreSQL store at url and migrates its schema.
+// openPostgres opens tenant's store (every row keyed by it; "" without
+// tenants) in the PostgreSQL database at url and migrates its schema.
 // A server that does not answer within postgresConnectTimeout, or a schema
 // newer than this build, is an error of one line that names the key and
 // the database, never the password.
-func openPostgres(ctx context.Context, url string) (storage.Store, error) {
+func openPostgres(ctx context.Context, url, tenant string) (storage.Store, error) {
 	ctx, cancel := context.WithTimeout(ctx, postgresConnectTimeout)
 	defer cancel()
-	s, err := postgres.Open(ctx, url, postgres.Options{})
+	s, err := postgres.Open(ctx, url, postgres.Options{Tenant: tenant})
 	if err == nil {
 		return s, nil
 	}
