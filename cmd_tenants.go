@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/server"
 	"github.com/absorb-scim/absorb-scim/storage"
+	"github.com/absorb-scim/absorb-scim/storage/postgres"
 )
 
 // tenantFlagUsage is the usage of every command's -tenant flag.
@@ -60,7 +62,7 @@ purge  delete the data of tenant ID, which must no longer be configured (remove
 `
 
 // runTenants is `absorb-scim tenants list|purge`.
-func runTenants(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runTenants(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		fmt.Fprint(stdout, tenantsUsage)
 		return nil
@@ -88,17 +90,31 @@ func runTenants(args []string, getenv func(string) string, stdout, stderr io.Wri
 			fs.Usage()
 			return errUsage
 		}
-		return listTenants(cfg, stdout)
+		return listTenants(ctx, cfg, stdout)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
 		return errUsage
 	}
-	return purgeTenant(cfg, pos[0], stdout)
+	return purgeTenant(ctx, cfg, pos[0], stdout)
+}
+
+// postgresTenants are the tenants with rows in cfg's PostgreSQL database.
+func postgresTenants(ctx context.Context, cfg config.Config) ([]string, error) {
+	s, err := openPostgres(ctx, cfg.Storage.Postgres.URL, "")
+	if err != nil {
+		return nil, fmt.Errorf("tenants list: %w", err)
+	}
+	defer s.Close()
+	ps, ok := s.(*postgres.Store)
+	if !ok {
+		return nil, fmt.Errorf("tenants list: %s is not a PostgreSQL store", storeName(s))
+	}
+	return ps.Tenants(ctx)
 }
 
 // listTenants prints the configured tenants and those whose data remains.
-func listTenants(cfg config.Config, stdout io.Writer) error {
+func listTenants(ctx context.Context, cfg config.Config, stdout io.Writer) error {
 	ids := cfg.TenantIDs()
 	entries, err := os.ReadDir(filepath.Join(cfg.DataDir, "tenants"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -108,6 +124,17 @@ func listTenants(cfg config.Config, stdout io.Writer) error {
 	for _, e := range entries {
 		if e.IsDir() && config.ValidTenantID(e.Name()) && !slices.Contains(all, e.Name()) {
 			all = append(all, e.Name())
+		}
+	}
+	if cfg.Storage.Driver == config.DriverPostgres {
+		withRows, err := postgresTenants(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		for _, id := range withRows {
+			if config.ValidTenantID(id) && !slices.Contains(all, id) {
+				all = append(all, id)
+			}
 		}
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
@@ -122,22 +149,35 @@ func listTenants(cfg config.Config, stdout io.Writer) error {
 		if _, err := os.Stat(data); err != nil {
 			data = "- (none yet)"
 		}
+		if cfg.Storage.Driver == config.DriverPostgres {
+			data = describeStorage(tc) + ", rows of tenant " + id
+		}
 		fmt.Fprintf(tw, "%s\t%t\t%s\t%s\n", id, configured, publicBase(tc)+server.TenantPath(id)+server.SCIMPrefix, data)
 	}
 	return tw.Flush()
 }
 
-// purgeTenant deletes the data directory of a tenant no longer configured.
-// The bridge closes a removed tenant's store at the reload; a store still
-// open means it was not reloaded, and nothing is deleted.
-func purgeTenant(cfg config.Config, id string, stdout io.Writer) error {
+// purgeTenant deletes the data of a tenant no longer configured: its rows
+// in PostgreSQL, its data directory. The bridge closes a removed tenant's
+// bbolt file at the reload; a file still open means it was not reloaded,
+// and nothing is deleted.
+func purgeTenant(ctx context.Context, cfg config.Config, id string, stdout io.Writer) error {
 	if !config.ValidTenantID(id) {
 		return fmt.Errorf("tenants purge: %q is not a tenant id (lower-case letters, digits and '-')", id)
+	}
+	if len(cfg.Tenants) == 0 {
+		// Without the configuration, what still serves is unknown; on
+		// PostgreSQL a configuration without tenants keeps its rows as a
+		// tenant of its own.
+		return errors.New("tenants purge: the configuration has no tenants: give the one the bridge serves (-config or " + config.EnvPrefix + "CONFIG)")
 	}
 	if slices.Contains(cfg.TenantIDs(), id) {
 		return fmt.Errorf("tenants purge: tenant %s is still configured: remove it from tenants:, send the bridge SIGHUP, then purge", id)
 	}
 	dir := config.TenantDir(cfg.DataDir, id)
+	if cfg.Storage.Driver == config.DriverPostgres {
+		return purgePostgresTenant(ctx, cfg, id, dir, stdout)
+	}
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("tenants purge: no data of tenant %s at %s", id, dir)
 	}
@@ -154,5 +194,30 @@ func purgeTenant(cfg config.Config, id string, stdout io.Writer) error {
 		return fmt.Errorf("tenants purge: %w", err)
 	}
 	fmt.Fprintf(stdout, "purged tenant %s: deleted %s\n", id, dir)
+	return nil
+}
+
+// purgePostgresTenant deletes tenant id's rows from the PostgreSQL
+// database, then its directory under dataDir (doctor's record), if any.
+// Replicas share the database and hold no lock on a tenant: every replica
+// must have been sent SIGHUP before.
+func purgePostgresTenant(ctx context.Context, cfg config.Config, id, dir string, stdout io.Writer) error {
+	s, err := openPostgres(ctx, cfg.Storage.Postgres.URL, id)
+	if err != nil {
+		return fmt.Errorf("tenants purge: %w", err)
+	}
+	defer s.Close()
+	ps, ok := s.(*postgres.Store)
+	if !ok {
+		return fmt.Errorf("tenants purge: %s is not a PostgreSQL store", storeName(s))
+	}
+	n, err := ps.Purge(ctx)
+	if err != nil {
+		return fmt.Errorf("tenants purge: %w", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("tenants purge: %w", err)
+	}
+	fmt.Fprintf(stdout, "purged tenant %s: deleted its %d rows from %s and %s\n", id, n, storeName(s), dir)
 	return nil
 }

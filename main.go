@@ -118,7 +118,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "tenants":
-		return runTenants(rest, getenv, stdout, stderr)
+		return runTenants(ctx, rest, getenv, stdout, stderr)
 	case "rules":
 		return runRules(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -25,6 +26,9 @@ func TestPurgeDeletesOneTenant(t *testing.T) {
 	gone, kept := open("gone"), open("kept")
 	fillTenant(t, gone, 3)
 	fillTenant(t, kept, 3)
+	if ids, err := kept.Tenants(ctx); err != nil || !slices.Equal(ids, []string{"gone", "kept"}) {
+		t.Errorf("Tenants = %v, %v; want gone and kept", ids, err)
+	}
 	n, err := gone.Purge(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +37,9 @@ func TestPurgeDeletesOneTenant(t *testing.T) {
 		t.Error("Purge deleted no row")
 	}
 	checkTenant(t, kept, 3)
+	if ids, err := kept.Tenants(ctx); err != nil || !slices.Equal(ids, []string{"kept"}) {
+		t.Errorf("after the purge, Tenants = %v, %v; want kept", ids, err)
+	}
 	rows, err := gone.pool.Query(ctx, tenantTables)
 	if err != nil {
 		t.Fatal(err)
