@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Two tenants of one bridge, each provisioning its own Absorb portal (a
@@ -51,6 +53,9 @@ func writeTenantsConfig(t *testing.T, path, listen, dataDir string, tenants []te
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: 15s\n", listen, dataDir)
+	// On PostgreSQL, every tenant in one database, each row keyed by its
+	// tenant.
+	b.WriteString(storageConfig(t, dataDir))
 	b.WriteString("log:\n  format: json\n  level: info\nsync:\n  interval: 1s\n")
 	// Every tenant leaves these out and takes them from here.
 	b.WriteString("absorb:\n  timeout: 10s\nmapping:\n  defaultDepartment: Company\nsafety:\n  deactivationLimit:\n    max: 0\n")
@@ -383,7 +388,27 @@ func TestTenantsIsolated(t *testing.T) {
 			return strings.Contains(srv.logs.String(), `"msg":"tenant removed: no longer served; its data stays until `+"`absorb-scim tenants purge`"+`","tenant":"`+okta+`"`)
 		})
 		oktaData := filepath.Join(dataDir, "tenants", okta, "absorb-scim.db")
-		if _, err := os.Stat(oktaData); err != nil {
+		// rowsOf counts a tenant's users in the shared database, -1 on bbolt.
+		rowsOf := func(tenant string) int {
+			if !onPostgres(t) {
+				return -1
+			}
+			conn, err := pgx.Connect(context.Background(), postgresURLFor(t, dataDir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			var n int
+			if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM users WHERE tenant = $1", tenant).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if onPostgres(t) {
+			if n := rowsOf(okta); n == 0 {
+				t.Fatal("the removed tenant's rows are gone before purge")
+			}
+		} else if _, err := os.Stat(oktaData); err != nil {
 			t.Fatalf("the removed tenant's data is gone before purge: %v", err)
 		}
 
@@ -407,11 +432,20 @@ func TestTenantsIsolated(t *testing.T) {
 		if code, out := tenantsCmd("purge", okta); code != 0 {
 			t.Fatalf("purge %s: exit %d: %s", okta, code, out)
 		}
-		if _, err := os.Stat(filepath.Dir(oktaData)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("the purged tenant's data remains: %v", err)
-		}
-		if _, err := os.Stat(filepath.Join(dataDir, "tenants", entra, "absorb-scim.db")); err != nil {
-			t.Errorf("another tenant's data went with the purge: %v", err)
+		if onPostgres(t) {
+			if n := rowsOf(okta); n != 0 {
+				t.Errorf("the purged tenant has %d users left", n)
+			}
+			if n := rowsOf(entra); n == 0 {
+				t.Error("another tenant's rows went with the purge")
+			}
+		} else {
+			if _, err := os.Stat(filepath.Dir(oktaData)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the purged tenant's data remains: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(dataDir, "tenants", entra, "absorb-scim.db")); err != nil {
+				t.Errorf("another tenant's data went with the purge: %v", err)
+			}
 		}
 		idpE.must(t, http.StatusOK, http.MethodGet, "/Users?count=1", nil)
 	})
