@@ -44,6 +44,7 @@ type storeRef struct {
 	driver string // config.DriverBbolt or config.DriverPostgres
 	dir    string
 	url    string // a secret: print describe()
+	tenant string // whose rows, on PostgreSQL ("" without tenants)
 }
 
 // describe names the store without its password.
@@ -91,7 +92,7 @@ func checkedPostgres(flag, u string) (storeRef, error) {
 // open opens the store r names: the source read-only when it is a bbolt
 // file, the destination writable (and created when it is a bbolt file).
 func (r storeRef) open(ctx context.Context, dest bool) (storage.Store, error) {
-	cfg := config.Config{DataDir: r.dir, Storage: config.Storage{Driver: r.driver, Postgres: config.Postgres{URL: r.url}}}
+	cfg := config.Config{DataDir: r.dir, Storage: config.Storage{Driver: r.driver, Postgres: config.Postgres{URL: r.url}}, Tenant: r.tenant}
 	return openStore(ctx, cfg, storeAccess{serve: dest})
 }
 
@@ -105,6 +106,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	to := fs.String("to", "", "the store to copy to: bbolt:DIR or postgres:URL")
 	replace := fs.Bool("replace", false, "delete everything the destination holds before copying (without it, a destination that holds data is refused)")
 	cfgPath := fs.String("config", "", "configuration file (YAML), for postgres: without a URL; also "+config.EnvPrefix+"CONFIG")
+	tenant := fs.String("tenant", "", "with tenants: the tenant whose rows a PostgreSQL end holds (a bbolt end is the directory given, such as DATADIR/tenants/ID)")
 	if err := fs.Parse(args); err != nil {
 		return flagError(err)
 	}
@@ -113,7 +115,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		return errUsage
 	}
 	configured := func() (string, error) {
-		cfg, err := dataFlags{config: *cfgPath}.load(getenv)
+		cfg, err := dataFlags{config: *cfgPath}.loadDeployment(getenv)
 		if err != nil {
 			return "", err
 		}
@@ -130,6 +132,10 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
+	if *tenant != "" && !config.ValidTenantID(*tenant) {
+		return fmt.Errorf("-tenant %q: a tenant id is lower-case letters, digits and '-'", *tenant)
+	}
+	src.tenant, dst.tenant = *tenant, *tenant
 	if src == dst {
 		return fmt.Errorf("-from and -to are the same store (%s)", src.describe())
 	}
