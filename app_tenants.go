@@ -74,14 +74,22 @@ func startTenant(ctx context.Context, cfg config.Config, log *slog.Logger, stder
 		return nil, fmt.Errorf("tenant %s: %w", cfg.Tenant, err)
 	}
 	logAbsorbBehaviour(a.log, a.behaviour)
-	if a.namesPending, err = a.checkNamesAtStart(ctx, prefixLines(stderr, "tenant "+cfg.Tenant+": ")); err != nil {
+	fail := func(err error) (*tenantApp, error) {
+		a.cluster.close()
 		a.store.Close()
 		return nil, fmt.Errorf("tenant %s: %w", cfg.Tenant, err)
 	}
+	if a.namesPending, err = a.checkNamesAtStart(ctx, prefixLines(stderr, "tenant "+cfg.Tenant+": ")); err != nil {
+		return fail(err)
+	}
+	// With replicas on PostgreSQL, each tenant's replicas coordinate on
+	// their own: this one is counted before it serves the tenant.
+	if err := a.cluster.join(ctx); err != nil {
+		return fail(err)
+	}
 	h, err := server.NewHandler(a.serverConfig(nil))
 	if err != nil {
-		a.store.Close()
-		return nil, fmt.Errorf("tenant %s: %w", cfg.Tenant, err)
+		return fail(err)
 	}
 	bgCtx, stop := context.WithCancel(ctx)
 	t := &tenantApp{cfg: cfg, app: a, stop: stop, wait: a.background(bgCtx),
@@ -91,11 +99,13 @@ func startTenant(ctx context.Context, cfg config.Config, log *slog.Logger, stder
 }
 
 // close stops the tenant once it is no longer routed to: the requests it
-// is answering finish, its background work stops, its store is closed.
+// is answering finish, its background work stops (another replica takes
+// its lease), its store is closed.
 func (t *tenantApp) close() error {
 	t.served.Drain()
 	t.stop()
 	t.wait()
+	t.app.cluster.close()
 	return t.app.store.Close()
 }
 
