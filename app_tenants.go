@@ -94,7 +94,7 @@ func startTenant(ctx context.Context, cfg config.Config, log *slog.Logger, stder
 	bgCtx, stop := context.WithCancel(ctx)
 	t := &tenantApp{cfg: cfg, app: a, stop: stop, wait: a.background(bgCtx),
 		served: &server.Tenant{ID: cfg.Tenant, Handler: h, Metrics: a.metrics.ForTenant(cfg.Tenant), Recognizes: a.authn.Recognizes}}
-	a.log.Info("tenant serving", "scim", scimBase(cfg))
+	a.log.Info("tenant serving", "scim", scimBase(cfg), "store", storeName(a.store))
 	return t, nil
 }
 
