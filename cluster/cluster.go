@@ -38,15 +38,15 @@ type Options struct {
 // Cluster is the coordination of one tenant's replicas through one
 // database.
 type Cluster struct {
-	pool      *pgxpool.Pool // the store's
-	lockPool  *pgxpool.Pool // the locks' own
+	pool     *pgxpool.Pool // the store's
+	lockPool *pgxpool.Pool // the locks' own
 	// nestedPool serves the locks taken by a holder of another
 	// (LockNested), so holders waiting for a second lock never wait for a
 	// connection held by one another.
 	nestedPool *pgxpool.Pool
-	loginPool *pgxpool.Pool // one connection, for the login's transaction
-	tenant    string
-	lockConns int32
+	loginPool  *pgxpool.Pool // one connection, for the login's transaction
+	tenant     string
+	lockConns  int32
 }
 
 // Open returns the coordination of tenant's replicas through the database
