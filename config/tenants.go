@@ -21,8 +21,19 @@ type Tenant struct {
 	Absorb     Absorb      `yaml:"absorb"`
 	Auth       Auth        `yaml:"auth"`
 	Mapping    Mapping     `yaml:"mapping"`
+	// Rules are the tenant's group rules. groupRules, the top-level key's
+	// name, is taken too; a tenant may not set both.
+	Rules      []GroupRule `yaml:"rules"`
 	GroupRules []GroupRule `yaml:"groupRules"`
 	Safety     Safety      `yaml:"safety"`
+}
+
+// rules are the tenant's group rules, under whichever key they were given.
+func (t Tenant) rules() []GroupRule {
+	if len(t.Rules) > 0 {
+		return t.Rules
+	}
+	return t.GroupRules
 }
 
 // tenantID is what a tenant id may be: lower-case letters, digits and '-',
@@ -47,7 +58,7 @@ func (c Config) TenantIDs() []string {
 
 // ForTenant is the configuration tenant id is served with: the deployment's
 // settings (listen, limits, sync, audit, log ...) with the tenant's absorb,
-// auth, mapping, groupRules and safety, its own data directory under
+// auth, mapping, rules and safety, its own data directory under
 // dataDir, and the console users who may see it. It is false when no tenant
 // has that id.
 func (c Config) ForTenant(id string) (Config, bool) {
@@ -66,7 +77,7 @@ func (c Config) tenantConfig(t Tenant) Config {
 	out.DataDir = TenantDir(c.DataDir, t.ID)
 	out.Absorb = t.Absorb
 	out.Mapping = t.Mapping
-	out.GroupRules = t.GroupRules
+	out.GroupRules = t.rules()
 	out.Safety = t.Safety
 	out.Auth = t.Auth
 	if out.Auth.Realm == "" {
@@ -158,6 +169,9 @@ func (c *Config) validateTenants(p *problems) {
 		case !ValidTenantID(t.ID):
 			p.add(key+".id", "%q must be lower-case letters, digits and '-' (at most 63, not starting with '-')", t.ID)
 		}
+		if len(t.Rules) > 0 && len(t.GroupRules) > 0 {
+			p.add(key+".rules", "give the tenant's group rules under rules or groupRules, not both")
+		}
 		if j, dup := seen[t.ID]; dup && t.ID != "" {
 			p.add(key+".id", "%q is also the id of tenants[%d]: each tenant needs its own id", t.ID, j)
 		} else {
@@ -223,7 +237,7 @@ func (c *Config) refuseTopLevelPortal(p *problems) {
 		p.add("auth", "with tenants, every IdP credential belongs to one tenant (tenants[].auth); move the %d credentials here (and %sTOKEN) into a tenant", n, EnvPrefix)
 	}
 	if len(c.GroupRules) > 0 {
-		p.add("groupRules", "with tenants, each tenant has its own rules (tenants[].groupRules); move them into a tenant")
+		p.add("groupRules", "with tenants, each tenant has its own rules (tenants[].rules); move them into a tenant")
 	}
 }
 

@@ -27,7 +27,7 @@ tenants:
       tokens:
         - name: entra
           value: eu-token-0123456789abcdef
-    groupRules:
+    rules:
       - name: sales
         displayName: Sales Team
         department: Sales
@@ -82,6 +82,24 @@ func TestTenantsLoaded(t *testing.T) {
 	}
 	if _, ok := cfg.ForTenant("nope"); ok {
 		t.Error("ForTenant(nope) found a tenant")
+	}
+}
+
+// groupRules, the top-level key's name, is taken in a tenant too, but not
+// beside rules.
+func TestTenantRulesUnderEitherKey(t *testing.T) {
+	older := strings.Replace(tenantsYAML, "    rules:\n", "    groupRules:\n", 1)
+	cfg, err := Load(writeFile(t, "tenants.yaml", older), noEnv)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if eu, _ := cfg.ForTenant("eu"); len(eu.Rules()) != 1 {
+		t.Errorf("eu rules under groupRules = %v, want one", eu.Rules())
+	}
+	both := strings.Replace(tenantsYAML, "    rules:\n", "    groupRules: [{name: x, displayName: X, department: X}]\n    rules:\n", 1)
+	_, err = Load(writeFile(t, "tenants.yaml", both), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "tenants[0].rules") || !strings.Contains(err.Error(), "not both") {
+		t.Errorf("rules and groupRules in one tenant: %v, want a problem naming tenants[0].rules", err)
 	}
 }
 
