@@ -22,8 +22,8 @@
 //	          "resourceId":..,"absorbId":..,"userName":..,"outcome":..,"changes":[{"field":..,"from":..,"to":..}]}}
 //	{"end":{"users":N,"absorbUsers":N,"groups":N,"members":N,"intents":N,"holds":N,"ruleStates":N,"audit":N,"cursors":N}}   last line
 //
-// Times are RFC 3339 with nanoseconds, in UTC. Empty strings, empty lists
-// and absent documents are left out. Export writes the kinds in the order
+// Times are RFC 3339 with nanoseconds, in UTC. Optional fields (an
+// externalId, a document, a list of changes) are left out when empty. Export writes the kinds in the order
 // above (members after the users and groups they join); Import applies the
 // lines in the order it reads them. The last line counts the lines before
 // it, so a dump cut short is refused instead of restored in part. Import

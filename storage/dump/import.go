@@ -23,7 +23,8 @@ var ErrDamaged = errors.New("the dump is damaged or incomplete")
 
 // Import writes every record of the dump r into s and returns what it
 // wrote. It does not check that s is empty (see Count and Clear): a record
-// whose id s already holds is replaced. A dump that is not the format, of a
+// whose id s already holds is replaced, and audit records are appended
+// after those s holds. A dump that is not the format, of a
 // newer version, cut short or otherwise damaged is an error wrapping
 // ErrDamaged; what was written before the error stays written, in
 // transactions of batchSize records.
