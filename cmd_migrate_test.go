@@ -123,6 +123,13 @@ func TestConfigCheckConnectBbolt(t *testing.T) {
 	if out := mustRunCmd(t, "config", "check", "-config", cfg); out != "configuration is valid\n" {
 		t.Errorf("config check without -connect = %q, want the one line it always printed", out)
 	}
+	srv := startOpsServe(t, "-config", cfg)
+	if out := mustRunCmd(t, "config", "check", "-config", cfg, "-connect"); !strings.Contains(out, "is in use by a running bridge") {
+		t.Errorf("config check -connect beside a running bridge = %q", out)
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestBackupOfBboltIsStillItsFile checks nothing of bbolt's own backup
