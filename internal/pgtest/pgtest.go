@@ -1,6 +1,7 @@
 // Package pgtest gives a test its own empty PostgreSQL database on the
 // server that ABSORB_SCIM_TEST_POSTGRES names, and drops it when the test
-// ends.
+// ends. The URL's role must be allowed to create databases (CREATEDB); a
+// throwaway cluster's superuser is.
 package pgtest
 
 import (

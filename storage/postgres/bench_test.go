@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,4 +100,39 @@ func BenchmarkReads(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
 		})
 	}
+}
+
+// BenchmarkPutUser measures a create's write: one write transaction
+// putting a new user with its email and walk keys, serially and from
+// parallel writers.
+func BenchmarkPutUser(b *testing.B) {
+	s := openTest(b, pgtest.URL(b), Options{})
+	var n atomic.Int64
+	put := func() error {
+		i := n.Add(1)
+		return s.Update(func(tx storage.Tx) error {
+			return tx.PutUser(storage.User{ID: fmt.Sprintf("u%09d", i), UserName: fmt.Sprintf("user%09d@example.com", i),
+				Emails: []string{fmt.Sprintf("user%09d@example.com", i)}, Active: true,
+				Resource: json.RawMessage(`{"name":{"givenName":"Given","familyName":"Family"}}`), LastModified: time.Now()})
+		})
+	}
+	b.Run("Serial", func(b *testing.B) {
+		for b.Loop() {
+			if err := put(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+	})
+	b.Run("Parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := put(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+	})
 }

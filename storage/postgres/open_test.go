@@ -236,3 +236,35 @@ func TestClosedStoreCountsNothing(t *testing.T) {
 		t.Error("View on a closed store succeeded")
 	}
 }
+
+func TestForEachCursorListsTheTenantsNamesInOrder(t *testing.T) {
+	url := pgtest.URL(t)
+	s := openTest(t, url, Options{Tenant: "a"})
+	other := openTest(t, url, Options{Tenant: "b"})
+	for st, names := range map[*Store][]string{s: {"z", "absorb/edited-since", "b"}, other: {"only-b"}} {
+		err := st.Update(func(tx storage.Tx) error {
+			for _, n := range names {
+				if err := tx.PutCursor(n, "v-"+n); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := s.View(func(tx storage.Tx) error {
+		return tx.(interface {
+			ForEachCursor(func(name, value string) (bool, error)) error
+		}).ForEachCursor(func(name, value string) (bool, error) {
+			got = append(got, name+"="+value)
+			return true, nil
+		})
+	})
+	want := []string{"absorb/edited-since=v-absorb/edited-since", "b=v-b", "z=v-z"}
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ForEachCursor = %v, %v; want %v", got, err, want)
+	}
+}

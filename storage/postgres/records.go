@@ -346,6 +346,25 @@ func (t *pgTx) PutCursor(name, value string) error {
 	return nil
 }
 
+// ForEachCursor calls fn with every named value in name order (byte
+// order, as Bolt lists them), until fn returns false or an error. It is not
+// part of storage.Tx: it serves the copy of a whole store (storage/dump).
+func (t *pgTx) ForEachCursor(fn func(name, value string) (bool, error)) error {
+	type entry struct{ name, value string }
+	last := []byte{}
+	return forEachPage(func(n int) ([]entry, error) {
+		page, err := collect(t, func(row pgx.CollectableRow) (entry, error) {
+			var name, value []byte
+			err := row.Scan(&name, &value)
+			return entry{string(name), string(value)}, err
+		}, "SELECT name, value FROM cursors WHERE tenant = $1 AND name > $2 ORDER BY name LIMIT $3", t.s.tenant, last, n)
+		if len(page) > 0 {
+			last = []byte(page[len(page)-1].name)
+		}
+		return page, err
+	}, func(e entry) (bool, error) { return fn(e.name, e.value) })
+}
+
 // RuleState returns the group-rule state of the user; nil when unset.
 func (t *pgTx) RuleState(userID string) (json.RawMessage, error) {
 	if userID == "" {

@@ -183,7 +183,7 @@ const (
 func (s *Store) run(writable bool, fn func(storage.Tx) error) error {
 	ctx := context.Background()
 	for attempt := 1; ; attempt++ {
-		err, again := s.runOnce(ctx, writable, fn)
+		again, err := s.runOnce(ctx, writable, fn)
 		if !again {
 			return err
 		}
@@ -198,10 +198,10 @@ func (s *Store) run(writable bool, fn func(storage.Tx) error) error {
 }
 
 // runOnce runs one attempt; again says whether to run fn once more.
-func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) error) (err error, again bool) {
+func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) error) (again bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.Describe(), err), false
+		return false, fmt.Errorf("%s: %w", s.Describe(), err)
 	}
 	tx := &pgTx{s: s, ctx: ctx, conn: conn, writable: writable, begin: beginReadOnly}
 	if writable {
@@ -219,15 +219,15 @@ func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) 
 		conn.Release()
 	}()
 	if err := fn(tx); err != nil {
-		return err, retryable(tx.failed) || retryable(err)
+		return retryable(tx.failed) || retryable(err), err
 	}
 	if tx.failed != nil {
 		// fn went on after a database error, which aborts the
 		// transaction in PostgreSQL: nothing after it was done.
-		return fmt.Errorf("%s: %w", s.Describe(), tx.failed), retryable(tx.failed)
+		return retryable(tx.failed), fmt.Errorf("%s: %w", s.Describe(), tx.failed)
 	}
 	if !tx.begun {
-		return nil, false // fn ran no statement
+		return false, nil // fn ran no statement
 	}
 	// A write of a user moves users_epoch after the commit, so a reader
 	// that counted before it sees the epoch move once the change is
@@ -245,14 +245,14 @@ func (s *Store) runOnce(ctx context.Context, writable bool, fn func(storage.Tx) 
 	// itself is committed and is not reported as failed.
 	_ = br.Close()
 	if err != nil {
-		return fmt.Errorf("%s: commit: %w", s.Describe(), err), retryable(err)
+		return retryable(err), fmt.Errorf("%s: commit: %w", s.Describe(), err)
 	}
 	tx.ended = true
 	if tag.String() != "COMMIT" {
 		// PostgreSQL answers COMMIT of a failed transaction with ROLLBACK.
-		return fmt.Errorf("%s: commit: the transaction was rolled back", s.Describe()), false
+		return false, fmt.Errorf("%s: commit: the transaction was rolled back", s.Describe())
 	}
-	return nil, false
+	return false, nil
 }
 
 // retryable reports whether err is PostgreSQL refusing a transaction for a
