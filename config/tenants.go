@@ -17,10 +17,10 @@ import (
 type Tenant struct {
 	// ID names the tenant in its URLs (/tenants/{id}/scim/v2), its data
 	// directory, its logs, audit records and metrics.
-	ID         string      `yaml:"id"`
-	Absorb     Absorb      `yaml:"absorb"`
-	Auth       Auth        `yaml:"auth"`
-	Mapping    Mapping     `yaml:"mapping"`
+	ID      string  `yaml:"id"`
+	Absorb  Absorb  `yaml:"absorb"`
+	Auth    Auth    `yaml:"auth"`
+	Mapping Mapping `yaml:"mapping"`
 	// Rules are the tenant's group rules. groupRules, the top-level key's
 	// name, is taken too; a tenant may not set both.
 	Rules      []GroupRule `yaml:"rules"`
