@@ -336,6 +336,7 @@ func testPrepared(t *testing.T, s storage.Store) {
 		t.Fatal(err)
 	}
 	u.Resource[2] = 'b'
+	u.Emails[0] = "b@x.org"
 	au := storage.AbsorbUser{ID: "a1", Username: "ann", Raw: json.RawMessage(`{"x":1}`)}
 	pa, err := s.PrepareAbsorbUser(au)
 	if err != nil {
@@ -370,6 +371,9 @@ func testPrepared(t *testing.T, s storage.Store) {
 		}
 		if users, _ := tx.UsersByEmail("a@x.org"); len(users) != 1 {
 			t.Errorf("UsersByEmail(a@x.org) = %v, want the prepared user", userIDs(users))
+		}
+		if users, _ := tx.UsersByEmail("b@x.org"); len(users) != 0 {
+			t.Errorf("UsersByEmail(b@x.org) = %v: the index follows a change made after PrepareUser", userIDs(users))
 		}
 		a, err := tx.AbsorbUser("a1")
 		if err != nil || string(a.Raw) != `{"x":1}` {
