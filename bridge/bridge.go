@@ -117,6 +117,13 @@ type Config struct {
 	// posts, so an account made since the last sync is checked as a known
 	// one would be rather than updated by the create (upsert.go).
 	CreateBehaviour string
+	// UploadBehaviour is what is known of what POST /users/upload does to
+	// an existing account it names: "update" (it writes it, as doctor's
+	// write test found or absorb.behaviour.upload pins), "keep" (it leaves
+	// it), or "unknown" or "" (not known). Only under "update" do the group
+	// rules change departments up to 200 users per upload (rulebatch.go);
+	// otherwise they send one PUT per user.
+	UploadBehaviour string
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -215,6 +222,7 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b.rules = newRuleEngine(b, cfg.Rules)
+	b.rules.batching = cfg.UploadBehaviour == UploadUpdates
 	// Queue the work an earlier run left pending now, so WaitRules waits for
 	// it however soon it is called after Run starts.
 	if err := b.rules.resume(); err != nil {

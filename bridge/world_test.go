@@ -66,6 +66,8 @@ type worldConfig struct {
 	pendingRescan time.Duration
 	// sharedStore is the bridge's SharedStore.
 	sharedStore bool
+	// uploadBehaviour is the bridge's UploadBehaviour; "" means unknown.
+	uploadBehaviour string
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -236,6 +238,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		CreateBehaviour:      w.cfg.createBehaviour,
 		PendingRescan:        w.cfg.pendingRescan,
 		SharedStore:          w.cfg.sharedStore,
+		UploadBehaviour:      w.cfg.uploadBehaviour,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
