@@ -153,6 +153,9 @@ type Bridge struct {
 	// createMayUpsert: the portal is not known to refuse a create of a
 	// taken username, so a create asks Absorb before it posts (upsert.go).
 	createMayUpsert bool
+	// uploadUpdates: POST /users/upload is known to write the existing
+	// accounts it names, so updates may travel in one (rulebatch.go, bulk.go).
+	uploadUpdates bool
 
 	auditRetention time.Duration
 	pendingRescan  time.Duration
@@ -189,6 +192,7 @@ func New(cfg Config) (*Bridge, error) {
 		walk:           newWalkCache(),
 
 		createMayUpsert: cfg.CreateBehaviour != CreateStrict,
+		uploadUpdates:   cfg.UploadBehaviour == UploadUpdates,
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()
@@ -222,7 +226,7 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b.rules = newRuleEngine(b, cfg.Rules)
-	b.rules.batching = cfg.UploadBehaviour == UploadUpdates
+	b.rules.batching = b.uploadUpdates
 	// Queue the work an earlier run left pending now, so WaitRules waits for
 	// it however soon it is called after Run starts.
 	if err := b.rules.resume(); err != nil {
