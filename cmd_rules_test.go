@@ -133,4 +133,22 @@ func TestAdminApplyRules(t *testing.T) {
 	if _, _, err := runCmd(t, "rules", "apply", "-url", srv.base); err == nil {
 		t.Error("rules apply without a token succeeded")
 	}
+
+	// The progress: nothing pending once the rules caught up, and the
+	// department changes made since start.
+	if status, _ := srv.call(t, "GET", "/admin/rules", opsViewerToken, ""); status != http.StatusForbidden {
+		t.Errorf("GET /admin/rules with a read-only credential: %d, want 403", status)
+	}
+	status, body = srv.call(t, "GET", "/admin/rules", opsToken, "")
+	var progress bridge.RuleStats
+	if err := json.Unmarshal(body, &progress); status != http.StatusOK || err != nil {
+		t.Fatalf("GET /admin/rules: %d %s", status, body)
+	}
+	if progress.Pending != 0 || progress.DepartmentChanges < 3 || !strings.Contains(string(body), `"pending"`) {
+		t.Errorf("GET /admin/rules = %s, want nothing pending and the three department changes", body)
+	}
+	out = mustRunCmd(t, "rules", "status", "-url", srv.base, "-token-file", tokenFile)
+	if !strings.HasPrefix(out, "0 users pending; since start: ") || strings.Contains(out, " 0 department changes") {
+		t.Errorf("rules status printed %q, want nothing pending and the department changes", out)
+	}
 }
