@@ -402,4 +402,27 @@ func TestRulesBatchNeverWritesAnAdministrator(t *testing.T) {
 	if left := w.pendingRuleStates(); left != 0 {
 		t.Errorf("%d users still pending: the administrator's work must end, not be retried", left)
 	}
+
+	// Re-applied on demand, every account is read from Absorb first: one
+	// whose local copy is stale (a learner's) is still found out before it
+	// enters an upload.
+	err = w.store.Update(func(tx storage.Tx) error {
+		copyRaw, _ := json.Marshal(absorbapi.User{ID: auditor.ID, Username: auditor.Username, FirstName: "Audit", LastName: "Reader",
+			DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true})
+		return tx.PutAbsorbUser(storage.AbsorbUser{ID: auditor.ID, Username: auditor.Username, Raw: copyRaw})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.b.ReapplyRules(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if tap.sent[auditor.ID] != 0 || w.calls()["PUT /users/{id}"] != 0 {
+		t.Errorf("re-applied: the administrator's account was sent %d times in uploads, %d PUTs", tap.sent[auditor.ID], w.calls()["PUT /users/{id}"])
+	}
+	for _, u := range w.fake.Users() {
+		if u.ID == auditor.ID && (u.DepartmentID != auditor.DepartmentID || u.DateEdited != auditor.DateEdited) {
+			t.Error("re-applied: the administrator's account changed")
+		}
+	}
 }
