@@ -552,8 +552,18 @@ func (e *ruleEngine) planDepartment(ctx context.Context, w *ruleWork) error {
 		return err
 	}
 	w.rec, w.res, w.local = rec, res, local
-	// With a rule this is the rule's department; after leaving the last
-	// department group it is what the user's own attributes map to.
+	// The groups were read with the work: a membership change since then
+	// queues the user again. A rule department that resolves is the answer
+	// without reading the groups once more.
+	if byRule := e.ruleDepartment(w.groups); byRule != "" {
+		if id, err := e.b.depts.resolve(ctx, byRule); err == nil {
+			w.want = id
+			return nil
+		}
+	}
+	// With a rule whose department does not resolve, departmentFor says so
+	// and falls back; after leaving the last department group it is what
+	// the user's own attributes map to.
 	want, err := e.b.departmentFor(ctx, rec.ID, res.Doc, "")
 	if se, ok := scimdoc.AsError(err); ok && se.Status == http.StatusBadRequest {
 		return nil // the user's attributes name no department and there is no default: keep it
