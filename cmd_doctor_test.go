@@ -149,7 +149,7 @@ func TestServeLogsAbsorbBehaviour(t *testing.T) {
 	if err := recordDoctor(cfg["dataDir"].(string), rec); err != nil {
 		t.Fatal(err)
 	}
-	cfg["absorb"].(map[string]any)["behaviour"] = map[string]any{"put": "merge"}
+	cfg["absorb"].(map[string]any)["behaviour"] = map[string]any{"put": "merge", "upload": "update"}
 	s := startServe(t, cfg)
 	s.waitReady(t)
 	var line map[string]any
@@ -161,7 +161,7 @@ func TestServeLogsAbsorbBehaviour(t *testing.T) {
 		}
 	}
 	want := map[string]any{"create": "upsert", "sort": "limited", "put": "merge", "dates": "absorb",
-		"filterPaging": "ok", "answers": "string", "pinned": "put"}
+		"filterPaging": "ok", "answers": "string", "upload": "update", "pinned": "put,upload"}
 	for k, v := range want {
 		if line[k] != v {
 			t.Errorf("logged %s = %v, want %v (line %v)", k, line[k], v, line)
