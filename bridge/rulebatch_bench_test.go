@@ -66,6 +66,7 @@ func BenchmarkRulesAssignBigGroup(b *testing.B) {
 				if rs := w.b.RuleStats(); rs.DepartmentChanges != bc.users || rs.Pending != 0 {
 					b.Fatalf("rule stats %+v, want %d changes and nothing pending", rs, bc.users)
 				}
+				b.Logf("%d users: upstream calls by route %v", bc.users, st.Requests)
 				b.ReportMetric(float64(st.Total), "upstream-calls/op")
 				b.ReportMetric(float64(st.Requests["POST /users/upload"]), "uploads/op")
 				b.ReportMetric(float64(st.Requests["PUT /users/{id}"]), "puts/op")
