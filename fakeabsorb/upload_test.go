@@ -179,3 +179,16 @@ func TestUploadVariants(t *testing.T) {
 		}
 	})
 }
+
+func TestAddUsers(t *testing.T) {
+	f := setup(t, Options{})
+	tok := f.login(BridgeAdminUsername)
+	added := f.srv.AddUsers(User{Username: "seeded@example.com", FirstName: "Seed", LastName: "Ed", DepartmentID: DeptResearchID, IsLearner: true})
+	if len(added) != 1 || added[0].ID == "" || added[0].DateAdded.IsZero() {
+		t.Fatalf("AddUsers = %+v, want one user with an id and dates", added)
+	}
+	got := f.send("GET", "/users/"+added[0].ID, tok, nil).want(t, 200).object(t)
+	if got["username"] != "seeded@example.com" || got["departmentId"] != DeptResearchID {
+		t.Errorf("GET the added user = %v", got)
+	}
+}
