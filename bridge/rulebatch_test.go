@@ -353,35 +353,46 @@ func TestRulesBatchNeverWritesAnAdministrator(t *testing.T) {
 	tap := &uploadTap{}
 	w := newWorld(t, withRules(moverRule), uploadBehaviour(bridge.UploadUpdates), fakeUpload("update"), tapUploads(tap))
 	ids := w.provision(30)
-	// A member whose account became an administrator's since it was linked.
-	const adminSCIM = "30000000-0000-4000-8000-999999999999"
-	var auditor fakeabsorb.User
+	// A member whose account became an administrator's since it was
+	// linked, and one linked to the bridge's own admin account, whose
+	// local copy shows no admin role: its username alone protects it.
+	const adminSCIM, ownSCIM = "30000000-0000-4000-8000-999999999999", "30000000-0000-4000-8000-999999999998"
+	var auditor, own fakeabsorb.User
 	for _, u := range w.fake.Users() {
-		if u.ID == fakeabsorb.UserAuditorID {
+		switch u.ID {
+		case fakeabsorb.UserAuditorID:
 			auditor = u
+		case fakeabsorb.UserBridgeAdminID:
+			own = u
 		}
 	}
-	err := w.store.Update(func(tx storage.Tx) error {
-		raw, _ := json.Marshal(userDoc(auditor.Username, "Audit", "Reader"))
-		now := time.Now()
-		if err := tx.PutUser(storage.User{ID: adminSCIM, AbsorbID: auditor.ID, UserName: auditor.Username,
-			Active: true, Resource: raw, Created: now, LastModified: now, Version: 1}); err != nil {
-			return err
+	link := func(scimID string, u fakeabsorb.User, isAdmin bool) {
+		t.Helper()
+		err := w.store.Update(func(tx storage.Tx) error {
+			raw, _ := json.Marshal(userDoc(u.Username, u.FirstName, u.LastName))
+			now := time.Now()
+			if err := tx.PutUser(storage.User{ID: scimID, AbsorbID: u.ID, UserName: u.Username,
+				Active: true, Resource: raw, Created: now, LastModified: now, Version: 1}); err != nil {
+				return err
+			}
+			copyRaw, _ := json.Marshal(absorbapi.User{ID: u.ID, Username: u.Username, FirstName: u.FirstName, LastName: u.LastName,
+				DepartmentID: u.DepartmentID, IsAdmin: isAdmin, IsLearner: !isAdmin})
+			return tx.PutAbsorbUser(storage.AbsorbUser{ID: u.ID, Username: u.Username, Raw: copyRaw})
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		copyRaw, _ := json.Marshal(absorbapi.User{ID: auditor.ID, Username: auditor.Username, FirstName: "Audit", LastName: "Reader",
-			DepartmentID: fakeabsorb.DeptCompanyID, IsAdmin: true})
-		return tx.PutAbsorbUser(storage.AbsorbUser{ID: auditor.ID, Username: auditor.Username, Raw: copyRaw})
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	link(adminSCIM, auditor, true)
+	link(ownSCIM, own, false)
 	before := w.fake.Users()
 	w.run()
 	w.resetCalls()
-	w.createGroup("Movers", append(ids[:15:15], append([]string{adminSCIM}, ids[15:]...)...)...)
+	w.createGroup("Movers", append(ids[:15:15], append([]string{adminSCIM, ownSCIM}, ids[15:]...)...)...)
 	w.waitRules()
-	if tap.sent[auditor.ID] != 0 || w.calls()["PUT /users/{id}"] != 0 {
-		t.Errorf("the administrator's account was sent %d times in uploads, %d PUTs", tap.sent[auditor.ID], w.calls()["PUT /users/{id}"])
+	if tap.sent[auditor.ID] != 0 || tap.sent[own.ID] != 0 || w.calls()["PUT /users/{id}"] != 0 {
+		t.Errorf("administrators' accounts sent in uploads: auditor %d times, the bridge's own %d times; %d PUTs",
+			tap.sent[auditor.ID], tap.sent[own.ID], w.calls()["PUT /users/{id}"])
 	}
 	movers := map[string]bool{}
 	for _, id := range ids {
@@ -407,14 +418,7 @@ func TestRulesBatchNeverWritesAnAdministrator(t *testing.T) {
 	// Re-applied on demand, every account is read from Absorb first: one
 	// whose local copy is stale (a learner's) is still found out before it
 	// enters an upload.
-	err = w.store.Update(func(tx storage.Tx) error {
-		copyRaw, _ := json.Marshal(absorbapi.User{ID: auditor.ID, Username: auditor.Username, FirstName: "Audit", LastName: "Reader",
-			DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true})
-		return tx.PutAbsorbUser(storage.AbsorbUser{ID: auditor.ID, Username: auditor.Username, Raw: copyRaw})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	link(adminSCIM, auditor, false)
 	if _, err := w.b.ReapplyRules(context.Background()); err != nil {
 		t.Fatal(err)
 	}
