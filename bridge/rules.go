@@ -430,6 +430,8 @@ func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
 		if err := e.applyDepartment(ctx, w); err != nil {
 			return err
 		}
+	}
+	if !w.gone {
 		if err := e.applyCourses(ctx, w.rec, w.st, w.groups); err != nil {
 			return err
 		}
@@ -534,6 +536,13 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, w *ruleWork) error {
 		w.account = *fresh
 	} else if err := e.readAccount(ctx, w); err != nil {
 		return err
+	}
+	if e.b.protected(w.account) {
+		// It became an administrator's since the local copy was made: left
+		// as it is, as spare leaves one the copy knows.
+		e.b.log.Warn("group rules: the account is an Absorb administrator's; left as it is", "user", w.id, "absorbId", w.account.ID)
+		w.gone = true
+		return nil
 	}
 	w.change = w.want != "" && w.want != w.account.DepartmentID
 	if !w.change {
