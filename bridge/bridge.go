@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
@@ -154,8 +155,9 @@ type Bridge struct {
 	// taken username, so a create asks Absorb before it posts (upsert.go).
 	createMayUpsert bool
 	// uploadUpdates: POST /users/upload is known to write the existing
-	// accounts it names, so updates may travel in one (rulebatch.go, bulk.go).
-	uploadUpdates bool
+	// accounts it names, so updates may travel in one (rulebatch.go,
+	// bulk.go). The rules turn it off when an upload's answer proves false.
+	uploadUpdates atomic.Bool
 
 	auditRetention time.Duration
 	pendingRescan  time.Duration
@@ -192,7 +194,6 @@ func New(cfg Config) (*Bridge, error) {
 		walk:           newWalkCache(),
 
 		createMayUpsert: cfg.CreateBehaviour != CreateStrict,
-		uploadUpdates:   cfg.UploadBehaviour == UploadUpdates,
 	}
 	if d, ok := cfg.Absorb.(interface{ DryRun() bool }); ok {
 		b.dryRun = d.DryRun()
@@ -226,7 +227,8 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b.rules = newRuleEngine(b, cfg.Rules)
-	b.rules.batching = b.uploadUpdates
+	b.uploadUpdates.Store(cfg.UploadBehaviour == UploadUpdates)
+	b.rules.batching = b.uploadUpdates.Load()
 	// Queue the work an earlier run left pending now, so WaitRules waits for
 	// it however soon it is called after Run starts.
 	if err := b.rules.resume(); err != nil {

@@ -537,7 +537,7 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 		scimIDs []string
 	)
 	for _, e := range seg {
-		if e.sendable() && (!e.create || e.adopt) && !b.uploadUpdates {
+		if e.sendable() && (!e.create || e.adopt) && !b.uploadUpdates.Load() {
 			// An upload is not known to write the existing account it
 			// names (absorb.behaviour.upload): one that answers it as
 			// taken and leaves it would lose the update silently.

@@ -182,7 +182,8 @@ func (e *ruleEngine) setDepartments(ctx context.Context, owned []*ruleWork, fail
 // the first one since start is also read back for one user, so a portal
 // whose upload answers users it did not change (absorb.behaviour.upload
 // pinned wrongly, or the portal changed since doctor ran) costs one
-// upload, and the rules send a PUT per user from then on. err is set when
+// upload, and the rules (and Bulk requests) send a PUT per user from then
+// on. err is set when
 // the upload failed as a whole for a reason a PUT would meet too (Absorb
 // unavailable or throttling); then no user was taken.
 func (e *ruleEngine) uploadDepartments(ctx context.Context, batch []*ruleWork) (map[string]bool, error) {
@@ -271,8 +272,9 @@ func (e *ruleEngine) checkUpload(ctx context.Context, u absorbapi.User) bool {
 		return true
 	}
 	e.batching = false
+	e.b.uploadUpdates.Store(false) // a Bulk request's updates too
 	e.b.log.Error("group rules: Absorb answered an upload as taken but the account's department did not change; "+
-		"department changes are sent one PUT per user from now on: run absorb-scim doctor -write-test again, "+
+		"department changes and Bulk updates are sent one PUT per user from now on: run absorb-scim doctor -write-test again, "+
 		"or set absorb.behaviour.upload to keep", "absorbId", u.ID)
 	return false
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/fakeabsorb"
+	"github.com/absorb-scim/absorb-scim/scimdoc"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
 
@@ -265,6 +267,17 @@ func TestRulesMoveDepartmentsOnePutPerUserUnlessUploadUpdates(t *testing.T) {
 			}
 			if st := w.b.RuleStats(); st.DepartmentChanges != n || st.DepartmentChangesByUpload != 0 || st.Pending != 0 {
 				t.Errorf("rule stats %+v, want %d changes, none by upload", st, n)
+			}
+			// A Bulk request's update is not trusted to an upload either.
+			results := w.b.Bulk(context.Background(), []bridge.BulkOperation{{Method: http.MethodPatch, Resource: "User", ID: ids[0],
+				Patch: []scimdoc.Operation{{Op: "replace", Path: "title", Value: "Mover in Chief"}}}}, 0)
+			if len(results) != 1 || results[0].Err != nil {
+				t.Fatalf("Bulk: %+v", results)
+			}
+			for _, u := range w.fake.Users() {
+				if u.ID == w.absorbIDOf(ids[0]) && u.JobTitle != "Mover in Chief" {
+					t.Errorf("the Bulk update did not reach Absorb: jobTitle %q", u.JobTitle)
+				}
 			}
 		})
 	}
