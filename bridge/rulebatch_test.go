@@ -167,14 +167,14 @@ func (t *uploadTap) UploadUsers(ctx context.Context, users []absorbapi.User) ([]
 	return results, err
 }
 
-// A big group assigned moves its 1,001 members (401 under the race
+// A big group assigned moves its 1,001 members (201 under the race
 // detector) in uploads of 200: one upload per 200 and one read of an
 // answered account, no PUT; every account moves, keeps its other fields,
 // and each move is audited.
 func TestRulesMoveDepartmentsByUpload(t *testing.T) {
 	n := 1001
 	if raceEnabled {
-		n = 401
+		n = 201
 	}
 	uploads := (n + 199) / 200
 	w := newWorld(t, withRules(moverRule), uploadBehaviour(bridge.UploadUpdates), fakeUpload("update"))
@@ -285,11 +285,11 @@ func TestRulesMoveDepartmentsOnePutPerUserUnlessUploadUpdates(t *testing.T) {
 
 // Users an upload does not take are sent again alone; the others are not.
 func TestRulesUsersAnUploadLeavesOutGoAlone(t *testing.T) {
-	const n = 205
+	const n = 202
 	tap := &uploadTap{}
 	w := newWorld(t, withRules(moverRule), uploadBehaviour(bridge.UploadUpdates), fakeUpload("update"), tapUploads(tap))
 	ids := w.provision(n)
-	left := map[string]bool{w.absorbIDOf(ids[3]): true, w.absorbIDOf(ids[201]): true}
+	left := map[string]bool{w.absorbIDOf(ids[3]): true, w.absorbIDOf(ids[200]): true}
 	tap.drop = func(u absorbapi.User) bool { return left[u.ID] }
 	w.run()
 	w.warm()
@@ -316,7 +316,7 @@ func TestRulesUsersAnUploadLeavesOutGoAlone(t *testing.T) {
 func TestRulesBatchesResumeAfterARestart(t *testing.T) {
 	n := 650
 	if raceEnabled {
-		n = 250
+		n = 210
 	}
 	tap := &uploadTap{}
 	w := newWorld(t, withRules(moverRule), uploadBehaviour(bridge.UploadUpdates), fakeUpload("update"), tapUploads(tap))
