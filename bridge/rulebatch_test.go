@@ -460,3 +460,45 @@ func testRulesNeverWriteAnAdministrator(t *testing.T, known string) {
 		}
 	}
 }
+
+// Re-applied on demand, the rules read every member's account from Absorb
+// (50 to a GET /users) and put back, by upload, the departments someone
+// changed in Absorb behind the bridge's back.
+func TestRulesReapplyByUploadReadsAbsorb(t *testing.T) {
+	const n = 60
+	w := newWorld(t, withRules(moverRule), uploadBehaviour(bridge.UploadUpdates), fakeUpload("update"))
+	ids := w.provision(n)
+	w.run()
+	w.createGroup("Movers", ids...)
+	w.waitRules()
+	auditor := w.newClient("auditor")
+	ctx := context.Background()
+	for _, id := range ids[:5] {
+		u, err := auditor.GetUser(ctx, w.absorbIDOf(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.DepartmentID = fakeabsorb.DeptSupportID
+		if _, err := auditor.UpdateUser(ctx, *u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.resetCalls()
+	rep, err := w.b.ReapplyRules(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DepartmentChanges != 5 || rep.DepartmentChangesByUpload != 5 || rep.UploadCalls != 1 || rep.Failures != 0 || rep.Pending != 0 {
+		t.Errorf("report %+v, want the 5 moved back in one upload", rep)
+	}
+	calls := w.calls()
+	if calls["POST /users/upload"] != 1 || calls["GET /users/{id}"] != 0 || calls["PUT /users/{id}"] != 0 {
+		t.Errorf("upstream calls %v: want one upload, and the accounts read by GET /users only", calls)
+	}
+	depts := w.departments()
+	for _, id := range ids {
+		if got := depts[w.absorbIDOf(id)]; got != fakeabsorb.DeptResearchID {
+			t.Fatalf("user %s in department %s after re-applying, want Research", id, got)
+		}
+	}
+}
