@@ -139,6 +139,9 @@ func (a *app) build() error {
 		Locks:           a.cluster.locker(),
 		SharedStore:     a.cluster.shared(),
 		PendingRescan:   a.cluster.rescan(),
+		// Group rules change departments 200 users per upload only where
+		// the upload is known to update existing accounts.
+		UploadBehaviour: a.behaviour.Upload,
 	})
 	if err != nil {
 		return err

@@ -119,7 +119,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	// The demo knows how its fake Absorb plays what Absorb leaves open, as
 	// doctor would find out on a real portal.
 	cfg.Absorb.Behaviour = config.AbsorbBehaviour{Create: variants.Create, Sort: variants.Sort, Put: variants.Put,
-		Dates: variants.Dates, FilterPaging: variants.FilterPaging, Answers: variants.Answers}
+		Dates: variants.Dates, FilterPaging: variants.FilterPaging, Answers: variants.Answers, Upload: variants.Upload}
 	cfg.Auth.Tokens = []config.Token{{Name: "demo", Value: *token}}
 	cfg.Auth.Console = []config.ConsoleUser{{Username: "admin", PasswordHash: auth.HashSecret(*consolePassword), Role: auth.RoleOperator}}
 	cfg.Mapping.DefaultDepartment = "Company"

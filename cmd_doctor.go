@@ -59,7 +59,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	dc := doctorConfig(cfg, client)
 	if *writeTest != "" {
 		dc.WriteTest = &doctor.WriteTest{Username: *writeTest, Course: *course}
-		plan := fmt.Sprintf("write test: creating or reusing learner %q in department %q, probing create, PUT and dates", *writeTest, cfg.Mapping.DefaultDepartment)
+		plan := fmt.Sprintf("write test: creating or reusing learner %q in department %q, probing create, PUT, dates and the upload", *writeTest, cfg.Mapping.DefaultDepartment)
 		if *course != "" {
 			plan += fmt.Sprintf(", enrolling it in and unenrolling it from %q", *course)
 		}
@@ -148,8 +148,8 @@ func printDoctor(w io.Writer, rep doctor.Report) {
 		}
 	}
 	b := rep.Behaviour
-	fmt.Fprintf(w, "behaviour: create=%s sort=%s put=%s dates=%s filterPaging=%s answers=%s\n",
-		b.Create, b.Sort, b.Put, b.Dates, b.FilterPaging, b.Answers)
+	fmt.Fprintf(w, "behaviour: create=%s sort=%s put=%s dates=%s filterPaging=%s answers=%s upload=%s\n",
+		b.Create, b.Sort, b.Put, b.Dates, b.FilterPaging, b.Answers, b.Upload)
 	if rep.OK {
 		fmt.Fprintln(w, "nothing blocks provisioning")
 	} else {
@@ -191,7 +191,7 @@ func absorbBehaviour(cfg config.Config, log *slog.Logger) knownBehaviour {
 func logAbsorbBehaviour(log *slog.Logger, k knownBehaviour) {
 	b := k.Behaviour
 	args := []any{"create", b.Create, "sort", b.Sort, "put", b.Put, "dates", b.Dates,
-		"filterPaging", b.FilterPaging, "answers", b.Answers, "pinned", strings.Join(k.pinned, ",")}
+		"filterPaging", b.FilterPaging, "answers", b.Answers, "upload", b.Upload, "pinned", strings.Join(k.pinned, ",")}
 	if k.checkedAt.IsZero() {
 		args = append(args, "doctor", "never run: absorb-scim doctor -config FILE -write-test USERNAME finds out")
 	} else {

@@ -42,7 +42,7 @@ func TestDoctorCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("-json output: %v\n%s", err, out)
 	}
-	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object"}
+	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object", Upload: "update"}
 	if !rep.OK || rep.Behaviour != want {
 		t.Errorf("report ok %v, behaviour %+v; want ok and %+v", rep.OK, rep.Behaviour, want)
 	}
@@ -72,7 +72,7 @@ func TestDoctorCommand(t *testing.T) {
 	if want := "ok   storage            bbolt " + dbPath(dataDir) + ": no data file yet"; !strings.Contains(out, want) {
 		t.Errorf("doctor does not report the store as %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, "create=unknown") {
+	if !strings.Contains(out, "create=unknown") || !strings.Contains(out, "upload=unknown") {
 		t.Errorf("a run without the write test reports a create behaviour it did not probe:\n%s", out)
 	}
 	recorded, _ = os.ReadFile(filepath.Join(dataDir, doctorFileName))
@@ -113,7 +113,7 @@ func TestDoctorCommandExitCodes(t *testing.T) {
 
 // Every behaviour the fake can play is reported as what it is.
 func TestDoctorCommandAgainstEveryVariant(t *testing.T) {
-	v, err := fakeabsorb.ParseVariants("create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string")
+	v, err := fakeabsorb.ParseVariants("create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string,upload=keep")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestDoctorCommandAgainstEveryVariant(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
-	want := doctor.Behaviour{Create: "upsert", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: "string"}
+	want := doctor.Behaviour{Create: "upsert", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: "string", Upload: "keep"}
 	if rep.Behaviour != want {
 		t.Errorf("behaviour %+v, want %+v", rep.Behaviour, want)
 	}
@@ -149,7 +149,7 @@ func TestServeLogsAbsorbBehaviour(t *testing.T) {
 	if err := recordDoctor(cfg["dataDir"].(string), rec); err != nil {
 		t.Fatal(err)
 	}
-	cfg["absorb"].(map[string]any)["behaviour"] = map[string]any{"put": "merge"}
+	cfg["absorb"].(map[string]any)["behaviour"] = map[string]any{"put": "merge", "upload": "update"}
 	s := startServe(t, cfg)
 	s.waitReady(t)
 	var line map[string]any
@@ -161,7 +161,7 @@ func TestServeLogsAbsorbBehaviour(t *testing.T) {
 		}
 	}
 	want := map[string]any{"create": "upsert", "sort": "limited", "put": "merge", "dates": "absorb",
-		"filterPaging": "ok", "answers": "string", "pinned": "put"}
+		"filterPaging": "ok", "answers": "string", "upload": "update", "pinned": "put,upload"}
 	for k, v := range want {
 		if line[k] != v {
 			t.Errorf("logged %s = %v, want %v (line %v)", k, line[k], v, line)

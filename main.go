@@ -62,6 +62,7 @@ commands:
   migrate       copy everything the bridge keeps between bbolt and PostgreSQL (-from STORE -to STORE)
   rules apply   re-apply the group rules to every user and report what changed
   tenants       list the tenants and their data; purge a removed tenant's data
+  rules status  how many users the group rules still have work for, and what they did
   healthcheck   exit 0 when the bridge answers its health URL
   load          measure a SCIM server on this machine under a mix of requests
   version       print the version, commit and Go version of this build

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/absorb-scim/absorb-scim/absorbapi"
@@ -117,6 +118,13 @@ type Config struct {
 	// posts, so an account made since the last sync is checked as a known
 	// one would be rather than updated by the create (upsert.go).
 	CreateBehaviour string
+	// UploadBehaviour is what is known of what POST /users/upload does to
+	// an existing account it names: "update" (it writes it, as doctor's
+	// write test found or absorb.behaviour.upload pins), "keep" (it leaves
+	// it), or "unknown" or "" (not known). Only under "update" do the group
+	// rules change departments up to 200 users per upload (rulebatch.go);
+	// otherwise they send one PUT per user.
+	UploadBehaviour string
 }
 
 // Bridge carries out SCIM operations on Absorb and keeps the bridge's state.
@@ -146,6 +154,10 @@ type Bridge struct {
 	// createMayUpsert: the portal is not known to refuse a create of a
 	// taken username, so a create asks Absorb before it posts (upsert.go).
 	createMayUpsert bool
+	// uploadUpdates: POST /users/upload is known to write the existing
+	// accounts it names, so updates may travel in one (rulebatch.go,
+	// bulk.go). The rules turn it off when an upload's answer proves false.
+	uploadUpdates atomic.Bool
 
 	auditRetention time.Duration
 	pendingRescan  time.Duration
@@ -215,6 +227,8 @@ func New(cfg Config) (*Bridge, error) {
 		return nil, err
 	}
 	b.rules = newRuleEngine(b, cfg.Rules)
+	b.uploadUpdates.Store(cfg.UploadBehaviour == UploadUpdates)
+	b.rules.batching = b.uploadUpdates.Load()
 	// Queue the work an earlier run left pending now, so WaitRules waits for
 	// it however soon it is called after Run starts.
 	if err := b.rules.resume(); err != nil {

@@ -30,7 +30,10 @@ const resourceUser = "User"
 // department resolved as the single-user use case does, the creates are
 // recorded as intents together, and the users are sent in
 // POST /users/upload calls of up to 200; each upload's users are committed
-// to storage in one transaction. A user Absorb leaves out of its answer
+// to storage in one transaction. Updates (and creates that adopt an
+// existing account) go in the upload only where it is known to write the
+// existing accounts it names (absorb.behaviour.upload: update); elsewhere
+// each is sent with a PUT. A user Absorb leaves out of its answer
 // fails alone (400 invalidValue), the others succeed. Groups, deletes and a
 // PATCH that renames its user go through the single-resource use cases; a
 // second write to a user (or userName) already in the run starts a new run,
@@ -534,6 +537,13 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 		scimIDs []string
 	)
 	for _, e := range seg {
+		if e.sendable() && (!e.create || e.adopt) && !b.uploadUpdates.Load() {
+			// An upload is not known to write the existing account it
+			// names (absorb.behaviour.upload): one that answers it as
+			// taken and leaves it would lose the update silently.
+			b.putEntry(ctx, e)
+			continue
+		}
 		if e.sendable() {
 			batch = append(batch, e)
 			users = append(users, e.u)
@@ -591,6 +601,29 @@ func (b *Bridge) upload(ctx context.Context, seg []*bulkEntry) {
 	// create's is before it is linked.
 	b.checkUploaded(ctx, created, started)
 	b.log.Info("users uploaded to Absorb", "users", len(batch), "failed", countFailed(batch))
+}
+
+// putEntry sends the update (or adoption) of one entry with a PUT, once
+// the Governor admits it, as the single-user use case does.
+func (b *Bridge) putEntry(ctx context.Context, e *bulkEntry) {
+	release, err := b.admit(ctx)
+	if err != nil {
+		e.err = err
+		return
+	}
+	defer release()
+	id := e.op.ID
+	if e.create {
+		id = e.scimID
+	}
+	saved, audit, err := b.sendUser(ctx, id, b.localAccount(e.u.ID), e.u)
+	e.sent = true
+	e.audit = []storage.AuditRecord{audit}
+	if err != nil {
+		e.err = upstreamError("update absorb user", err)
+		return
+	}
+	e.saved = saved
 }
 
 // readBatch is how many accounts one read of the upload's answer asks

@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/scimdoc"
 	"github.com/absorb-scim/absorb-scim/storage"
 )
@@ -119,14 +119,30 @@ type ruleEngine struct {
 	courses  map[string]string // lower name or id -> course id
 	stats    RuleStats
 	problems ruleProblems
+
+	// batching: the upload is known to update existing accounts, so the
+	// queue is worked up to MaxUploadBatch users at a time and their
+	// department changes go in one upload (rulebatch.go).
+	batching bool
+	// uploadChecked: an upload's answer has been read back once since
+	// start, and the portal did what the answer said.
+	uploadChecked bool
 }
 
 // RuleStats counts what the rules did.
 type RuleStats struct {
-	DepartmentChanges int `json:"departmentChanges"`
-	Enrollments       int `json:"enrollments"`
-	Unenrollments     int `json:"unenrollments"`
-	Failures          int `json:"failures"`
+	// DepartmentChanges counts every department the rules set, however
+	// sent; DepartmentChangesByUpload those of them sent in an upload.
+	DepartmentChanges         int `json:"departmentChanges"`
+	DepartmentChangesByUpload int `json:"departmentChangesByUpload"`
+	// UploadCalls counts the uploads that carried department changes.
+	UploadCalls   int `json:"uploadCalls"`
+	Enrollments   int `json:"enrollments"`
+	Unenrollments int `json:"unenrollments"`
+	Failures      int `json:"failures"`
+	// Pending is how many users have rule work queued or in hand: it falls
+	// to zero when the rules have caught up.
+	Pending int `json:"pending"`
 }
 
 func newRuleEngine(b *Bridge, rules []Rule) *ruleEngine {
@@ -255,8 +271,10 @@ func (e *ruleEngine) enqueue(users ...string) {
 	e.cond.Broadcast()
 }
 
-// run works the queue until ctx ends. It may run again after that (a
-// replica that lost the worker lease and later takes it back).
+// run works the queue until ctx ends: one user at a time, or, when the
+// upload is known to update existing accounts, up to MaxUploadBatch users
+// whose department changes share one upload. It may run again after that
+// (a replica that lost the worker lease and later takes it back).
 func (e *ruleEngine) run(ctx context.Context) {
 	e.mu.Lock()
 	e.closed = false
@@ -277,34 +295,50 @@ func (e *ruleEngine) run(ctx context.Context) {
 			e.mu.Unlock()
 			return
 		}
-		user := e.queue[0]
-		e.queue = e.queue[1:]
-		delete(e.queued, user)
-		e.busy++
+		n := 1
+		if e.batching {
+			n = min(len(e.queue), absorbapi.MaxUploadBatch)
+		}
+		users := slices.Clone(e.queue[:n])
+		e.queue = e.queue[n:]
+		for _, u := range users {
+			delete(e.queued, u)
+		}
+		e.busy += n
+		batching := e.batching
 		e.mu.Unlock()
 
-		err := e.applyUser(ctx, user)
+		var failed map[string]error
+		if batching {
+			failed = e.applyBatch(ctx, users)
+		} else if err := e.applyUser(ctx, users[0]); err != nil {
+			failed = map[string]error{users[0]: err}
+		}
 
-		if err == nil {
-			e.mu.Lock()
-			e.busy--
-			e.cond.Broadcast()
-			e.mu.Unlock()
+		e.mu.Lock()
+		e.busy -= n - len(failed)
+		e.stats.Failures += len(failed)
+		e.cond.Broadcast()
+		e.mu.Unlock()
+		if len(failed) == 0 {
 			continue
 		}
 		// A failed user stays busy until it is queued again, so wait does
 		// not report the rules idle while its work is still to do.
-		e.mu.Lock()
-		e.stats.Failures++
-		e.mu.Unlock()
-		e.b.log.Warn("group rules: will retry", "user", user, "error", err)
+		retry := make([]string, 0, len(failed))
+		for _, u := range users {
+			if err, ok := failed[u]; ok {
+				retry = append(retry, u)
+				e.b.log.Warn("group rules: will retry", "user", u, "error", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 		case <-time.After(time.Second):
-			e.enqueue(user)
+			e.enqueue(retry...)
 		}
 		e.mu.Lock()
-		e.busy--
+		e.busy -= len(retry)
 		e.cond.Broadcast()
 		e.mu.Unlock()
 		if ctx.Err() != nil {
@@ -336,56 +370,86 @@ func (e *ruleEngine) wait(ctx context.Context) error {
 	return nil
 }
 
+// ruleWork is one user's rule work in hand: what the store held when it
+// was read, and the department change planned for it.
+type ruleWork struct {
+	id     string
+	st     ruleState
+	rec    storage.User
+	groups []storage.Group
+	gone   bool // deleted, or an administrator's account: nothing to write
+
+	res     scimdoc.Resource
+	local   *storage.AbsorbUser
+	account absorbapi.User // the account as the bridge knows it
+	want    string         // the department the user should have
+	change  bool           // want differs from the account's department
+}
+
+// loadWork reads a user's pending rule work, its record and its groups.
+func (e *ruleEngine) loadWork(tx storage.Tx, userID string) (*ruleWork, error) {
+	w := &ruleWork{id: userID}
+	var err error
+	if w.st, err = loadRuleState(tx, userID); err != nil {
+		return nil, err
+	}
+	if w.rec, err = tx.User(userID); errors.Is(err, storage.ErrNotFound) {
+		w.gone = true
+		return w, nil
+	} else if err != nil {
+		return nil, err
+	}
+	w.groups, err = groupsOf(tx, userID)
+	return w, err
+}
+
+// spare reports whether the rules must leave w's account alone: an
+// administrator's account is never written (protect.go), and the rules
+// leave it as it is rather than retry for ever.
+func (e *ruleEngine) spare(w *ruleWork) bool {
+	if !w.gone && e.b.protectedLink(w.rec.AbsorbID) {
+		e.b.log.Warn("group rules: the account is an Absorb administrator's; left as it is", "user", w.id, "absorbId", w.rec.AbsorbID)
+		w.gone = true
+	}
+	return w.gone
+}
+
 // applyUser brings one user's Absorb department and enrollments in line
 // with its groups, then clears its pending work.
 func (e *ruleEngine) applyUser(ctx context.Context, userID string) error {
-	var (
-		st     ruleState
-		groups []storage.Group
-		rec    storage.User
-		gone   bool
-	)
+	var w *ruleWork
 	err := e.b.store.View(func(tx storage.Tx) error {
 		var err error
-		if st, err = loadRuleState(tx, userID); err != nil {
-			return err
-		}
-		if rec, err = tx.User(userID); errors.Is(err, storage.ErrNotFound) {
-			gone = true
-			return nil
-		} else if err != nil {
-			return err
-		}
-		groups, err = groupsOf(tx, userID)
+		w, err = e.loadWork(tx, userID)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if !gone && e.b.protectedLink(rec.AbsorbID) {
-		// An administrator's account is never written (protect.go): the
-		// rules leave it as it is rather than retry for ever.
-		e.b.log.Warn("group rules: the account is an Absorb administrator's; left as it is", "user", userID, "absorbId", rec.AbsorbID)
-		gone = true
-	}
-	if !gone {
-		if err := e.applyDepartment(ctx, rec, st, groups); err != nil {
-			return err
-		}
-		if err := e.applyCourses(ctx, rec, st, groups); err != nil {
+	if !e.spare(w) {
+		if err := e.applyDepartment(ctx, w); err != nil {
 			return err
 		}
 	}
-	return e.b.store.Update(func(tx storage.Tx) error {
-		cur, err := loadRuleState(tx, userID)
-		if err != nil {
+	if !w.gone {
+		if err := e.applyCourses(ctx, w.rec, w.st, w.groups); err != nil {
 			return err
 		}
-		if cur.Gen != st.Gen {
-			return nil // more work arrived meanwhile; it is queued
-		}
-		return saveRuleState(tx, userID, ruleState{})
-	})
+	}
+	return e.b.store.Update(func(tx storage.Tx) error { return finishWork(tx, w) })
+}
+
+// finishWork clears the pending work w was read with, unless more arrived
+// meanwhile: that is queued and keeps the state.
+func finishWork(tx storage.Tx, w *ruleWork) error {
+	cur, err := loadRuleState(tx, w.id)
+	if err != nil {
+		return err
+	}
+	if cur.Gen != w.st.Gen {
+		return nil
+	}
+	return saveRuleState(tx, w.id, ruleState{})
 }
 
 // groupsOf returns the groups of a user; none when the user does not exist.
@@ -442,33 +506,73 @@ func (e *ruleEngine) departmentOf(userID string) (string, error) {
 	return e.ruleDepartment(groups), nil
 }
 
-func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st ruleState, groups []storage.Group) error {
-	byRule := e.ruleDepartment(groups)
-	if byRule == "" && len(st.Left) == 0 {
+// ownsDepartment reports whether the rules have a say in w's department:
+// a rule gives it one, or the user just left a group (whose rule may have
+// given the department it has).
+func (e *ruleEngine) ownsDepartment(w *ruleWork) bool {
+	return e.ruleDepartment(w.groups) != "" || len(w.st.Left) > 0
+}
+
+// applyDepartment sets one user's department with a PUT when it differs
+// from what the rules (or, after leaving the last department group, the
+// user's own attributes) give.
+func (e *ruleEngine) applyDepartment(ctx context.Context, w *ruleWork) error {
+	if !e.ownsDepartment(w) {
 		return nil // no rule owns this user's department, and none just let go of it
 	}
-	unlock, err := e.b.locks.Lock(ctx, "user:"+rec.ID)
+	unlock, err := e.b.locks.Lock(ctx, "user:"+w.id)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	rec, res, local, err := e.b.loadUserWithCopy(rec.ID)
-	if err != nil {
+	if err := e.planDepartment(ctx, w); err != nil || w.want == "" {
 		return err
 	}
-	account, err := e.b.currentAccount(ctx, rec.AbsorbID, local)
-	if err != nil {
-		return err
-	}
-	if st.Fresh {
-		fresh, err := e.b.absorb.GetUser(ctx, rec.AbsorbID)
+	if w.st.Fresh {
+		fresh, err := e.b.absorb.GetUser(ctx, w.rec.AbsorbID)
 		if err != nil {
 			return upstreamError("get absorb user", err)
 		}
-		account = *fresh
+		w.account = *fresh
+	} else if err := e.readAccount(ctx, w); err != nil {
+		return err
 	}
-	// With a rule this is the rule's department; after leaving the last
-	// department group it is what the user's own attributes map to.
+	if e.b.protected(w.account) {
+		// It became an administrator's since the local copy was made: left
+		// as it is, as spare leaves one the copy knows.
+		e.b.log.Warn("group rules: the account is an Absorb administrator's; left as it is", "user", w.id, "absorbId", w.account.ID)
+		w.gone = true
+		return nil
+	}
+	w.change = w.want != "" && w.want != w.account.DepartmentID
+	if !w.change {
+		return nil
+	}
+	return e.putDepartment(ctx, w)
+}
+
+// planDepartment reads w's record and local copy of its account and works
+// out the department it should have (w.want, "" to keep what it has). The
+// caller holds the user's lock and reads the account (readAccount) before
+// it compares.
+func (e *ruleEngine) planDepartment(ctx context.Context, w *ruleWork) error {
+	rec, res, local, err := e.b.loadUserWithCopy(w.id)
+	if err != nil {
+		return err
+	}
+	w.rec, w.res, w.local = rec, res, local
+	// The groups were read with the work: a membership change since then
+	// queues the user again. A rule department that resolves is the answer
+	// without reading the groups once more.
+	if byRule := e.ruleDepartment(w.groups); byRule != "" {
+		if id, err := e.b.depts.resolve(ctx, byRule); err == nil {
+			w.want = id
+			return nil
+		}
+	}
+	// With a rule whose department does not resolve, departmentFor says so
+	// and falls back; after leaving the last department group it is what
+	// the user's own attributes map to.
 	want, err := e.b.departmentFor(ctx, rec.ID, res.Doc, "")
 	if se, ok := scimdoc.AsError(err); ok && se.Status == http.StatusBadRequest {
 		return nil // the user's attributes name no department and there is no default: keep it
@@ -476,11 +580,28 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 	if err != nil {
 		return err
 	}
-	if want == account.DepartmentID {
-		return nil
+	w.want = want
+	return nil
+}
+
+// readAccount sets w.account from the local copy, or from Absorb when
+// there is none.
+func (e *ruleEngine) readAccount(ctx context.Context, w *ruleWork) error {
+	account, err := e.b.currentAccount(ctx, w.rec.AbsorbID, w.local)
+	if err != nil {
+		return err
 	}
-	account.DepartmentID = want
-	saved, audit, err := e.b.sendUser(ctx, rec.ID, e.b.localAccount(account.ID), account)
+	w.account = account
+	return nil
+}
+
+// putDepartment sends w's department change with a PUT and saves what
+// Absorb then holds with the change's audit record. The caller holds the
+// user's lock.
+func (e *ruleEngine) putDepartment(ctx context.Context, w *ruleWork) error {
+	account := w.account
+	account.DepartmentID = w.want
+	saved, audit, err := e.b.sendUser(ctx, w.rec.ID, e.b.localAccount(account.ID), account)
 	if err != nil {
 		e.b.writeAudit(audit)
 		return upstreamError("set department", err)
@@ -504,7 +625,7 @@ func (e *ruleEngine) applyDepartment(ctx context.Context, rec storage.User, st r
 	e.mu.Lock()
 	e.stats.DepartmentChanges++
 	e.mu.Unlock()
-	e.b.log.Info("group rules: department set", "user", rec.ID, "department", want)
+	e.b.log.Info("group rules: department set", "user", w.rec.ID, "department", w.want)
 	return nil
 }
 
@@ -679,6 +800,9 @@ func (b *Bridge) ReapplyRules(ctx context.Context) (ReapplyReport, error) {
 	after := b.RuleStats()
 	rep.Users = len(users)
 	rep.DepartmentChanges = after.DepartmentChanges - before.DepartmentChanges
+	rep.DepartmentChangesByUpload = after.DepartmentChangesByUpload - before.DepartmentChangesByUpload
+	rep.UploadCalls = after.UploadCalls - before.UploadCalls
+	rep.Pending = after.Pending
 	rep.Enrollments = after.Enrollments - before.Enrollments
 	rep.Unenrollments = after.Unenrollments - before.Unenrollments
 	rep.Failures = after.Failures - before.Failures
@@ -693,7 +817,9 @@ func (b *Bridge) RuleStats() RuleStats {
 	}
 	b.rules.mu.Lock()
 	defer b.rules.mu.Unlock()
-	return b.rules.stats
+	s := b.rules.stats
+	s.Pending = len(b.rules.queue) + b.rules.busy
+	return s
 }
 
 // WaitRules blocks until the rules have no queued work, or ctx ends.

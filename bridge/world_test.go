@@ -66,6 +66,12 @@ type worldConfig struct {
 	pendingRescan time.Duration
 	// sharedStore is the bridge's SharedStore.
 	sharedStore bool
+	// uploadBehaviour is the bridge's UploadBehaviour; "" means unknown.
+	uploadBehaviour string
+	// clientRate and clientBurst are the rate limit of the bridge's
+	// client; unlimited when clientRate is zero.
+	clientRate  float64
+	clientBurst int
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -93,6 +99,9 @@ func newWorld(t testing.TB, opts ...func(*worldConfig)) *world {
 
 	w := &world{t: t, fake: fake, url: srv.URL, cfg: cfg, skew: skew}
 	w.client = w.newClient(cfg.admin)
+	if cfg.clientRate != 0 {
+		w.client = w.newLimitedClient(cfg.admin, cfg.clientRate, cfg.clientBurst)
+	}
 	w.dbPath = filepath.Join(t.TempDir(), "absorb-scim.db")
 	w.store = w.openStore()
 	w.b = w.newBridge()
@@ -157,12 +166,24 @@ func (w *world) newClient(admin string) *absorbapi.Client {
 // newClientWithPassword is newClient with the given password.
 func (w *world) newClientWithPassword(admin, password string) *absorbapi.Client {
 	w.t.Helper()
+	return w.clientFor(admin, password, -1, 0)
+}
+
+// newLimitedClient is newClient with a rate limit.
+func (w *world) newLimitedClient(admin string, rate float64, burst int) *absorbapi.Client {
+	w.t.Helper()
+	return w.clientFor(admin, fakeabsorb.AdminPassword, rate, burst)
+}
+
+func (w *world) clientFor(admin, password string, rate float64, burst int) *absorbapi.Client {
+	w.t.Helper()
 	c, err := absorbapi.New(absorbapi.Config{
 		BaseURL:     w.url,
 		PrivateKey:  fakeabsorb.PrivateKey,
 		Username:    admin,
 		Password:    password,
-		RateLimit:   -1,
+		RateLimit:   rate,
+		Burst:       burst,
 		MaxAttempts: 3,
 		MinBackoff:  time.Millisecond,
 		MaxBackoff:  5 * time.Millisecond,
@@ -236,6 +257,7 @@ func (w *world) newBridge() *bridge.Bridge {
 		CreateBehaviour:      w.cfg.createBehaviour,
 		PendingRescan:        w.cfg.pendingRescan,
 		SharedStore:          w.cfg.sharedStore,
+		UploadBehaviour:      w.cfg.uploadBehaviour,
 	})
 	if err != nil {
 		w.t.Fatalf("bridge.New: %v", err)
@@ -278,7 +300,13 @@ func (w *world) run() {
 // waitRules waits for the group rules to finish their queued work.
 func (w *world) waitRules() {
 	w.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	w.waitRulesWithin(20 * time.Second)
+}
+
+// waitRulesWithin is waitRules with another deadline.
+func (w *world) waitRulesWithin(d time.Duration) {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	if err := w.b.WaitRules(ctx); err != nil {
 		w.t.Fatalf("WaitRules: %v", err)

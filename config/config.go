@@ -112,11 +112,12 @@ type AbsorbBehaviour struct {
 	Dates        string `yaml:"dates"`
 	FilterPaging string `yaml:"filterPaging"`
 	Answers      string `yaml:"answers"`
+	Upload       string `yaml:"upload"`
 }
 
 // Doctor returns the block as doctor's Behaviour, "" for what it leaves out.
 func (b AbsorbBehaviour) Doctor() doctor.Behaviour {
-	return doctor.Behaviour{Create: b.Create, Sort: b.Sort, Put: b.Put, Dates: b.Dates, FilterPaging: b.FilterPaging, Answers: b.Answers}
+	return doctor.Behaviour{Create: b.Create, Sort: b.Sort, Put: b.Put, Dates: b.Dates, FilterPaging: b.FilterPaging, Answers: b.Answers, Upload: b.Upload}
 }
 
 // Auth lists the credentials IdPs may use.

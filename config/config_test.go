@@ -186,18 +186,19 @@ func TestParsePrefix(t *testing.T) {
 
 func TestAbsorbBehaviourPins(t *testing.T) {
 	pinned := strings.Replace(validYAML, "  password: s3cret-Password!\n",
-		"  password: s3cret-Password!\n  behaviour: {create: upsert, filterPaging: broken}\n", 1)
+		"  password: s3cret-Password!\n  behaviour: {create: upsert, filterPaging: broken, upload: update}\n", 1)
 	cfg, err := Load(writeFile(t, "pinned.yaml", pinned), noEnv)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	if b := cfg.Absorb.Behaviour; b.Create != "upsert" || b.FilterPaging != "broken" || b.Put != "" {
+	if b := cfg.Absorb.Behaviour; b.Create != "upsert" || b.FilterPaging != "broken" || b.Upload != "update" || b.Put != "" {
 		t.Errorf("absorb.behaviour = %+v", b)
 	}
 	bad := strings.Replace(validYAML, "  password: s3cret-Password!\n",
-		"  password: s3cret-Password!\n  behaviour: {create: maybe, dates: iso}\n", 1)
+		"  password: s3cret-Password!\n  behaviour: {create: maybe, dates: iso, upload: batch}\n", 1)
 	_, err = Load(writeFile(t, "bad.yaml", bad), noEnv)
-	for _, want := range []string{`absorb.behaviour.create: "maybe" is not one of strict, upsert`, `absorb.behaviour.dates: "iso" is not one of rfc3339, absorb`} {
+	for _, want := range []string{`absorb.behaviour.create: "maybe" is not one of strict, upsert`, `absorb.behaviour.dates: "iso" is not one of rfc3339, absorb`,
+		`absorb.behaviour.upload: "batch" is not one of update, keep`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load = %v, want a problem %q", err, want)
 		}

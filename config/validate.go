@@ -142,9 +142,9 @@ func (c *Config) validateAbsorb(p *problems) {
 	pinned := a.Behaviour.Doctor()
 	got := map[string]string{
 		"create": pinned.Create, "sort": pinned.Sort, "put": pinned.Put,
-		"dates": pinned.Dates, "filterPaging": pinned.FilterPaging, "answers": pinned.Answers,
+		"dates": pinned.Dates, "filterPaging": pinned.FilterPaging, "answers": pinned.Answers, "upload": pinned.Upload,
 	}
-	for _, name := range []string{"create", "sort", "put", "dates", "filterPaging", "answers"} {
+	for _, name := range []string{"create", "sort", "put", "dates", "filterPaging", "answers", "upload"} {
 		if v := got[name]; v != "" && !slices.Contains(doctor.Values[name], v) {
 			p.add("absorb.behaviour."+name, "%q is not one of %s (or leave it out to use what doctor found)", v, strings.Join(doctor.Values[name], ", "))
 		}

@@ -50,6 +50,9 @@ type Behaviour struct {
 	Dates        string `json:"dates"`
 	FilterPaging string `json:"filterPaging"`
 	Answers      string `json:"answers"`
+	// Upload is what POST /users/upload does to an existing account it
+	// matches: "update" writes it (its department moves), "keep" leaves it.
+	Upload string `json:"upload"`
 }
 
 // Check is one line of the report. A check that fails and Blocks stops
@@ -92,8 +95,8 @@ type Config struct {
 	// CustomFields are the custom field slots the mapping writes
 	// ("string1", "decimal2", …).
 	CustomFields []string
-	// WriteTest, when not nil, also probes create, PUT, dates, enroll and
-	// unenroll on a learner, then deactivates it.
+	// WriteTest, when not nil, also probes create, PUT, dates, the upload,
+	// enroll and unenroll on a learner, then deactivates it.
 	WriteTest *WriteTest
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -268,6 +271,7 @@ var Values = map[string][]string{
 	"dates":        {"rfc3339", "absorb"},
 	"filterPaging": {"ok", "broken"},
 	"answers":      {"object", "string"},
+	"upload":       {"update", "keep"},
 }
 
 // fields returns pointers to b's fields by their JSON names.
@@ -275,6 +279,7 @@ func (b *Behaviour) fields() map[string]*string {
 	return map[string]*string{
 		"create": &b.Create, "sort": &b.Sort, "put": &b.Put,
 		"dates": &b.Dates, "filterPaging": &b.FilterPaging, "answers": &b.Answers,
+		"upload": &b.Upload,
 	}
 }
 
@@ -301,7 +306,7 @@ func (b Behaviour) Pin(pinned Behaviour) (Behaviour, []string) {
 
 // UnknownBehaviour is a Behaviour with nothing known.
 func UnknownBehaviour() Behaviour {
-	return Behaviour{Create: Unknown, Sort: Unknown, Put: Unknown, Dates: Unknown, FilterPaging: Unknown, Answers: Unknown}
+	return Behaviour{Create: Unknown, Sort: Unknown, Put: Unknown, Dates: Unknown, FilterPaging: Unknown, Answers: Unknown, Upload: Unknown}
 }
 
 // ReadReport reads a report that doctor recorded.

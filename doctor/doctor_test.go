@@ -87,7 +87,7 @@ func TestDoctorReadOnlyOnAHealthyPortal(t *testing.T) {
 	if b.Sort != "any" || b.FilterPaging != "ok" || b.Dates != "rfc3339" {
 		t.Errorf("read-only behaviour = %+v, want sort any, filterPaging ok, dates rfc3339", b)
 	}
-	if b.Create != doctor.Unknown || b.Put != doctor.Unknown || b.Answers != doctor.Unknown {
+	if b.Create != doctor.Unknown || b.Put != doctor.Unknown || b.Answers != doctor.Unknown || b.Upload != doctor.Unknown {
 		t.Errorf("behaviours only writes show = %+v, want unknown without a write test", b)
 	}
 	if after := len(p.srv.Users()); after != before {
@@ -176,11 +176,11 @@ func TestDoctorWriteTest(t *testing.T) {
 	if !rep.OK {
 		t.Fatalf("report not ok: %+v", rep.Checks)
 	}
-	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object"}
+	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object", Upload: "update"}
 	if rep.Behaviour != want {
 		t.Errorf("behaviour = %+v, want %+v", rep.Behaviour, want)
 	}
-	for _, name := range []string{"create", "put", "enroll", "unenroll", "writeTest"} {
+	for _, name := range []string{"create", "put", "upload", "enroll", "unenroll", "writeTest"} {
 		if c := check(t, rep, name); !c.OK {
 			t.Errorf("check %s failed: %+v", name, c)
 		}
@@ -229,8 +229,8 @@ func TestDoctorWriteTestNeverTouchesAnAdmin(t *testing.T) {
 // Against the fake in each variant, alone and all at once, a write test
 // reports the variant it plays.
 func TestDoctorFindsEachVariant(t *testing.T) {
-	defaults := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object"}
-	all := doctor.Behaviour{Create: "upsert", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: "string"}
+	defaults := doctor.Behaviour{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object", Upload: "update"}
+	all := doctor.Behaviour{Create: "upsert", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: "string", Upload: "keep"}
 	cases := []struct {
 		variant string
 		want    func(*doctor.Behaviour)
@@ -242,7 +242,8 @@ func TestDoctorFindsEachVariant(t *testing.T) {
 		{"dates=absorb", func(b *doctor.Behaviour) { b.Dates = "absorb" }},
 		{"filterpaging=broken", func(b *doctor.Behaviour) { b.FilterPaging = "broken" }},
 		{"answers=string", func(b *doctor.Behaviour) { b.Answers = "string" }},
-		{"create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string", func(b *doctor.Behaviour) { *b = all }},
+		{"upload=keep", func(b *doctor.Behaviour) { b.Upload = "keep" }},
+		{"create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string,upload=keep", func(b *doctor.Behaviour) { *b = all }},
 	}
 	for _, c := range cases {
 		t.Run(c.variant, func(t *testing.T) {
@@ -269,7 +270,7 @@ func TestDoctorFindsEachVariant(t *testing.T) {
 func TestBehaviourPin(t *testing.T) {
 	found := doctor.Behaviour{Create: "strict", Sort: "any", Put: doctor.Unknown, Dates: "absorb", FilterPaging: "ok", Answers: ""}
 	got, took := found.Pin(doctor.Behaviour{Put: "merge", FilterPaging: "broken", Sort: doctor.Unknown})
-	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: doctor.Unknown}
+	want := doctor.Behaviour{Create: "strict", Sort: "any", Put: "merge", Dates: "absorb", FilterPaging: "broken", Answers: doctor.Unknown, Upload: doctor.Unknown}
 	if got != want {
 		t.Errorf("Pin = %+v, want %+v", got, want)
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -44,6 +45,7 @@ func (r *run) writeTest(ctx context.Context) {
 	}
 	r.probeCreate(ctx, id)
 	r.probePut(ctx, id)
+	r.probeUpload(ctx, id)
 	if wt.Course != "" {
 		r.probeEnroll(ctx, id)
 	}
@@ -152,6 +154,67 @@ func (r *run) probePut(ctx context.Context, id string) {
 	}
 	r.rep.Behaviour.Put = "replace"
 	r.pass("put", "PUT clears fields it omits (replace)")
+}
+
+// probeUpload sends the learner, moved to another department, in a
+// POST /users/upload and reads it back: an upload that moved it updates
+// existing accounts, and the group rules may then change departments 200
+// users per call. The learner is put back in its department after.
+func (r *run) probeUpload(ctx context.Context, id string) {
+	user, err := r.getUser(ctx, id)
+	if err != nil {
+		r.fail("upload", "reading the learner failed: "+err.Error(), "")
+		return
+	}
+	from, _ := user["departmentId"].(string)
+	to := ""
+	for _, d := range r.depts {
+		if !strings.EqualFold(d.ID, from) {
+			to = d.ID
+			break
+		}
+	}
+	if to == "" {
+		r.warn("upload", "the admin sees only one department, so the upload cannot be probed by moving the learner",
+			"group rules change departments one PUT per user until the upload is known to update existing accounts (absorb.behaviour.upload)")
+		return
+	}
+	moved := maps.Clone(user)
+	moved["departmentId"] = to
+	status, _, body, err := r.raw(ctx, http.MethodPost, "/users/upload", nil, []map[string]any{moved})
+	if err != nil || status/100 != 2 {
+		r.warn("upload", fmt.Sprintf("an upload of the learner failed (%d): %s%s", status, errText(err), clip(body)),
+			"group rules change departments one PUT per user; check the admin's role allows uploading users")
+		return
+	}
+	var answer []struct {
+		Key string `json:"key"`
+	}
+	_ = json.Unmarshal(body, &answer)
+	answered := false
+	for _, a := range answer {
+		answered = answered || strings.EqualFold(a.Key, id)
+	}
+	after, err := r.getUser(ctx, id)
+	if err != nil {
+		r.fail("upload", "reading the learner after the upload failed: "+err.Error(), "")
+		return
+	}
+	now, _ := after["departmentId"].(string)
+	switch {
+	case strings.EqualFold(now, to):
+		r.rep.Behaviour.Upload = "update"
+		r.pass("upload", "an upload updates the existing account it names (the learner's department moved); group rules change departments 200 users per upload")
+		if err := r.put(ctx, id, user); err != nil {
+			r.fail("upload", "moving the learner back to its department failed: "+err.Error(), "move "+r.cfg.WriteTest.Username+" back by hand in Absorb")
+		}
+	case answered:
+		r.rep.Behaviour.Upload = "keep"
+		r.pass("upload", "an upload answers an existing account as taken but leaves it as it is (the learner's department did not move); group rules change departments one PUT per user")
+	default:
+		r.warn("upload", "an upload left the learner out of its answer and did not move it: not known whether it updates existing accounts"+clip(body),
+			"group rules change departments one PUT per user; run the write test again, or ask Absorb support whether POST /users/upload updates existing users")
+	}
 }
 
 func (r *run) getUser(ctx context.Context, id string) (map[string]any, error) {

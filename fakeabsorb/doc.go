@@ -9,8 +9,9 @@
 // purpose: added latency, 5xx answers, extra 429 answers, connections dropped
 // after the work is committed, and stolen tokens. Where the evidence leaves
 // Absorb's behaviour open (create or upsert, which fields sort, PUT replace
-// or merge, date format, filtered paging, answer shape), Options.Variants
-// chooses which possibility it plays.
+// or merge, date format, filtered paging, answer shape, whether an upload
+// updates the accounts it matches), Options.Variants chooses which
+// possibility it plays.
 //
 // A Server starts with a fixed seed (departments, courses, admins, learners,
 // groups and enrollments) whose ids are exported constants. Control routes under

@@ -25,7 +25,8 @@ type keyValue struct {
 //
 // An element whose id names no user visible to the admin fails (it is not
 // created), and so does one whose username belongs to a user outside the
-// admin's scope.
+// admin's scope. Under upload=keep an element that matches an account
+// leaves it as it is and is answered as a success all the same.
 func (s *Server) uploadUsers(c *call) reply {
 	if v, found := c.query().get("key"); found {
 		if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
@@ -87,6 +88,8 @@ func (s *Server) upsertLocked(c *call, elem []byte) *User {
 	switch {
 	case existing != nil && !s.st.userVisible(c.who.scope, existing):
 		return nil
+	case existing != nil && s.variants.Upload == uploadKeep:
+		return existing
 	case existing != nil:
 		u, _ = s.updateLocked(c, existing, elem)
 	default:

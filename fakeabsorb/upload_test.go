@@ -3,6 +3,7 @@ package fakeabsorb
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -139,5 +140,55 @@ func TestUploadScopeTrap(t *testing.T) {
 		if u.ID == UserAliceID && u.DepartmentID != DeptEngineeringID {
 			t.Errorf("alice moved to %s", u.DepartmentID)
 		}
+	}
+}
+
+func TestUploadVariants(t *testing.T) {
+	moveBob := func(t *testing.T, spec string) (answer string, dept string, created bool) {
+		t.Helper()
+		f, tok := variant(t, spec)
+		bob := f.send("GET", "/users/"+UserBobID, tok, nil).want(t, 200).object(t)
+		bob["departmentId"] = DeptResearchID
+		res := f.send("POST", "/users/upload", tok, []any{bob, newUser("brand.new", DeptSalesID)}).want(t, 200)
+		after := f.send("GET", "/users/"+UserBobID, tok, nil).want(t, 200).object(t)
+		for _, u := range f.srv.Users() {
+			created = created || u.Username == "brand.new"
+		}
+		dept, _ = after["departmentId"].(string)
+		return string(res.body), dept, created
+	}
+	t.Run("update", func(t *testing.T) {
+		answer, dept, created := moveBob(t, "upload=update")
+		if dept != DeptResearchID {
+			t.Errorf("bob's department = %s, want Research: the upload updates the account it names", dept)
+		}
+		if !created || !strings.Contains(answer, UserBobID) {
+			t.Errorf("answer %s, created %v: want bob answered and the new user created", answer, created)
+		}
+	})
+	t.Run("keep", func(t *testing.T) {
+		answer, dept, created := moveBob(t, "upload=keep")
+		if dept != DeptSalesID {
+			t.Errorf("bob's department = %s, want Sales still: upload=keep leaves existing accounts", dept)
+		}
+		if !strings.Contains(answer, UserBobID) {
+			t.Errorf("answer %s does not list bob: upload=keep answers the account it left as taken", answer)
+		}
+		if !created {
+			t.Error("upload=keep did not create the new user")
+		}
+	})
+}
+
+func TestAddUsers(t *testing.T) {
+	f := setup(t, Options{})
+	tok := f.login(BridgeAdminUsername)
+	added := f.srv.AddUsers(User{Username: "seeded@example.com", FirstName: "Seed", LastName: "Ed", DepartmentID: DeptResearchID, IsLearner: true})
+	if len(added) != 1 || added[0].ID == "" || added[0].DateAdded.IsZero() {
+		t.Fatalf("AddUsers = %+v, want one user with an id and dates", added)
+	}
+	got := f.send("GET", "/users/"+added[0].ID, tok, nil).want(t, 200).object(t)
+	if got["username"] != "seeded@example.com" || got["departmentId"] != DeptResearchID {
+		t.Errorf("GET the added user = %v", got)
 	}
 }

@@ -34,6 +34,10 @@ type Variants struct {
 	// Answers is the shape of the answers of POST /users, PUT /users/{id}
 	// and the enroll call: an "object", or the bare id as a JSON "string".
 	Answers string
+	// Upload is what POST /users/upload does with an element that matches
+	// an existing account: "update" writes it as PUT would, "keep" leaves
+	// the account as it is and still answers it as a success.
+	Upload string
 }
 
 // Behaviour is one open behaviour and the values it may take, the default
@@ -53,6 +57,7 @@ func Behaviours() []Behaviour {
 		{"dates", []string{"rfc3339", "absorb"}},
 		{"filterpaging", []string{"ok", "broken"}},
 		{"answers", []string{"object", "string"}},
+		{"upload", []string{"update", "keep"}},
 	}
 }
 
@@ -71,6 +76,8 @@ func (v *Variants) field(name string) *string {
 		return &v.FilterPaging
 	case "answers":
 		return &v.Answers
+	case "upload":
+		return &v.Upload
 	}
 	return nil
 }
@@ -163,6 +170,7 @@ const (
 	datesAbsorb        = "absorb"
 	filterPagingBroken = "broken"
 	answersString      = "string"
+	uploadKeep         = "keep"
 )
 
 // dateLayout is the layout of the dates the server writes.

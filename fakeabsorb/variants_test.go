@@ -12,16 +12,16 @@ import (
 )
 
 func TestParseVariants(t *testing.T) {
-	defaults := Variants{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object"}
+	defaults := Variants{Create: "strict", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object", Upload: "update"}
 	tests := []struct {
 		spec string
 		want Variants
 	}{
 		{"", defaults},
 		{" , ", defaults},
-		{"create=upsert", Variants{Create: "upsert", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object"}},
-		{"SORT=Limited, put=merge,dates=absorb", Variants{Create: "strict", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "ok", Answers: "object"}},
-		{"create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string", NonDefaultVariants()},
+		{"create=upsert", Variants{Create: "upsert", Sort: "any", Put: "replace", Dates: "rfc3339", FilterPaging: "ok", Answers: "object", Upload: "update"}},
+		{"SORT=Limited, put=merge,dates=absorb", Variants{Create: "strict", Sort: "limited", Put: "merge", Dates: "absorb", FilterPaging: "ok", Answers: "object", Upload: "update"}},
+		{"create=upsert,sort=limited,put=merge,dates=absorb,filterpaging=broken,answers=string,upload=keep", NonDefaultVariants()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
@@ -39,7 +39,7 @@ func TestParseVariants(t *testing.T) {
 		})
 	}
 	for _, tt := range []struct{ spec, wantInError string }{
-		{"colour=red", `unknown behaviour "colour" (known: create, sort, put, dates, filterpaging, answers)`},
+		{"colour=red", `unknown behaviour "colour" (known: create, sort, put, dates, filterpaging, answers, upload)`},
 		{"sort=bogus", "sort is any or limited"},
 		{"create", "want name=value"},
 		{"answers=", ""}, // an empty value is the default: not an error
@@ -63,8 +63,8 @@ func TestParseVariants(t *testing.T) {
 	if _, err := New(Options{Variants: Variants{Put: "patch"}}); !errors.Is(err, ErrBadVariants) {
 		t.Errorf("New with put=patch: %v, want ErrBadVariants", err)
 	}
-	if got := len(Behaviours()); got != 6 {
-		t.Errorf("Behaviours() has %d, want 6", got)
+	if got := len(Behaviours()); got != 7 {
+		t.Errorf("Behaviours() has %d, want 7", got)
 	}
 }
 

@@ -119,7 +119,9 @@ func TestObserverAndState(t *testing.T) {
 		Store: func() metrics.StoreCounts {
 			return metrics.StoreCounts{Users: 7, AbsorbUsers: 11, Groups: 2, Memberships: 5, Commits: 12, BatchedWrites: 30, CommitTime: 1500 * time.Millisecond}
 		},
-		Rules: func() metrics.RuleCounts { return metrics.RuleCounts{Enrollments: 3} },
+		Rules: func() metrics.RuleCounts {
+			return metrics.RuleCounts{Enrollments: 3, DepartmentChanges: 410, DepartmentChangesByUpload: 400, UploadCalls: 2, Pending: 49600}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +156,11 @@ func TestObserverAndState(t *testing.T) {
 		{`absorb_scim_store_batched_writes_total{}`, 30},
 		{`absorb_scim_store_batch_commit_seconds_total{}`, 1.5},
 		{`absorb_scim_rule_actions_total{action="enroll"}`, 3},
+		{`absorb_scim_rule_actions_total{action="department"}`, 410},
+		{`absorb_scim_rule_department_changes_total{method="upload"}`, 400},
+		{`absorb_scim_rule_department_changes_total{method="put"}`, 10},
+		{`absorb_scim_rule_upload_calls_total{}`, 2},
+		{`absorb_scim_rule_queue_pending{}`, 49600},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {

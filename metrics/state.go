@@ -28,12 +28,16 @@ type StoreCounts struct {
 	CommitTime    time.Duration // time spent running and committing them
 }
 
-// RuleCounts are the running totals of what the group rules did.
+// RuleCounts are the running totals of what the group rules did, and
+// how much work they have left.
 type RuleCounts struct {
-	DepartmentChanges int
-	Enrollments       int
-	Unenrollments     int
-	Failures          int
+	DepartmentChanges         int // however sent
+	DepartmentChangesByUpload int // of them, sent in POST /users/upload
+	UploadCalls               int // uploads that carried department changes
+	Enrollments               int
+	Unenrollments             int
+	Failures                  int
+	Pending                   int // users with rule work queued or in hand
 }
 
 // Sources are read at scrape time; a nil field is not reported.
@@ -55,6 +59,7 @@ type stateDescs struct {
 	skipped                                                 *prometheus.Desc
 	users, absorbUsers, groups, memberships, intents, rules *prometheus.Desc
 	commits, batchedWrites, commitTime                      *prometheus.Desc
+	rulePending, ruleDepartments, ruleUploads               *prometheus.Desc
 }
 
 func newStateDescs() stateDescs {
@@ -62,21 +67,24 @@ func newStateDescs() stateDescs {
 		return prometheus.NewDesc(namespace+"_"+name, help, labels, nil)
 	}
 	return stateDescs{
-		lastSync:       d("sync_last_success_timestamp_seconds", "Unix time of the last successful sync pass with Absorb (absent before the first)."),
-		syncLag:        d("sync_lag_seconds", "Seconds since the last successful sync pass with Absorb (absent before the first)."),
-		mirrorComplete: d("sync_mirror_complete", "1 once the first full load of Absorb's users has finished."),
-		syncFailing:    d("sync_failing", "1 when the last sync pass with Absorb failed."),
-		folded:         d("sync_folded_users_total", "SCIM users changed by edits made directly in Absorb, since start."),
-		skipped:        d("sync_skipped_accounts_total", "Absorb accounts the sync left out of its local copy because it cannot store them (a value too long to index), since start; each is logged once."),
-		users:          d("users", "SCIM users held, each mapped to one Absorb account."),
-		absorbUsers:    d("absorb_users", "Absorb accounts in the bridge's local copy of Absorb."),
-		groups:         d("groups", "SCIM groups held."),
-		memberships:    d("group_memberships", "Group memberships held."),
-		intents:        d("pending_creates", "User creates recorded but not finished."),
-		rules:          d("rule_actions_total", "What the group rules did in Absorb since start, by action.", "action"),
-		commits:        d("store_batch_commits_total", "Write transactions that concurrent writes shared (group commit), since start."),
-		batchedWrites:  d("store_batched_writes_total", "Writes committed in shared transactions, since start; divided by the commits, how many shared each."),
-		commitTime:     d("store_batch_commit_seconds_total", "Time spent running and committing the shared transactions (fsync included), since start."),
+		lastSync:        d("sync_last_success_timestamp_seconds", "Unix time of the last successful sync pass with Absorb (absent before the first)."),
+		syncLag:         d("sync_lag_seconds", "Seconds since the last successful sync pass with Absorb (absent before the first)."),
+		mirrorComplete:  d("sync_mirror_complete", "1 once the first full load of Absorb's users has finished."),
+		syncFailing:     d("sync_failing", "1 when the last sync pass with Absorb failed."),
+		folded:          d("sync_folded_users_total", "SCIM users changed by edits made directly in Absorb, since start."),
+		skipped:         d("sync_skipped_accounts_total", "Absorb accounts the sync left out of its local copy because it cannot store them (a value too long to index), since start; each is logged once."),
+		users:           d("users", "SCIM users held, each mapped to one Absorb account."),
+		absorbUsers:     d("absorb_users", "Absorb accounts in the bridge's local copy of Absorb."),
+		groups:          d("groups", "SCIM groups held."),
+		memberships:     d("group_memberships", "Group memberships held."),
+		intents:         d("pending_creates", "User creates recorded but not finished."),
+		rules:           d("rule_actions_total", "What the group rules did in Absorb since start, by action.", "action"),
+		rulePending:     d("rule_queue_pending", "Users whose group-rule work (a department, enrollments) is queued or in hand; 0 when the rules have caught up."),
+		ruleDepartments: d("rule_department_changes_total", "Departments the group rules set in Absorb since start, by how they were sent: upload (up to 200 users per POST /users/upload) or put (one PUT per user).", "method"),
+		ruleUploads:     d("rule_upload_calls_total", "POST /users/upload calls the group rules made to change departments, since start."),
+		commits:         d("store_batch_commits_total", "Write transactions that concurrent writes shared (group commit), since start."),
+		batchedWrites:   d("store_batched_writes_total", "Writes committed in shared transactions, since start; divided by the commits, how many shared each."),
+		commitTime:      d("store_batch_commit_seconds_total", "Time spent running and committing the shared transactions (fsync included), since start."),
 	}
 }
 
@@ -90,7 +98,8 @@ type stateCollector struct {
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	d := c.d
 	for _, desc := range []*prometheus.Desc{d.lastSync, d.syncLag, d.mirrorComplete, d.syncFailing,
-		d.folded, d.skipped, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules, d.commits, d.batchedWrites, d.commitTime} {
+		d.folded, d.skipped, d.users, d.absorbUsers, d.groups, d.memberships, d.intents, d.rules, d.commits, d.batchedWrites, d.commitTime,
+		d.rulePending, d.ruleDepartments, d.ruleUploads} {
 		ch <- desc
 	}
 }
@@ -130,6 +139,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.d.rules, float64(r.Enrollments), "enroll")
 		counter(c.d.rules, float64(r.Unenrollments), "unenroll")
 		counter(c.d.rules, float64(r.Failures), "failure")
+		gauge(c.d.rulePending, float64(r.Pending))
+		counter(c.d.ruleDepartments, float64(r.DepartmentChangesByUpload), "upload")
+		counter(c.d.ruleDepartments, float64(r.DepartmentChanges-r.DepartmentChangesByUpload), "put")
+		counter(c.d.ruleUploads, float64(r.UploadCalls))
 	}
 }
 

@@ -31,7 +31,8 @@ func opsRoutes(r *mux.Router, cfg Config) error {
 		},
 		Rules: func() metrics.RuleCounts {
 			s := b.RuleStats()
-			return metrics.RuleCounts{DepartmentChanges: s.DepartmentChanges, Enrollments: s.Enrollments, Unenrollments: s.Unenrollments, Failures: s.Failures}
+			return metrics.RuleCounts{DepartmentChanges: s.DepartmentChanges, DepartmentChangesByUpload: s.DepartmentChangesByUpload,
+				UploadCalls: s.UploadCalls, Enrollments: s.Enrollments, Unenrollments: s.Unenrollments, Failures: s.Failures, Pending: s.Pending}
 		},
 	})
 	if err != nil {
@@ -45,6 +46,7 @@ func opsRoutes(r *mux.Router, cfg Config) error {
 	r.Handle("/admin/reconcile", guard(a.reconcile)).Methods(http.MethodPost)
 	r.Handle("/admin/backup", guard(a.backup)).Methods(http.MethodGet)
 	r.Handle("/admin/rules/apply", guard(a.applyRules)).Methods(http.MethodPost)
+	r.Handle("/admin/rules", guard(a.ruleProgress)).Methods(http.MethodGet)
 	return brakeRoutes(r, guard, a, b, cfg.Metrics)
 }
 
@@ -68,6 +70,13 @@ func (a *admin) applyRules(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, rep)
+}
+
+// ruleProgress answers GET /admin/rules with the group rules' running
+// totals and how many users still have work queued (bridge.RuleStats as
+// JSON), so the progress of a big group's assignment can be followed.
+func (a *admin) ruleProgress(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, a.bridge.RuleStats())
 }
 
 // requireReadWrite refuses read-only credentials with 403.
