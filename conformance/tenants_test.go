@@ -51,11 +51,18 @@ const (
 // writeTenantsConfig writes a configuration serving tenants to path.
 func writeTenantsConfig(t *testing.T, path, listen, dataDir string, tenants []tenantSpec) {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: 15s\n", listen, dataDir)
 	// On PostgreSQL, every tenant in one database, each row keyed by its
 	// tenant.
-	b.WriteString(storageConfig(t, dataDir))
+	writeTenantsConfigOn(t, path, listen, dataDir, storageConfig(t, dataDir), tenants)
+}
+
+// writeTenantsConfigOn is writeTenantsConfig with the storage section
+// given ("" for bbolt in dataDir).
+func writeTenantsConfigOn(t *testing.T, path, listen, dataDir, storage string, tenants []tenantSpec) {
+	t.Helper()
+	var b strings.Builder
+	fmt.Fprintf(&b, "listen: %s\ndataDir: %s\nshutdownGrace: 15s\n", listen, dataDir)
+	b.WriteString(storage)
 	b.WriteString("log:\n  format: json\n  level: info\nsync:\n  interval: 1s\n")
 	// Every tenant leaves these out and takes them from here.
 	b.WriteString("absorb:\n  timeout: 10s\nmapping:\n  defaultDepartment: Company\nsafety:\n  deactivationLimit:\n    max: 0\n")
