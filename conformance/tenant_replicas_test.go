@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -226,6 +227,24 @@ func TestTenantsOnReplicas(t *testing.T) {
 					t.Errorf("replica %d, tenant %s: GET /Users/%s is %v, want %s", r, tn.id, id, got["userName"], name)
 				}
 				other.idps[r].must(t, http.StatusNotFound, http.MethodGet, "/Users/"+id, nil)
+			}
+			// The IdP's match-before-create: a filter finds the tenant's
+			// own resource alone, though the other tenant has one of the
+			// same name in the same database.
+			for path, id := range map[string]string{
+				`/Users?filter=userName eq "` + people[0] + `"`: tn.ids[people[0]],
+				`/Groups?filter=displayName eq "Field Team"`:    tn.group,
+			} {
+				var list struct {
+					TotalResults int              `json:"totalResults"`
+					Resources    []map[string]any `json:"Resources"`
+				}
+				if err := json.Unmarshal(tn.idps[r].must(t, http.StatusOK, http.MethodGet, path, nil).body, &list); err != nil {
+					t.Fatal(err)
+				}
+				if list.TotalResults != 1 || len(list.Resources) != 1 || list.Resources[0]["id"] != id {
+					t.Errorf("replica %d, tenant %s: GET %s found %d: %v, want only %s", r, tn.id, path, list.TotalResults, list.Resources, id)
+				}
 			}
 			got := tn.idps[r].must(t, http.StatusOK, http.MethodGet, "/Groups/"+tn.group, nil).doc()
 			if got["displayName"] != "Field Team" {
