@@ -104,7 +104,8 @@ type Config struct {
 	// SharedStore says other processes write the same store (replicas). A
 	// sync pass then also leaves alone a user whose stored record changed
 	// after the pass started, since this process's log of its own writes
-	// does not know theirs.
+	// does not know theirs, and the brake on mass deactivation reads the
+	// holds through the store, which the other processes add to too.
 	SharedStore bool
 	// Locks, if not nil, serialises the writes of one user or group with
 	// those of the other processes sharing the store; nil means this
@@ -220,7 +221,7 @@ func New(cfg Config) (*Bridge, error) {
 	b.depts = newDepartmentCache(cfg.Absorb, ttl, b.now)
 	b.langs = &portalLanguages{absorb: cfg.Absorb, mapper: cfg.Mapper, now: b.now, log: b.log}
 	var err error
-	if b.brake, err = loadBrake(cfg.Store, cfg.DeactivationLimit); err != nil {
+	if b.brake, err = loadBrake(cfg.Store, cfg.DeactivationLimit, cfg.SharedStore); err != nil {
 		return nil, err
 	}
 	if err := ValidateRules(cfg.Rules); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +34,12 @@ import (
 // Once tripped the brake stays on until no hold is left: every deactivation
 // meanwhile is held too, however slowly it comes, so an IdP still
 // misconfigured cannot leak deactivations through one window at a time.
+//
+// The window and the holds are in the store, and the brake decides inside
+// one write transaction: replicas sharing a store share one brake, and an
+// IdP spreading its requests over them gets Max deactivations per Window in
+// all, not per replica. A replica on a shared store reads the holds through
+// the store, so a hold made on one is listed, released and discarded on any.
 
 // DeactivationLimit configures the brake on mass deactivation.
 type DeactivationLimit struct {
@@ -57,40 +65,89 @@ const (
 	OutcomeHeld  = "held"        // accepted from the IdP, not sent to Absorb
 )
 
-// brake counts deactivations and keeps the holds in memory, beside the
-// store, so the write paths ask it without a read transaction.
-type brake struct {
-	limit DeactivationLimit
+// cursorBrakeWindow names the store value that holds the times of the
+// deactivations the brake let through within its window, the latest Max,
+// as decimal Unix nanoseconds separated by spaces.
+const cursorBrakeWindow = "brake/recent-deactivations"
 
-	mu     sync.Mutex
-	recent []time.Time             // deactivations let through within the window
-	held   map[string]storage.Hold // by SCIM user id; what the holds bucket holds
+// brake keeps the holds in memory, beside the store, so the write paths of a
+// bridge alone on its store ask it without a read transaction. On a shared
+// store the map is only a copy, read again from the store where it is used.
+type brake struct {
+	limit  DeactivationLimit
+	store  storage.Store
+	shared bool // other replicas write the store's holds too
+
+	mu   sync.Mutex
+	held map[string]storage.Hold // by SCIM user id; what the holds bucket holds
 }
 
 // loadBrake reads the holds an earlier run left.
-func loadBrake(store storage.Store, limit DeactivationLimit) (*brake, error) {
-	br := &brake{limit: limit, held: map[string]storage.Hold{}}
-	err := store.View(func(tx storage.Tx) error {
+func loadBrake(store storage.Store, limit DeactivationLimit, shared bool) (*brake, error) {
+	br := &brake{limit: limit, store: store, shared: shared, held: map[string]storage.Hold{}}
+	if err := br.reload(); err != nil {
+		return nil, err
+	}
+	return br, nil
+}
+
+// reload replaces the holds in memory with the store's. The caller holds
+// br.mu, or is loadBrake.
+func (br *brake) reload() error {
+	held := map[string]storage.Hold{}
+	err := br.store.View(func(tx storage.Tx) error {
+		clear(held) // an engine may run fn again
 		return tx.ForEachHold(func(h storage.Hold) (bool, error) {
-			br.held[h.UserID] = h
+			held[h.UserID] = h
 			return true, nil
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read held deactivations: %w", err)
+		return fmt.Errorf("read held deactivations: %w", err)
 	}
-	return br, nil
+	br.held = held
+	return nil
+}
+
+// refresh reads the holds again when other replicas may have changed them.
+// A failure is returned to callers that can report it; the others keep what
+// they knew.
+func (br *brake) refresh() error {
+	if !br.shared {
+		return nil
+	}
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.reload()
 }
 
 func (br *brake) holdOf(userID string) (storage.Hold, bool) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
+	if br.shared {
+		var h storage.Hold
+		err := br.store.View(func(tx storage.Tx) error {
+			var err error
+			h, err = tx.Hold(userID)
+			return err
+		})
+		switch {
+		case err == nil:
+			br.held[userID] = h
+			return h, true
+		case errors.Is(err, storage.ErrNotFound):
+			delete(br.held, userID)
+			return storage.Hold{}, false
+		}
+		// The store failed: answer from the copy in memory.
+	}
 	h, ok := br.held[userID]
 	return h, ok
 }
 
 // HeldDeactivations returns how many deactivations are held.
 func (b *Bridge) HeldDeactivations() int {
+	_ = b.brake.refresh() // on failure, the count last read
 	b.brake.mu.Lock()
 	defer b.brake.mu.Unlock()
 	return len(b.brake.held)
@@ -149,55 +206,110 @@ func (b *Bridge) keepHeld(userID string, account, want absorbapi.User) absorbapi
 // brakeDeactivation counts a deactivation of rec and reports whether it is
 // held; when it is, the hold (and its audit record) is in the store. A user
 // already held stays held, a DELETE taking the place of its deactivation.
+//
+// The window, the holds and the decision are read and written in one
+// transaction, so replicas sharing the store cannot together let more than
+// Max through: the PostgreSQL engine runs it serializable and retries it.
 func (b *Bridge) brakeDeactivation(ctx context.Context, rec storage.User, before scimdoc.Resource, kind string) (bool, error) {
 	br := b.brake
+	if br.limit.Max <= 0 {
+		if _, ok := br.holdOf(rec.ID); !ok {
+			return false, nil
+		}
+	}
 	now := b.now()
-	br.mu.Lock()
-	defer br.mu.Unlock()
-	prev, already := br.held[rec.ID]
-	if !already {
-		if br.limit.Max <= 0 {
-			return false, nil
-		}
-		cut := now.Add(-br.limit.Window)
-		keep := br.recent[:0]
-		for _, t := range br.recent {
-			if t.After(cut) {
-				keep = append(keep, t)
-			}
-		}
-		br.recent = keep
-		if len(br.held) == 0 && len(br.recent) < br.limit.Max {
-			br.recent = append(br.recent, now)
-			return false, nil
-		}
-	}
 	actor := actorOf(ctx)
-	h := storage.Hold{UserID: rec.ID, AbsorbID: rec.AbsorbID, UserName: rec.UserName, Kind: kind, Time: now,
-		Credential: actor.Credential, RequestID: actor.RequestID, Resource: rec.Resource}
-	if already {
-		h.Time = prev.Time // a hold keeps its place in the queue
-	}
 	audit := storage.AuditRecord{Time: now, Credential: actor.Credential, RequestID: actor.RequestID, Operation: OpHold,
 		ResourceType: "User", ResourceID: rec.ID, AbsorbID: rec.AbsorbID, UserName: rec.UserName, Outcome: OutcomeHeld,
 		Changes: []storage.FieldChange{{Field: "request", To: kind}}}
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	var (
+		h       storage.Hold
+		held    bool
+		tripped bool // this hold is the first: the brake trips now
+	)
 	err := b.store.Update(func(tx storage.Tx) error {
+		held, tripped = false, false // an engine may run fn again
+		h = storage.Hold{UserID: rec.ID, AbsorbID: rec.AbsorbID, UserName: rec.UserName, Kind: kind, Time: now,
+			Credential: actor.Credential, RequestID: actor.RequestID, Resource: rec.Resource}
+		prev, err := tx.Hold(rec.ID)
+		switch {
+		case err == nil:
+			h.Time = prev.Time // a hold keeps its place in the queue
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		default:
+			pass, first, err := br.count(tx, now)
+			if err != nil || pass {
+				return err
+			}
+			tripped = first
+		}
 		if err := tx.PutHold(h); err != nil {
 			return err
 		}
-		_, err := tx.AppendAudit(audit)
+		held = true
+		_, err = tx.AppendAudit(audit)
 		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("hold deactivation of user %s: %w", rec.ID, err)
 	}
-	if len(br.held) == 0 {
+	if !held {
+		return false, nil
+	}
+	if tripped {
 		b.log.Error("mass deactivation brake tripped: further deactivations are accepted but not sent to Absorb until released or discarded (GET /admin/holds)",
 			"max", br.limit.Max, "window", br.limit.Window.String(), "user", rec.ID, "userName", rec.UserName)
 	}
 	br.held[rec.ID] = h
 	b.log.Warn("deactivation held", "user", rec.ID, "userName", rec.UserName, "absorbId", rec.AbsorbID, "request", kind)
 	return true, nil
+}
+
+// count is the brake's decision, in tx, on a deactivation at now of a user
+// not held: pass when no hold is left and the window has room, in which case
+// the deactivation is recorded in the window; otherwise first reports that
+// no hold was left (the window is full: the brake trips).
+func (br *brake) count(tx storage.Tx, now time.Time) (pass, first bool, err error) {
+	raw, err := tx.Cursor(cursorBrakeWindow)
+	if err != nil {
+		return false, false, fmt.Errorf("read the brake's window: %w", err)
+	}
+	cut := now.Add(-br.limit.Window)
+	var recent []string
+	for _, f := range strings.Fields(raw) {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			continue // unreadable: not a deactivation in the window
+		}
+		if time.Unix(0, n).After(cut) {
+			recent = append(recent, f)
+		}
+	}
+	anyHeld := false
+	err = tx.ForEachHold(func(storage.Hold) (bool, error) {
+		anyHeld = true
+		return false, nil
+	})
+	if err != nil {
+		return false, false, err
+	}
+	if anyHeld {
+		return false, false, nil
+	}
+	if len(recent) >= br.limit.Max {
+		return false, true, nil
+	}
+	recent = append(recent, strconv.FormatInt(now.UnixNano(), 10))
+	if len(recent) > br.limit.Max {
+		recent = recent[len(recent)-br.limit.Max:] // only whether Max fit counts
+	}
+	if err := tx.PutCursor(cursorBrakeWindow, strings.Join(recent, " ")); err != nil {
+		return false, false, fmt.Errorf("record the brake's window: %w", err)
+	}
+	return true, false, nil
 }
 
 // actorOf is ctx's Actor, ActorBackground when it carries none.
@@ -231,6 +343,11 @@ func (b *Bridge) cancelHold(ctx context.Context, userID string) error {
 func (b *Bridge) cancelDeleteHold(ctx context.Context, absorbID string) {
 	b.brake.mu.Lock()
 	defer b.brake.mu.Unlock()
+	if b.brake.shared {
+		if err := b.brake.reload(); err != nil {
+			b.log.Warn("holds not read", "error", err)
+		}
+	}
 	for id, h := range b.brake.held {
 		if h.Kind != HoldDelete || h.AbsorbID != absorbID {
 			continue
@@ -284,6 +401,9 @@ func heldOf(h storage.Hold) HeldDeactivation {
 
 // ListHolds returns the held deactivations, oldest first.
 func (b *Bridge) ListHolds() []HeldDeactivation {
+	if err := b.brake.refresh(); err != nil {
+		b.log.Warn("holds not read again; listing those last read", "error", err)
+	}
 	b.brake.mu.Lock()
 	out := make([]HeldDeactivation, 0, len(b.brake.held))
 	for _, h := range b.brake.held {
