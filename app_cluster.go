@@ -13,6 +13,7 @@ import (
 	"github.com/absorb-scim/absorb-scim/absorbapi"
 	"github.com/absorb-scim/absorb-scim/bridge"
 	"github.com/absorb-scim/absorb-scim/cluster"
+	"github.com/absorb-scim/absorb-scim/config"
 	"github.com/absorb-scim/absorb-scim/server"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -260,4 +261,38 @@ func (w workerStatus) SyncStatus() bridge.SyncStatus {
 		return bridge.SyncStatus{LastError: "the worker's status cannot be read: " + err.Error()}
 	}
 	return out
+}
+
+// sharedTokens is the Absorb token the replicas of cfg's store share, for a
+// command that talks to Absorb beside them (doctor): with a token of its
+// own, its login would revoke theirs. Without a shared store, or when the
+// store cannot be opened (doctor reports that itself), it is nil and close
+// does nothing.
+func sharedTokens(ctx context.Context, cfg config.Config) (tokens absorbapi.TokenStore, done func()) {
+	done = func() {}
+	if cfg.Storage.Driver != config.DriverPostgres {
+		return nil, done
+	}
+	store, err := openPostgres(ctx, cfg.Storage.Postgres.URL, cfg.Tenant)
+	if err != nil {
+		return nil, done
+	}
+	s, ok := store.(sharedStore)
+	if !ok {
+		store.Close()
+		return nil, done
+	}
+	cl, err := cluster.Open(ctx, s.Pool(), s.Tenant(), cluster.Options{})
+	if err != nil {
+		store.Close()
+		return nil, done
+	}
+	abs := cfg.Absorb
+	t, err := cl.Tokens(cluster.TokenSecret(abs.PrivateKey, abs.Username, abs.Password))
+	if err != nil {
+		cl.Close()
+		store.Close()
+		return nil, done
+	}
+	return t, func() { cl.Close(); store.Close() }
 }

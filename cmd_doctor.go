@@ -51,7 +51,13 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "absorb-scim: doctor:", err)
 		return &exitError{code: 2, err: errUsage}
 	}
-	client, err := absorbapi.New(absorbClientConfig(cfg))
+	// Beside replicas on PostgreSQL, doctor uses their token: a login of
+	// its own would revoke it.
+	clientCfg := absorbClientConfig(cfg)
+	tokens, closeTokens := sharedTokens(ctx, cfg)
+	defer closeTokens()
+	clientCfg.TokenStore = tokens
+	client, err := absorbapi.New(clientCfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "absorb-scim: doctor:", err)
 		return &exitError{code: 2, err: errUsage}

@@ -200,3 +200,24 @@ func TestReplicasShareOneTokenOneWorkerAndTheLocks(t *testing.T) {
 		t.Errorf("logins after the worker moved = %d, want still 2", got)
 	}
 }
+
+// doctor beside a replica on PostgreSQL uses the replicas' token: its own
+// login would revoke theirs.
+func TestDoctorSharesTheReplicasToken(t *testing.T) {
+	db := pgtest.URL(t)
+	fake := startFake(t)
+	cfg := baseConfig(t, fake)
+	cfg["storage"] = map[string]any{"driver": "postgres", "postgres": map[string]any{"url": db}}
+	r := startReplica(t, cfg)
+	r.waitReady(t)
+	if got := fake.srv.Stats().Logins; got != 1 {
+		t.Fatalf("logins of one replica = %d, want 1", got)
+	}
+	out, errOut, err := runCmd(t, "doctor", "-config", writeConfig(t, cfg))
+	if err != nil || !strings.Contains(out, "ok   login") {
+		t.Fatalf("doctor: %v\n%s%s", err, out, errOut)
+	}
+	if got := fake.srv.Stats().Logins; got != 1 {
+		t.Errorf("logins after doctor ran beside the replica = %d, want still 1", got)
+	}
+}
