@@ -181,8 +181,9 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		return scimdoc.Resource{}, err
 	}
 	var (
-		ch  membershipChange
-		res scimdoc.Resource
+		ch        membershipChange
+		res       scimdoc.Resource
+		ruleUsers []string
 	)
 	err = b.store.Update(func(tx storage.Tx) error {
 		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
@@ -195,13 +196,16 @@ func (b *Bridge) CreateGroup(ctx context.Context, doc scimdoc.Document) (scimdoc
 		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
 			return err
 		}
+		if ruleUsers, err = b.rules.recordWrite(tx, id, ch, false); err != nil {
+			return err
+		}
 		res, err = storedGroup(tx, id, true)
 		return err
 	})
 	if err != nil {
 		return scimdoc.Resource{}, groupStoreError("create group", err)
 	}
-	b.rules.membershipChanged(id, ch)
+	b.rules.enqueue(ruleUsers...)
 	b.log.Info("group created", "id", id, "members", len(ch.added))
 	return res, nil
 }
@@ -349,12 +353,13 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 	}
 	defer unlock()
 	var (
-		ch      membershipChange
-		res     scimdoc.Resource
-		renamed bool
+		ch        membershipChange
+		res       scimdoc.Resource
+		renamed   bool
+		ruleUsers []string
 	)
-	err = b.store.Update(func(tx storage.Tx) error {
-		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
+	write := func(tx storage.Tx) error {
+		ch, renamed = membershipChange{}, false // a transaction PostgreSQL refuses runs again: start over
 		g, _, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -382,8 +387,16 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		}
 		res, err = storedGroup(tx, id, true)
 		return err
+	}
+	err = b.store.Update(func(tx storage.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		var err error
+		ruleUsers, err = b.rules.recordWrite(tx, id, ch, renamed)
+		return err
 	})
-	return res, b.groupWritten(ctx, "replace group", id, err, ch, renamed)
+	return res, b.groupWritten("replace group", id, err, ruleUsers)
 }
 
 // PatchGroup applies PATCH operations to a group in order, atomically
@@ -400,12 +413,13 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 	}
 	defer unlock()
 	var (
-		ch      membershipChange
-		res     scimdoc.Resource
-		renamed bool
+		ch        membershipChange
+		res       scimdoc.Resource
+		renamed   bool
+		ruleUsers []string
 	)
-	err = b.store.Update(func(tx storage.Tx) error {
-		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
+	write := func(tx storage.Tx) error {
+		ch, renamed = membershipChange{}, false // a transaction PostgreSQL refuses runs again: start over
 		g, cur, err := groupForWrite(tx, id, pre)
 		if err != nil {
 			return err
@@ -460,8 +474,16 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		}
 		res, err = storedGroup(tx, id, false)
 		return err
+	}
+	err = b.store.Update(func(tx storage.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		var err error
+		ruleUsers, err = b.rules.recordWrite(tx, id, ch, renamed)
+		return err
 	})
-	return res, b.groupWritten(ctx, "patch group", id, err, ch, renamed)
+	return res, b.groupWritten("patch group", id, err, ruleUsers)
 }
 
 // groupChanged reports whether a write that leaves the group record next
@@ -502,19 +524,15 @@ func isRename(before, after storage.Group) bool {
 }
 
 // groupWritten finishes a group write: it turns a storage error into the
-// SCIM one, or hands what the write did to the rules (the joins and leaves,
-// and a rename with the group as it was).
-func (b *Bridge) groupWritten(ctx context.Context, op, id string, err error, ch membershipChange, renamed bool) error {
+// SCIM one, or queues the rule work the write recorded with it.
+func (b *Bridge) groupWritten(op, id string, err error, ruleUsers []string) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return scimdoc.NotFound("Group", id)
 	}
 	if err != nil {
 		return groupStoreError(op+" "+id, err)
 	}
-	b.rules.membershipChanged(id, ch)
-	if renamed {
-		b.rules.groupRenamed(id, *ch.before)
-	}
+	b.rules.enqueue(ruleUsers...)
 	return nil
 }
 
@@ -707,14 +725,13 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	}
 	defer unlock()
 	var ch membershipChange
-	var rec storage.Group
+	var ruleUsers []string
 	err = b.store.Update(func(tx storage.Tx) error {
 		ch = membershipChange{} // a transaction PostgreSQL refuses runs again: start over
 		g, err := tx.Group(id)
 		if err != nil {
 			return err
 		}
-		rec = g
 		cur, err := groupResource(tx, g, false)
 		if err != nil {
 			return err
@@ -731,6 +748,9 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 		if err := b.auditMembership(ctx, tx, id, ch); err != nil { // trace.go
 			return err
 		}
+		if ruleUsers, err = b.rules.recordDelete(tx, g, ch.removed); err != nil {
+			return err
+		}
 		return tx.DeleteGroup(id)
 	})
 	if errors.Is(err, storage.ErrNotFound) {
@@ -739,6 +759,6 @@ func (b *Bridge) DeleteGroup(ctx context.Context, id string, pre scimdoc.Precond
 	if err != nil {
 		return groupStoreError("delete group "+id, err)
 	}
-	b.rules.groupDeleted(rec, ch.removed)
+	b.rules.enqueue(ruleUsers...)
 	return nil
 }

@@ -153,54 +153,75 @@ func newRuleEngine(b *Bridge, rules []Rule) *ruleEngine {
 
 func (e *ruleEngine) active() bool { return e != nil && len(e.rules) > 0 }
 
-// membershipChanged records the joins and leaves of one group write.
-func (e *ruleEngine) membershipChanged(groupID string, ch membershipChange) {
-	if !e.active() || (len(ch.added) == 0 && len(ch.removed) == 0) {
-		return
-	}
-	var g storage.Group
-	if ch.before != nil {
-		g = *ch.before // members left the group as it was
-	} else {
-		_ = e.b.store.View(func(tx storage.Tx) error {
-			var err error
-			g, err = tx.Group(groupID)
-			return err
-		})
-	}
-	e.record(ch.added, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) })
-	e.record(ch.removed, func(s *ruleState) {
-		s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
-	})
-}
-
-// groupRenamed re-evaluates every member: each has left the group under its
-// old name and joined it under the new one, which may match other rules.
-func (e *ruleEngine) groupRenamed(groupID string, before storage.Group) {
+// recordWrite records, in the transaction of a group write, the rule work
+// the write gives its members: the joins and leaves of ch, and with a rename
+// every member leaving the group under its old name and joining it under the
+// new one. It returns the users to queue once the transaction commits. The
+// work is saved with the membership it follows from, never after it: a
+// bridge killed between the two would keep the new membership with no work
+// pending, and the IdP's retry of the write, finding the members already
+// there, would change nothing, so the enrollment would never be made.
+func (e *ruleEngine) recordWrite(tx storage.Tx, groupID string, ch membershipChange, renamed bool) ([]string, error) {
 	if !e.active() {
-		return
+		return nil, nil
 	}
-	var members []string
-	_ = e.b.store.View(func(tx storage.Tx) error {
-		return tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
+	var users []string
+	if len(ch.added) > 0 || len(ch.removed) > 0 {
+		var g storage.Group
+		if ch.before != nil {
+			g = *ch.before // members left the group as it was
+		} else {
+			var err error
+			if g, err = tx.Group(groupID); err != nil {
+				return nil, err
+			}
+		}
+		if err := recordTx(tx, ch.added, func(s *ruleState) { s.Joined = appendUnique(s.Joined, groupID) }); err != nil {
+			return nil, err
+		}
+		if err := recordTx(tx, ch.removed, func(s *ruleState) {
+			s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
+		}); err != nil {
+			return nil, err
+		}
+		users = append(append(users, ch.added...), ch.removed...)
+	}
+	if renamed && ch.before != nil {
+		before := *ch.before
+		var members []string
+		err := tx.ForEachMember(groupID, func(m storage.Member) (bool, error) {
 			members = append(members, m.UserID)
 			return true, nil
 		})
-	})
-	e.record(members, func(s *ruleState) {
-		s.Left = append(s.Left, leftGroup{DisplayName: before.DisplayName, ExternalID: before.ExternalID})
-		s.Joined = appendUnique(s.Joined, groupID)
-	})
+		if err != nil {
+			return nil, err
+		}
+		err = recordTx(tx, members, func(s *ruleState) {
+			s.Left = append(s.Left, leftGroup{DisplayName: before.DisplayName, ExternalID: before.ExternalID})
+			s.Joined = appendUnique(s.Joined, groupID)
+		})
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, members...)
+	}
+	return users, nil
 }
 
-// groupDeleted treats every former member as having left g.
-func (e *ruleEngine) groupDeleted(g storage.Group, members []string) {
+// recordDelete records, in the transaction that deletes g, that every
+// former member has left it; like recordWrite, it returns the users to
+// queue once the transaction commits.
+func (e *ruleEngine) recordDelete(tx storage.Tx, g storage.Group, members []string) ([]string, error) {
 	if !e.active() {
-		return
+		return nil, nil
 	}
-	e.record(members, func(s *ruleState) {
+	err := recordTx(tx, members, func(s *ruleState) {
 		s.Left = append(s.Left, leftGroup{DisplayName: g.DisplayName, ExternalID: g.ExternalID})
 	})
+	if err != nil {
+		return nil, err
+	}
+	return members, nil
 }
 
 // record marks users as pending in storage, then queues them.
@@ -208,25 +229,29 @@ func (e *ruleEngine) record(users []string, change func(*ruleState)) {
 	if len(users) == 0 {
 		return
 	}
-	err := e.b.store.Update(func(tx storage.Tx) error {
-		for _, id := range users {
-			st, err := loadRuleState(tx, id)
-			if err != nil {
-				return err
-			}
-			st.Pending = true
-			st.Gen++
-			change(&st)
-			if err := saveRuleState(tx, id, st); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := e.b.store.Update(func(tx storage.Tx) error { return recordTx(tx, users, change) })
 	if err != nil {
 		e.b.log.Error("record group rule work", "error", err)
 	}
 	e.enqueue(users...)
+}
+
+// recordTx marks users as pending in tx, with change applied to each one's
+// work.
+func recordTx(tx storage.Tx, users []string, change func(*ruleState)) error {
+	for _, id := range users {
+		st, err := loadRuleState(tx, id)
+		if err != nil {
+			return err
+		}
+		st.Pending = true
+		st.Gen++
+		change(&st)
+		if err := saveRuleState(tx, id, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func loadRuleState(tx storage.Tx, userID string) (ruleState, error) {
@@ -260,6 +285,9 @@ func appendUnique(list []string, v string) []string {
 }
 
 func (e *ruleEngine) enqueue(users ...string) {
+	if len(users) == 0 {
+		return // also when the rules are off, e nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, u := range users {

@@ -3,7 +3,9 @@ package bridge_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/absorb-scim/absorb-scim/bridge"
@@ -386,6 +388,54 @@ func TestRulesPendingWorkSurvivesRestart(t *testing.T) {
 	})
 	if pending != 0 {
 		t.Errorf("%d users still pending after the rules ran", pending)
+	}
+}
+
+// dyingStore is a store whose process dies right after the next write it
+// commits once armed: every write after that one fails, as nothing more
+// reaches the disk.
+type dyingStore struct {
+	storage.Store
+	armed, dead *atomic.Bool
+}
+
+func (s dyingStore) Update(fn func(storage.Tx) error) error {
+	if s.dead.Load() {
+		return errors.New("the process is gone")
+	}
+	err := s.Store.Update(fn)
+	if err == nil && s.armed.Load() {
+		s.dead.Store(true)
+	}
+	return err
+}
+
+func (s dyingStore) Batch(fn func(storage.Tx) error) error { return s.Update(fn) }
+
+// A bridge killed just after a group write commits must still do the rule
+// work of that write after its restart: the IdP's retry of the write finds
+// the member already there and changes nothing, so nothing else would.
+func TestRulesWorkOfAGroupWriteSurvivesACrashRightAfterIt(t *testing.T) {
+	var armed, dead atomic.Bool
+	w := newWorld(t, withRules(testRules...), func(c *worldConfig) {
+		c.wrapStore = func(s storage.Store) storage.Store { return dyingStore{Store: s, armed: &armed, dead: &dead} }
+	})
+	jane := w.create(userDoc("jane@example.com", "Jane", "Doe"))
+	group := w.createGroup("Security Training")
+
+	armed.Store(true)
+	w.mustPatchGroup(group.ID, addMembers(jane.ID))
+	if !dead.Load() {
+		t.Fatal("the store did not die after the group write")
+	}
+	armed.Store(false)
+	dead.Store(false)
+	w.restart()
+	w.run()
+	w.waitRules()
+
+	if diff := cmp.Diff([]string{fakeabsorb.CourseSecurityAwarenessID}, w.courses(jane.ID)); diff != "" {
+		t.Errorf("courses after the restart (-want +got):\n%s", diff)
 	}
 }
 

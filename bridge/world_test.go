@@ -72,6 +72,8 @@ type worldConfig struct {
 	// client; unlimited when clientRate is zero.
 	clientRate  float64
 	clientBurst int
+	// wrapStore, when set, wraps the store the bridge is given.
+	wrapStore func(storage.Store) storage.Store
 }
 
 // newWorld starts a fake Absorb and a bridge in front of it; everything is
@@ -236,6 +238,10 @@ func (w *world) newBridge() *bridge.Bridge {
 	if w.cfg.wrap != nil {
 		absorb = w.cfg.wrap(absorb)
 	}
+	store := w.store
+	if w.cfg.wrapStore != nil {
+		store = w.cfg.wrapStore(store)
+	}
 	var logger *slog.Logger
 	if w.cfg.log != nil {
 		logger = slog.New(slog.NewTextHandler(w.cfg.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -243,7 +249,7 @@ func (w *world) newBridge() *bridge.Bridge {
 	b, err := bridge.New(bridge.Config{
 		Absorb:       absorb,
 		Logger:       logger,
-		Store:        w.store,
+		Store:        store,
 		Mapper:       w.mapper(),
 		Rules:        w.cfg.rules,
 		SyncInterval: time.Hour, // tests sync with SyncNow
