@@ -49,6 +49,9 @@ type rigConfig struct {
 	// upload, when set, is the bridge's UploadBehaviour and the upload
 	// variant the fake plays.
 	upload string
+	// createBehaviour is the bridge's CreateBehaviour (the fake refuses a
+	// taken username, so CreateStrict is true of it).
+	createBehaviour string
 }
 
 // hookedUpload is an Absorb client that runs a hook before each upload.
@@ -98,7 +101,7 @@ func newBulkRig(t testing.TB, rc rigConfig) *bulkRig {
 	if rc.beforeUpload != nil {
 		absorb = hookedUpload{Absorb: client, before: rc.beforeUpload}
 	}
-	b, err := bridge.New(bridge.Config{Absorb: absorb, Store: store, Mapper: m, SyncInterval: time.Hour, Governor: rc.gov, UploadBehaviour: rc.upload})
+	b, err := bridge.New(bridge.Config{Absorb: absorb, Store: store, Mapper: m, SyncInterval: time.Hour, Governor: rc.gov, UploadBehaviour: rc.upload, CreateBehaviour: rc.createBehaviour})
 	if err != nil {
 		t.Fatal(err)
 	}
