@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -135,4 +136,23 @@ func BenchmarkPutUser(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
 	})
+}
+
+// BenchmarkFillDatabase is not a measurement: it fills the database that
+// ABSORB_SCIM_BENCH_FILL_URL names (tenant "default") with the 100,000
+// users BenchmarkReads reads, for measuring `serve` on PostgreSQL over
+// HTTP (BENCHMARKS.md). It does nothing without the variable.
+func BenchmarkFillDatabase(b *testing.B) {
+	url := os.Getenv("ABSORB_SCIM_BENCH_FILL_URL")
+	if url == "" {
+		b.Skip("set ABSORB_SCIM_BENCH_FILL_URL to the database to fill")
+	}
+	s, err := Open(context.Background(), url, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	loadUsers(b, s, benchUsers)
+	for b.Loop() {
+	}
 }
