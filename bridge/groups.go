@@ -353,10 +353,9 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 	}
 	defer unlock()
 	var (
-		ch        membershipChange
-		res       scimdoc.Resource
-		renamed   bool
-		ruleUsers []string
+		ch      membershipChange
+		res     scimdoc.Resource
+		renamed bool
 	)
 	write := func(tx storage.Tx) error {
 		ch, renamed = membershipChange{}, false // a transaction PostgreSQL refuses runs again: start over
@@ -388,15 +387,7 @@ func (b *Bridge) ReplaceGroup(ctx context.Context, id string, doc scimdoc.Docume
 		res, err = storedGroup(tx, id, true)
 		return err
 	}
-	err = b.store.Update(func(tx storage.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		var err error
-		ruleUsers, err = b.rules.recordWrite(tx, id, ch, renamed)
-		return err
-	})
-	return res, b.groupWritten("replace group", id, err, ruleUsers)
+	return res, b.commitGroupWrite("replace group", id, write, &ch, &renamed)
 }
 
 // PatchGroup applies PATCH operations to a group in order, atomically
@@ -413,10 +404,9 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 	}
 	defer unlock()
 	var (
-		ch        membershipChange
-		res       scimdoc.Resource
-		renamed   bool
-		ruleUsers []string
+		ch      membershipChange
+		res     scimdoc.Resource
+		renamed bool
 	)
 	write := func(tx storage.Tx) error {
 		ch, renamed = membershipChange{}, false // a transaction PostgreSQL refuses runs again: start over
@@ -475,15 +465,7 @@ func (b *Bridge) PatchGroup(ctx context.Context, id string, pre scimdoc.Precondi
 		res, err = storedGroup(tx, id, false)
 		return err
 	}
-	err = b.store.Update(func(tx storage.Tx) error {
-		if err := write(tx); err != nil {
-			return err
-		}
-		var err error
-		ruleUsers, err = b.rules.recordWrite(tx, id, ch, renamed)
-		return err
-	})
-	return res, b.groupWritten("patch group", id, err, ruleUsers)
+	return res, b.commitGroupWrite("patch group", id, write, &ch, &renamed)
 }
 
 // groupChanged reports whether a write that leaves the group record next
@@ -525,6 +507,23 @@ func isRename(before, after storage.Group) bool {
 
 // groupWritten finishes a group write: it turns a storage error into the
 // SCIM one, or queues the rule work the write recorded with it.
+// commitGroupWrite runs write and records the rule work of the membership
+// change and rename it leaves in *ch and *renamed, in one transaction, so a
+// crash cannot part the change from its work; the work is queued once
+// committed.
+func (b *Bridge) commitGroupWrite(op, id string, write func(storage.Tx) error, ch *membershipChange, renamed *bool) error {
+	var ruleUsers []string
+	err := b.store.Update(func(tx storage.Tx) error {
+		if err := write(tx); err != nil {
+			return err
+		}
+		var err error
+		ruleUsers, err = b.rules.recordWrite(tx, id, *ch, *renamed)
+		return err
+	})
+	return b.groupWritten(op, id, err, ruleUsers)
+}
+
 func (b *Bridge) groupWritten(op, id string, err error, ruleUsers []string) error {
 	if errors.Is(err, storage.ErrNotFound) {
 		return scimdoc.NotFound("Group", id)
