@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -205,20 +204,7 @@ func TestReplicasSurviveChaos(t *testing.T) {
 		event("a survivor took the worker lease after %s", time.Since(down).Round(100*time.Millisecond))
 	})
 
-	var workers sync.WaitGroup
-	for _, c := range clients {
-		workers.Go(func() {
-			for time.Now().Before(deadline) {
-				if err := c.step(); err != nil {
-					counters.fail("client %d (%s): %v", c.n, c.style(), err)
-					if !errors.Is(err, errUnexpected) {
-						return // no final answer within a minute: this client is stuck
-					}
-				}
-			}
-		})
-	}
-	workers.Wait()
+	runClients(clients, deadline, counters)
 	workload := time.Since(start)
 	close(done)
 	operator.Wait()

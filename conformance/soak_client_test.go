@@ -185,3 +185,23 @@ func shorten(s string) string {
 	}
 	return s
 }
+
+// runClients runs every client's steps until deadline, side by side, and
+// returns when all have stopped. A client stops early when a step gets no
+// final answer, as an IdP whose request hangs would.
+func runClients(clients []*soakClient, deadline time.Time, counters *soakCounters) {
+	var workers sync.WaitGroup
+	for _, c := range clients {
+		workers.Go(func() {
+			for time.Now().Before(deadline) {
+				if err := c.step(); err != nil {
+					counters.fail("client %d (%s): %v", c.n, c.style(), err)
+					if !errors.Is(err, errUnexpected) {
+						return // no final answer within a minute: this client is stuck
+					}
+				}
+			}
+		})
+	}
+	workers.Wait()
+}

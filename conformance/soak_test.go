@@ -209,20 +209,7 @@ func TestFaultSoak(t *testing.T) {
 		}
 	})
 
-	var workers sync.WaitGroup
-	for _, c := range clients {
-		workers.Go(func() {
-			for time.Now().Before(deadline) {
-				if err := c.step(); err != nil {
-					counters.fail("client %d (%s): %v", c.n, c.style(), err)
-					if !errors.Is(err, errUnexpected) {
-						return // no final answer within a minute: this client is stuck
-					}
-				}
-			}
-		})
-	}
-	workers.Wait()
+	runClients(clients, deadline, counters)
 	workload := time.Since(start)
 	close(done)
 	background.Wait()
