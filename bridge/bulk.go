@@ -652,7 +652,7 @@ func (b *Bridge) checkUploaded(ctx context.Context, entries []*bulkEntry, starte
 		case answered[id] > 1:
 			e.err = errNotCreated(e.u.Username, fmt.Sprintf("the Absorb account %s, which it also answered for another user of the same upload", id))
 		default:
-			if e.err = b.checkCreatedUnknown(e.u, id); e.err == nil {
+			if e.err = b.checkCreatedUnknown(e.u, id, started); e.err == nil {
 				unread = append(unread, e)
 			}
 		}

@@ -75,7 +75,7 @@ func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id strin
 	if b.dryRun || id == "" {
 		return nil
 	}
-	if err := b.checkCreatedUnknown(sent, id); err != nil {
+	if err := b.checkCreatedUnknown(sent, id, started); err != nil {
 		return err
 	}
 	if !b.createMayUpsert {
@@ -95,8 +95,10 @@ func (b *Bridge) checkCreated(ctx context.Context, sent absorbapi.User, id strin
 
 // checkCreatedUnknown returns errNotCreated when the bridge already knows
 // the account id a create of sent was answered with: a SCIM user holds it,
-// or the local copy has it.
-func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string) error {
+// or the local copy has it as an account added before started. A copy of an
+// account added since may be the very account this create made, mirrored
+// by a sync that ran meanwhile (another replica's, on a shared store).
+func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string, started time.Time) error {
 	var (
 		holder storage.User
 		known  *absorbapi.User
@@ -113,7 +115,7 @@ func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string) error {
 	switch {
 	case holder.ID != "":
 		return errNotCreated(sent.Username, fmt.Sprintf("the Absorb account %s, which SCIM user %s (userName %q) holds", id, holder.ID, holder.UserName))
-	case known != nil:
+	case known != nil && !addedSince(*known, started):
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q)", id, known.Username))
 	}
 	return nil
@@ -123,6 +125,13 @@ func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string) error {
 // admin cannot see: it was not made by the create, which the admin would see.
 func errCreatedHidden(userName, id string) error {
 	return errNotCreated(userName, fmt.Sprintf("the existing Absorb account %s, which is outside the department scope of the bridge's Absorb admin", id))
+}
+
+// addedSince reports whether u's dateAdded is no earlier than started, give
+// or take the clocks' difference (addedSlack); false when it is unknown.
+func addedSince(u absorbapi.User, started time.Time) bool {
+	added, err := absorbapi.ParseTime(u.DateAdded)
+	return err == nil && !added.Before(started.Add(-addedSlack))
 }
 
 // checkCreatedAccount returns errNotCreated when got, the account a create
@@ -136,7 +145,7 @@ func (b *Bridge) checkCreatedAccount(sent, got absorbapi.User, started time.Time
 	if foldKey(got.Username) != foldKey(sent.Username) || (sent.ExternalID != "" && got.ExternalID != sent.ExternalID) {
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, externalId %q)", got.ID, got.Username, got.ExternalID))
 	}
-	if added, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && added.Before(started.Add(-addedSlack)) {
+	if _, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && !addedSince(got, started) {
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, added %s)", got.ID, got.Username, got.DateAdded))
 	}
 	return nil

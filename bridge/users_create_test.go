@@ -3,6 +3,7 @@ package bridge_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -453,6 +454,63 @@ func TestConcurrentCreatesMakeOneUser(t *testing.T) {
 			}
 			if c := w.counts(); c.Users != 1 || c.Intents != 0 {
 				t.Errorf("storage holds %d users and %d intents, want 1 and 0", c.Users, c.Intents)
+			}
+		})
+	}
+}
+
+// mirroringCreates copies each account a create makes into the store's
+// mirror before the create's answer returns, as a sync on another replica
+// sharing the store may do between the POST and the check of its answer.
+type mirroringCreates struct {
+	bridge.Absorb
+	store func() storage.Store
+}
+
+func (m mirroringCreates) CreateUser(ctx context.Context, u absorbapi.User) (*absorbapi.User, error) {
+	got, err := m.Absorb.CreateUser(ctx, u)
+	if err != nil || got == nil {
+		return got, err
+	}
+	fresh, err := m.Absorb.GetUser(ctx, got.ID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := json.Marshal(fresh)
+	if err != nil {
+		return nil, err
+	}
+	err = m.store().Update(func(tx storage.Tx) error {
+		return tx.PutAbsorbUser(storage.AbsorbUser{ID: fresh.ID, Username: fresh.Username, ExternalID: fresh.ExternalID, DateEdited: fresh.DateEdited, Raw: raw})
+	})
+	return got, err
+}
+
+// A create whose new account a sync mirrored meanwhile links it: the copy
+// was added after the create began, so it is no proof the account existed.
+func TestCreateLinksItsAccountMirroredMeanwhile(t *testing.T) {
+	for _, behaviour := range []string{bridge.CreateStrict, ""} {
+		t.Run("create="+behaviour, func(t *testing.T) {
+			var w *world
+			w = newWorld(t, func(c *worldConfig) {
+				c.createBehaviour = behaviour
+				c.wrap = func(a bridge.Absorb) bridge.Absorb {
+					return mirroringCreates{Absorb: a, store: func() storage.Store { return w.store }}
+				}
+			})
+			res, err := w.b.CreateUser(context.Background(), w.norm(userDoc("mirrored@example.com", "Mia", "Rror")))
+			if err != nil {
+				t.Fatalf("create: %v, want the new account linked", err)
+			}
+			err = w.store.View(func(tx storage.Tx) error {
+				u, err := tx.User(res.ID)
+				if err == nil && u.AbsorbID == "" {
+					t.Error("the user is not linked to its account")
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
 			}
 		})
 	}
