@@ -141,10 +141,6 @@ func (s *Bolt) PrepareUser(u User) (PreparedUser, error) {
 	if err := checkUserKeys(u); err != nil {
 		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
 	}
-	// The email index is written from u.Emails at the write: a copy keeps
-	// a caller that changes its slice afterwards from parting the index
-	// from the record encoded now.
-	u.Emails = slices.Clone(u.Emails)
 	return PreparedUser{User: u, v: s.encodeUser(u), walk: walkKeysOf(u)}, nil
 }
 
