@@ -115,7 +115,7 @@ func (b *Bridge) checkCreatedUnknown(sent absorbapi.User, id string, started tim
 	switch {
 	case holder.ID != "":
 		return errNotCreated(sent.Username, fmt.Sprintf("the Absorb account %s, which SCIM user %s (userName %q) holds", id, holder.ID, holder.UserName))
-	case known != nil && !addedSince(*known, started):
+	case known != nil && addedBefore(*known, started):
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q)", id, known.Username))
 	}
 	return nil
@@ -127,11 +127,11 @@ func errCreatedHidden(userName, id string) error {
 	return errNotCreated(userName, fmt.Sprintf("the existing Absorb account %s, which is outside the department scope of the bridge's Absorb admin", id))
 }
 
-// addedSince reports whether u's dateAdded is no earlier than started, give
-// or take the clocks' difference (addedSlack); false when it is unknown.
-func addedSince(u absorbapi.User, started time.Time) bool {
+// addedBefore reports whether u's dateAdded shows it was added before
+// started, beyond the clocks' difference (addedSlack); false when unknown.
+func addedBefore(u absorbapi.User, started time.Time) bool {
 	added, err := absorbapi.ParseTime(u.DateAdded)
-	return err == nil && !added.Before(started.Add(-addedSlack))
+	return err == nil && added.Before(started.Add(-addedSlack))
 }
 
 // checkCreatedAccount returns errNotCreated when got, the account a create
@@ -145,7 +145,7 @@ func (b *Bridge) checkCreatedAccount(sent, got absorbapi.User, started time.Time
 	if foldKey(got.Username) != foldKey(sent.Username) || (sent.ExternalID != "" && got.ExternalID != sent.ExternalID) {
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, externalId %q)", got.ID, got.Username, got.ExternalID))
 	}
-	if _, perr := absorbapi.ParseTime(got.DateAdded); perr == nil && !addedSince(got, started) {
+	if addedBefore(got, started) {
 		return errNotCreated(sent.Username, fmt.Sprintf("the existing Absorb account %s (username %q, added %s)", got.ID, got.Username, got.DateAdded))
 	}
 	return nil

@@ -151,18 +151,6 @@ func (t *pgTx) requireGroup(id string) error {
 	return fmt.Errorf("group %q: %w", id, storage.ErrNotFound)
 }
 
-func (t *pgTx) userExists(id string) (bool, error) {
-	if id == "" {
-		return false, nil
-	}
-	var one int
-	err := t.queryRow("SELECT 1 FROM users WHERE tenant = $1 AND id = $2", t.s.tenant, []byte(id)).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 // AddMember makes m.UserID a member of the group; adding a member again
 // returns added == false and updates its display text. It returns
 // ErrNotFound when the group does not exist and ErrUnknownMember when the
