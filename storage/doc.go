@@ -31,7 +31,7 @@
 // composite key's first part unambiguous whatever bytes it holds, so a prefix
 // scan for lp(x) finds exactly the keys of x.
 //
-//	meta                 "schema"            -> "4"
+//	meta                 "schema"            -> "5"
 //	                     "userNameFold"      -> "2" (FoldUserName; absent: strings.ToLower, rebuilt by Open)
 //	                     "count/<name>"      -> uint64 big-endian (users, absorbUsers, groups, memberships, intents)
 //	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record

@@ -245,7 +245,7 @@ func TestOpenRefusesSchemaVersion1(t *testing.T) {
 			_ = s.Close()
 			t.Fatalf("Open(%+v) of a version 1 file succeeded, want an error", opts)
 		}
-		if want := `unsupported schema version "1" (this build reads 4)`; !strings.Contains(err.Error(), want) {
+		if want := `unsupported schema version "1" (this build reads ` + schemaVersion + `)`; !strings.Contains(err.Error(), want) {
 			t.Errorf("Open(%+v) error = %v, want it to contain %q", opts, err, want)
 		}
 	}

@@ -16,8 +16,8 @@ const migrateChunk = 1000
 // (value, then id) as the walk indexes users/by/email and users/by/externalId.
 var retiredBuckets = [][]byte{[]byte("users/email"), []byte("users/externalId")}
 
-// migrate brings a file of schema version 2 or 3 to version 4. Files of any
-// other version are left to checkLayout.
+// migrate brings a file of schema version 2, 3 or 4 to version 5. Files of
+// any other version are left to checkLayout.
 func (s *Bolt) migrate() error {
 	var version string
 	if err := s.db.View(func(btx *bolt.Tx) error {
@@ -34,13 +34,13 @@ func (s *Bolt) migrate() error {
 			return err
 		}
 		fallthrough
-	case "3":
+	case "3", "4":
 		return s.retireBuckets()
 	}
 	return nil
 }
 
-// retireBuckets drops retiredBuckets and writes version 4, in one
+// retireBuckets drops retiredBuckets and writes the current version, in one
 // transaction: bbolt frees a dropped bucket's pages without reading them,
 // and later writes reuse them.
 func (s *Bolt) retireBuckets() error {
