@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -71,13 +73,21 @@ func portalPages(tb testing.TB, n int) [][]byte {
 }
 
 // BenchmarkInitialMirror measures the first full sync of a portal of
-// 100,000 accounts into an empty bridge (its store written with fsync, as
-// serve writes it), pages handed over at once: the bridge's side of the
-// initial mirror. It reports accounts a second, and the CPU time the
-// process spent per account (on a machine other programs share, elapsed
-// time also counts their turns and their use of the disk).
+// 100,000 accounts (ABSORB_SCIM_BENCH_MIRROR_ACCOUNTS sets another number)
+// into an empty bridge (its store written with fsync, as serve writes it),
+// pages handed over at once: the bridge's side of the initial mirror. It
+// reports accounts a second, and the CPU time the process spent per account
+// (on a machine other programs share, elapsed time also counts their turns
+// and their use of the disk).
 func BenchmarkInitialMirror(b *testing.B) {
-	const n = 100_000
+	n := 100_000
+	if s := os.Getenv("ABSORB_SCIM_BENCH_MIRROR_ACCOUNTS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			b.Fatalf("ABSORB_SCIM_BENCH_MIRROR_ACCOUNTS=%q: want a positive number of accounts", s)
+		}
+		n = v
+	}
 	feeder := &pageFeeder{pages: portalPages(b, n)}
 	mc := mapping.Default()
 	mc.DefaultDepartment = "Company"
