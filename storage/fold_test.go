@@ -129,7 +129,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		users := tx.Bucket(bucketNames[bUsers])
 		st := &Bolt{}
 		tw := st.newTx(tx)
-		u4, err := tw.decodeUser("u4", users.Get([]byte("u4")), true)
+		u4, names, _, err := tw.decodeUserRecord("u4", users.Get([]byte("u4")), true)
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		if err := users.Put([]byte("u4"), p.v); err != nil {
 			return err
 		}
-		if err := tw.putWalkKeys("u4", &prev, p.walk); err != nil {
+		if err := tw.putWalkKeys("u4", &prev, &names, p.walk, true); err != nil {
 			return err
 		}
 		intents := tx.Bucket(bucketNames[bIntents])

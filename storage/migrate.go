@@ -104,7 +104,7 @@ func (s *Bolt) buildWalkIndexes() error {
 				return err
 			}
 			for _, u := range users {
-				if err := tx.putWalkKeys(u.ID, nil, walkKeysOf(u)); err != nil {
+				if err := tx.putWalkKeys(u.ID, nil, nil, walkKeysOf(u), false); err != nil {
 					return fmt.Errorf("user %q: %w", u.ID, err)
 				}
 			}

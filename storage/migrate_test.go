@@ -42,7 +42,7 @@ func TestOpenMigratesSchemaVersion3(t *testing.T) {
 		walkUser("u3", "cy", "", true, t0.Add(2*time.Second), "shared@example.com"),
 	}
 	users[0].ExternalID, users[1].ExternalID = "e-1", "e-1"
-	putUsers(t, s, users...)
+	putUsersV4(t, s, users...)
 	if err := s.db.Update(func(btx *bolt.Tx) error {
 		for _, name := range retiredBuckets {
 			b, err := btx.CreateBucket(name)
@@ -128,28 +128,4 @@ func TestOpenMigratesSchemaVersion3(t *testing.T) {
 	if len(got) != 0 {
 		t.Errorf("familyName lee after the rewrite: %v, want none", got)
 	}
-}
-
-// TestUserKeysHoldOnlyResourceKeys pins that users/keys lists only the keys
-// the user record's header cannot give back.
-func TestUserKeysHoldOnlyResourceKeys(t *testing.T) {
-	s := openTest(t)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	putUsers(t, s, walkUser("u1", "ann", "Lee", true, t0, "ann@example.com"))
-	view(t, s, func(tx *boltTx) error {
-		keys, err := decodeWalkKeys("u1", tx.b(bUserKeys).Get([]byte("u1")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(keys) != 3 {
-			t.Errorf("users/keys lists %d keys, want 3", len(keys))
-		}
-		for _, k := range keys {
-			if !fromResource(k.bucket) {
-				t.Errorf("users/keys lists a key of %s", bucketNames[k.bucket])
-			}
-		}
-		return nil
-	})
-	checkStore(t, s)
 }

@@ -22,7 +22,8 @@ import (
 //	users/by/active        0 or 1, then id
 //	users/keys             id -> the keys of familyName, givenName and displayName written for
 //	                       id, each without the id it ends with: uvarint(count) then
-//	                       (UserIndex byte, lp(key)) each (schema version 3 listed every key)
+//	                       (UserIndex byte, lp(key)) each (schema version 3 listed every key);
+//	                       only for a user whose record does not hold its names (schema 3 and 4)
 //	meta                   "count/activeUsers" -> uint64 big-endian
 //
 // sv(v) is v with each 0x00 byte written 0x00 0xFF, then 0x00 0x00: keys
@@ -31,9 +32,10 @@ import (
 // included) has the key 0xFF id instead, which sorts after every value, as
 // RFC 7644 §3.4.2.3 sorts missing values last. u64(t) is t's Unix
 // nanoseconds with the sign bit flipped, big-endian, so keys sort by time.
-// users/keys lets a write remove the keys of the version it replaces
-// without decoding that version's resource: the other keys come from the
-// record's header, which a write reads anyway.
+// A write removes the keys of the version it replaces without decoding that
+// version's resource: they come from the record's header, which a write
+// reads anyway, and, for a record written before schema version 5, whose
+// header does not hold the names, from users/keys.
 
 // UserIndex names an order users can be walked in.
 type UserIndex uint8
@@ -280,9 +282,9 @@ type walkKey struct {
 	key    []byte
 }
 
-// sortedNames are the attributes of a resource the walk indexes keep and
-// that the user record's header does not hold. encoding/json matches the
-// names case-insensitively, as SCIM does (RFC 7643 §2.1).
+// sortedNames are the attributes of a resource the walk indexes keep that
+// only the resource gave before schema version 5 (userNames). encoding/json
+// matches the names case-insensitively, as SCIM does (RFC 7643 §2.1).
 type sortedNames struct {
 	Name struct {
 		FamilyName json.RawMessage `json:"familyName"`
@@ -322,19 +324,38 @@ func headerWalkKeys(u User) []walkKey {
 }
 
 // resourceWalkKeys returns the walk index keys of u that only its resource
-// gives: those of name.familyName, name.givenName and displayName. users/keys
-// keeps these, so that a write need not decode the resource it replaces.
+// gives: those of name.familyName, name.givenName and displayName.
 func resourceWalkKeys(u User) []walkKey {
+	return nameWalkKeys(u.ID, resourceNames(u.Resource))
+}
+
+// userNames are a user's name.familyName, name.givenName and displayName as
+// its resource gives them ("" when missing or not a string). The user
+// record's header holds them since schema version 5 (users/keys kept their
+// keys before), so that a write need not decode the resource it replaces.
+type userNames struct{ family, given, display string }
+
+// resourceNames returns the userNames of a SCIM user resource.
+func resourceNames(resource json.RawMessage) userNames {
 	var names sortedNames
-	if len(u.Resource) > 0 {
+	if len(resource) > 0 {
 		// A resource that is not an object has no names: its keys say
 		// "missing", which is what the filter and sort see too.
-		_ = json.Unmarshal(u.Resource, &names)
+		_ = json.Unmarshal(resource, &names)
 	}
+	return userNames{
+		family:  jsonString(names.Name.FamilyName),
+		given:   jsonString(names.Name.GivenName),
+		display: jsonString(names.DisplayName),
+	}
+}
+
+// nameWalkKeys returns the walk index keys of user id with names n.
+func nameWalkKeys(id string, n userNames) []walkKey {
 	return []walkKey{
-		{bUserSortFamilyName, append(strValueKey(FoldCase(jsonString(names.Name.FamilyName))), u.ID...)},
-		{bUserSortGivenName, append(strValueKey(FoldCase(jsonString(names.Name.GivenName))), u.ID...)},
-		{bUserSortDisplayName, append(strValueKey(FoldCase(jsonString(names.DisplayName))), u.ID...)},
+		{bUserSortFamilyName, append(strValueKey(FoldCase(n.family)), id...)},
+		{bUserSortGivenName, append(strValueKey(FoldCase(n.given)), id...)},
+		{bUserSortDisplayName, append(strValueKey(FoldCase(n.display)), id...)},
 	}
 }
 
@@ -359,10 +380,13 @@ func fromResource(b bucketID) bool {
 func (s *Bolt) UsersEpoch() uint64 { return s.usersEpoch.Load() }
 
 // putWalkKeys replaces the walk index keys of user id with keys. prev is
-// the user as stored before (its header is enough), nil when there was none.
-func (tx *boltTx) putWalkKeys(id string, prev *User, keys []walkKey) error {
+// the user as stored before (its header is enough), nil when there was none,
+// and prevNames the names its record holds, nil when it holds none (a record
+// written before schema version 5). namesInRecord says the record written
+// holds the names keys come from: users/keys then keeps nothing for id.
+func (tx *boltTx) putWalkKeys(id string, prev *User, prevNames *userNames, keys []walkKey, namesInRecord bool) error {
 	tx.tx.OnCommit(func() { tx.s.usersEpoch.Add(1) })
-	old, err := tx.walkKeys(id, prev)
+	old, listed, err := tx.walkKeys(id, prev, prevNames)
 	if err != nil {
 		return err
 	}
@@ -390,10 +414,13 @@ func (tx *boltTx) putWalkKeys(id string, prev *User, keys []walkKey) error {
 	if err := tx.addActive(isActive - wasActive); err != nil {
 		return err
 	}
-	if keys == nil {
+	switch {
+	case keys != nil && !namesInRecord:
+		return tx.put(bUserKeys, []byte(id), encodeWalkKeys(id, keys))
+	case listed:
 		return tx.b(bUserKeys).Delete([]byte(id))
 	}
-	return tx.put(bUserKeys, []byte(id), encodeWalkKeys(id, keys))
+	return nil
 }
 
 func containsKey(keys []walkKey, k walkKey) bool {
@@ -429,27 +456,31 @@ func encodeWalkKeys(id string, keys []walkKey) []byte {
 }
 
 // walkKeys returns the walk index keys written for user id, whose stored
-// record is prev (its header is enough; nil when there is none): those
-// users/keys lists and those prev's header gives. A value written before
-// schema version 4 lists every key, and is taken as it is.
-func (tx *boltTx) walkKeys(id string, prev *User) ([]walkKey, error) {
+// record is prev (its header is enough; nil when there is none) holding
+// prevNames (nil when it holds none): those prev's header gives and those of
+// prevNames or, for a record without names, those users/keys lists. listed
+// says users/keys holds an entry for id. An entry written before schema
+// version 4 lists every key, and is taken as it is.
+func (tx *boltTx) walkKeys(id string, prev *User, prevNames *userNames) (keys []walkKey, listed bool, err error) {
+	if prev != nil && prevNames != nil {
+		return append(headerWalkKeys(*prev), nameWalkKeys(id, *prevNames)...), false, nil
+	}
 	v := tx.b(bUserKeys).Get([]byte(id))
 	if v == nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	keys, err := decodeWalkKeys(id, v)
-	if err != nil {
-		return nil, err
+	if keys, err = decodeWalkKeys(id, v); err != nil {
+		return nil, true, err
 	}
 	for _, k := range keys {
 		if !fromResource(k.bucket) {
-			return keys, nil // a value of schema version 3
+			return keys, true, nil // a value of schema version 3
 		}
 	}
 	if prev == nil {
-		return nil, fmt.Errorf("walk keys of user %q: %w: the user has no record", id, ErrCorrupt)
+		return nil, true, fmt.Errorf("walk keys of user %q: %w: the user has no record", id, ErrCorrupt)
 	}
-	return append(headerWalkKeys(*prev), keys...), nil
+	return append(headerWalkKeys(*prev), keys...), true, nil
 }
 
 // decodeWalkKeys decodes a users/keys value of user id.

@@ -161,8 +161,16 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 		}
 		return nil
 	})
-	// Make it the file a version 2 build wrote: no walk indexes.
+	// Make it the file a version 2 build wrote: no walk indexes, records
+	// without names.
 	if err := s.db.Update(func(btx *bolt.Tx) error {
+		users := btx.Bucket(bucketNames[bUsers])
+		for i := range n {
+			u := walkUser(fmt.Sprintf("u%05d", i), fmt.Sprintf("user%05d", n-i), "F", i%2 == 0, t0)
+			if err := users.Put([]byte(u.ID), encodeUserV4(s, u)); err != nil {
+				return err
+			}
+		}
 		for _, id := range append(walkBuckets, bUserKeys) {
 			if err := btx.DeleteBucket(bucketNames[id]); err != nil {
 				return err
@@ -197,6 +205,20 @@ func TestOpenMigratesSchemaVersion2(t *testing.T) {
 		}
 		if v := string(tx.b(bMeta).Get(keySchema)); v != schemaVersion {
 			t.Errorf("schema version = %q, want %q", v, schemaVersion)
+		}
+		// The records keep no names, so users/keys lists the keys of
+		// theirs, and only those.
+		keys, err := decodeWalkKeys("u00000", tx.b(bUserKeys).Get([]byte("u00000")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 3 {
+			t.Errorf("users/keys lists %d keys, want 3", len(keys))
+		}
+		for _, k := range keys {
+			if !fromResource(k.bucket) {
+				t.Errorf("users/keys lists a key of %s", bucketNames[k.bucket])
+			}
 		}
 		return nil
 	})

@@ -141,7 +141,9 @@ func (s *Bolt) PrepareUser(u User) (PreparedUser, error) {
 	if err := checkUserKeys(u); err != nil {
 		return PreparedUser{}, fmt.Errorf("put user %q: %w", u.ID, err)
 	}
-	return PreparedUser{User: u, v: s.encodeUser(u), walk: walkKeysOf(u)}, nil
+	names := resourceNames(u.Resource)
+	walk := append(headerWalkKeys(u), nameWalkKeys(u.ID, names)...)
+	return PreparedUser{User: u, v: s.encodeUser(u, names), walk: walk}, nil
 }
 
 // PutPreparedUser is PutUser for a record encoded by PrepareUser.
@@ -159,13 +161,19 @@ func (tx *boltTx) PutPreparedUser(p PreparedUser) error {
 	// One read of the value it replaces gives both the old user (for its
 	// index entries) and the Absorb copy the value holds.
 	var old User
+	var oldNames *userNames
 	var absorbRec []byte
 	prev := tx.b(bUsers).Get([]byte(u.ID))
 	exists := prev != nil
 	if exists {
 		var err error
-		if old, err = tx.decodeUser(u.ID, prev, false); err != nil {
+		var names userNames
+		var hasNames bool
+		if old, names, hasNames, err = tx.decodeUserRecord(u.ID, prev, false); err != nil {
 			return fmt.Errorf("put user %q: %w", u.ID, err)
+		}
+		if hasNames {
+			oldNames = &names
 		}
 		if _, absorbRec, err = splitUserValue(prev); err != nil {
 			return fmt.Errorf("put user %q: %w", u.ID, err)
@@ -212,7 +220,7 @@ func (tx *boltTx) PutPreparedUser(p PreparedUser) error {
 	if exists {
 		prevUser = &old
 	}
-	if err := tx.putWalkKeys(u.ID, prevUser, p.walk); err != nil {
+	if err := tx.putWalkKeys(u.ID, prevUser, oldNames, p.walk, true); err != nil {
 		return fmt.Errorf("put user %q: %w", u.ID, err)
 	}
 	if !exists {
@@ -288,9 +296,17 @@ func emailKeys(emails []string) []string {
 // group memberships (in both directions, fixing the groups' member counts).
 // It returns ErrNotFound when there is no such user.
 func (tx *boltTx) DeleteUser(id string) error {
-	u, err := tx.user(id, false)
+	v := tx.b(bUsers).Get([]byte(id))
+	if v == nil || id == "" {
+		return fmt.Errorf("delete user %q: %w", id, ErrNotFound)
+	}
+	u, names, hasNames, err := tx.decodeUserRecord(id, v, false)
 	if err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
+	}
+	var prevNames *userNames
+	if hasNames {
+		prevNames = &names
 	}
 	for _, x := range []struct {
 		idx bucketID
@@ -303,7 +319,7 @@ func (tx *boltTx) DeleteUser(id string) error {
 			return fmt.Errorf("delete user %q: %w", id, err)
 		}
 	}
-	if err := tx.putWalkKeys(id, &u, nil); err != nil {
+	if err := tx.putWalkKeys(id, &u, prevNames, nil, false); err != nil {
 		return fmt.Errorf("delete user %q: %w", id, err)
 	}
 	for _, g := range tx.groupsOf(id) {
@@ -337,7 +353,8 @@ func (tx *boltTx) ForEachUser(after string, fn func(User) (bool, error)) error {
 // CountUsers returns the number of users.
 func (tx *boltTx) CountUsers() int { return tx.count(cUsers) }
 
-func (s *Bolt) encodeUser(u User) []byte {
+// encodeUser encodes u, whose resource gives names.
+func (s *Bolt) encodeUser(u User, names userNames) []byte {
 	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
 	e.str(u.AbsorbID)
 	e.str(u.UserName)
@@ -350,19 +367,30 @@ func (s *Bolt) encodeUser(u User) []byte {
 	e.time(u.Created)
 	e.time(u.LastModified)
 	e.uint(u.Version)
+	e.str(names.family)
+	e.str(names.given)
+	e.str(names.display)
 	return s.codec.record(&e, u.Resource)
 }
 
 func (tx *boltTx) decodeUser(id string, v []byte, withResource bool) (User, error) {
+	u, _, _, err := tx.decodeUserRecord(id, v, withResource)
+	return u, err
+}
+
+// decodeUserRecord decodes the user value v of id, and the names its record
+// holds; hasNames is false for a record written before schema version 5,
+// whose header ends with the version.
+func (tx *boltTx) decodeUserRecord(id string, v []byte, withResource bool) (u User, names userNames, hasNames bool, err error) {
 	rec, _, err := splitUserValue(v)
 	if err != nil {
-		return User{}, fmt.Errorf("decode user %q: %w", id, err)
+		return User{}, names, false, fmt.Errorf("decode user %q: %w", id, err)
 	}
 	d, payload, err := tx.s.codec.open(rec, withResource)
 	if err != nil {
-		return User{}, fmt.Errorf("decode user %q: %w", id, err)
+		return User{}, names, false, fmt.Errorf("decode user %q: %w", id, err)
 	}
-	u := User{ID: id, Resource: payload}
+	u = User{ID: id, Resource: payload}
 	u.AbsorbID = d.str()
 	u.UserName = d.str()
 	u.ExternalID = d.str()
@@ -376,8 +404,11 @@ func (tx *boltTx) decodeUser(id string, v []byte, withResource bool) (User, erro
 	u.Created = d.time()
 	u.LastModified = d.time()
 	u.Version = d.uint()
-	if d.err != nil {
-		return User{}, fmt.Errorf("decode user %q: %w", id, d.err)
+	if hasNames = d.err == nil && d.off < len(d.s); hasNames {
+		names = userNames{family: d.str(), given: d.str(), display: d.str()}
 	}
-	return u, nil
+	if d.err != nil {
+		return User{}, userNames{}, false, fmt.Errorf("decode user %q: %w", id, d.err)
+	}
+	return u, names, hasNames, nil
 }
