@@ -58,7 +58,8 @@
 //	users/by/<attribute> sv(value) id        -> ""   (the walk indexes of schema version 3: userindex.go;
 //	                                           users/by/email and users/by/externalId also answer the
 //	                                           email and externalId look-ups)
-//	users/keys           id                  -> the walk index keys of id its resource gives (schema 4)
+//	users/keys           id                  -> the walk index keys of id its resource gives, only for
+//	                                           a user whose record does not hold its names (schema 4)
 //	meta                 "count/activeUsers" -> uint64 big-endian
 //
 // fold is FoldCase, ufold FoldUserName. Empty values are never indexed
@@ -100,6 +101,7 @@
 //	list     uvarint(count) then the items
 //
 //	user     header: absorbID userName externalID list(emails) active created lastModified version
+//	         familyName givenName displayName (schema 5; absent from a record written before)
 //	         payload: resource
 //	absorb   header: username externalID dateEdited; payload: raw
 //	intent   header: scimID started; payload: resource
@@ -112,6 +114,17 @@
 // externalId of the header share bytes with the same values in the document.
 // BenchmarkFileSize reports the size of a file of 100,000 users with their
 // Absorb mirror, memberships and audit records.
+//
+// # Schema version 5
+//
+// A user record's header ends with the resource's name.familyName,
+// name.givenName and displayName, as the resource gives them ("" when
+// missing or not a string), so that a write finds the walk index keys of the
+// version it replaces in the record it decodes anyway. users/keys kept those
+// keys before, one entry per user; compressed with the resource, which
+// holds the same strings, the values cost the record far less. A record
+// without them (written before) keeps its users/keys entry until the user
+// is next written or deleted.
 //
 // # File growth
 //
