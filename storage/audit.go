@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // auditFillPercent packs audit pages tightly: keys only ever grow.
@@ -48,23 +50,31 @@ type PreparedAudit struct {
 
 // PrepareAudit encodes rec for AppendPreparedAudit; a zero rec.Time is set to
 // the current time now.
+//
+// The record is of format recordFormatAudit2: the ids of its header and the
+// values of its changes are id strings (idstring.go), and it is compressed
+// with dictV2, whose words are those audit records repeat.
 func (s *Bolt) PrepareAudit(rec AuditRecord) PreparedAudit {
 	if rec.Time.IsZero() {
 		rec.Time = time.Now()
 	}
 	e := encoder{b: make([]byte, 0, 128)}
 	e.time(rec.Time)
-	for _, s := range []string{rec.Credential, rec.RequestID, rec.Operation, rec.ResourceType,
-		rec.ResourceID, rec.AbsorbID, rec.UserName, rec.Outcome} {
-		e.str(s)
-	}
+	e.str(rec.Credential)
+	e.idStr(rec.RequestID)
+	e.str(rec.Operation)
+	e.str(rec.ResourceType)
+	e.idStr(rec.ResourceID)
+	e.idStr(rec.AbsorbID)
+	e.str(rec.UserName)
+	e.str(rec.Outcome)
 	e.uint(uint64(len(rec.Changes)))
 	for _, c := range rec.Changes {
 		e.str(c.Field)
-		e.str(c.From)
-		e.str(c.To)
+		e.idStr(c.From)
+		e.idStr(c.To)
 	}
-	return PreparedAudit{Record: rec, v: s.codec.record(&e, nil)}
+	return PreparedAudit{Record: rec, v: s.codec.recordAs(recordFormatAudit2, blobS2Dict2, &e, nil)}
 }
 
 // AppendPreparedAudit is AppendAudit for a record encoded by PrepareAudit.
@@ -131,19 +141,36 @@ func (tx *boltTx) decodeAudit(k, v []byte) (AuditRecord, error) {
 		return AuditRecord{}, fmt.Errorf("decode audit record: key of %d bytes", len(k))
 	}
 	rec := AuditRecord{Seq: binary.BigEndian.Uint64(k)}
-	d, _, err := tx.s.codec.open(v, false)
+	// Records of format 1, written before schema version 5, hold every
+	// string as it is.
+	format := byte(recordFormat)
+	if len(v) > 0 && v[0] == recordFormatAudit2 {
+		format = recordFormatAudit2
+	}
+	d, _, err := tx.s.codec.openAs(format, v, false)
 	if err != nil {
 		return AuditRecord{}, fmt.Errorf("decode audit record %d: %w", rec.Seq, err)
 	}
-	rec.Time = d.time()
-	for _, p := range []*string{&rec.Credential, &rec.RequestID, &rec.Operation, &rec.ResourceType,
-		&rec.ResourceID, &rec.AbsorbID, &rec.UserName, &rec.Outcome} {
-		*p = d.str()
+	id := d.str
+	if format == recordFormatAudit2 {
+		id = d.idStr
 	}
+	rec.Time = d.time()
+	rec.Credential = d.str()
+	rec.RequestID = id()
+	rec.Operation = d.str()
+	rec.ResourceType = d.str()
+	rec.ResourceID = id()
+	rec.AbsorbID = id()
+	rec.UserName = d.str()
+	rec.Outcome = d.str()
 	if n := d.count(); n > 0 {
 		rec.Changes = make([]FieldChange, n)
 		for i := range rec.Changes {
-			rec.Changes[i] = FieldChange{Field: d.str(), From: d.str(), To: d.str()}
+			c := &rec.Changes[i]
+			c.Field = d.str()
+			c.From = id()
+			c.To = id()
 		}
 	}
 	if d.err != nil {
@@ -151,3 +178,42 @@ func (tx *boltTx) decodeAudit(k, v []byte) (AuditRecord, error) {
 	}
 	return rec, nil
 }
+
+// s2DictV2 is dictV2 as an S2 dictionary. Its first repeat offset, like the
+// dictionary itself, is part of the file format and must never change.
+var s2DictV2 = s2.MakeDictManual([]byte(dictV2), s2DictV2Repeat)
+
+// s2DictV2Repeat is where the words of audit records begin in dictV2, just
+// after dictV1.
+const s2DictV2Repeat = 2005
+
+// dictV2 is the S2 dictionary of blobS2Dict2 bodies: dictV1, whose names of
+// SCIM and Absorb attributes audit records name too, then the words audit
+// records repeat as their header writes them (each string after its length,
+// the values of a change as id strings): the bridge's own credentials, the
+// operations and outcomes, the attributes a change names, and last, where
+// they are cheapest to refer to, those of a create from nothing. It holds
+// names only, never values. It is part of the file format: it must never
+// change (a new dictionary is a new blob kind).
+const dictV2 = dictV1 +
+	"\x17bridge:abandoned-create\x11bridge:background\x10bridge:reconcile\x0cbridge:rules\x0bbridge:sync" +
+	"\x0bdeactivated\x08inactive\x04kept\x04none\x06linked\x04held\x07warning\x07refused\x07dry-run" +
+	"\x0fscim-membership\x04User\x0bscim-delete\x04User\x0bcancel-hold\x04User\x07discard\x04User" +
+	"\x07release\x04User\x04hold\x04User\x08unenroll\x04User\x06enroll\x04User\x04sync\x04User" +
+	"\x0areactivate\x04User\x0adeactivate\x04User" +
+	"\x05group\x06reason\x07request\x0aenrollment\x08courseId" +
+	"\x0dcustomFields.\x10ccEmailAddresses\x07roleIds\x0edateTerminated\x09dateHired\x0csupervisorId" +
+	"\x0freferenceNumber\x05notes\x08location\x0eemployeeNumber\x05phone\x0apostalCode\x09countryId" +
+	"\x0aprovinceId\x04city\x08address2\x07address\x0amiddleName\x0cactiveStatus\x06gender\x0alanguageId" +
+	"\x0cisInstructor\x09isManager\x07isAdmin" +
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.\x0dmanager.value\x0acostCenter" +
+	"\x0corganization\x08division\x0adepartment\x0eemployeeNumber" +
+	"\x09addresses\x0cphoneNumbers\x08userType\x08timezone\x06locale\x11preferredLanguage\x08nickName" +
+	"\x0fname.middleName\x0ename.formatted\x0bdisplayName" +
+	`[{"primary":true,"type":"mobile","value":"+1 [{"primary":true,"type":"work","value":"` +
+	"\x06update\x04User\x0bscim-update\x04User\x06create\x04User\x06upload\x04User\x0bscim-create\x04User" +
+	"\x06failed\x08accepted\x02ok" +
+	"\x02id\x02\x06active\x02\x06true\x06emails\x02\x0fname.familyName\x02\x0ename.givenName\x02" +
+	"\x05title\x02\x08userName\x02" +
+	"\x0cdepartmentId\x02\x09firstName\x02\x08lastName\x02\x08username\x02\x0cemailAddress\x02" +
+	"\x0aexternalId\x02\x08jobTitle\x02\x09isLearner\x07false\x06true\x0bhasUsername\x07false\x06true"

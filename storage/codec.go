@@ -15,9 +15,13 @@ import (
 
 const (
 	recordFormat = 1
+	// recordFormatAudit2 marks an audit record whose header compacts its
+	// id-like strings (idstring.go); format 1 audit records stay readable.
+	recordFormatAudit2 = 2
 
 	blobPlain   = 0
 	blobS2Dict1 = 2
+	blobS2Dict2 = 3
 
 	// compressMin is the smallest record body worth compressing.
 	compressMin = 128
@@ -86,21 +90,27 @@ type scratch struct{ plain, packed []byte }
 // because every read decodes a record and every write decodes the one it
 // replaces inside the shared commit.
 func (c *codec) record(e *encoder, payload []byte) []byte {
+	return c.recordAs(recordFormat, blobS2Dict1, e, payload)
+}
+
+// recordAs is record for a record of the given format, compressed with the
+// dictionary of blob kind dict.
+func (c *codec) recordAs(format, dict byte, e *encoder, payload []byte) []byte {
 	plainLen := uvarintLen(uint64(len(e.b))) + len(e.b) + len(payload)
 	if plainLen >= compressMin {
 		sc := c.getScratch()
 		defer c.putScratch(sc)
 		sc.plain = binary.AppendUvarint(sc.plain[:0], uint64(len(e.b)))
 		sc.plain = append(append(sc.plain, e.b...), payload...)
-		sc.packed = s2DictV1.EncodeBetter(sc.packed[:cap(sc.packed)], sc.plain)
+		sc.packed = s2Dict(dict).EncodeBetter(sc.packed[:cap(sc.packed)], sc.plain)
 		if len(sc.packed) < plainLen {
 			v := make([]byte, 0, 2+len(sc.packed))
-			v = append(v, recordFormat, blobS2Dict1)
+			v = append(v, format, dict)
 			return append(v, sc.packed...)
 		}
 	}
 	v := make([]byte, 0, 2+plainLen)
-	v = append(v, recordFormat, blobPlain)
+	v = append(v, format, blobPlain)
 	v = binary.AppendUvarint(v, uint64(len(e.b)))
 	v = append(v, e.b...)
 	return append(v, payload...)
@@ -132,17 +142,22 @@ func (c *codec) putScratch(sc *scratch) {
 // wantPayload, a copy of its payload (nil when empty). Nothing returned points
 // into v.
 func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
+	return c.openAs(recordFormat, v, wantPayload)
+}
+
+// openAs is open for a record of the given format.
+func (c *codec) openAs(format byte, v []byte, wantPayload bool) (*decoder, []byte, error) {
 	if len(v) < 2 {
 		return nil, nil, errTruncated
 	}
-	if v[0] != recordFormat {
+	if v[0] != format {
 		return nil, nil, fmt.Errorf("unknown record format %d", v[0])
 	}
 	kind, b := v[1], v[2:]
 	owned := false
 	switch kind {
 	case blobPlain:
-	case blobS2Dict1:
+	case blobS2Dict1, blobS2Dict2:
 		var sc *scratch
 		if !wantPayload {
 			// Only the header is kept, as a string of its own: the plain
@@ -150,7 +165,7 @@ func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
 			sc = c.getScratch()
 			defer c.putScratch(sc)
 		}
-		plain, err := unpackS2(sc, b)
+		plain, err := unpackS2(sc, s2Dict(kind), b)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -173,9 +188,17 @@ func (c *codec) open(v []byte, wantPayload bool) (*decoder, []byte, error) {
 	return d, bytes.Clone(b[end:]), nil
 }
 
-// unpackS2 returns the plain bytes of a blobS2Dict1 body: in sc's buffer
-// when sc is not nil, else in a slice of its own.
-func unpackS2(sc *scratch, b []byte) ([]byte, error) {
+// s2Dict is the S2 dictionary of a compressed blob kind.
+func s2Dict(kind byte) *s2.Dict {
+	if kind == blobS2Dict2 {
+		return s2DictV2
+	}
+	return s2DictV1
+}
+
+// unpackS2 returns the plain bytes of a body compressed with dict: in sc's
+// buffer when sc is not nil, else in a slice of its own.
+func unpackS2(sc *scratch, dict *s2.Dict, b []byte) ([]byte, error) {
 	n, err := s2.DecodedLen(b)
 	if err != nil || n > maxRecordBody {
 		return nil, errTruncated
@@ -184,7 +207,7 @@ func unpackS2(sc *scratch, b []byte) ([]byte, error) {
 	if sc != nil {
 		dst = sc.plain[:0]
 	}
-	plain, err := s2DictV1.Decode(dst, b)
+	plain, err := dict.Decode(dst, b)
 	if err != nil {
 		return nil, fmt.Errorf("decompress: %w", err)
 	}
