@@ -80,6 +80,7 @@ func TestRecordDamage(t *testing.T) {
 		{"empty", nil},
 		{"one byte", []byte{recordFormat}},
 		{"unknown format", append([]byte{9}, good[1:]...)},
+		{"an audit record's format", append([]byte{recordFormatAudit2}, good[1:]...)},
 		{"unknown kind", []byte{recordFormat, 7, 0}},
 		{"truncated body", good[:len(good)/2]},
 		// An S2 body begins with its plain length: 2^40 here.
