@@ -83,11 +83,13 @@
 // Records are a compact binary encoding, not JSON: decoding one costs a few
 // allocations and no reflection. A record is
 //
-//	format   one byte, 1
+//	format   one byte: 1; 2 for audit records of schema version 5, whose header holds id strings
 //	kind     one byte: 0 the body follows as it is;
 //	         2 the body as one S2 block (github.com/klauspost/compress/s2, which
 //	         begins with the body's length) with the dictionary dictV1 of
-//	         codec.go, first repeat offset s2DictV1Repeat
+//	         codec.go, first repeat offset s2DictV1Repeat;
+//	         3 the same with the dictionary dictV2 of audit.go (dictV1 then the
+//	         words of audit records), first repeat offset s2DictV2Repeat
 //	body     uvarint(len(header)) header payload
 //
 // The body is compressed when it is 128 bytes or more and compressing makes
@@ -95,6 +97,8 @@
 // document (the SCIM resource, or the Absorb user as Absorb sent it):
 //
 //	string   uvarint(len) bytes
+//	idstring 0 and the 16 bytes of a canonical lowercase UUID; 1 uvarint(n) and the n bytes that 2n lowercase
+//	         hex digits (4 or more) spell; any other string as uvarint(len+2) bytes (idstring.go)
 //	uint     uvarint
 //	bool     one byte, 0 or 1
 //	time     uvarint(0) for the zero time, else uvarint(nanosecond+1) varint(unix seconds); read back in UTC
@@ -107,7 +111,8 @@
 //	intent   header: scimID started; payload: resource
 //	group    header: displayName externalID created lastModified version; payload: resource
 //	audit    header: time credential requestID operation resourceType resourceID absorbID userName outcome
-//	         list(field from to); no payload
+//	         list(field from to); no payload. In format 2 requestID, resourceID, absorbID, from and to
+//	         are idstrings, and the body is compressed with dictV2 (kind 3)
 //	hold     header: absorbID userName kind time credential requestID; payload: the SCIM resource before
 //
 // Compressing header and payload together lets the userName, emails and
@@ -125,6 +130,17 @@
 // holds the same strings, the values cost the record far less. A record
 // without them (written before) keeps its users/keys entry until the user
 // is next written or deleted.
+//
+// Audit records are written in format 2. Most of what S2 cannot shrink in an
+// audit record is hex: the resource's SCIM and Absorb ids, UUIDs that also
+// come back as change values, and the request id. Stored as the bytes they
+// spell, and compressed with a dictionary that adds the operations, outcomes
+// and attribute names audit records repeat, a record of a create takes about
+// a third less. Only the lowercase forms are compacted, so every string reads
+// back byte for byte. The format byte tells the forms apart, because the
+// header of format 1 begins with the record's time and has no spare value to
+// mark a version with; records of format 1 are not rewritten and read as
+// before.
 //
 // # File growth
 //
