@@ -27,8 +27,16 @@ func (tx *boltTx) AbsorbUser(id string) (AbsorbUser, error) {
 	return u, nil
 }
 
+// absorbUser reads the copy of id wherever it is kept (absorbCopy).
 func (tx *boltTx) absorbUser(id string, withRaw bool) (AbsorbUser, error) {
-	return getRecord(tx, bAbsorbUsers, id, withRaw, tx.decodeAbsorbUser)
+	rec, err := tx.absorbCopy(id)
+	if err != nil {
+		return AbsorbUser{}, err
+	}
+	if rec == nil {
+		return AbsorbUser{}, ErrNotFound
+	}
+	return tx.decodeAbsorbRecord(id, rec, withRaw)
 }
 
 // AbsorbUserByUsername returns the mirrored Absorb user whose username equals
@@ -52,7 +60,14 @@ func (tx *boltTx) AbsorbUserByExternalID(ext string) (AbsorbUser, error) {
 }
 
 func (tx *boltTx) absorbUserByIndex(idx bucketID, key string) (AbsorbUser, error) {
-	return getByIndex(tx, idx, key, bAbsorbUsers, tx.decodeAbsorbUser)
+	if key == "" {
+		return AbsorbUser{}, ErrNotFound
+	}
+	id := tx.b(idx).Get([]byte(key))
+	if id == nil {
+		return AbsorbUser{}, ErrNotFound
+	}
+	return tx.absorbUser(string(id), true)
 }
 
 // PutAbsorbUser inserts or replaces the mirrored Absorb user with id u.ID. Its
@@ -160,19 +175,20 @@ func (tx *boltTx) DeleteAbsorbUser(id string) error {
 	if err := reindexLastWins(tx, bAbsorbExternalID, u.ExternalID, "", id); err != nil {
 		return fmt.Errorf("delete absorb user %q: externalId index: %w", id, err)
 	}
-	if userID, linked := linkedUser(tx.b(bAbsorbUsers).Get([]byte(id))); linked {
-		// The copy leaves the value of the user it was linked to
-		// (absorbUser above has checked that the user holds it).
-		userRec, _, err := splitUserValue(tx.b(bUsers).Get([]byte(userID)))
-		if err != nil {
-			return fmt.Errorf("delete absorb user %q: user %q: %w", id, userID, err)
-		}
-		if err := tx.put(bUsers, []byte(userID), bytes.Clone(userRec)); err != nil {
-			return fmt.Errorf("delete absorb user %q: %w", id, err)
-		}
-	}
+	// The copy is in absorb/users or in the value of the user linked to the
+	// account; an older file may hold both a link and the copy it leads to.
 	if err := tx.b(bAbsorbUsers).Delete([]byte(id)); err != nil {
 		return fmt.Errorf("delete absorb user %q: %w", id, err)
+	}
+	userID, uv, absorbRec, err := tx.heldCopy([]byte(id))
+	if err != nil {
+		return fmt.Errorf("delete absorb user %q: %w", id, err)
+	}
+	if absorbRec != nil {
+		userRec, _, _ := splitUserValue(uv) // heldCopy has split it
+		if err := tx.put(bUsers, bytes.Clone(userID), bytes.Clone(userRec)); err != nil {
+			return fmt.Errorf("delete absorb user %q: %w", id, err)
+		}
 	}
 	return tx.addCount(cAbsorbUsers, -1)
 }
@@ -181,17 +197,34 @@ func (tx *boltTx) DeleteAbsorbUser(id string) error {
 // order. fn returns false to stop; its error stops the walk and is returned
 // as it is.
 func (tx *boltTx) ForEachAbsorbUser(fn func(AbsorbUser) (bool, error)) error {
-	return forEachRecord(tx, bAbsorbUsers, "", tx.decodeAbsorbUser, fn)
+	return tx.forEachAbsorbUser(true, fn)
+}
+
+func (tx *boltTx) forEachAbsorbUser(withRaw bool, fn func(AbsorbUser) (bool, error)) error {
+	return tx.forEachAbsorbCopy(func(id string, rec []byte) (bool, error) {
+		u, err := tx.decodeAbsorbRecord(id, rec, withRaw)
+		if err != nil {
+			return false, err
+		}
+		return fn(u)
+	})
 }
 
 // CountAbsorbUsers returns the number of mirrored Absorb users.
 func (tx *boltTx) CountAbsorbUsers() int { return tx.count(cAbsorbUsers) }
 
+// decodeAbsorbUser decodes the absorb/users value v of id, following a
+// link of an older file.
 func (tx *boltTx) decodeAbsorbUser(id string, v []byte, withRaw bool) (AbsorbUser, error) {
 	rec, err := tx.absorbRecord(id, v)
 	if err != nil {
 		return AbsorbUser{}, err
 	}
+	return tx.decodeAbsorbRecord(id, rec, withRaw)
+}
+
+// decodeAbsorbRecord decodes the Absorb user record rec of id.
+func (tx *boltTx) decodeAbsorbRecord(id string, rec []byte, withRaw bool) (AbsorbUser, error) {
 	d, payload, err := tx.s.codec.open(rec, withRaw)
 	if err != nil {
 		return AbsorbUser{}, fmt.Errorf("decode absorb user %q: %w", id, err)

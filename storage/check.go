@@ -24,6 +24,7 @@ type checker struct {
 	tx       *boltTx
 	problems []string
 	more     bool
+	copies   map[string]AbsorbUser // the Absorb copies found so far, by Absorb id
 }
 
 func (c *checker) addf(format string, args ...any) {
@@ -35,7 +36,7 @@ func (c *checker) addf(format string, args ...any) {
 }
 
 func (tx *boltTx) check() (err error) {
-	c := &checker{tx: tx}
+	c := &checker{tx: tx, copies: map[string]AbsorbUser{}}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrCorrupt, r)
@@ -97,9 +98,7 @@ func (c *checker) users() {
 		u.Resource = nil
 		users[u.ID] = u
 		if _, absorbRec, _ := splitUserValue(v); absorbRec != nil {
-			if link := tx.b(bAbsorbUsers).Get([]byte(u.AbsorbID)); !bytes.Equal(link, linkValue(u.ID)) {
-				c.addf("user %q holds the copy of Absorb user %q, which does not link to it", u.ID, u.AbsorbID)
-			}
+			c.heldCopy(u, absorbRec)
 		}
 		for _, x := range []struct {
 			idx bucketID
@@ -125,19 +124,61 @@ func (c *checker) users() {
 	c.uniqueIndex(bUserAbsorbID, field(func(u User) string { return u.AbsorbID }))
 }
 
+// heldCopy checks the Absorb copy absorbRec that the value of user u holds:
+// users/absorbId must lead to it, and absorb/users must hold no other copy
+// of the account (a link of an older file to u is right).
+func (c *checker) heldCopy(u User, absorbRec []byte) {
+	tx := c.tx
+	if u.AbsorbID == "" {
+		c.addf("user %q holds an Absorb copy but is linked to no Absorb account", u.ID)
+		return
+	}
+	if got := tx.b(bUserAbsorbID).Get([]byte(u.AbsorbID)); string(got) != u.ID {
+		c.addf("user %q holds the copy of Absorb user %q, which %s does not map to it", u.ID, u.AbsorbID, bucketNames[bUserAbsorbID])
+	}
+	if v := tx.b(bAbsorbUsers).Get([]byte(u.AbsorbID)); v != nil {
+		if userID, linked := linkedUser(v); !linked {
+			c.addf("the copy of Absorb user %q is held twice: in %s and by user %q", u.AbsorbID, bucketNames[bAbsorbUsers], u.ID)
+		} else if userID != u.ID {
+			c.addf("user %q holds the copy of Absorb user %q, which links to user %q", u.ID, u.AbsorbID, userID)
+		}
+	}
+	a, err := tx.decodeAbsorbRecord(u.AbsorbID, absorbRec, true)
+	if err != nil {
+		c.addf("user %q: %v", u.ID, err)
+		return
+	}
+	if _, twice := c.copies[a.ID]; twice {
+		c.addf("the copy of Absorb user %q is held twice: by user %q and another", a.ID, u.ID)
+		return
+	}
+	a.Raw = nil
+	c.copies[a.ID] = a
+}
+
+// absorbUsers checks the copies absorb/users holds and the links of an older
+// file, then, with the copies the users hold (c.copies, from users), the
+// kept count and the indexes.
 func (c *checker) absorbUsers() {
 	tx := c.tx
-	users := map[string]AbsorbUser{}
+	users := c.copies
 	_ = tx.b(bAbsorbUsers).ForEach(func(k, v []byte) error {
+		if userID, linked := linkedUser(v); linked {
+			// The copy is counted with the user that holds it.
+			if _, err := tx.absorbRecord(string(k), v); err != nil {
+				c.addf("%v", err)
+			} else if holder, err := tx.user(userID, false); err != nil || holder.AbsorbID != string(k) {
+				c.addf("absorb user %q links to user %q, who is linked to %q", k, userID, holder.AbsorbID)
+			}
+			return nil
+		}
 		u, err := tx.decodeAbsorbUser(string(k), v, true)
 		if err != nil {
 			c.addf("%v", err)
 			return nil
 		}
-		if userID, linked := linkedUser(v); linked {
-			if holder, err := tx.user(userID, false); err != nil || holder.AbsorbID != u.ID {
-				c.addf("absorb user %q links to user %q, who is linked to %q", u.ID, userID, holder.AbsorbID)
-			}
+		if _, twice := users[u.ID]; twice {
+			return nil // reported by heldCopy
 		}
 		u.Raw = nil
 		users[u.ID] = u

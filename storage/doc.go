@@ -37,7 +37,8 @@
 //	users                id                  -> user record, or 2 uvarint(len(user record)) user-record absorb-record
 //	users/userName       ufold(userName)     -> id   (unique)
 //	users/absorbId       absorbID            -> id   (unique)
-//	absorb/users         absorb id           -> absorb user record, or 3 id (a link to the user that holds it)
+//	absorb/users         absorb id           -> absorb user record (of a copy no user holds), or, in a file
+//	                                           of version 4 or older, 3 id (a link to the user that holds it)
 //	absorb/username      ufold(username)     -> absorb id (last write wins)
 //	absorb/externalId    externalId          -> absorb id (last write wins)
 //	intents              ufold(key)          -> intent record
@@ -67,11 +68,12 @@
 // MaxKeySize is refused before anything is written (*TooLargeError,
 // CheckIndexable).
 // The Absorb copy of an account a user is linked to (users/absorbId) lives in
-// that user's value, after the user record, and absorb/users links to it, so
-// a write of a user and its copy changes one page instead of two (see
-// linked.go). Copies of accounts no user is linked to, and copies written
-// before their user was linked, stay in absorb/users; a copy moves in with its
-// next write and back out when its user is deleted or linked elsewhere.
+// that user's value, after the user record, and is found through
+// users/absorbId, so a write of a user and its copy changes one page instead
+// of two (see linked.go). Copies of accounts no user is linked to, and copies
+// written before their user was linked, stay in absorb/users; a copy moves in
+// with its next write and back out when its user is deleted or linked
+// elsewhere. A copy is in one place only: absorb/users or its user's value.
 // Membership is one key per (group, user) in each direction and the member
 // count is a key of its own, so adding or removing one member writes the
 // same few small keys whatever the size of the group, and never rewrites the
@@ -141,6 +143,15 @@
 // header of format 1 begins with the record's time and has no spare value to
 // mark a version with; records of format 1 are not rewritten and read as
 // before.
+//
+// absorb/users no longer keeps a link (3 id) for each copy a user holds:
+// users/absorbId maps the account to the same user, so the link repeated it
+// at the cost of a key, a value and their page space per linked user. A
+// look-up of an Absorb id reads absorb/users, then users/absorbId and the
+// user's value; ForEachAbsorbUser merges absorb/users with the users/absorbId
+// entries whose user holds a copy. The links a version 4 file holds are
+// still followed (and never counted or visited twice) and go with the next
+// write or deletion of the account, or when the copy leaves its user.
 //
 // # File growth
 //

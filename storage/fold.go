@@ -67,12 +67,8 @@ func (tx *boltTx) refoldUserNames() error {
 		return err
 	}
 	if err := tx.rebuildIndex(bAbsorbUsername, func(put func(key, id string) error) error {
-		return tx.b(bAbsorbUsers).ForEach(func(k, v []byte) error {
-			u, err := tx.decodeAbsorbUser(string(k), v, false)
-			if err != nil {
-				return err
-			}
-			return put(FoldUserName(u.Username), u.ID)
+		return tx.forEachAbsorbUser(false, func(u AbsorbUser) (bool, error) {
+			return true, put(FoldUserName(u.Username), u.ID)
 		})
 	}, true); err != nil {
 		return err
