@@ -113,10 +113,11 @@ func (tx *boltTx) absorbCopy(id string) ([]byte, error) {
 	if id == "" {
 		return nil, nil
 	}
-	if v := tx.b(bAbsorbUsers).Get([]byte(id)); v != nil {
+	key := []byte(id)
+	if v := tx.b(bAbsorbUsers).Get(key); v != nil {
 		return tx.absorbRecord(id, v)
 	}
-	_, _, rec, err := tx.heldCopy([]byte(id))
+	_, _, rec, err := tx.heldCopy(key)
 	if err != nil {
 		return nil, fmt.Errorf("absorb user %q: %w", id, err)
 	}
