@@ -92,6 +92,10 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		if err := tx.PutAbsorbUser(AbsorbUser{ID: "a9", Username: "\uff2b\uff49\uff4d", Raw: []byte(`{}`)}); err != nil {
 			return err
 		}
+		// The copy of u3's account, which u3's value holds.
+		if err := tx.PutAbsorbUser(AbsorbUser{ID: "a3", Username: "\u017fam@absorb.example", Raw: []byte(`{}`)}); err != nil {
+			return err
+		}
 		return tx.PutIntent(Intent{Key: "Stra\u00dfe", SCIMID: "u8", Started: time.Unix(1, 0)})
 	})
 	if err := s.Close(); err != nil {
@@ -109,7 +113,7 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 			keys   map[string]string
 		}{
 			{bUserName, map[string]string{"jane@example.com": "u1", strings.ToLower(decomposed): "u2", "\u017fam@example.com": "u3", twin: "u4"}},
-			{bAbsorbUsername, map[string]string{strings.ToLower("\uff2b\uff49\uff4d"): "a9"}},
+			{bAbsorbUsername, map[string]string{strings.ToLower("\uff2b\uff49\uff4d"): "a9", "\u017fam@absorb.example": "a3"}},
 		} {
 			name := bucketNames[idx.bucket]
 			if err := tx.DeleteBucket(name); err != nil {
@@ -197,6 +201,9 @@ func TestOpenRefoldsAFileIndexedTheOldWay(t *testing.T) {
 		}
 		if a, err := tx.AbsorbUserByUsername("kim"); err != nil || a.ID != "a9" {
 			t.Errorf("AbsorbUserByUsername(kim) = %q, %v; want a9", a.ID, err)
+		}
+		if a, err := tx.AbsorbUserByUsername("sam@absorb.example"); err != nil || a.ID != "a3" {
+			t.Errorf("AbsorbUserByUsername(sam@absorb.example) = %q, %v; want a3", a.ID, err)
 		}
 		if in, err := tx.Intent("STRASSE"); err != nil || in.SCIMID != "u8" {
 			t.Errorf("Intent(STRASSE) = %q, %v; want u8", in.SCIMID, err)
