@@ -25,14 +25,14 @@ func TestCheckFindsDamage(t *testing.T) {
 		{
 			name: "missing index entry",
 			damage: func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketNames[bUserSortExternalID]).Delete(append(valueKey("ext-u1"), "u1"...))
+				return tx.Bucket(bucketNames[bUserSortExternalID]).Delete(appendWalkID(valueKey("ext-u1"), "u1"))
 			},
 			want: `users/by/externalId: user "u1" has no key`,
 		},
 		{
 			name: "stale email entry",
 			damage: func(tx *bolt.Tx) error {
-				return tx.Bucket(bucketNames[bUserSortEmail]).Put(append(valueKey("old@example.com"), "u1"...), nil)
+				return tx.Bucket(bucketNames[bUserSortEmail]).Put(appendWalkID(valueKey("old@example.com"), "u1"), nil)
 			},
 			want: "users/by/email holds 2 keys, the users have 1",
 		},

@@ -4,7 +4,8 @@ package storage
 // every key a user should have is there, the names a user's record holds
 // are its resource's, users/keys lists exactly the keys of each user whose
 // record holds no names and has no entry for the others, no bucket holds a
-// key of its own, and the count of active users is right.
+// key of its own or one whose id part is not in the form of this version
+// (walkid.go), and the count of active users is right.
 func (c *checker) walkIndexes() {
 	tx := c.tx
 	want := map[bucketID]int{}
@@ -47,7 +48,15 @@ func (c *checker) walkIndexes() {
 		return nil
 	})
 	for _, b := range walkBuckets {
-		if n := tx.b(b).Stats().KeyN; n != want[b] {
+		idx, n := walkIndexOf(b), 0
+		_ = tx.b(b).ForEach(func(k, _ []byte) error {
+			n++
+			if !validWalkID(k[walkIDStart(idx, k):]) {
+				c.addf("%s: key %q does not end with a user id as schema version %s writes it", bucketNames[b], k, schemaVersion)
+			}
+			return nil
+		})
+		if n != want[b] {
 			c.addf("%s holds %d keys, the users have %d", bucketNames[b], n, want[b])
 		}
 	}

@@ -3,8 +3,10 @@ package storage
 import bolt "go.etcd.io/bbolt"
 
 // maxIndexedBytes is the longest value, folded, an index key may hold: a
-// composite key adds a length prefix and an id (lp(value) id) to it, and
-// bbolt refuses keys over bolt.MaxKeySize.
+// composite key adds a length prefix and an id (lp(value) id), or a
+// terminator and an id (sv(value) wid(id), 16 bytes for a canonical id, 16
+// more than the id for any other: walkid.go) to it, and bbolt refuses keys
+// over bolt.MaxKeySize.
 const maxIndexedBytes = bolt.MaxKeySize - 128
 
 // CheckIndexable returns a *TooLargeError when value, as index keys hold it

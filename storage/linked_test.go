@@ -295,6 +295,9 @@ func schema4Store(t *testing.T) (s *Bolt, u1 User, a1, a2, a3 AbsorbUser) {
 	putUsers(t, s, u2)
 	putSchema4Link(t, s, "a1", "u1")
 	if err := s.db.Update(func(btx *bolt.Tx) error {
+		if err := walkKeysToSchema4(btx); err != nil {
+			return err
+		}
 		return btx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte("4"))
 	}); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,9 @@ const migrateChunk = 1000
 var retiredBuckets = [][]byte{[]byte("users/email"), []byte("users/externalId")}
 
 // migrate brings a file of schema version 2, 3 or 4 to version 5. Files of
-// any other version are left to checkLayout.
+// any other version are left to checkLayout. The walk index keys of
+// versions 3 and 4 end with the id as a string, where version 5 keeps a
+// canonical id in 16 bytes (walkid.go): they are converted.
 func (s *Bolt) migrate() error {
 	var version string
 	if err := s.db.View(func(btx *bolt.Tx) error {
@@ -33,19 +35,22 @@ func (s *Bolt) migrate() error {
 		if err := s.buildWalkIndexes(); err != nil {
 			return err
 		}
-		fallthrough
-	case "3", "4":
+		return s.retireBuckets()
+	case "3", "4", convertingVersion:
+		if err := s.convertWalkKeys(); err != nil {
+			return err
+		}
 		return s.retireBuckets()
 	}
 	return nil
 }
 
-// retireBuckets drops retiredBuckets and writes the current version, in one
-// transaction: bbolt frees a dropped bucket's pages without reading them,
-// and later writes reuse them.
+// retireBuckets drops retiredBuckets and the work of convertWalkKeys and
+// writes the current version, in one transaction: bbolt frees a dropped
+// bucket's pages without reading them, and later writes reuse them.
 func (s *Bolt) retireBuckets() error {
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		for _, name := range retiredBuckets {
+		for _, name := range append(retiredBuckets, walkConversion) {
 			if btx.Bucket(name) != nil {
 				if err := btx.DeleteBucket(name); err != nil {
 					return err
@@ -60,10 +65,10 @@ func (s *Bolt) retireBuckets() error {
 	return nil
 }
 
-// buildWalkIndexes brings a file of schema version 2 to version 3 by
-// building the walk indexes (userindex.go) from the users it holds. Each
-// chunk of users is its own transaction and the version is written last, so
-// a migration that stops half way starts again from the beginning at the
+// buildWalkIndexes builds the walk indexes (userindex.go) and users/keys
+// afresh from the users the file holds. Each chunk of users is its own
+// transaction and the caller writes the version after the last, so a
+// migration that stops half way starts again from the beginning at the
 // next Open.
 func (s *Bolt) buildWalkIndexes() error {
 	err := s.db.Update(func(btx *bolt.Tx) error {
@@ -88,7 +93,7 @@ func (s *Bolt) buildWalkIndexes() error {
 		return btx.Bucket(bucketNames[bMeta]).Delete(keyActiveUsers)
 	})
 	if err != nil {
-		return fmt.Errorf("migrate to schema version 3: %w", err)
+		return fmt.Errorf("migrate to schema version %s: %w", schemaVersion, err)
 	}
 	after := ""
 	for {
@@ -114,16 +119,10 @@ func (s *Bolt) buildWalkIndexes() error {
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("migrate to schema version 3: %w", err)
+			return fmt.Errorf("migrate to schema version %s: %w", schemaVersion, err)
 		}
 		if done {
-			break
+			return nil
 		}
 	}
-	if err := s.db.Update(func(btx *bolt.Tx) error {
-		return btx.Bucket(bucketNames[bMeta]).Put(keySchema, []byte("3"))
-	}); err != nil {
-		return fmt.Errorf("migrate to schema version 3: %w", err)
-	}
-	return nil
 }

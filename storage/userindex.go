@@ -12,16 +12,16 @@ import (
 // order of an attribute and narrowed by a filter term, without reading the
 // users before the page. Each is a bucket of keys with empty values:
 //
-//	users/by/userName      sv(fold(userName)) id
-//	users/by/externalId    sv(externalId) id           (exact, as externalId is caseExact)
-//	users/by/email         sv(fold(email)) id          (one key per distinct email; no key for none)
-//	users/by/familyName    sv(fold(name.familyName)) id
-//	users/by/givenName     sv(fold(name.givenName)) id
-//	users/by/displayName   sv(fold(displayName)) id
-//	users/by/lastModified  u64(lastModified) id
-//	users/by/active        0 or 1, then id
+//	users/by/userName      sv(fold(userName)) wid(id)
+//	users/by/externalId    sv(externalId) wid(id)          (exact, as externalId is caseExact)
+//	users/by/email         sv(fold(email)) wid(id)         (one key per distinct email; no key for none)
+//	users/by/familyName    sv(fold(name.familyName)) wid(id)
+//	users/by/givenName     sv(fold(name.givenName)) wid(id)
+//	users/by/displayName   sv(fold(displayName)) wid(id)
+//	users/by/lastModified  u64(lastModified) wid(id)
+//	users/by/active        0 or 1, then wid(id)
 //	users/keys             id -> the keys of familyName, givenName and displayName written for
-//	                       id, each without the id it ends with: uvarint(count) then
+//	                       id, each without the wid(id) it ends with: uvarint(count) then
 //	                       (UserIndex byte, lp(key)) each (schema version 3 listed every key);
 //	                       only for a user whose record does not hold its names (schema 3 and 4)
 //	meta                   "count/activeUsers" -> uint64 big-endian
@@ -32,6 +32,8 @@ import (
 // included) has the key 0xFF id instead, which sorts after every value, as
 // RFC 7644 §3.4.2.3 sorts missing values last. u64(t) is t's Unix
 // nanoseconds with the sign bit flipped, big-endian, so keys sort by time.
+// wid(id) is the 16 bytes of a canonical UUID id, or wfloor(id) then id for
+// any other (walkid.go): keys of one value sort by id as a string.
 // A write removes the keys of the version it replaces without decoding that
 // version's resource: they come from the record's header, which a write
 // reads anyway, and, for a record written before schema version 5, whose
@@ -311,16 +313,17 @@ func walkKeysOf(u User) []walkKey {
 // header gives: those of userName, externalId, emails, lastModified and
 // active.
 func headerWalkKeys(u User) []walkKey {
+	id := appendWalkID(nil, u.ID)
 	keys := make([]walkKey, 0, 4+len(u.Emails))
 	keys = append(keys,
-		walkKey{bUserSortUserName, append(strValueKey(FoldCase(u.UserName)), u.ID...)},
-		walkKey{bUserSortExternalID, append(strValueKey(u.ExternalID), u.ID...)})
+		walkKey{bUserSortUserName, append(strValueKey(FoldCase(u.UserName)), id...)},
+		walkKey{bUserSortExternalID, append(strValueKey(u.ExternalID), id...)})
 	for _, e := range emailKeys(u.Emails) {
-		keys = append(keys, walkKey{bUserSortEmail, append(valueKey(e), u.ID...)})
+		keys = append(keys, walkKey{bUserSortEmail, append(valueKey(e), id...)})
 	}
 	return append(keys,
-		walkKey{bUserSortLastModified, append(timeKey(u.LastModified), u.ID...)},
-		walkKey{bUserSortActive, append([]byte{activeByte(u.Active)}, u.ID...)})
+		walkKey{bUserSortLastModified, append(timeKey(u.LastModified), id...)},
+		walkKey{bUserSortActive, append([]byte{activeByte(u.Active)}, id...)})
 }
 
 // resourceWalkKeys returns the walk index keys of u that only its resource
@@ -352,10 +355,11 @@ func resourceNames(resource json.RawMessage) userNames {
 
 // nameWalkKeys returns the walk index keys of user id with names n.
 func nameWalkKeys(id string, n userNames) []walkKey {
+	wid := appendWalkID(nil, id)
 	return []walkKey{
-		{bUserSortFamilyName, append(strValueKey(FoldCase(n.family)), id...)},
-		{bUserSortGivenName, append(strValueKey(FoldCase(n.given)), id...)},
-		{bUserSortDisplayName, append(strValueKey(FoldCase(n.display)), id...)},
+		{bUserSortFamilyName, append(strValueKey(FoldCase(n.family)), wid...)},
+		{bUserSortGivenName, append(strValueKey(FoldCase(n.given)), wid...)},
+		{bUserSortDisplayName, append(strValueKey(FoldCase(n.display)), wid...)},
 	}
 }
 
@@ -433,9 +437,10 @@ func containsKey(keys []walkKey, k walkKey) bool {
 }
 
 // encodeWalkKeys encodes the keys of user id that come from its resource,
-// without the id each ends with: uvarint(count) then (bucket byte, lp(key
-// without the id)) each.
+// without the wid(id) each ends with: uvarint(count) then (bucket byte,
+// lp(key without wid(id))) each.
 func encodeWalkKeys(id string, keys []walkKey) []byte {
+	idLen := walkIDLen(id)
 	n := 0
 	for _, k := range keys {
 		if fromResource(k.bucket) {
@@ -447,7 +452,7 @@ func encodeWalkKeys(id string, keys []walkKey) []byte {
 		if !fromResource(k.bucket) {
 			continue
 		}
-		head := k.key[:len(k.key)-len(id)]
+		head := k.key[:len(k.key)-idLen]
 		b = append(b, byte(walkIndexOf(k.bucket)))
 		b = binary.AppendUvarint(b, uint64(len(head)))
 		b = append(b, head...)
@@ -490,6 +495,7 @@ func decodeWalkKeys(id string, v []byte) ([]walkKey, error) {
 		return nil, fmt.Errorf("walk keys of user %q: %w", id, ErrCorrupt)
 	}
 	v = v[w:]
+	wid := appendWalkID(nil, id)
 	keys := make([]walkKey, 0, n)
 	for range n {
 		if len(v) < 1 {
@@ -502,8 +508,8 @@ func decodeWalkKeys(id string, v []byte) ([]walkKey, error) {
 		}
 		b := userIndexBuckets[idx]
 		head := v[1+w : 1+w+int(l)]
-		key := append(make([]byte, 0, len(head)+len(id)), head...)
-		keys = append(keys, walkKey{b, append(key, id...)})
+		key := append(make([]byte, 0, len(head)+len(wid)), head...)
+		keys = append(keys, walkKey{b, append(key, wid...)})
 		v = v[1+w+int(l):]
 	}
 	return keys, nil
@@ -538,13 +544,14 @@ func escapeValue(dst []byte, v string) []byte {
 	return dst
 }
 
-// valueKey returns sv(v): the escaped value and its terminator.
+// valueKey returns sv(v): the escaped value and its terminator, with room
+// for a canonical id.
 func valueKey(v string) []byte {
-	return append(escapeValue(make([]byte, 0, len(v)+2+36), v), 0, 0)
+	return append(escapeValue(make([]byte, 0, len(v)+2+canonicalIDLen), v), 0, 0)
 }
 
 func timeKey(t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(make([]byte, 0, 8+36), uint64(t.UnixNano())^(1<<63))
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8+canonicalIDLen), uint64(t.UnixNano())^(1<<63))
 }
 
 // prefixEnd returns the least key greater than every key beginning with p,
@@ -560,29 +567,35 @@ func prefixEnd(p []byte) []byte {
 	return nil
 }
 
-// idOfKey returns the user id a walk index key ends with.
+// idOfKey returns the user id a key of index idx ends with ("" for a key
+// that holds none).
 func idOfKey(idx UserIndex, k []byte) string {
-	switch idx {
-	case ByID:
+	if idx == ByID {
 		return string(k)
+	}
+	id, _ := idOfWalkID(k[walkIDStart(idx, k):])
+	return id
+}
+
+// walkIDStart returns where the id part of key k of walk index idx begins:
+// after its value; len(k) when the key holds no value.
+func walkIDStart(idx UserIndex, k []byte) int {
+	switch idx {
 	case ByLastModified:
-		if len(k) >= 8 {
-			return string(k[8:])
-		}
-		return ""
+		return min(8, len(k))
 	case ByActive:
-		return string(k[1:])
+		return min(1, len(k))
 	}
 	if len(k) > 0 && k[0] == missingValue {
-		return string(k[1:])
+		return 1
 	}
 	for i := 0; i+1 < len(k); i++ {
 		if k[i] == 0 {
 			if k[i+1] == 0 {
-				return string(k[i+2:])
+				return i + 2
 			}
 			i++ // an escaped 0x00
 		}
 	}
-	return ""
+	return len(k)
 }

@@ -234,10 +234,10 @@ func TestCheckFindsWalkIndexDrift(t *testing.T) {
 	checkStore(t, s)
 	// A key lost from one index and one left over in another.
 	if err := s.db.Update(func(btx *bolt.Tx) error {
-		if err := btx.Bucket(bucketNames[bUserSortFamilyName]).Delete(append(valueKey("lee"), "u1"...)); err != nil {
+		if err := btx.Bucket(bucketNames[bUserSortFamilyName]).Delete(appendWalkID(valueKey("lee"), "u1")); err != nil {
 			return err
 		}
-		return btx.Bucket(bucketNames[bUserSortGivenName]).Put(append(valueKey("stale"), "u9"...), nil)
+		return btx.Bucket(bucketNames[bUserSortGivenName]).Put(appendWalkID(valueKey("stale"), "u9"), nil)
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func (tx *boltTx) UsersByEmail(email string) ([]User, error) {
 }
 
 // usersByWalkValue reads the users whose key in walk index idx holds the
-// value key (as the index keeps it): the keys sv(key) id, in id order.
+// value key (as the index keeps it): the keys sv(key) wid(id), in id order.
 func (tx *boltTx) usersByWalkValue(idx bucketID, key, name string) ([]User, error) {
 	if key == "" {
 		return nil, nil
@@ -97,7 +97,10 @@ func (tx *boltTx) usersByWalkValue(idx bucketID, key, name string) ([]User, erro
 	prefix := valueKey(key)
 	c := tx.b(idx).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		id := string(k[len(prefix):])
+		id, ok := idOfWalkID(k[len(prefix):])
+		if !ok {
+			return nil, fmt.Errorf("%s index %q: key %q: %w", name, key, k, ErrCorrupt)
+		}
 		u, err := tx.user(id, true)
 		if err != nil {
 			return nil, fmt.Errorf("user %q of %s index %q: %w", id, name, key, err)

@@ -1,0 +1,183 @@
+package storage
+
+import "bytes"
+
+// A walk index key ends with the id of its user (userindex.go). The bridge
+// makes every id a UUID in its canonical form, 36 characters of lowercase
+// hex and dashes that hold 16 bytes, so a walk key keeps such an id as those
+// 16 bytes: big-endian, they sort as the lowercase hex does.
+//
+// Any other id (upper case, short, from an older build or a restored file)
+// is kept as wfloor(id) followed by the id's bytes, where wfloor(id) is the
+// 16 bytes of the greatest canonical id less than id as a string, zeros when
+// there is none. The nil UUID, whose 16 bytes are those zeros, counts as any
+// other id. So the two forms never meet: a canonical id takes exactly 16
+// bytes, any other at least 17, and the 16 bytes of a canonical id are never
+// zero. And the keys of one value sort as their ids do as strings, whatever
+// their form: ids on either side of a canonical id differ in their first 16
+// bytes, ids with no canonical id between them share them and compare as
+// strings after them, and a canonical id is a prefix of the keys of the ids
+// right after it. That is the order of another engine's keys, which hold the
+// ids as strings (walkkeys.go), so both engines walk users alike.
+
+// canonicalIDLen is the length of the id part of a walk key of a canonical
+// id.
+const canonicalIDLen = 16
+
+// appendWalkID appends the id part of a walk index key of user id.
+func appendWalkID(dst []byte, id string) []byte {
+	if b, ok := canonicalID(id); ok {
+		return append(dst, b[:]...)
+	}
+	floor := uuidFloor(id)
+	return append(append(dst, floor[:]...), id...)
+}
+
+// walkIDLen is len(appendWalkID(nil, id)).
+func walkIDLen(id string) int {
+	if _, ok := canonicalID(id); ok {
+		return canonicalIDLen
+	}
+	return canonicalIDLen + len(id)
+}
+
+// idOfWalkID returns the user id the id part p of a walk key holds; ok is
+// false when p is no id part appendWalkID writes.
+func idOfWalkID(p []byte) (id string, ok bool) {
+	switch {
+	case len(p) == canonicalIDLen:
+		return formatUUID(p), true
+	case len(p) > canonicalIDLen:
+		return string(p[canonicalIDLen:]), true
+	}
+	return "", false
+}
+
+// validWalkID reports whether p is exactly the id part appendWalkID writes
+// for the id it holds. Reading a key trusts its form; the consistency check
+// asks this, which finds, among others, keys that end with the id as a
+// string, as those of schema version 4 and before did.
+func validWalkID(p []byte) bool {
+	if len(p) == canonicalIDLen {
+		return [16]byte(p) != [16]byte{}
+	}
+	if len(p) < canonicalIDLen {
+		return false
+	}
+	id := string(p[canonicalIDLen:])
+	if _, canonical := canonicalID(id); canonical {
+		return false
+	}
+	floor := uuidFloor(id)
+	return bytes.Equal(floor[:], p[:canonicalIDLen])
+}
+
+// isDashAt reports whether a canonical UUID has a dash at position i.
+func isDashAt(i int) bool { return i == 8 || i == 13 || i == 18 || i == 23 }
+
+// fitsUUIDAt reports whether a canonical UUID may hold c at position i.
+func fitsUUIDAt(i int, c byte) bool {
+	if isDashAt(i) {
+		return c == '-'
+	}
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
+}
+
+// canonicalID returns the 16 bytes of id when it is a canonical UUID other
+// than the nil UUID.
+func canonicalID(id string) (b [16]byte, ok bool) {
+	if len(id) != 36 {
+		return b, false
+	}
+	for i := range 36 {
+		if !fitsUUIDAt(i, id[i]) {
+			return b, false
+		}
+	}
+	b = uuidBytes(id)
+	return b, b != [16]byte{}
+}
+
+// uuidBytes returns the 16 bytes of u, 36 characters that fitsUUIDAt.
+func uuidBytes(u string) (b [16]byte) {
+	j := 0
+	for i := range 36 {
+		if isDashAt(i) {
+			continue
+		}
+		c := u[i]
+		v := c - '0'
+		if c >= 'a' {
+			v = c - 'a' + 10
+		}
+		b[j/2] |= v << (4 * (1 - j%2))
+		j++
+	}
+	return b
+}
+
+// formatUUID returns the canonical form of the 16 bytes b.
+func formatUUID(b []byte) string {
+	const hexDigits = "0123456789abcdef"
+	var u [36]byte
+	j := 0
+	for i := range 36 {
+		if isDashAt(i) {
+			u[i] = '-'
+			continue
+		}
+		u[i] = hexDigits[b[j/2]>>(4*(1-j%2))&0xF]
+		j++
+	}
+	return string(u[:])
+}
+
+// uuidFloor returns the 16 bytes of the greatest canonical UUID less than
+// s, zeros when there is none: wfloor(s) for an s that is not canonical.
+func uuidFloor(s string) [16]byte {
+	p := 0 // the length of the longest prefix of s a UUID may begin with
+	for p < len(s) && p < 36 && fitsUUIDAt(p, s[p]) {
+		p++
+	}
+	if p == 36 && len(s) > 36 {
+		return uuidBytes(s[:36]) // s begins with a UUID, the greatest below it
+	}
+	// The greatest UUID below s shares with s the longest prefix it can
+	// and holds, at the position after it, the greatest character less
+	// than the one of s, then only the greatest characters.
+	for i := min(p, 35, len(s)-1); i >= 0; i-- {
+		c, ok := uuidCharBelow(i, s[i])
+		if !ok {
+			continue
+		}
+		var u [36]byte
+		copy(u[:], s[:i])
+		u[i] = c
+		for j := i + 1; j < 36; j++ {
+			u[j] = 'f'
+			if isDashAt(j) {
+				u[j] = '-'
+			}
+		}
+		return uuidBytes(string(u[:]))
+	}
+	return [16]byte{}
+}
+
+// uuidCharBelow returns the greatest character a canonical UUID may hold at
+// position i that is less than c.
+func uuidCharBelow(i int, c byte) (byte, bool) {
+	switch {
+	case isDashAt(i):
+		return '-', c > '-'
+	case c > 'f':
+		return 'f', true
+	case c > 'a':
+		return c - 1, true
+	case c > '9':
+		return '9', true
+	case c > '0':
+		return c - 1, true
+	}
+	return 0, false
+}
