@@ -56,9 +56,9 @@
 //	audit                uint64 big-endian   -> audit record (Seq, from the bucket's NextSequence)
 //	holds                id                  -> hold record (a deactivation kept from Absorb; added without a
 //	                                           schema change: created when missing, read as empty when absent)
-//	users/by/<attribute> sv(value) id        -> ""   (the walk indexes of schema version 3: userindex.go;
+//	users/by/<attribute> sv(value) wid(id)   -> ""   (the walk indexes of schema version 3: userindex.go;
 //	                                           users/by/email and users/by/externalId also answer the
-//	                                           email and externalId look-ups)
+//	                                           email and externalId look-ups; wid: walkid.go, schema 5)
 //	users/keys           id                  -> the walk index keys of id its resource gives, only for
 //	                                           a user whose record does not hold its names (schema 4)
 //	meta                 "count/activeUsers" -> uint64 big-endian
@@ -152,6 +152,19 @@
 // entries whose user holds a copy. The links a version 4 file holds are
 // still followed (and never counted or visited twice) and go with the next
 // write or deletion of the account, or when the copy leaves its user.
+//
+// The walk index keys end with wid(id) instead of the id (walkid.go): the 16
+// bytes of a canonical UUID, which is every id the bridge makes, instead of
+// its 36 characters, so each of a user's eight walk keys is 20 bytes shorter.
+// Any other id is kept as 16 bytes that place it among the canonical ids,
+// then the id as it is: keys of one value still sort by id as a string, as
+// PostgreSQL's walk keys, which keep the id as it is, do. Since wid keeps
+// that order, a writable Open of a file of version 3 or 4 converts each walk
+// index by reading its keys in order and appending them, converted, to a new
+// bucket that then takes the old one's place (migratewalk.go): it writes
+// about the size of the indexes, where building them from the users would
+// write a page per key. A file of version 2 has its walk indexes built from
+// the users. users/keys holds keys without their ids and is left as it is.
 //
 // # File growth
 //
