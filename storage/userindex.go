@@ -313,7 +313,7 @@ func walkKeysOf(u User) []walkKey {
 // header gives: those of userName, externalId, emails, lastModified and
 // active.
 func headerWalkKeys(u User) []walkKey {
-	id := appendWalkID(nil, u.ID)
+	id := appendWalkID(make([]byte, 0, canonicalIDLen), u.ID)
 	keys := make([]walkKey, 0, 4+len(u.Emails))
 	keys = append(keys,
 		walkKey{bUserSortUserName, append(strValueKey(FoldCase(u.UserName)), id...)},
@@ -355,7 +355,7 @@ func resourceNames(resource json.RawMessage) userNames {
 
 // nameWalkKeys returns the walk index keys of user id with names n.
 func nameWalkKeys(id string, n userNames) []walkKey {
-	wid := appendWalkID(nil, id)
+	wid := appendWalkID(make([]byte, 0, canonicalIDLen), id)
 	return []walkKey{
 		{bUserSortFamilyName, append(strValueKey(FoldCase(n.family)), wid...)},
 		{bUserSortGivenName, append(strValueKey(FoldCase(n.given)), wid...)},
