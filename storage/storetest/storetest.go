@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		{"Prepared", testPrepared},
 		{"WalkRanges", testWalkRanges},
 		{"WalkPositionsSurviveWrites", testWalkPositionsSurviveWrites},
+		{"WalkTiesSortByID", testWalkTiesSortByID},
 		{"SkipAndCount", testSkipAndCount},
 		{"UsersEpoch", testUsersEpoch},
 		{"AbsorbMirror", testAbsorbMirror},

@@ -116,6 +116,66 @@ func testWalkRanges(t *testing.T, s storage.Store) {
 	}
 }
 
+// testWalkTiesSortByID pins that users of one value walk in the order of
+// their ids as strings, whatever the ids look like: UUIDs as the bridge
+// makes them, which an engine may keep shorter, and ids of other shapes
+// that sort among them.
+func testWalkTiesSortByID(t *testing.T, s storage.Store) {
+	ids := []string{
+		"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b",
+		"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2c",
+		"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b-1",
+		"0190A1B2-C3D4-7E5F-8A6B-7C8D9E0F1A2B",
+		"0190a1b2-c3d4-7e5f-8a6b",
+		"0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2",
+		"0190a1b2-c3d4-7e5f-8a6b:7c8d9e0f1a2b",
+		"00000000-0000-0000-0000-000000000000",
+		"ffffffff-ffff-ffff-ffff-ffffffffffff",
+		"abcdefghijklmnop",
+		"u1",
+		"-",
+	}
+	var users []storage.User
+	for i, id := range ids {
+		users = append(users, walkUser(id, nth("tie", i), "Tie", i%2 == 0, t0))
+	}
+	putUsers(t, s, users...)
+	want := slices.Sorted(slices.Values(ids))
+	for _, r := range []storage.UserRange{
+		{Index: storage.ByFamilyName, Kind: storage.RangeEqual, Value: "tie"},
+		{Index: storage.ByGivenName, Kind: storage.RangePrefix, Value: "gti"},
+		{Index: storage.ByLastModified, Kind: storage.RangeEqual, Time: t0},
+		{Index: storage.ByID},
+	} {
+		for _, desc := range []bool{false, true} {
+			w := slices.Clone(want)
+			if desc {
+				slices.Reverse(w)
+			}
+			got, pos := scanIDs(t, s, r, desc, nil)
+			if diff := cmp.Diff(w, got); diff != "" {
+				t.Fatalf("index %d, desc %v (-want +got):\n%s", r.Index, desc, diff)
+			}
+			for i := range pos {
+				rest, _ := scanIDs(t, s, r, desc, pos[i])
+				if diff := cmp.Diff(w[i+1:], rest, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("index %d, desc %v, after %q (-want +got):\n%s", r.Index, desc, w[i], diff)
+				}
+			}
+		}
+	}
+	r := storage.UserRange{Index: storage.ByActive, Kind: storage.RangeEqual, Active: true}
+	var active []string
+	for i, id := range ids {
+		if i%2 == 0 {
+			active = append(active, id)
+		}
+	}
+	if got, _ := scanIDs(t, s, r, false, nil); !slices.Equal(got, slices.Sorted(slices.Values(active))) {
+		t.Errorf("active users walk as %q, want %q", got, slices.Sorted(slices.Values(active)))
+	}
+}
+
 func testWalkPositionsSurviveWrites(t *testing.T, s storage.Store) {
 	var users []storage.User
 	for i := range 10 {
