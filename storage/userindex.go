@@ -578,7 +578,7 @@ func idOfKey(idx UserIndex, k []byte) string {
 }
 
 // walkIDStart returns where the id part of key k of walk index idx begins:
-// after its value; len(k) when the key holds no value.
+// after its value; len(k) when the value does not end.
 func walkIDStart(idx UserIndex, k []byte) int {
 	switch idx {
 	case ByLastModified:

@@ -14,11 +14,13 @@ import "bytes"
 // other id. So the two forms never meet: a canonical id takes exactly 16
 // bytes, any other at least 17, and the 16 bytes of a canonical id are never
 // zero. And the keys of one value sort as their ids do as strings, whatever
-// their form: ids on either side of a canonical id differ in their first 16
-// bytes, ids with no canonical id between them share them and compare as
-// strings after them, and a canonical id is a prefix of the keys of the ids
-// right after it. That is the order of another engine's keys, which hold the
-// ids as strings (walkkeys.go), so both engines walk users alike.
+// their form: the first 16 bytes grow with the id, so ids with a canonical
+// id between them (or one of them canonical) differ there in the right
+// order, ids with none between them share those bytes and compare as
+// strings after them, and the 16 bytes of a canonical id are a prefix of the
+// keys of the other ids right after it. That is the order of another
+// engine's keys, which hold the ids as strings (walkkeys.go), so both
+// engines walk users alike.
 
 // canonicalIDLen is the length of the id part of a walk key of a canonical
 // id.
