@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -255,8 +256,8 @@ func TestOpenMigratesSchemaVersion4(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, Options{ReadOnly: true}); err == nil {
-		t.Fatal("a read-only Open of a file half converted succeeded")
+	if _, err := Open(path, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "must be upgraded") {
+		t.Fatalf("a read-only Open of a file half converted: %v, want it to say the file must be upgraded", err)
 	}
 	s, err = Open(path, Options{NoSync: true})
 	if err != nil {

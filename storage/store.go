@@ -187,7 +187,7 @@ func checkLayout(tx *bolt.Tx) error {
 		if v == nil {
 			return fmt.Errorf("%w: no schema version", ErrCorrupt)
 		}
-		if string(v) == "2" || string(v) == "3" {
+		if string(v) == "2" || string(v) == "3" || string(v) == "4" || string(v) == convertingVersion {
 			return fmt.Errorf("schema version %s must be upgraded to %s: open the store writable once (serve does)", v, schemaVersion)
 		}
 		return fmt.Errorf("unsupported schema version %q (this build reads %s)", v, schemaVersion)
