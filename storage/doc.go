@@ -171,6 +171,6 @@
 // bbolt never shrinks its file and cannot reuse, within a transaction, the
 // pages that transaction frees. A transaction that rewrites most records
 // therefore grows the file by about the size of what it rewrites: write bulk
-// changes (a full mirror refresh) in transactions of at most about a
-// thousand records.
+// changes (a full mirror refresh) in transactions of bounded size, as the
+// sync's batches of 20,000 accounts (tens of megabytes), not in one.
 package storage
