@@ -15,17 +15,7 @@ import (
 // ends with the version, without the names.
 func encodeUserV4(s *Bolt, u User) []byte {
 	e := encoder{}
-	e.str(u.AbsorbID)
-	e.str(u.UserName)
-	e.str(u.ExternalID)
-	e.uint(uint64(len(u.Emails)))
-	for _, m := range u.Emails {
-		e.str(m)
-	}
-	e.bool(u.Active)
-	e.time(u.Created)
-	e.time(u.LastModified)
-	e.uint(u.Version)
+	e.userFields(u)
 	return s.codec.record(&e, u.Resource)
 }
 

@@ -359,6 +359,16 @@ func (tx *boltTx) CountUsers() int { return tx.count(cUsers) }
 // encodeUser encodes u, whose resource gives names.
 func (s *Bolt) encodeUser(u User, names userNames) []byte {
 	e := encoder{b: make([]byte, 0, 64+len(u.AbsorbID)+len(u.UserName)+len(u.ExternalID)+32*len(u.Emails))}
+	e.userFields(u)
+	e.str(names.family)
+	e.str(names.given)
+	e.str(names.display)
+	return s.codec.record(&e, u.Resource)
+}
+
+// userFields encodes the fields a user record's header held up to schema
+// version 4; version 5 follows them with the names (encodeUser).
+func (e *encoder) userFields(u User) {
 	e.str(u.AbsorbID)
 	e.str(u.UserName)
 	e.str(u.ExternalID)
@@ -370,10 +380,6 @@ func (s *Bolt) encodeUser(u User, names userNames) []byte {
 	e.time(u.Created)
 	e.time(u.LastModified)
 	e.uint(u.Version)
-	e.str(names.family)
-	e.str(names.given)
-	e.str(names.display)
-	return s.codec.record(&e, u.Resource)
 }
 
 func (tx *boltTx) decodeUser(id string, v []byte, withResource bool) (User, error) {
