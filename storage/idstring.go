@@ -16,32 +16,25 @@ const (
 	idTagPlain = 2 // added to the length of a string stored as it is
 
 	idMinHex = 4 // shorter hex gains nothing
-	uuidLen  = 36
 )
-
-const hexDigits = "0123456789abcdef"
 
 // idStr appends s as an id string.
 func (e *encoder) idStr(s string) {
-	switch {
-	case isUUID(s):
+	if b, ok := parseUUID(s); ok {
 		e.b = append(e.b, idTagUUID)
-		for i := 0; i < len(s); i += 2 {
-			if s[i] == '-' {
-				i++
-			}
-			e.b = append(e.b, unhex(s[i])<<4|unhex(s[i+1]))
-		}
-	case isHex(s):
+		e.b = append(e.b, b[:]...)
+		return
+	}
+	if isHex(s) {
 		e.b = append(e.b, idTagHex)
 		e.uint(uint64(len(s) / 2))
 		for i := 0; i < len(s); i += 2 {
 			e.b = append(e.b, unhex(s[i])<<4|unhex(s[i+1]))
 		}
-	default:
-		e.uint(uint64(len(s)) + idTagPlain)
-		e.b = append(e.b, s...)
+		return
 	}
+	e.uint(uint64(len(s)) + idTagPlain)
+	e.b = append(e.b, s...)
 }
 
 // idStr reads an id string.
@@ -56,17 +49,9 @@ func (d *decoder) idStr() string {
 			d.fail()
 			return ""
 		}
-		b := make([]byte, 0, uuidLen)
-		for i := range 16 {
-			switch i {
-			case 4, 6, 8, 10:
-				b = append(b, '-')
-			}
-			c := d.s[d.off+i]
-			b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
-		}
+		u := formatUUID([]byte(d.s[d.off : d.off+16]))
 		d.off += 16
-		return string(b)
+		return u
 	case idTagHex:
 		n := d.uint()
 		if d.err != nil || n > uint64(len(d.s)-d.off) {
@@ -90,26 +75,6 @@ func (d *decoder) idStr() string {
 	return s
 }
 
-// isUUID reports whether s is a UUID in its canonical lowercase form.
-func isUUID(s string) bool {
-	if len(s) != uuidLen {
-		return false
-	}
-	for i := range len(s) {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !isLowerHex(s[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // isHex reports whether s is lowercase hex digits of an even length worth
 // compacting.
 func isHex(s string) bool {
@@ -122,14 +87,4 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
-
-// unhex is the value of a digit isLowerHex accepts.
-func unhex(c byte) byte {
-	if c <= '9' {
-		return c - '0'
-	}
-	return c - 'a' + 10
 }

@@ -74,71 +74,18 @@ func validWalkID(p []byte) bool {
 	return bytes.Equal(floor[:], p[:canonicalIDLen])
 }
 
-// isDashAt reports whether a canonical UUID has a dash at position i.
-func isDashAt(i int) bool { return i == 8 || i == 13 || i == 18 || i == 23 }
-
-// fitsUUIDAt reports whether a canonical UUID may hold c at position i.
-func fitsUUIDAt(i int, c byte) bool {
-	if isDashAt(i) {
-		return c == '-'
-	}
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f'
-}
-
 // canonicalID returns the 16 bytes of id when it is a canonical UUID other
 // than the nil UUID.
 func canonicalID(id string) (b [16]byte, ok bool) {
-	if len(id) != 36 {
-		return b, false
-	}
-	for i := range 36 {
-		if !fitsUUIDAt(i, id[i]) {
-			return b, false
-		}
-	}
-	b = uuidBytes(id)
-	return b, b != [16]byte{}
-}
-
-// uuidBytes returns the 16 bytes of u, 36 characters that fitsUUIDAt.
-func uuidBytes(u string) (b [16]byte) {
-	j := 0
-	for i := range 36 {
-		if isDashAt(i) {
-			continue
-		}
-		c := u[i]
-		v := c - '0'
-		if c >= 'a' {
-			v = c - 'a' + 10
-		}
-		b[j/2] |= v << (4 * (1 - j%2))
-		j++
-	}
-	return b
-}
-
-// formatUUID returns the canonical form of the 16 bytes b.
-func formatUUID(b []byte) string {
-	const hexDigits = "0123456789abcdef"
-	var u [36]byte
-	j := 0
-	for i := range 36 {
-		if isDashAt(i) {
-			u[i] = '-'
-			continue
-		}
-		u[i] = hexDigits[b[j/2]>>(4*(1-j%2))&0xF]
-		j++
-	}
-	return string(u[:])
+	b, ok = parseUUID(id)
+	return b, ok && b != [16]byte{}
 }
 
 // uuidFloor returns the 16 bytes of the greatest canonical UUID less than
 // s, zeros when there is none: wfloor(s) for an s that is not canonical.
 func uuidFloor(s string) [16]byte {
 	p := 0 // the length of the longest prefix of s a UUID may begin with
-	for p < len(s) && p < 36 && fitsUUIDAt(p, s[p]) {
+	for p < len(s) && p < uuidLen && fitsUUIDAt(p, s[p]) {
 		p++
 	}
 	if p == 36 && len(s) > 36 {
