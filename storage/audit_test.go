@@ -340,10 +340,7 @@ func TestAuditDamage(t *testing.T) {
 			}); err != nil {
 				t.Fatal(err)
 			}
-			err := s.Check()
-			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Check = %v, want ErrCorrupt mentioning %q", err, tt.want)
-			}
+			wantCorrupt(t, s, tt.want)
 		})
 	}
 }

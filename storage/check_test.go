@@ -1,9 +1,7 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,13 +73,7 @@ func TestCheckFindsDamage(t *testing.T) {
 			if err := s.db.Update(tt.damage); err != nil {
 				t.Fatal(err)
 			}
-			err := s.Check()
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Check = %v, want ErrCorrupt", err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Check = %q, want it to mention %q", err, tt.want)
-			}
+			wantCorrupt(t, s, tt.want)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -154,4 +155,17 @@ func absorbRaw(id, username, externalID string) json.RawMessage {
 		panic(err)
 	}
 	return b
+}
+
+// wantCorrupt checks that s.Check reports ErrCorrupt with a message that
+// mentions want.
+func wantCorrupt(t *testing.T, s *Bolt, want string) {
+	t.Helper()
+	err := s.Check()
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Check = %v, want ErrCorrupt", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Check = %q, want it to mention %q", err, want)
+	}
 }

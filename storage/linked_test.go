@@ -2,7 +2,6 @@ package storage
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -465,13 +464,7 @@ func TestCheckFindsMisplacedCopies(t *testing.T) {
 			if err := s.db.Update(tt.damage); err != nil {
 				t.Fatal(err)
 			}
-			err := s.Check()
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Check() = %v, want ErrCorrupt", err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Check() = %q, want it to mention %q", err, tt.want)
-			}
+			wantCorrupt(t, s, tt.want)
 		})
 	}
 }

@@ -2,9 +2,7 @@ package storage
 
 import (
 	"encoding/json"
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -259,13 +257,7 @@ func TestCheckFindsUserNamesDamage(t *testing.T) {
 			if err := s.db.Update(func(tx *bolt.Tx) error { return tt.damage(s, tx) }); err != nil {
 				t.Fatal(err)
 			}
-			err := s.Check()
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("Check = %v, want ErrCorrupt", err)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("Check = %q, want it to mention %q", err, tt.want)
-			}
+			wantCorrupt(t, s, tt.want)
 		})
 	}
 }
