@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,19 +46,25 @@ func (f *pageFeeder) ScanUsers(ctx context.Context, filter string, fn func(absor
 }
 
 // portalPages makes n accounts of a portal, in the order a scan reads them
-// (dateEdited, then username), as pages of 1,000 in Absorb's envelope.
+// (dateEdited, then username), as pages of 1,000 in Absorb's envelope. A
+// real portal's accounts were edited in no order of their usernames or
+// externalIds, so these are shuffled against the scan's order: in order, the
+// local copy's indexes of both would take each page's keys at their end,
+// which a real portal never does.
 func portalPages(tb testing.TB, n int) [][]byte {
 	tb.Helper()
 	edited := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(19, 1000))
+	nameOf, extOf := r.Perm(n), r.Perm(n)
 	var pages [][]byte
 	for lo := 0; lo < n; lo += 1000 {
 		var users []absorbapi.User
 		for i := lo; i < min(lo+1000, n); i++ {
-			name := fmt.Sprintf("learner%07d@example.com", i)
+			name := fmt.Sprintf("learner%07d@example.com", nameOf[i])
 			users = append(users, absorbapi.User{
 				ID:           fmt.Sprintf("%08x-5e1f-4c2a-9d3b-%012d", uint32(i)*2654435761, i),
 				DepartmentID: fakeabsorb.DeptCompanyID, FirstName: "Pat", LastName: fmt.Sprint("Learner", i),
-				Username: name, EmailAddress: name, ExternalID: fmt.Sprintf("emp-%07d", i),
+				Username: name, EmailAddress: name, ExternalID: fmt.Sprintf("emp-%07d", extOf[i]),
 				JobTitle: "Associate", IsLearner: true, HasUsername: true,
 				DateAdded:  edited.Add(time.Duration(i) * time.Second).Format(time.RFC3339),
 				DateEdited: edited.Add(time.Duration(i) * time.Second).Format(time.RFC3339),
