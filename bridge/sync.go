@@ -24,14 +24,15 @@ const (
 const initialRetry = 5 * time.Second
 
 // syncBatch is how many Absorb users one storage transaction folds in. A
-// commit waits for the disk twice, and the copies of a large portal are keyed
-// by ids in no order, so each account of a first full sync changes a page of
-// its own: larger transactions wait for the disk less often and rewrite fewer
-// pages per account, which at a million accounts sets the pace. The scan
-// holds up to three batches at once (one read, one queued, one written), and
-// the file grows by about what one transaction rewrites (see "File growth" in
-// storage/doc.go), tens of megabytes here.
-const syncBatch = 20000
+// commit waits for the disk twice, so on a slow or busy disk the first full
+// sync of a large portal goes as fast as commits allow: five pages of a scan
+// to a commit. Larger transactions go faster with a large portal, whose
+// accounts each change pages of their own, but hold every page they change
+// in memory until the commit, so the heap grows with them
+// (BenchmarkInitialMirror reports the sync's peak). The file grows by about
+// what one transaction rewrites (see "File growth" in storage/doc.go), a few
+// megabytes here.
+const syncBatch = 5000
 
 // syncer keeps the local copy of Absorb's users true: a full load on first
 // start, then polling of dateEdited, folding changes made directly in

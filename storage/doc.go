@@ -172,5 +172,5 @@
 // pages that transaction frees. A transaction that rewrites most records
 // therefore grows the file by about the size of what it rewrites: write bulk
 // changes (a full mirror refresh) in transactions of bounded size, as the
-// sync's batches of 20,000 accounts (tens of megabytes), not in one.
+// sync's batches of 5,000 accounts, not in one.
 package storage
