@@ -56,9 +56,13 @@ func TokenSecret(privateKey, username, password string) []byte {
 	return []byte(privateKey + "\x00" + username + "\x00" + password)
 }
 
-// LoadToken returns the stored token, or none.
+// LoadToken returns the stored token, or none. It reads on the login's pool,
+// as ReplaceToken does: a replica reads the token when the one it holds was
+// refused, while its SCIM requests wait for a new one, and on the store's
+// pool the read could wait behind those very requests, which can hold every
+// connection of it until they give up.
 func (t *Tokens) LoadToken(ctx context.Context) (absorbapi.SharedToken, error) {
-	return t.load(ctx, t.c.pool)
+	return t.load(ctx, t.c.loginPool)
 }
 
 type queryRower interface {
