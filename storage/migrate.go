@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -50,7 +51,7 @@ func (s *Bolt) migrate() error {
 // bucket's pages without reading them, and later writes reuse them.
 func (s *Bolt) retireBuckets() error {
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		for _, name := range append(retiredBuckets, walkConversion) {
+		for _, name := range slices.Concat(retiredBuckets, [][]byte{walkConversion}) {
 			if btx.Bucket(name) != nil {
 				if err := btx.DeleteBucket(name); err != nil {
 					return err
