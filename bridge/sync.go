@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"sync"
 	"time"
 
@@ -40,6 +41,9 @@ const syncBatch = 5000
 type syncer struct {
 	b        *Bridge
 	interval time.Duration
+	// passing is held through a pass: one runs at a time (the loop's and
+	// SyncNow's), so a first full sync is never loaded twice at once.
+	passing sync.Mutex
 
 	mu     sync.Mutex
 	status SyncStatus
@@ -130,6 +134,8 @@ func (s *syncer) run(ctx context.Context) {
 }
 
 func (s *syncer) pass(ctx context.Context) error {
+	s.passing.Lock()
+	defer s.passing.Unlock()
 	var since string
 	err := s.b.store.View(func(tx storage.Tx) error {
 		var err error
@@ -199,7 +205,14 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	if full {
 		progress = newFullSyncProgress(ctx, s.b)
 	}
-	folding := startFolding(func(batch []pendingAccount) error { return s.fold(ctx, batch, passStart) })
+	load, err := s.startMirrorLoad(ctx, full, passStart)
+	if err != nil {
+		return fmt.Errorf("sync absorb users: %w", err)
+	}
+	if load != nil {
+		defer func() { _ = load.Close() }()
+	}
+	folding := startFolding(func(batch []pendingAccount) error { return s.fold(ctx, batch, passStart, load) })
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -208,7 +221,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 		batch = nil
 		return err
 	}
-	err := s.b.absorb.ScanUsers(ctx, filter, func(u absorbapi.User) error {
+	err = s.b.absorb.ScanUsers(ctx, filter, func(u absorbapi.User) error {
 		if edited, err := absorbapi.ParseTime(u.DateEdited); err == nil && edited.After(newest) {
 			newest = edited
 		}
@@ -226,6 +239,9 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 	}
 	if ferr := folding.close(); err == nil {
 		err = ferr
+	}
+	if err == nil && load != nil {
+		err = s.finishMirrorLoad(ctx, load, progress)
 	}
 	if err != nil {
 		return fmt.Errorf("sync absorb users: %w", err)
@@ -280,11 +296,33 @@ type pendingAccount struct {
 	ready    bool
 }
 
-// prepare encodes the local copy of each account in users outside the
-// store's single writer. An account it cannot encode is left for fold,
-// which reports why.
-func (s *syncer) prepare(users []absorbapi.User) []pendingAccount {
-	batch := make([]pendingAccount, len(users))
+// preparing is a batch of accounts whose local copies are being encoded.
+type preparing struct {
+	accounts []pendingAccount
+	wg       sync.WaitGroup
+}
+
+// prepare starts encoding the local copy of each account in users, outside
+// the store's single writer and spread over the machine's cores, while the
+// scan reads on. An account it cannot encode is left for fold, which
+// reports why.
+func (s *syncer) prepare(users []absorbapi.User) *preparing {
+	p := &preparing{accounts: make([]pendingAccount, len(users))}
+	size := max(1, (len(users)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(users); lo += size {
+		hi := min(lo+size, len(users))
+		p.wg.Go(func() { s.prepareInto(p.accounts[lo:hi], users[lo:hi]) })
+	}
+	return p
+}
+
+// accounts waits for the batch to be encoded and returns it.
+func (p *preparing) wait() []pendingAccount {
+	p.wg.Wait()
+	return p.accounts
+}
+
+func (s *syncer) prepareInto(batch []pendingAccount, users []absorbapi.User) {
 	for i, u := range users {
 		batch[i].u = u
 		if storableAccount(u) != nil {
@@ -298,25 +336,24 @@ func (s *syncer) prepare(users []absorbapi.User) []pendingAccount {
 			batch[i].ready = true
 		}
 	}
-	return batch
 }
 
 // folding folds the batches of a scan in on a goroutine of its own, one
 // at a time and in order, so that the scan reads and encodes the next page
 // while a batch is written and its commit waits for the disk.
 type folding struct {
-	batches chan []pendingAccount
+	batches chan *preparing
 	done    chan struct{}
 	err     error // set before done is closed
 }
 
 // startFolding starts folding batches in with fold until one fails.
 func startFolding(fold func([]pendingAccount) error) *folding {
-	f := &folding{batches: make(chan []pendingAccount, 1), done: make(chan struct{})}
+	f := &folding{batches: make(chan *preparing, 1), done: make(chan struct{})}
 	go func() {
 		defer close(f.done)
 		for batch := range f.batches {
-			if err := fold(batch); err != nil {
+			if err := fold(batch.wait()); err != nil {
 				f.err = err
 				return
 			}
@@ -327,7 +364,7 @@ func startFolding(fold func([]pendingAccount) error) *folding {
 
 // send hands a batch over, waiting while the one before is still queued;
 // it returns the error that stopped the folding, if it stopped.
-func (f *folding) send(batch []pendingAccount) error {
+func (f *folding) send(batch *preparing) error {
 	select {
 	case f.batches <- batch:
 		return nil
@@ -351,10 +388,15 @@ func (f *folding) close() error {
 // the dates Absorb keeps itself) are written in one transaction; each other
 // one is written together with its SCIM user, under that user's lock, so a
 // failure leaves both as they were and the next pass folds it again.
-func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart time.Time) error {
+//
+// With load (a first full sync into a store that loads in key order), the
+// copies of accounts the store holds nothing of are handed to load instead,
+// which writes them after the scan.
+func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart time.Time, load *storage.MirrorLoad) error {
 	var held []absorbapi.User
+	var toLoad []storage.PreparedAbsorbUser
 	err := s.b.store.Update(func(tx storage.Tx) error {
-		held = held[:0]
+		held, toLoad = held[:0], toLoad[:0]
 		for _, p := range users {
 			u := p.u
 			if s.b.wrote.since(u.ID, passStart) {
@@ -372,8 +414,9 @@ func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart tim
 				continue
 			}
 			rec, err := tx.UserByAbsorbID(u.ID)
+			linked := err == nil
 			switch {
-			case err == nil:
+			case linked:
 				if _, folds, err := s.mergedDoc(rec, account); err != nil {
 					return err
 				} else if folds {
@@ -382,6 +425,10 @@ func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart tim
 				}
 			case !errors.Is(err, storage.ErrNotFound):
 				return err
+			}
+			if asRead && p.ready && !linked && load != nil {
+				toLoad = append(toLoad, p.prepared)
+				continue
 			}
 			if asRead && p.ready {
 				if err := tx.PutPreparedAbsorbUser(p.prepared); err != nil {
@@ -397,6 +444,11 @@ func (s *syncer) fold(ctx context.Context, users []pendingAccount, passStart tim
 	})
 	if err != nil {
 		return err
+	}
+	for _, p := range toLoad {
+		if err := load.Add(p); err != nil {
+			return err
+		}
 	}
 	for _, u := range held {
 		if err := s.foldIntoSCIM(ctx, u, passStart); err != nil {
@@ -610,4 +662,39 @@ func (s *syncer) foldIntoSCIM(ctx context.Context, account absorbapi.User, passS
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// mirrorLoader is a store that writes the copies of a first full sync in
+// key order (storage.Bolt); see storage.MirrorLoad.
+type mirrorLoader interface {
+	LoadMirror(ctx context.Context, skip func(id string) bool) (*storage.MirrorLoad, error)
+}
+
+// startMirrorLoad starts a MirrorLoad for a first full sync when the store
+// has them, else returns nil. An account the bridge writes while the load
+// runs keeps what the bridge wrote: it is newer than the scan's read.
+func (s *syncer) startMirrorLoad(ctx context.Context, full bool, passStart time.Time) (*storage.MirrorLoad, error) {
+	loader, ok := s.b.store.(mirrorLoader)
+	if !full || !ok || s.b.sharedStore {
+		return nil, nil
+	}
+	return loader.LoadMirror(ctx, func(id string) bool { return s.b.wrote.since(id, passStart) })
+}
+
+// finishMirrorLoad writes the copies load holds, logging progress, and
+// removes its run files before the sync is recorded as done.
+func (s *syncer) finishMirrorLoad(ctx context.Context, load *storage.MirrorLoad, progress *fullSyncProgress) error {
+	total := load.Added()
+	res, err := load.Finish(ctx, func(written int) { progress.copiesWritten(written, total) })
+	if cerr := load.Close(); err == nil && cerr != nil {
+		s.b.log.Warn("full sync with Absorb: run files not removed", "error", cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("write the local copy: %w", err)
+	}
+	if res.Skipped > 0 {
+		s.b.log.Info("full sync with Absorb: accounts the bridge wrote during the sync keep what it wrote",
+			"accounts", res.Skipped)
+	}
+	return nil
 }

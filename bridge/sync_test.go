@@ -2,6 +2,8 @@ package bridge_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -317,5 +319,107 @@ func TestSyncReadsAnEditMadeDuringTheScanAfterItPassed(t *testing.T) {
 
 	if got := str(w.get(ann.ID).Doc, "title"); got != "Edited mid-scan" {
 		t.Errorf("Ann's title %q after the next pass, want the edit made while the pass before read", got)
+	}
+}
+
+// stepAfterUpdate is a store that runs step once, after the first write
+// transaction that ends once it is armed.
+type stepAfterUpdate struct {
+	*storage.Bolt
+	armed atomic.Bool
+	step  func()
+}
+
+func (s *stepAfterUpdate) Update(fn func(storage.Tx) error) error {
+	err := s.Bolt.Update(fn)
+	if s.armed.CompareAndSwap(true, false) {
+		s.step()
+	}
+	return err
+}
+
+// The first full sync writes the copies of the accounts no SCIM user holds
+// after its scan, in key order (storage.MirrorLoad). An account the bridge
+// adopts while the scan goes on, after the sync chose to load its copy,
+// keeps the copy the bridge wrote, not the older one the scan read; and
+// every account is found by its username and externalId afterwards.
+func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
+	const accounts = 5200 // more than one batch of the sync (syncBatch)
+	var read atomic.Int64
+	var first atomic.Pointer[absorbapi.User]
+	var adopted scimdoc.Resource
+	var w *world
+	store := &stepAfterUpdate{step: func() {
+		adopted = w.create(userDoc(first.Load().Username, "Adopted", "During-Sync"))
+	}}
+	w = newWorld(t, func(c *worldConfig) {
+		c.wrap = func(a bridge.Absorb) bridge.Absorb {
+			return scanHook{Absorb: a, each: func(u absorbapi.User) {
+				if strings.HasPrefix(u.Username, "portal") { // not the fake's own accounts, administrators among them
+					first.CompareAndSwap(nil, &u)
+				}
+				if read.Add(1) == 5000 {
+					// The first batch is handed over after this account; its
+					// fold's transaction is the next write.
+					store.armed.Store(true)
+				}
+			}}
+		}
+		c.wrapStore = func(s storage.Store) storage.Store {
+			store.Bolt = s.(*storage.Bolt)
+			return store
+		}
+	})
+	seed := make([]fakeabsorb.User, accounts)
+	for i := range seed {
+		name := fmt.Sprintf("portal%04d@example.com", i)
+		seed[i] = fakeabsorb.User{Username: name, FirstName: "Portal", LastName: "Learner", EmailAddress: name,
+			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
+	}
+	w.fake.AddUsers(seed...)
+
+	w.sync()
+
+	if adopted.ID == "" {
+		t.Fatal("no account was adopted during the sync")
+	}
+	absorbID := w.absorbIDOf(adopted.ID)
+	if absorbID != first.Load().ID {
+		t.Fatalf("the SCIM user holds %s, want the account read first, %s", absorbID, first.Load().ID)
+	}
+	err := w.store.View(func(tx storage.Tx) error {
+		cp, err := tx.AbsorbUser(absorbID)
+		if err != nil {
+			return err
+		}
+		var u absorbapi.User
+		if err := json.Unmarshal(cp.Raw, &u); err != nil {
+			return err
+		}
+		if u.FirstName != "Adopted" || u.LastName != "During-Sync" {
+			t.Errorf("local copy of the adopted account: %s %s, want the names the bridge sent (Adopted During-Sync)", u.FirstName, u.LastName)
+		}
+		if n := tx.CountAbsorbUsers(); n != int(read.Load()) {
+			t.Errorf("%d accounts in the local copy, want the %d read", n, read.Load())
+		}
+		for i := range accounts {
+			name := fmt.Sprintf("portal%04d@example.com", i)
+			if a, err := tx.AbsorbUserByUsername(name); err != nil || a.Username != name {
+				t.Fatalf("by username %s: %q, %v", name, a.Username, err)
+			}
+			if name == first.Load().Username {
+				continue // the bridge's write left it the SCIM user's externalId: none
+			}
+			if a, err := tx.AbsorbUserByExternalID(fmt.Sprint("emp-", i)); err != nil || a.Username != name {
+				t.Fatalf("by externalId emp-%d: %q, %v", i, a.Username, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !w.b.SyncStatus().MirrorComplete {
+		t.Error("the mirror is not complete after the first full sync")
 	}
 }

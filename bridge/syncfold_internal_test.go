@@ -13,8 +13,8 @@ import (
 // they were sent, and once one fails, nothing after it is folded and both
 // send and close report the error instead of blocking.
 func TestFoldingKeepsOrderAndStopsAtAnError(t *testing.T) {
-	batch := func(n int) []pendingAccount {
-		return []pendingAccount{{u: absorbapi.User{ID: fmt.Sprint(n)}}}
+	batch := func(n int) *preparing {
+		return &preparing{accounts: []pendingAccount{{u: absorbapi.User{ID: fmt.Sprint(n)}}}}
 	}
 	t.Run("in order", func(t *testing.T) {
 		var got []string

@@ -58,3 +58,15 @@ func (p *fullSyncProgress) accountRead() {
 	}
 	p.log.Info("full sync with Absorb in progress", attrs...)
 }
+
+// copiesWritten logs, at most every syncProgressEvery, how many of the
+// total copies the scan read are written to the local copy.
+func (p *fullSyncProgress) copiesWritten(written, total int) {
+	now := p.now()
+	if now.Sub(p.last) < syncProgressEvery && written < total {
+		return
+	}
+	p.last = now
+	p.log.Info("full sync with Absorb: writing the local copy", "written", written, "of", total,
+		"elapsed", now.Sub(p.start).Round(time.Second).String())
+}

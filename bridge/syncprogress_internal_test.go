@@ -42,3 +42,26 @@ func TestFullSyncProgressLogsCountsAndEstimate(t *testing.T) {
 		t.Errorf("%d progress lines within one interval, want 1", n)
 	}
 }
+
+// Writing the local copy after the scan is logged every interval, and when
+// the last copy is written.
+func TestFullSyncProgressLogsCopiesWritten(t *testing.T) {
+	var buf bytes.Buffer
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := &Bridge{log: slog.New(slog.NewTextHandler(&buf, nil)), now: func() time.Time { return clock }}
+	p := newFullSyncProgress(context.Background(), b)
+	for written := 1000; written <= 5000; written += 1000 {
+		clock = clock.Add(4 * time.Second)
+		p.copiesWritten(written, 5000)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")[1:]
+	// At 12s (3,000 written: 10s since the start) and at the last copy.
+	if len(lines) != 2 {
+		t.Fatalf("log lines:\n%s\nwant two about the copies", buf.String())
+	}
+	for i, want := range []string{"written=3000 of=5000 elapsed=12s", "written=5000 of=5000 elapsed=20s"} {
+		if !strings.Contains(lines[i], "writing the local copy") || !strings.Contains(lines[i], want) {
+			t.Errorf("line %q, want %q", lines[i], want)
+		}
+	}
+}
