@@ -85,9 +85,10 @@ func portalPages(tb testing.TB, n int) [][]byte {
 // 100,000 accounts (ABSORB_SCIM_BENCH_MIRROR_ACCOUNTS sets another number)
 // into an empty bridge (its store written with fsync, as serve writes it),
 // pages handed over at once: the bridge's side of the initial mirror. It
-// reports accounts a second, and the CPU time the process spent per account
-// (on a machine other programs share, elapsed time also counts their turns
-// and their use of the disk).
+// reports accounts a second, the CPU time the process spent per account (on
+// a machine other programs share, elapsed time also counts their turns and
+// their use of the disk), the sync's peak live heap and the data file's
+// size after it.
 func BenchmarkInitialMirror(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("ABSORB_SCIM_BENCH_MIRROR_ACCOUNTS"); s != "" {
@@ -106,9 +107,11 @@ func BenchmarkInitialMirror(b *testing.B) {
 	}
 	var elapsed, cpu time.Duration
 	var peakHeap uint64
+	var fileSize int64
 	for b.Loop() {
 		b.StopTimer()
-		store, err := storage.Open(filepath.Join(b.TempDir(), "absorb-scim.db"), storage.Options{})
+		path := filepath.Join(b.TempDir(), "absorb-scim.db")
+		store, err := storage.Open(path, storage.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -137,11 +140,17 @@ func BenchmarkInitialMirror(b *testing.B) {
 		if err := store.Close(); err != nil {
 			b.Fatal(err)
 		}
+		st, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fileSize = st.Size()
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(n*b.N)/elapsed.Seconds(), "accounts/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(n*b.N), "cpu-µs/account")
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-live-heap-MiB")
+	b.ReportMetric(float64(fileSize)/(1<<20), "file-MiB")
 }
 
 // liveHeapBytes is the Go heap's live bytes as the last collection marked

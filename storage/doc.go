@@ -62,6 +62,7 @@
 //	users/keys           id                  -> the walk index keys of id its resource gives, only for
 //	                                           a user whose record does not hold its names (schema 4)
 //	meta                 "count/activeUsers" -> uint64 big-endian
+//	meta                 "mirrorLoad"        -> 1 while a MirrorLoad writes (absent otherwise)
 //
 // fold is FoldCase, ufold FoldUserName. Empty values are never indexed
 // (bbolt has no empty keys), and a value whose key would pass bbolt's
@@ -165,6 +166,19 @@
 // about the size of the indexes, where building them from the users would
 // write a page per key. A file of version 2 has its walk indexes built from
 // the users. users/keys holds keys without their ids and is left as it is.
+//
+// # The first full sync
+//
+// A first full sync reads every account of the portal, in no order of any
+// key the mirror keeps, so it hands the copies of the accounts the store
+// holds nothing of to a MirrorLoad (mirrorload.go). That sorts them, with
+// their absorb/username and absorb/externalId entries, in runs of 32 MiB
+// written to the directory <data file>.mirror-load beside the file, then
+// merges the runs into absorb/users, then into each index, in key order, so
+// each page is written about once. meta "mirrorLoad" is set while it writes:
+// copies may lack their index entries until it is cleared, and the next
+// MirrorLoad rebuilds both indexes from the copies first. The directory is
+// removed when the load ends, and cleared when the next one starts.
 //
 // # File growth
 //
