@@ -101,11 +101,8 @@ func (s *Bolt) LoadMirror(ctx context.Context, skip func(id string) bool) (*Mirr
 	}
 	l := &MirrorLoad{s: s, dir: s.path + ".mirror-load", skip: skip,
 		runBytes: mirrorLoadRunBytes, txBytes: mirrorLoadTxBytes}
-	if err := os.RemoveAll(l.dir); err != nil {
-		return nil, fmt.Errorf("load mirror: clear %s: %w", l.dir, err)
-	}
-	if err := os.Mkdir(l.dir, 0o700); err != nil {
-		return nil, fmt.Errorf("load mirror: %w", err)
+	if err := l.clearRuns(); err != nil {
+		return nil, err
 	}
 	if err := l.recover(ctx); err != nil {
 		_ = l.Close()
@@ -118,11 +115,14 @@ func (s *Bolt) LoadMirror(ctx context.Context, skip func(id string) bool) (*Mirr
 // its indexes were whole.
 func (l *MirrorLoad) recover(ctx context.Context) error {
 	var interrupted bool
+	_ = l.s.view(func(tx *boltTx) error {
+		interrupted = tx.b(bMeta).Get(keyMirrorLoad) != nil
+		return nil
+	})
+	if !interrupted {
+		return nil
+	}
 	err := l.s.update(func(tx *boltTx) error {
-		if tx.b(bMeta).Get(keyMirrorLoad) == nil {
-			return nil
-		}
-		interrupted = true
 		for _, idx := range []bucketID{bAbsorbUsername, bAbsorbExternalID} {
 			name := bucketNames[idx]
 			if err := tx.tx.DeleteBucket(name); err != nil {
@@ -134,7 +134,7 @@ func (l *MirrorLoad) recover(ctx context.Context) error {
 		}
 		return nil
 	})
-	if err != nil || !interrupted {
+	if err != nil {
 		return err
 	}
 	err = l.s.view(func(tx *boltTx) error {
@@ -150,6 +150,17 @@ func (l *MirrorLoad) recover(ctx context.Context) error {
 	}
 	if err := l.mergeIndexes(ctx, nil); err != nil {
 		return err
+	}
+	return l.clearRuns()
+}
+
+// clearRuns empties the run directory (a crashed load's runs included).
+func (l *MirrorLoad) clearRuns() error {
+	if err := os.RemoveAll(l.dir); err != nil {
+		return fmt.Errorf("load mirror: clear %s: %w", l.dir, err)
+	}
+	if err := os.Mkdir(l.dir, 0o700); err != nil {
+		return fmt.Errorf("load mirror: %w", err)
 	}
 	l.runs = 0
 	return nil
@@ -243,7 +254,7 @@ func writeRun(path string, entries []loadEntry) error {
 
 // Finish writes every copy Add took, then their index entries, each tree in
 // key order, in transactions of a bounded size; progress, when not nil, is
-// called after each with the copies and index entries written so far.
+// called after each transaction of copies with the copies written so far.
 // Cancelled or failed, it leaves the copies it wrote, and the next load
 // rebuilds the indexes (LoadMirror).
 func (l *MirrorLoad) Finish(ctx context.Context, progress func(written int)) (MirrorLoadResult, error) {
