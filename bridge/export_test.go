@@ -29,3 +29,7 @@ func (b *Bridge) UploadUsers(ctx context.Context, users []absorbapi.User) ([]abs
 	b.writeAudit(recs...)
 	return res, err
 }
+
+// SetSyncBatch sets how many accounts a sync pass folds in a transaction, so
+// a test reaches a second batch with a few hundred accounts.
+func (b *Bridge) SetSyncBatch(n int) { b.syncer.batch = n }

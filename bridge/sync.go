@@ -41,6 +41,7 @@ const syncBatch = 5000
 type syncer struct {
 	b        *Bridge
 	interval time.Duration
+	batch    int // syncBatch; smaller in tests
 	// passing is held through a pass: one runs at a time (the loop's and
 	// SyncNow's), so a first full sync is never loaded twice at once.
 	passing sync.Mutex
@@ -65,7 +66,7 @@ type SyncStatus struct {
 }
 
 func newSyncer(b *Bridge, interval time.Duration) *syncer {
-	return &syncer{b: b, interval: interval}
+	return &syncer{b: b, interval: interval, batch: syncBatch}
 }
 
 // loadState reads from storage whether a full load has finished, so a
@@ -229,7 +230,7 @@ func (s *syncer) scan(ctx context.Context, since string, full bool) error {
 			progress.accountRead()
 		}
 		batch = append(batch, u)
-		if len(batch) >= syncBatch {
+		if len(batch) >= s.batch {
 			return flush()
 		}
 		return nil

@@ -344,7 +344,7 @@ func (s *stepAfterUpdate) Update(fn func(storage.Tx) error) error {
 // keeps the copy the bridge wrote, not the older one the scan read; and
 // every account is found by its username and externalId afterwards.
 func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
-	const accounts = 5200 // more than one batch of the sync (syncBatch)
+	const accounts, batch = 520, 100
 	var read atomic.Int64
 	var first atomic.Pointer[absorbapi.User]
 	var adopted scimdoc.Resource
@@ -358,7 +358,7 @@ func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
 				if strings.HasPrefix(u.Username, "portal") { // not the fake's own accounts, administrators among them
 					first.CompareAndSwap(nil, &u)
 				}
-				if read.Add(1) == 5000 {
+				if read.Add(1) == batch {
 					// The first batch is handed over after this account; its
 					// fold's transaction is the next write.
 					store.armed.Store(true)
@@ -377,6 +377,7 @@ func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
 			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
 	}
 	w.fake.AddUsers(seed...)
+	w.b.SetSyncBatch(batch)
 
 	w.sync()
 
