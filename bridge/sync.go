@@ -317,7 +317,7 @@ func (s *syncer) prepare(users []absorbapi.User) *preparing {
 	return p
 }
 
-// accounts waits for the batch to be encoded and returns it.
+// wait waits for the batch to be encoded and returns it.
 func (p *preparing) wait() []pendingAccount {
 	p.wg.Wait()
 	return p.accounts
