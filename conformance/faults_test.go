@@ -163,19 +163,43 @@ func TestTokenTheft(t *testing.T) {
 	go func() {
 		defer close(stolen)
 		for {
-			// A theft every 100 ms: the pace of the attack under test.
+			// Each token is stolen 100 ms after the login that made it: the
+			// pace of the attack under test. A thief on a clock of its own
+			// could strike a moment after a login, and on a machine slow
+			// enough do it to one write more often than any client retries.
 			select {
 			case <-stop:
 				return
 			case <-time.After(100 * time.Millisecond):
+			}
+			var before fakeStats
+			if err := fake.control(http.MethodGet, "/_fake/stats", &before); err != nil {
+				t.Errorf("fake stats: %v", err)
+				return
 			}
 			revoked, err := fake.stealToken()
 			if err != nil {
 				t.Errorf("steal token: %v", err)
 				return
 			}
-			if revoked {
-				steals.Add(1)
+			if !revoked {
+				continue
+			}
+			steals.Add(1)
+			for { // until the bridge has logged in again
+				var now fakeStats
+				if err := fake.control(http.MethodGet, "/_fake/stats", &now); err != nil {
+					t.Errorf("fake stats: %v", err)
+					return
+				}
+				if now.Logins > before.Logins {
+					break
+				}
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
 			}
 		}
 	}()
