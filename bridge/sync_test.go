@@ -1,8 +1,10 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -422,5 +424,86 @@ func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
 	}
 	if !w.b.SyncStatus().MirrorComplete {
 		t.Error("the mirror is not complete after the first full sync")
+	}
+}
+
+// cancelOnLog is a log destination that calls cancel once the bridge logs a
+// line holding want.
+type cancelOnLog struct {
+	want   []byte
+	cancel func()
+}
+
+func (c cancelOnLog) Write(p []byte) (int, error) {
+	if bytes.Contains(p, c.want) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// A first full sync stopped after it wrote the local copies and before their
+// index entries (a shutdown there; a crash leaves the same) is not done: the
+// next start syncs in full again and rebuilds the indexes first, so every
+// account is found by its username and externalId, and an IdP's create of
+// one adopts it rather than making another.
+func TestFirstFullSyncStoppedBeforeItsIndexesIsRepairedAtTheNextStart(t *testing.T) {
+	const accounts = 300
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := newWorld(t, func(c *worldConfig) {
+		c.log = cancelOnLog{want: []byte("writing the local copy"), cancel: cancel}
+	})
+	seed := make([]fakeabsorb.User, accounts)
+	for i := range seed {
+		name := fmt.Sprintf("portal%04d@example.com", i)
+		seed[i] = fakeabsorb.User{Username: name, FirstName: "Portal", LastName: "Learner", EmailAddress: name,
+			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
+	}
+	w.fake.AddUsers(seed...)
+
+	if err := w.b.SyncNow(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("SyncNow = %v, want it stopped after the copies were written", err)
+	}
+	if w.b.SyncStatus().MirrorComplete {
+		t.Fatal("a stopped first sync counts as done")
+	}
+	found := func() (copies, byUsername, byExternalID int) {
+		t.Helper()
+		err := w.store.View(func(tx storage.Tx) error {
+			copies = tx.CountAbsorbUsers()
+			for i := range accounts {
+				if _, err := tx.AbsorbUserByUsername(fmt.Sprintf("portal%04d@example.com", i)); err == nil {
+					byUsername++
+				}
+				if _, err := tx.AbsorbUserByExternalID(fmt.Sprint("emp-", i)); err == nil {
+					byExternalID++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return copies, byUsername, byExternalID
+	}
+	if copies, byName, byExt := found(); copies < accounts || byName != 0 || byExt != 0 {
+		t.Fatalf("after the stop: %d copies, %d found by username, %d by externalId; want every copy and no index entry", copies, byName, byExt)
+	}
+
+	w.restart()
+	w.sync()
+
+	if copies, byName, byExt := found(); copies < accounts || byName != accounts || byExt != accounts {
+		t.Errorf("after the next start's sync: %d copies, %d found by username, %d by externalId; want %d of each", copies, byName, byExt, accounts)
+	}
+	if !w.b.SyncStatus().MirrorComplete {
+		t.Error("the next start's full sync did not complete the mirror")
+	}
+	adopted := w.create(userDoc("portal0042@example.com", "Portal", "Adopted"))
+	if n := len(w.absorbUsersNamed("portal0042@example.com")); n != 1 {
+		t.Errorf("Absorb accounts named portal0042@example.com after the IdP's create: %d, want the one adopted", n)
+	}
+	if w.absorbIDOf(adopted.ID) == "" {
+		t.Error("the created user is linked to no account")
 	}
 }
