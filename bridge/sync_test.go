@@ -340,6 +340,18 @@ func (s *stepAfterUpdate) Update(fn func(storage.Tx) error) error {
 	return err
 }
 
+// seedPortal adds n learners to the fake Absorb that no SCIM user holds:
+// learner i is portal<i, 4 digits>@example.com with externalId emp-<i>.
+func (w *world) seedPortal(n int) {
+	seed := make([]fakeabsorb.User, n)
+	for i := range seed {
+		name := fmt.Sprintf("portal%04d@example.com", i)
+		seed[i] = fakeabsorb.User{Username: name, FirstName: "Portal", LastName: "Learner", EmailAddress: name,
+			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
+	}
+	w.fake.AddUsers(seed...)
+}
+
 // The first full sync writes the copies of the accounts no SCIM user holds
 // after its scan, in key order (storage.MirrorLoad). An account the bridge
 // adopts while the scan goes on, after the sync chose to load its copy,
@@ -372,13 +384,7 @@ func TestFirstFullSyncKeepsAnAccountAdoptedWhileItRan(t *testing.T) {
 			return store
 		}
 	})
-	seed := make([]fakeabsorb.User, accounts)
-	for i := range seed {
-		name := fmt.Sprintf("portal%04d@example.com", i)
-		seed[i] = fakeabsorb.User{Username: name, FirstName: "Portal", LastName: "Learner", EmailAddress: name,
-			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
-	}
-	w.fake.AddUsers(seed...)
+	w.seedPortal(accounts)
 	w.b.SetSyncBatch(batch)
 
 	w.sync()
@@ -453,13 +459,7 @@ func TestFirstFullSyncStoppedBeforeItsIndexesIsRepairedAtTheNextStart(t *testing
 	w := newWorld(t, func(c *worldConfig) {
 		c.log = cancelOnLog{want: []byte("writing the local copy"), cancel: cancel}
 	})
-	seed := make([]fakeabsorb.User, accounts)
-	for i := range seed {
-		name := fmt.Sprintf("portal%04d@example.com", i)
-		seed[i] = fakeabsorb.User{Username: name, FirstName: "Portal", LastName: "Learner", EmailAddress: name,
-			ExternalID: fmt.Sprint("emp-", i), DepartmentID: fakeabsorb.DeptCompanyID, IsLearner: true, HasUsername: true}
-	}
-	w.fake.AddUsers(seed...)
+	w.seedPortal(accounts)
 
 	if err := w.b.SyncNow(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("SyncNow = %v, want it stopped after the copies were written", err)
