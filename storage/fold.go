@@ -82,17 +82,26 @@ func (tx *boltTx) refoldUserNames() error {
 	return nil
 }
 
-// rebuildIndex empties the index idx and fills it with what each calls put
-// with; lastWins says whether a later put replaces an earlier one.
-func (tx *boltTx) rebuildIndex(idx bucketID, each func(put func(key, id string) error) error, lastWins bool) error {
-	name := bucketNames[idx]
+// emptyBucket drops every key of the bucket id, freeing its pages at once.
+func (tx *boltTx) emptyBucket(id bucketID) error {
+	name := bucketNames[id]
 	if err := tx.tx.DeleteBucket(name); err != nil {
 		return fmt.Errorf("rebuild %s: %w", name, err)
 	}
 	if _, err := tx.tx.CreateBucket(name); err != nil {
 		return fmt.Errorf("rebuild %s: %w", name, err)
 	}
-	tx.buckets[idx] = nil
+	tx.buckets[id] = nil
+	return nil
+}
+
+// rebuildIndex empties the index idx and fills it with what each calls put
+// with; lastWins says whether a later put replaces an earlier one.
+func (tx *boltTx) rebuildIndex(idx bucketID, each func(put func(key, id string) error) error, lastWins bool) error {
+	name := bucketNames[idx]
+	if err := tx.emptyBucket(idx); err != nil {
+		return err
+	}
 	b := tx.b(idx)
 	err := each(func(key, id string) error {
 		if key == "" || (!lastWins && b.Get([]byte(key)) != nil) {

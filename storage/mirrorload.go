@@ -123,16 +123,10 @@ func (l *MirrorLoad) recover(ctx context.Context) error {
 		return nil
 	}
 	err := l.s.update(func(tx *boltTx) error {
-		for _, idx := range []bucketID{bAbsorbUsername, bAbsorbExternalID} {
-			name := bucketNames[idx]
-			if err := tx.tx.DeleteBucket(name); err != nil {
-				return fmt.Errorf("rebuild %s: %w", name, err)
-			}
-			if _, err := tx.tx.CreateBucket(name); err != nil {
-				return fmt.Errorf("rebuild %s: %w", name, err)
-			}
+		if err := tx.emptyBucket(bAbsorbUsername); err != nil {
+			return err
 		}
-		return nil
+		return tx.emptyBucket(bAbsorbExternalID)
 	})
 	if err != nil {
 		return err
